@@ -1,0 +1,260 @@
+// Graph IR helpers: type printing, attribute access, topological order.
+#include "switchyard/graph.h"
+
+#include <algorithm>
+#include <queue>
+#include <set>
+#include <unordered_map>
+
+namespace switchyard {
+
+bool TensorType::has_static_shape() const {
+  if (!shape) return false;
+  return std::all_of(shape->begin(), shape->end(), [](const Dim& d) { return d.is_static(); });
+}
+
+std::optional<Shape> TensorType::static_shape() const {
+  if (!has_static_shape()) return std::nullopt;
+  Shape s;
+  for (const auto& d : *shape) s.push_back(d.value);
+  return s;
+}
+
+std::string TensorType::to_string() const {
+  std::string out(element_type_name(elem));
+  if (!shape) return out + "[?]";
+  out += "[";
+  for (size_t i = 0; i < shape->size(); ++i) {
+    if (i) out += ",";
+    const Dim& d = (*shape)[i];
+    out += d.is_static() ? std::to_string(d.value) : (d.symbol.empty() ? "?" : d.symbol);
+  }
+  return out + "]";
+}
+
+std::string ValueType::to_string() const {
+  switch (kind) {
+    case Kind::tensor: return tensor.to_string();
+    case Kind::sequence: return "sequence<" + (element ? element->to_string() : "?") + ">";
+    case Kind::optional: return "optional<" + (element ? element->to_string() : "?") + ">";
+    case Kind::map: return "map";
+    case Kind::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+const char* attribute_type_name(Attribute::Type t) {
+  switch (t) {
+    case Attribute::Type::undefined: return "undefined";
+    case Attribute::Type::floating: return "float";
+    case Attribute::Type::integer: return "int";
+    case Attribute::Type::string: return "string";
+    case Attribute::Type::tensor: return "tensor";
+    case Attribute::Type::graph: return "graph";
+    case Attribute::Type::floats: return "floats";
+    case Attribute::Type::ints: return "ints";
+    case Attribute::Type::strings: return "strings";
+    case Attribute::Type::tensors: return "tensors";
+    case Attribute::Type::graphs: return "graphs";
+    case Attribute::Type::type_proto: return "type_proto";
+    case Attribute::Type::type_protos: return "type_protos";
+  }
+  return "undefined";
+}
+
+const Attribute* Node::attr(const std::string& name) const {
+  for (const auto& a : attributes)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+namespace {
+[[noreturn]] void wrong_type(const Node& n, const Attribute& a, const char* want) {
+  throw_error(StatusCode::invalid_argument, n.describe() + ": attribute '" + a.name + "' is " +
+                                                attribute_type_name(a.type) + ", expected " + want);
+}
+}  // namespace
+
+int64_t Node::attr_int(const std::string& name, int64_t fallback) const {
+  const Attribute* a = attr(name);
+  if (!a) return fallback;
+  if (a->type != Attribute::Type::integer) wrong_type(*this, *a, "int");
+  return a->i;
+}
+
+float Node::attr_float(const std::string& name, float fallback) const {
+  const Attribute* a = attr(name);
+  if (!a) return fallback;
+  if (a->type == Attribute::Type::integer) return static_cast<float>(a->i);
+  if (a->type != Attribute::Type::floating) wrong_type(*this, *a, "float");
+  return a->f;
+}
+
+std::string Node::attr_string(const std::string& name, const std::string& fallback) const {
+  const Attribute* a = attr(name);
+  if (!a) return fallback;
+  if (a->type != Attribute::Type::string) wrong_type(*this, *a, "string");
+  return a->s;
+}
+
+std::vector<int64_t> Node::attr_ints(const std::string& name, const std::vector<int64_t>& fallback) const {
+  const Attribute* a = attr(name);
+  if (!a) return fallback;
+  if (a->type != Attribute::Type::ints) wrong_type(*this, *a, "ints");
+  return a->ints;
+}
+
+std::vector<float> Node::attr_floats(const std::string& name, const std::vector<float>& fallback) const {
+  const Attribute* a = attr(name);
+  if (!a) return fallback;
+  if (a->type != Attribute::Type::floats) wrong_type(*this, *a, "floats");
+  return a->floats;
+}
+
+std::string Node::describe() const {
+  std::string d = op_type;
+  if (!name.empty()) d += " '" + name + "'";
+  return d;
+}
+
+int32_t Graph::find_value(const std::string& value_name) const {
+  for (size_t i = 0; i < values.size(); ++i)
+    if (values[i].name == value_name) return static_cast<int32_t>(i);
+  return -1;
+}
+
+int32_t Graph::add_value(const std::string& value_name, ValueType type) {
+  if (!value_name.empty()) {
+    int32_t existing = find_value(value_name);
+    if (existing >= 0) return existing;
+  }
+  values.push_back({value_name, std::move(type)});
+  return static_cast<int32_t>(values.size() - 1);
+}
+
+int64_t Graph::opset_version(const std::string& domain) const {
+  for (const auto& o : opsets)
+    if (o.domain == domain || ((o.domain.empty() || o.domain == "ai.onnx") && (domain.empty() || domain == "ai.onnx")))
+      return o.version;
+  return 0;
+}
+
+namespace {
+void collect_nested_reads(const Graph& g, std::set<std::string>& names);
+
+void collect_attr_reads(const Node& n, std::set<std::string>& names) {
+  for (const auto& a : n.attributes) {
+    if (a.g) collect_nested_reads(*a.g, names);
+    for (const auto& sg : a.graphs)
+      if (sg) collect_nested_reads(*sg, names);
+  }
+}
+
+// Names a nested graph reads from its enclosing scopes.
+void collect_nested_reads(const Graph& g, std::set<std::string>& names) {
+  for (int32_t id : g.outer_scope_values()) names.insert(g.value_name(id));
+}
+}  // namespace
+
+std::vector<int32_t> Graph::outer_scope_values() const {
+  std::vector<char> provided(values.size(), 0);
+  for (int32_t id : inputs) provided[static_cast<size_t>(id)] = 1;
+  for (const auto& [id, t] : initializers) provided[static_cast<size_t>(id)] = 1;
+  for (const auto& n : nodes)
+    for (int32_t o : n.outputs)
+      if (o >= 0) provided[static_cast<size_t>(o)] = 1;
+  std::vector<char> used(values.size(), 0);
+  for (const auto& n : nodes) {
+    for (int32_t i : n.inputs)
+      if (i >= 0) used[static_cast<size_t>(i)] = 1;
+    std::set<std::string> nested;
+    collect_attr_reads(n, nested);
+    for (const auto& name : nested) {
+      int32_t id = find_value(name);
+      if (id >= 0) used[static_cast<size_t>(id)] = 1;
+    }
+  }
+  for (int32_t o : outputs) used[static_cast<size_t>(o)] = 1;
+  std::vector<int32_t> out;
+  for (size_t i = 0; i < values.size(); ++i)
+    if (used[i] && !provided[i]) out.push_back(static_cast<int32_t>(i));
+  return out;
+}
+
+Status Graph::topological_sort(const std::vector<std::string>& outer_scope_names) {
+  const size_t nv = values.size();
+  std::vector<int32_t> producer(nv, -1);
+  for (size_t n = 0; n < nodes.size(); ++n)
+    for (int32_t o : nodes[n].outputs) {
+      if (o < 0) continue;
+      if (static_cast<size_t>(o) >= nv) return Status(StatusCode::invalid_argument, nodes[n].describe() + ": bad output id");
+      if (producer[static_cast<size_t>(o)] >= 0)
+        return Status(StatusCode::invalid_argument, "value '" + values[static_cast<size_t>(o)].name +
+                                                        "' is produced by both " + nodes[static_cast<size_t>(producer[static_cast<size_t>(o)])].describe() +
+                                                        " and " + nodes[n].describe());
+      producer[static_cast<size_t>(o)] = static_cast<int32_t>(n);
+    }
+  std::vector<char> available(nv, 0);
+  for (int32_t id : inputs) available[static_cast<size_t>(id)] = 1;
+  for (const auto& [id, t] : initializers) available[static_cast<size_t>(id)] = 1;
+  std::set<std::string> outer(outer_scope_names.begin(), outer_scope_names.end());
+  for (size_t v = 0; v < nv; ++v)
+    if (!available[v] && producer[v] < 0 && outer.count(values[v].name)) available[v] = 1;
+
+  // Kahn's algorithm; ties broken by original order so the result is deterministic.
+  std::vector<int> pending(nodes.size(), 0);
+  std::vector<std::vector<int32_t>> consumers(nodes.size());
+  for (size_t n = 0; n < nodes.size(); ++n) {
+    std::set<int32_t> deps;
+    auto need = [&](int32_t v, const std::string& what) -> Status {
+      if (v < 0) return {};
+      if (static_cast<size_t>(v) >= nv) return Status(StatusCode::invalid_argument, nodes[n].describe() + ": bad input id");
+      if (producer[static_cast<size_t>(v)] >= 0) {
+        deps.insert(producer[static_cast<size_t>(v)]);
+      } else if (!available[static_cast<size_t>(v)]) {
+        return Status(StatusCode::invalid_argument, nodes[n].describe() + " reads " + what + " '" +
+                                                        values[static_cast<size_t>(v)].name +
+                                                        "', which no node, graph input or initializer provides");
+      }
+      return {};
+    };
+    for (int32_t v : nodes[n].inputs) SY_RETURN_IF_ERROR(need(v, "value"));
+    std::set<std::string> nested;
+    collect_attr_reads(nodes[n], nested);
+    for (const auto& name : nested) {
+      int32_t v = find_value(name);
+      if (v >= 0) SY_RETURN_IF_ERROR(need(v, "outer-scope value"));
+    }
+    deps.erase(static_cast<int32_t>(n));
+    if (std::any_of(nodes[n].outputs.begin(), nodes[n].outputs.end(), [&](int32_t o) {
+          return std::find(nodes[n].inputs.begin(), nodes[n].inputs.end(), o) != nodes[n].inputs.end() && o >= 0;
+        }))
+      return Status(StatusCode::invalid_argument, nodes[n].describe() + " reads its own output (a cycle)");
+    pending[n] = static_cast<int>(deps.size());
+    for (int32_t d : deps) consumers[static_cast<size_t>(d)].push_back(static_cast<int32_t>(n));
+  }
+  std::priority_queue<int32_t, std::vector<int32_t>, std::greater<>> ready;
+  for (size_t n = 0; n < nodes.size(); ++n)
+    if (pending[n] == 0) ready.push(static_cast<int32_t>(n));
+  std::vector<int32_t> order;
+  order.reserve(nodes.size());
+  while (!ready.empty()) {
+    int32_t n = ready.top();
+    ready.pop();
+    order.push_back(n);
+    for (int32_t c : consumers[static_cast<size_t>(n)])
+      if (--pending[static_cast<size_t>(c)] == 0) ready.push(c);
+  }
+  if (order.size() != nodes.size()) {
+    for (size_t n = 0; n < nodes.size(); ++n)
+      if (pending[n] > 0)
+        return Status(StatusCode::invalid_argument, "the graph has a cycle through " + nodes[n].describe());
+  }
+  std::vector<Node> sorted;
+  sorted.reserve(nodes.size());
+  for (int32_t n : order) sorted.push_back(std::move(nodes[static_cast<size_t>(n)]));
+  nodes = std::move(sorted);
+  return {};
+}
+
+}  // namespace switchyard
