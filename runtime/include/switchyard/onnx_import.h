@@ -1,0 +1,45 @@
+// ONNX import: ModelProto (file or bytes) -> Graph IR.
+//
+// Weights are wrapped, not copied: tensors point into the parsed protobuf (kept alive
+// by the Model) or into memory-mapped external data files. Every malformed input gives
+// a Status naming the node, value or tensor at fault; nothing is allocated from an
+// unchecked size.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "switchyard/graph.h"
+#include "switchyard/status.h"
+#include "switchyard/tensor.h"
+
+namespace switchyard {
+
+struct ImportOptions {
+  // Run ONNX shape inference to fill in value types (best effort: failures are ignored).
+  bool infer_shapes = true;
+  // Refuse nodes whose operator neither ONNX's schema registry nor the reference knows.
+  bool reject_unknown_operators = true;
+  // Folder that external data paths are confined to (defaults to the model's folder;
+  // for models given as bytes with no folder, external data is refused).
+  std::filesystem::path base_dir;
+};
+
+struct Model {
+  Graph graph;
+  int64_t ir_version = 0;
+  std::string producer;
+  std::filesystem::path path;  // empty for models from bytes
+  std::vector<std::string> warnings;
+  std::vector<std::shared_ptr<const void>> keepalive;  // parsed proto, mapped files
+};
+
+Result<std::shared_ptr<Model>> import_onnx_file(const std::filesystem::path& path, const ImportOptions& options = {});
+Result<std::shared_ptr<Model>> import_onnx_bytes(const void* data, size_t size, const ImportOptions& options = {});
+
+// Largest model file we parse in memory (protobuf's own limit is 2 GiB).
+inline constexpr size_t kMaxModelBytes = size_t{2} << 30;
+
+}  // namespace switchyard

@@ -1,0 +1,374 @@
+// ONNX ModelProto -> Graph IR, with validation that names the node or tensor at fault.
+#include "switchyard/onnx_import.h"
+
+#include <onnx/defs/schema.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "onnx_proto.h"
+#include "switchyard/reference.h"
+
+namespace switchyard {
+
+namespace {
+
+using onnx_proto::TensorContext;
+
+Status bad(const std::string& msg) { return Status(StatusCode::invalid_argument, msg); }
+
+std::string node_label(const onnx::NodeProto& n, int index) {
+  std::string s = "node " + std::to_string(index) + " (" + n.op_type();
+  if (!n.name().empty()) s += " '" + n.name() + "'";
+  return s + ")";
+}
+
+std::string canonical_domain(const std::string& d) { return d == "ai.onnx" ? std::string() : d; }
+
+class Importer {
+ public:
+  Importer(Model& model, const ImportOptions& options, std::shared_ptr<const void> owner)
+      : model_(model), options_(options) {
+    tctx_.owner = std::move(owner);
+    tctx_.base_dir = options.base_dir;
+    tctx_.mapped = &model.keepalive;
+  }
+
+  Status import_model(const onnx::ModelProto& mp) {
+    model_.ir_version = mp.ir_version();
+    model_.producer = mp.producer_name();
+    if (!mp.has_graph()) return bad("the model has no graph");
+    for (const auto& op : mp.opset_import()) {
+      std::string d = canonical_domain(op.domain());
+      if (op.version() <= 0) return bad("opset import for domain '" + op.domain() + "' has version " + std::to_string(op.version()));
+      opsets_[d] = op.version();
+    }
+    if (mp.opset_import_size() == 0) {
+      if (mp.ir_version() >= 3) return bad("the model imports no opset");
+      opsets_[""] = 1;
+    }
+    for (const auto& f : mp.functions()) local_functions_.insert({canonical_domain(f.domain()), f.name()});
+    for (const auto& [d, v] : opsets_) model_.graph.opsets.push_back({d, v});
+    return convert_graph(mp.graph(), model_.graph, {});
+  }
+
+  // Converts `gp` into `g`. `outer` holds the names visible from enclosing graphs.
+  Status convert_graph(const onnx::GraphProto& gp, Graph& g, const std::set<std::string>& outer) {
+    g.name = gp.name();
+    if (g.opsets.empty())
+      for (const auto& [d, v] : opsets_) g.opsets.push_back({d, v});
+    std::set<std::string> names_in_scope;
+    for (const auto& init : gp.initializer()) {
+      const std::string what = "initializer '" + init.name() + "'";
+      if (init.name().empty()) return bad("an initializer has no name");
+      if (g.find_value(init.name()) >= 0) return bad(what + " is defined twice");
+      SY_ASSIGN_OR_RETURN(Tensor t, onnx_proto::tensor_from_proto(init, tctx_, what));
+      ValueType vt;
+      vt.kind = ValueType::Kind::tensor;
+      vt.tensor.elem = t.type();
+      vt.tensor.shape.emplace();
+      for (int64_t d : t.shape()) vt.tensor.shape->push_back({d, {}});
+      int32_t id = g.add_value(init.name(), vt);
+      g.initializers[id] = std::move(t);
+    }
+    if (gp.sparse_initializer_size() > 0) return Status(StatusCode::unsupported, "sparse initializers are not supported yet");
+    for (const auto& in : gp.input()) {
+      const std::string what = "graph input '" + in.name() + "'";
+      if (in.name().empty()) return bad("a graph input has no name");
+      SY_ASSIGN_OR_RETURN(ValueType vt, onnx_proto::value_type_from_proto(in.type(), what));
+      int32_t existing = g.find_value(in.name());
+      if (existing >= 0 && g.is_initializer(existing)) continue;  // IR < 4: initializers listed as inputs
+      if (existing >= 0) return bad(what + " is declared twice");
+      g.inputs.push_back(g.add_value(in.name(), vt));
+    }
+    for (const auto& vi : gp.value_info()) {
+      if (vi.name().empty()) continue;
+      SY_ASSIGN_OR_RETURN(ValueType vt, onnx_proto::value_type_from_proto(vi.type(), "value '" + vi.name() + "'"));
+      int32_t id = g.find_value(vi.name());
+      if (id < 0) g.add_value(vi.name(), vt);
+      else if (!g.is_initializer(id)) g.values[static_cast<size_t>(id)].type = vt;
+    }
+    // Names visible to nested graphs: everything defined so far plus node outputs.
+    std::set<std::string> scope = outer;
+    for (const auto& v : g.values) scope.insert(v.name);
+    for (const auto& n : gp.node())
+      for (const auto& o : n.output())
+        if (!o.empty()) scope.insert(o);
+
+    std::unordered_map<std::string, int32_t> index;
+    for (size_t i = 0; i < g.values.size(); ++i) index[g.values[i].name] = static_cast<int32_t>(i);
+    auto value_id = [&](const std::string& name) {
+      auto it = index.find(name);
+      if (it != index.end()) return it->second;
+      int32_t id = static_cast<int32_t>(g.values.size());
+      g.values.push_back({name, {}});
+      g.values.back().type.kind = ValueType::Kind::unknown;
+      index[name] = id;
+      return id;
+    };
+
+    g.nodes.reserve(static_cast<size_t>(gp.node_size()));
+    for (int ni = 0; ni < gp.node_size(); ++ni) {
+      const auto& np = gp.node(ni);
+      const std::string label = node_label(np, ni);
+      if (np.op_type().empty()) return bad(label + " has no operator type");
+      Node n;
+      n.name = np.name();
+      n.domain = canonical_domain(np.domain());
+      n.op_type = np.op_type();
+      auto op = opsets_.find(n.domain);
+      if (op == opsets_.end()) return bad(label + " uses domain '" + np.domain() + "', which the model does not import");
+      n.opset = op->second;
+      SY_RETURN_IF_ERROR(check_known_operator(n, label));
+      for (const auto& in : np.input()) n.inputs.push_back(in.empty() ? -1 : value_id(in));
+      for (const auto& out : np.output()) n.outputs.push_back(out.empty() ? -1 : value_id(out));
+      std::set<std::string> attr_names;
+      for (const auto& ap : np.attribute()) {
+        if (!attr_names.insert(ap.name()).second) return bad(label + " has attribute '" + ap.name() + "' twice");
+        Attribute a;
+        SY_RETURN_IF_ERROR(convert_attribute(ap, a, label, scope));
+        n.attributes.push_back(std::move(a));
+      }
+      g.nodes.push_back(std::move(n));
+    }
+    for (const auto& out : gp.output()) {
+      const std::string what = "graph output '" + out.name() + "'";
+      auto it = index.find(out.name());
+      if (it == index.end() && !outer.count(out.name()))
+        return bad(what + " is not produced by any node, input or initializer");
+      int32_t id = value_id(out.name());
+      if (out.has_type()) {
+        SY_ASSIGN_OR_RETURN(ValueType vt, onnx_proto::value_type_from_proto(out.type(), what));
+        if (!g.is_initializer(id)) g.values[static_cast<size_t>(id)].type = vt;
+      }
+      g.outputs.push_back(id);
+    }
+    if (g.outputs.empty() && outer.empty()) return bad("the graph has no outputs");
+    return g.topological_sort(std::vector<std::string>(outer.begin(), outer.end()));
+  }
+
+  Status check_known_operator(const Node& n, const std::string& label) {
+    if (!options_.reject_unknown_operators) return {};
+    if (reference::KernelRegistry::instance().find(n.domain, n.op_type)) return {};
+    if (onnx::OpSchemaRegistry::Schema(n.op_type, static_cast<int>(n.opset), n.domain)) return {};
+    if (local_functions_.count({n.domain, n.op_type})) return {};
+    return Status(StatusCode::unsupported, label + ": unknown operator '" + (n.domain.empty() ? "" : n.domain + "::") +
+                                               n.op_type + "' (opset " + std::to_string(n.opset) + ")");
+  }
+
+  Status convert_attribute(const onnx::AttributeProto& ap, Attribute& a, const std::string& label,
+                           const std::set<std::string>& scope) {
+    a.name = ap.name();
+    const std::string what = label + " attribute '" + ap.name() + "'";
+    if (ap.name().empty()) return bad(label + " has an attribute with no name");
+    if (!ap.ref_attr_name().empty()) return Status(StatusCode::unsupported, what + " refers to a function attribute");
+    auto type = ap.type();
+    if (type == onnx::AttributeProto::UNDEFINED) {  // very old models: infer from the field set
+      if (ap.has_f()) type = onnx::AttributeProto::FLOAT;
+      else if (ap.has_i()) type = onnx::AttributeProto::INT;
+      else if (ap.has_s()) type = onnx::AttributeProto::STRING;
+      else if (ap.has_t()) type = onnx::AttributeProto::TENSOR;
+      else if (ap.has_g()) type = onnx::AttributeProto::GRAPH;
+      else if (ap.floats_size()) type = onnx::AttributeProto::FLOATS;
+      else if (ap.ints_size()) type = onnx::AttributeProto::INTS;
+      else if (ap.strings_size()) type = onnx::AttributeProto::STRINGS;
+      else return bad(what + " has no type and no value");
+    }
+    switch (type) {
+      case onnx::AttributeProto::FLOAT: a.type = Attribute::Type::floating; a.f = ap.f(); return {};
+      case onnx::AttributeProto::INT: a.type = Attribute::Type::integer; a.i = ap.i(); return {};
+      case onnx::AttributeProto::STRING: a.type = Attribute::Type::string; a.s = ap.s(); return {};
+      case onnx::AttributeProto::FLOATS: a.type = Attribute::Type::floats; a.floats.assign(ap.floats().begin(), ap.floats().end()); return {};
+      case onnx::AttributeProto::INTS: a.type = Attribute::Type::ints; a.ints.assign(ap.ints().begin(), ap.ints().end()); return {};
+      case onnx::AttributeProto::STRINGS: a.type = Attribute::Type::strings; a.strings.assign(ap.strings().begin(), ap.strings().end()); return {};
+      case onnx::AttributeProto::TENSOR: {
+        a.type = Attribute::Type::tensor;
+        SY_ASSIGN_OR_RETURN(a.t, onnx_proto::tensor_from_proto(ap.t(), tctx_, what));
+        return {};
+      }
+      case onnx::AttributeProto::TENSORS:
+        a.type = Attribute::Type::tensors;
+        for (const auto& tp : ap.tensors()) {
+          SY_ASSIGN_OR_RETURN(Tensor t, onnx_proto::tensor_from_proto(tp, tctx_, what));
+          a.tensors.push_back(std::move(t));
+        }
+        return {};
+      case onnx::AttributeProto::SPARSE_TENSOR: {
+        a.type = Attribute::Type::tensor;
+        return densify(ap.sparse_tensor(), a.t, what);
+      }
+      case onnx::AttributeProto::GRAPH: {
+        a.type = Attribute::Type::graph;
+        a.g = std::make_shared<Graph>();
+        return convert_graph(ap.g(), *a.g, scope).with_context(what);
+      }
+      case onnx::AttributeProto::GRAPHS:
+        a.type = Attribute::Type::graphs;
+        for (const auto& gp : ap.graphs()) {
+          auto sub = std::make_shared<Graph>();
+          SY_RETURN_IF_ERROR(convert_graph(gp, *sub, scope).with_context(what));
+          a.graphs.push_back(std::move(sub));
+        }
+        return {};
+      case onnx::AttributeProto::TYPE_PROTO: {
+        a.type = Attribute::Type::type_proto;
+        SY_ASSIGN_OR_RETURN(ValueType vt, onnx_proto::value_type_from_proto(ap.tp(), what));
+        a.type_protos.push_back(std::move(vt));
+        return {};
+      }
+      case onnx::AttributeProto::TYPE_PROTOS:
+        a.type = Attribute::Type::type_protos;
+        for (const auto& tp : ap.type_protos()) {
+          SY_ASSIGN_OR_RETURN(ValueType vt, onnx_proto::value_type_from_proto(tp, what));
+          a.type_protos.push_back(std::move(vt));
+        }
+        return {};
+      default:
+        return bad(what + " has unknown attribute type " + std::to_string(static_cast<int>(type)));
+    }
+  }
+
+  Status densify(const onnx::SparseTensorProto& sp, Tensor& out, const std::string& what) {
+    SY_ASSIGN_OR_RETURN(Tensor values, onnx_proto::tensor_from_proto(sp.values(), tctx_, what + " values"));
+    SY_ASSIGN_OR_RETURN(Tensor indices, onnx_proto::tensor_from_proto(sp.indices(), tctx_, what + " indices"));
+    Shape shape(sp.dims().begin(), sp.dims().end());
+    try {
+      out = Tensor::allocate(values.type(), shape);
+    } catch (const Error& e) {
+      return e.status().with_context(what);
+    }
+    if (values.type() == ElementType::string || is_sub_byte(values.type()))
+      return Status(StatusCode::unsupported, what + ": sparse tensors of this type are not supported");
+    if (indices.type() != ElementType::int64) return bad(what + ": sparse indices must be int64");
+    const int64_t nnz = values.numel();
+    const size_t esize = static_cast<size_t>(element_bits(values.type()) / 8);
+    const int64_t* idx = indices.data<int64_t>();
+    const int64_t rank = static_cast<int64_t>(shape.size());
+    const bool linear = indices.rank() == 1;
+    if ((linear && indices.numel() != nnz) || (!linear && indices.numel() != nnz * rank))
+      return bad(what + ": sparse indices do not match the value count");
+    for (int64_t k = 0; k < nnz; ++k) {
+      int64_t flat = 0;
+      if (linear) {
+        flat = idx[k];
+      } else {
+        for (int64_t d = 0; d < rank; ++d) {
+          int64_t i = idx[k * rank + d];
+          if (i < 0 || i >= shape[static_cast<size_t>(d)]) return bad(what + ": sparse index out of range");
+          flat = flat * shape[static_cast<size_t>(d)] + i;
+        }
+      }
+      if (flat < 0 || flat >= out.numel()) return bad(what + ": sparse index out of range");
+      std::memcpy(static_cast<char*>(out.raw_mutable()) + static_cast<size_t>(flat) * esize,
+                  static_cast<const char*>(values.raw()) + static_cast<size_t>(k) * esize, esize);
+    }
+    return {};
+  }
+
+ private:
+  Model& model_;
+  const ImportOptions& options_;
+  TensorContext tctx_;
+  std::map<std::string, int64_t> opsets_;
+  std::set<std::pair<std::string, std::string>> local_functions_;
+};
+
+// Copies value types inferred by ONNX shape inference into the graph (best effort).
+void apply_inferred_types(const onnx::GraphProto& gp, Graph& g) {
+  auto apply = [&](const onnx::ValueInfoProto& vi) {
+    int32_t id = g.find_value(vi.name());
+    if (id < 0 || g.is_initializer(id)) return;
+    auto& vt = g.values[static_cast<size_t>(id)].type;
+    auto inferred = onnx_proto::value_type_from_proto(vi.type(), vi.name());
+    if (!inferred.ok()) return;
+    if (vt.kind == ValueType::Kind::unknown || (vt.kind == ValueType::Kind::tensor && !vt.tensor.shape) ||
+        (vt.kind == ValueType::Kind::tensor && vt.tensor.elem == ElementType::undefined))
+      vt = inferred.value();
+  };
+  for (const auto& vi : gp.value_info()) apply(vi);
+  for (const auto& vi : gp.output()) apply(vi);
+}
+
+Result<std::shared_ptr<Model>> import_parsed(std::shared_ptr<onnx::ModelProto> mp, const ImportOptions& options,
+                                             const std::filesystem::path& path) {
+  auto model = std::make_shared<Model>();
+  model->path = path;
+  model->keepalive.push_back(mp);
+  {
+    Importer importer(*model, options, mp);
+    SY_RETURN_IF_ERROR(importer.import_model(*mp));
+  }
+  if (options.infer_shapes) {
+    // ONNX's own shape inference, run on a copy of the graph structure without weights
+    // so the wrapped initializer bytes are never touched.
+    try {
+      onnx::ModelProto copy;
+      copy.set_ir_version(mp->ir_version());
+      *copy.mutable_opset_import() = mp->opset_import();
+      *copy.mutable_functions() = mp->functions();
+      auto* g = copy.mutable_graph();
+      *g->mutable_node() = mp->graph().node();
+      *g->mutable_input() = mp->graph().input();
+      *g->mutable_output() = mp->graph().output();
+      *g->mutable_value_info() = mp->graph().value_info();
+      for (const auto& init : mp->graph().initializer()) {
+        bool listed = false;
+        for (const auto& in : mp->graph().input()) listed = listed || in.name() == init.name();
+        if (listed) continue;
+        auto* vi = g->add_input();
+        vi->set_name(init.name());
+        auto* tt = vi->mutable_type()->mutable_tensor_type();
+        tt->set_elem_type(init.data_type());
+        auto* shape = tt->mutable_shape();
+        for (int64_t d : init.dims()) shape->add_dim()->set_dim_value(d);
+      }
+      onnx::ShapeInferenceOptions opts(false, 0, true);
+      onnx::shape_inference::InferShapes(copy, onnx::OpSchemaRegistry::Instance(), opts);
+      apply_inferred_types(copy.graph(), model->graph);
+    } catch (const std::exception& e) {
+      model->warnings.push_back(std::string("shape inference incomplete: ") + e.what());
+    }
+  }
+  return model;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Model>> import_onnx_bytes(const void* data, size_t size, const ImportOptions& options) {
+  if (size > kMaxModelBytes) return bad("model of " + std::to_string(size) + " bytes exceeds the 2 GiB protobuf limit");
+  auto mp = std::make_shared<onnx::ModelProto>();
+  if (size == 0) return bad("the model is empty (0 bytes)");
+  if (!mp->ParseFromArray(data, static_cast<int>(size)))
+    return bad("not a valid ONNX model: the protobuf message could not be parsed (truncated or not ONNX)");
+  return import_parsed(std::move(mp), options, {});
+}
+
+Result<std::shared_ptr<Model>> import_onnx_file(const std::filesystem::path& path, const ImportOptions& options) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return Status(StatusCode::not_found, "model file '" + path.string() + "' not found");
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) return Status(StatusCode::io_error, "cannot read '" + path.string() + "': " + ec.message());
+  if (size > kMaxModelBytes) return bad("'" + path.string() + "' is larger than the 2 GiB protobuf limit");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(StatusCode::io_error, "cannot open '" + path.string() + "'");
+  std::string bytes(size, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(size));
+  if (!in) return Status(StatusCode::io_error, "cannot read '" + path.string() + "'");
+  if (size == 0) return bad("'" + path.string() + "' is empty (0 bytes)");
+  auto mp = std::make_shared<onnx::ModelProto>();
+  if (!mp->ParseFromString(bytes))
+    return bad("'" + path.string() + "' is not a valid ONNX model: the protobuf message could not be parsed (truncated or not ONNX)");
+  bytes.clear();
+  bytes.shrink_to_fit();
+  ImportOptions opts = options;
+  if (opts.base_dir.empty()) opts.base_dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  auto result = import_parsed(std::move(mp), opts, path);
+  if (!result.ok()) return result.status().with_context(path.filename().string());
+  return result;
+}
+
+}  // namespace switchyard

@@ -1,0 +1,16 @@
+// The switchyard subcommands. Each returns the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace switchyard::cli {
+
+int cmd_devices(const std::vector<std::string>& args);
+int cmd_run(const std::vector<std::string>& args);
+int cmd_conformance(const std::vector<std::string>& args);
+
+// Prints "switchyard: error: <message>" to stderr and returns 2 (usage) or 1 (failure).
+int fail(const std::string& message, int code = 1);
+
+}  // namespace switchyard::cli

@@ -1,0 +1,49 @@
+// switchyard: command-line front end (devices, run, conformance).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+
+namespace switchyard::cli {
+
+int fail(const std::string& message, int code) {
+  std::fprintf(stderr, "switchyard: error: %s\n", message.c_str());
+  return code;
+}
+
+}  // namespace switchyard::cli
+
+namespace {
+const char* kUsage =
+    "usage: switchyard <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  devices [--json]                         plugins, devices and plugins that failed to load\n"
+    "  run MODEL [--device ID] [--input NAME=FILE]... [--output-dir DIR] [--json]\n"
+    "                                           run a model once and print its outputs\n"
+    "  conformance onnx --tests DIR (--reference | --device ID) [--filter REGEX] [--json FILE]\n"
+    "                                           run the ONNX backend node tests\n"
+    "\n"
+    "Plugins are found through SWITCHYARD_PLUGIN_PATH (folders of *.yaml manifests, ':'-separated),\n"
+    "then the install folder, then build/lib/switchyard/plugins.\n";
+}
+
+int main(int argc, char** argv) {
+  using namespace switchyard::cli;
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  std::vector<std::string> rest(argv + 2, argv + argc);
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (cmd == "devices") return cmd_devices(rest);
+  if (cmd == "run") return cmd_run(rest);
+  if (cmd == "conformance") return cmd_conformance(rest);
+  std::fputs(kUsage, stderr);
+  return fail("unknown command '" + cmd + "'", 2);
+}
