@@ -1,1 +1,309 @@
-// placeholder
+// Device registry, host services and the RAII handles over ABI objects.
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <set>
+
+#include "switchyard/plugin_loader.h"
+
+struct sy_status_s {
+  sy_status_code code;
+  std::string message;
+};
+
+namespace switchyard {
+
+namespace fs = std::filesystem;
+
+namespace {
+sy_status host_make_status(sy_status_code code, const char* message) {
+  if (code == SY_OK) code = SY_ERROR_INTERNAL;  // a status object always means failure
+  return new sy_status_s{code, message ? message : ""};
+}
+
+void host_log(sy_log_level level, const char* plugin, const char* message) {
+  if (level < SY_LOG_WARNING) return;
+  std::fprintf(stderr, "switchyard: %s: %s: %s\n", level == SY_LOG_ERROR ? "error" : "warning", plugin ? plugin : "plugin",
+               message ? message : "");
+}
+
+const sy_host_api kHostApi = {sizeof(sy_host_api), SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR, host_make_status, host_log};
+
+DeviceKind kind_from_abi(sy_device_kind k) {
+  switch (k) {
+    case SY_DEVICE_KIND_CPU: return DeviceKind::cpu;
+    case SY_DEVICE_KIND_GPU: return DeviceKind::gpu;
+    case SY_DEVICE_KIND_NPU: return DeviceKind::npu;
+    default: return DeviceKind::other;
+  }
+}
+
+std::string cstr(const char* s) { return s ? s : ""; }
+}  // namespace
+
+const sy_host_api* host_api() { return &kHostApi; }
+
+Status take_status(sy_status status) {
+  if (!status) return {};
+  StatusCode code = status->code >= 0 && status->code <= SY_ERROR_ABI_MISMATCH ? static_cast<StatusCode>(status->code)
+                                                                              : StatusCode::internal;
+  Status s(code, status->message);
+  delete status;
+  return s;
+}
+
+const char* device_kind_name(DeviceKind k) {
+  switch (k) {
+    case DeviceKind::cpu: return "cpu";
+    case DeviceKind::gpu: return "gpu";
+    case DeviceKind::npu: return "npu";
+    case DeviceKind::other: return "other";
+  }
+  return "other";
+}
+
+DeviceBuffer::~DeviceBuffer() {
+  if (handle_) plugin_->api().buffer_release(handle_);
+}
+size_t DeviceBuffer::size() const { return plugin_->api().buffer_size(handle_); }
+Status DeviceBuffer::write(const void* src, size_t size, size_t offset) {
+  return take_status(plugin_->api().buffer_write(handle_, offset, src, size));
+}
+Status DeviceBuffer::read(void* dst, size_t size, size_t offset) const {
+  return take_status(plugin_->api().buffer_read(handle_, offset, dst, size));
+}
+
+const PluginIdentity& Device::plugin_identity() const { return plugin_->identity(); }
+
+Result<std::vector<NodeSupport>> Device::query_support(const GraphView& view) const {
+  const sy_graph* g = view.get();
+  std::vector<sy_node_support> raw(g->num_nodes);
+  for (auto& r : raw) std::memset(&r, 0, sizeof r);
+  SY_RETURN_IF_ERROR(take_status(plugin_->api().query_support(handle_, g, raw.data())).with_context(id_ + ": query_support"));
+  std::vector<NodeSupport> out(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    raw[i].message[sizeof raw[i].message - 1] = 0;
+    raw[i].implementation[sizeof raw[i].implementation - 1] = 0;
+    out[i].supported = raw[i].reason == SY_SUPPORTED;
+    out[i].reason = raw[i].reason;
+    out[i].message = raw[i].message;
+    out[i].implementation = raw[i].implementation;
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Executable>> Device::compile(const GraphView& view,
+                                                    const std::vector<std::pair<std::string, std::string>>& options) const {
+  std::vector<sy_setting> opts;
+  for (const auto& [k, v] : options) opts.push_back({k.c_str(), v.c_str()});
+  sy_executable exe = nullptr;
+  SY_RETURN_IF_ERROR(take_status(plugin_->api().compile(handle_, view.get(), opts.data(), opts.size(), &exe)).with_context(id_ + ": compile"));
+  if (!exe) return Status(StatusCode::internal, id_ + ": compile returned no executable");
+  return std::make_unique<Executable>(plugin_, exe, this, view.get()->num_outputs);
+}
+
+Result<std::unique_ptr<Executable>> Device::restore(const GraphView& view, const void* data, size_t size) const {
+  sy_executable exe = nullptr;
+  SY_RETURN_IF_ERROR(take_status(plugin_->api().executable_restore(handle_, view.get(), data, size, &exe)).with_context(id_ + ": restore"));
+  if (!exe) return Status(StatusCode::internal, id_ + ": restore returned no executable");
+  return std::make_unique<Executable>(plugin_, exe, this, view.get()->num_outputs);
+}
+
+Result<std::unique_ptr<DeviceBuffer>> Device::allocate(size_t size) const {
+  sy_buffer b = nullptr;
+  SY_RETURN_IF_ERROR(take_status(plugin_->api().buffer_alloc(handle_, size, &b)).with_context(id_ + ": buffer_alloc"));
+  if (!b) return Status(StatusCode::internal, id_ + ": buffer_alloc returned no buffer");
+  return std::make_unique<DeviceBuffer>(plugin_, b);
+}
+
+Executable::~Executable() {
+  if (handle_) plugin_->api().executable_release(handle_);
+}
+
+Result<std::vector<uint8_t>> Executable::serialize() const {
+  size_t size = 0;
+  SY_RETURN_IF_ERROR(take_status(plugin_->api().executable_serialize(handle_, nullptr, 0, &size)));
+  std::vector<uint8_t> bytes(size);
+  size_t written = 0;
+  SY_RETURN_IF_ERROR(take_status(plugin_->api().executable_serialize(handle_, bytes.data(), bytes.size(), &written)));
+  bytes.resize(written);
+  return bytes;
+}
+
+namespace {
+struct Completion {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  Status status;
+};
+
+void on_complete(void* user, sy_status status) {
+  auto* c = static_cast<Completion*>(user);
+  Status s = take_status(status);
+  std::lock_guard<std::mutex> lock(c->mu);
+  c->status = std::move(s);
+  c->done = true;
+  c->cv.notify_all();
+}
+}  // namespace
+
+Result<std::vector<DeviceTensor>> Executable::execute(const std::vector<DeviceTensor>& inputs,
+                                                      const volatile int32_t* cancel_flag) const {
+  std::vector<sy_tensor_arg> args(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    args[i].buffer = inputs[i].buffer ? inputs[i].buffer->handle() : nullptr;
+    args[i].elem_type = static_cast<int32_t>(inputs[i].type);
+    args[i].rank = static_cast<int32_t>(inputs[i].shape.size());
+    args[i].dims = inputs[i].shape.data();
+  }
+  // The plugin reports how many outputs it has through the graph it compiled; the host
+  // passes as many slots as the executable's graph has outputs.
+  std::vector<sy_tensor_out> outs(num_outputs_);
+  for (auto& o : outs) std::memset(&o, 0, sizeof o);
+  Completion c;
+  sy_execute_args ea{};
+  ea.struct_size = sizeof ea;
+  ea.num_inputs = args.size();
+  ea.inputs = args.data();
+  ea.num_outputs = outs.size();
+  ea.outputs = outs.data();
+  ea.on_complete = on_complete;
+  ea.user_data = &c;
+  ea.cancel_flag = cancel_flag;
+  SY_RETURN_IF_ERROR(take_status(plugin_->api().execute(handle_, &ea)).with_context(device_->id() + ": execute"));
+  {
+    std::unique_lock<std::mutex> lock(c.mu);
+    c.cv.wait(lock, [&] { return c.done; });
+  }
+  std::vector<DeviceTensor> result(outs.size());
+  std::vector<std::shared_ptr<DeviceBuffer>> owned;
+  for (size_t i = 0; i < outs.size(); ++i)
+    if (outs[i].buffer) result[i].buffer = std::make_shared<DeviceBuffer>(plugin_, outs[i].buffer);
+  if (!c.status.ok()) return c.status.with_context(device_->id() + ": execute");
+  for (size_t i = 0; i < outs.size(); ++i) {
+    auto type = element_type_from_int(outs[i].elem_type);
+    if (!type || outs[i].rank < 0 || outs[i].rank > SY_MAX_RANK)
+      return Status(StatusCode::internal, device_->id() + ": execute reported a bad type or rank for output " + std::to_string(i));
+    result[i].type = *type;
+    result[i].shape.assign(outs[i].dims, outs[i].dims + outs[i].rank);
+  }
+  return result;
+}
+
+Result<DeviceTensor> upload(const Device& device, const Tensor& tensor) {
+  DeviceTensor dt;
+  dt.type = tensor.type();
+  dt.shape = tensor.shape();
+  std::string encoded;
+  const void* src = tensor.raw();
+  size_t size = tensor.byte_size();
+  if (tensor.type() == ElementType::string) {
+    encoded = encode_strings(tensor.strings());
+    src = encoded.data();
+    size = encoded.size();
+  }
+  SY_ASSIGN_OR_RETURN(auto buf, device.allocate(size));
+  if (size) SY_RETURN_IF_ERROR(buf->write(src, size));
+  dt.buffer = std::move(buf);
+  return dt;
+}
+
+Result<Tensor> download(const DeviceTensor& t) {
+  if (!t.buffer) return Status(StatusCode::internal, "output has no buffer");
+  size_t size = t.buffer->size();
+  auto numel = shape_numel(t.shape);
+  if (!numel) return Status(StatusCode::internal, "output has an invalid shape " + shape_to_string(t.shape));
+  try {
+    if (t.type == ElementType::string) {
+      std::vector<char> bytes(size);
+      if (size) SY_RETURN_IF_ERROR(t.buffer->read(bytes.data(), size));
+      SY_ASSIGN_OR_RETURN(auto strings, decode_strings(bytes.data(), bytes.size(), *numel));
+      return Tensor::from_strings(t.shape, std::move(strings));
+    }
+    Tensor out = Tensor::allocate(t.type, t.shape);
+    if (out.byte_size() > size)
+      return Status(StatusCode::internal, "output buffer holds " + std::to_string(size) + " bytes, its shape needs " +
+                                              std::to_string(out.byte_size()));
+    if (out.byte_size()) SY_RETURN_IF_ERROR(t.buffer->read(out.raw_mutable(), out.byte_size()));
+    return out;
+  } catch (const Error& e) {
+    return e.status();
+  }
+}
+
+DeviceRegistry DeviceRegistry::discover(const DiscoveryOptions& options) {
+  DeviceRegistry reg;
+  reg.searched_ = plugin_search_path(options);
+  std::set<std::string> loaded_names;
+  for (const auto& dir : reg.searched_) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<fs::path> manifests;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (e.path().extension() == ".yaml" || e.path().extension() == ".yml") manifests.push_back(e.path());
+    std::sort(manifests.begin(), manifests.end());
+    for (const auto& file : manifests) {
+      auto m = parse_manifest(file);
+      if (!m.ok()) {
+        reg.failures_.push_back({file, "", m.status().message()});
+        continue;
+      }
+      if (loaded_names.count(m->name)) continue;  // shadowed by an earlier folder
+      auto p = PluginLoader::load(*m);
+      if (!p.ok()) {
+        reg.failures_.push_back({file, m->name, p.status().message()});
+        continue;
+      }
+      loaded_names.insert(m->name);
+      auto plugin = *p;
+      size_t count = 0;
+      Status st = take_status(plugin->api().device_count(plugin->handle(), &count));
+      if (!st.ok()) {
+        reg.failures_.push_back({file, m->name, "device_count failed: " + st.message()});
+        continue;
+      }
+      for (size_t i = 0; i < count; ++i) {
+        sy_device dev = nullptr;
+        st = take_status(plugin->api().device_get(plugin->handle(), i, &dev));
+        sy_device_info di{};
+        di.struct_size = sizeof di;
+        if (st.ok()) st = take_status(plugin->api().device_info(dev, &di));
+        if (!st.ok()) {
+          reg.failures_.push_back({file, m->name, "device " + std::to_string(i) + ": " + st.message()});
+          continue;
+        }
+        DeviceInfo info;
+        info.kind = kind_from_abi(di.kind);
+        info.reported_kind = kind_from_abi(di.reported_kind);
+        info.name = cstr(di.name);
+        info.vendor = cstr(di.vendor);
+        info.driver_version = cstr(di.driver_version);
+        info.identity = cstr(di.identity);
+        info.memory_bytes = di.memory_bytes;
+        info.max_allocation_bytes = di.max_allocation_bytes;
+        info.peak_gflops_f32 = di.peak_gflops_f32;
+        info.peak_gflops_f16 = di.peak_gflops_f16;
+        info.memory_bandwidth_gbps = di.memory_bandwidth_gbps;
+        info.host_link_gbps = di.host_link_gbps;
+        info.launch_overhead_us = di.launch_overhead_us;
+        info.active_power_watts = di.active_power_watts;
+        info.host_visible_memory = di.host_visible_memory != 0;
+        reg.devices_.push_back(std::make_unique<Device>(plugin, dev, m->name + ":" + std::to_string(i), std::move(info)));
+      }
+      reg.plugins_.push_back(plugin);
+    }
+  }
+  return reg;
+}
+
+Result<const Device*> DeviceRegistry::find(const std::string& id) const {
+  for (const auto& d : devices_)
+    if (d->id() == id) return d.get();
+  std::string known;
+  for (const auto& d : devices_) known += (known.empty() ? "" : ", ") + d->id();
+  return Status(StatusCode::not_found, "no device '" + id + "' (devices present: " + (known.empty() ? "none" : known) + ")");
+}
+
+}  // namespace switchyard

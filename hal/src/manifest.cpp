@@ -1,1 +1,62 @@
-// placeholder
+// Plugin manifest parsing (yaml-cpp).
+#include "switchyard/manifest.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <regex>
+
+namespace switchyard {
+
+Result<Manifest> parse_manifest(const std::filesystem::path& file) {
+  const std::string where = "manifest '" + file.string() + "'";
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file.string());
+  } catch (const YAML::BadFile&) {
+    return Status(StatusCode::not_found, where + ": cannot be read");
+  } catch (const YAML::Exception& e) {
+    return Status(StatusCode::invalid_argument, where + ": malformed YAML at line " + std::to_string(e.mark.line + 1) +
+                                                    ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  if (!root.IsMap()) return Status(StatusCode::invalid_argument, where + ": expected a mapping with name, library, abi_version");
+  Manifest m;
+  m.file = file;
+  try {
+    auto field = [&](const char* key) -> Result<std::string> {
+      YAML::Node n = root[key];
+      if (!n) return Status(StatusCode::invalid_argument, where + ": missing field '" + key + "'");
+      if (!n.IsScalar()) return Status(StatusCode::invalid_argument, where + ": field '" + key + "' must be a scalar");
+      return n.as<std::string>();
+    };
+    SY_ASSIGN_OR_RETURN(m.name, field("name"));
+    static const std::regex name_re("^[a-z][a-z0-9_]*$");
+    if (!std::regex_match(m.name, name_re))
+      return Status(StatusCode::invalid_argument, where + ": name '" + m.name + "' must match [a-z][a-z0-9_]*");
+    SY_ASSIGN_OR_RETURN(std::string library, field("library"));
+    if (library.empty()) return Status(StatusCode::invalid_argument, where + ": field 'library' is empty");
+    std::filesystem::path lib(library);
+    m.library = lib.is_absolute() ? lib : file.parent_path() / lib;
+    SY_ASSIGN_OR_RETURN(std::string abi, field("abi_version"));
+    static const std::regex abi_re("^([0-9]+)(\\.([0-9]+))?$");
+    std::smatch match;
+    if (!std::regex_match(abi, match, abi_re))
+      return Status(StatusCode::invalid_argument, where + ": abi_version '" + abi + "' must look like 1 or 1.0");
+    m.abi_major = static_cast<uint32_t>(std::stoul(match[1]));
+    m.abi_minor = match[3].matched ? static_cast<uint32_t>(std::stoul(match[3])) : 0;
+    if (YAML::Node settings = root["settings"]) {
+      if (!settings.IsMap()) return Status(StatusCode::invalid_argument, where + ": 'settings' must be a mapping");
+      for (const auto& kv : settings) {
+        if (!kv.second.IsScalar())
+          return Status(StatusCode::invalid_argument, where + ": setting '" + kv.first.as<std::string>() + "' must be a scalar");
+        m.settings.emplace_back(kv.first.as<std::string>(), kv.second.as<std::string>());
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return Status(StatusCode::invalid_argument, where + ": " + e.msg);
+  } catch (const std::exception& e) {
+    return Status(StatusCode::invalid_argument, where + ": " + e.what());
+  }
+  return m;
+}
+
+}  // namespace switchyard

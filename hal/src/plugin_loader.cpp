@@ -1,1 +1,125 @@
-// placeholder
+// Plugin loading with Boost.DLL, and discovery of manifests.
+#include "switchyard/plugin_loader.h"
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+namespace switchyard {
+
+namespace fs = std::filesystem;
+
+namespace {
+// Size of the 1.0 function table: the host requires at least this much.
+constexpr size_t kApiSize_1_0 = offsetof(sy_plugin_api, execute) + sizeof(void*);
+
+std::string missing_function(const sy_plugin_api& a) {
+#define SY_REQUIRE(fn) \
+  if (!a.fn) return #fn;
+  SY_REQUIRE(get_info) SY_REQUIRE(initialize) SY_REQUIRE(shutdown) SY_REQUIRE(get_diagnostics)
+  SY_REQUIRE(device_count) SY_REQUIRE(device_get) SY_REQUIRE(device_info) SY_REQUIRE(query_support)
+  SY_REQUIRE(compile) SY_REQUIRE(executable_serialize) SY_REQUIRE(executable_restore) SY_REQUIRE(executable_release)
+  SY_REQUIRE(buffer_alloc) SY_REQUIRE(buffer_release) SY_REQUIRE(buffer_size) SY_REQUIRE(buffer_write)
+  SY_REQUIRE(buffer_read) SY_REQUIRE(execute)
+#undef SY_REQUIRE
+  return {};
+}
+
+std::string cstr(const char* s) { return s ? s : ""; }
+}  // namespace
+
+LoadedPlugin::~LoadedPlugin() {
+  if (api_ && handle_) api_->shutdown(handle_);
+}
+
+std::string LoadedPlugin::diagnostics() const {
+  return api_ && handle_ ? cstr(api_->get_diagnostics(handle_)) : std::string();
+}
+
+Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load(const Manifest& m) {
+  if (m.abi_major != SY_ABI_VERSION_MAJOR)
+    return Status(StatusCode::abi_mismatch, "manifest declares ABI " + std::to_string(m.abi_major) + "." +
+                                                std::to_string(m.abi_minor) + ", this host speaks ABI " +
+                                                std::to_string(SY_ABI_VERSION_MAJOR) + "." + std::to_string(SY_ABI_VERSION_MINOR));
+  std::error_code ec;
+  if (!fs::exists(m.library, ec)) return Status(StatusCode::not_found, "library '" + m.library.string() + "' not found");
+  auto lib = std::make_shared<boost::dll::shared_library>();
+  try {
+    lib->load(m.library, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception& e) {
+    return Status(StatusCode::unavailable, "cannot load library '" + m.library.string() + "': " + e.what());
+  }
+  if (!lib->has(SY_PLUGIN_ENTRY_POINT))
+    return Status(StatusCode::not_found, "library '" + m.library.string() + "' does not export the entry point " SY_PLUGIN_ENTRY_POINT);
+  auto entry = lib->get<std::remove_pointer_t<sy_get_api_fn>>(SY_PLUGIN_ENTRY_POINT);
+  const sy_plugin_api* api = nullptr;
+  Status st = take_status(entry(SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR, host_api(), &api));
+  if (api && api->abi_major != SY_ABI_VERSION_MAJOR)
+    return Status(StatusCode::abi_mismatch, "library was built for ABI " + std::to_string(api->abi_major) + "." +
+                                                std::to_string(api->abi_minor) + ", this host speaks ABI " +
+                                                std::to_string(SY_ABI_VERSION_MAJOR) + "." + std::to_string(SY_ABI_VERSION_MINOR));
+  if (!st.ok()) return st.with_context(SY_PLUGIN_ENTRY_POINT " failed");
+  if (!api) return Status(StatusCode::internal, SY_PLUGIN_ENTRY_POINT " returned no function table");
+  if (api->struct_size < kApiSize_1_0)
+    return Status(StatusCode::abi_mismatch, "function table is " + std::to_string(api->struct_size) + " bytes, ABI 1.0 needs " +
+                                                std::to_string(kApiSize_1_0));
+  if (auto fn = missing_function(*api); !fn.empty())
+    return Status(StatusCode::abi_mismatch, "function table lacks required function '" + fn + "'");
+
+  std::shared_ptr<LoadedPlugin> p(new LoadedPlugin());
+  p->manifest_ = m;
+  p->library_ = lib;
+  p->api_ = api;
+  sy_plugin_info info{};
+  info.struct_size = sizeof info;
+  api->get_info(&info);
+  p->identity_ = {cstr(info.name), cstr(info.vendor), cstr(info.version), cstr(info.description)};
+  if (p->identity_.name != m.name)
+    return Status(StatusCode::invalid_argument, "library reports plugin name '" + p->identity_.name + "' but the manifest says '" + m.name + "'");
+  std::vector<sy_setting> settings;
+  for (const auto& [k, v] : m.settings) settings.push_back({k.c_str(), v.c_str()});
+  sy_plugin handle = nullptr;
+  SY_RETURN_IF_ERROR(take_status(api->initialize(settings.data(), settings.size(), &handle)).with_context("initialize failed"));
+  if (!handle) return Status(StatusCode::internal, "initialize returned no plugin handle");
+  p->handle_ = handle;
+  return p;
+}
+
+std::vector<fs::path> plugin_search_path(const DiscoveryOptions& options) {
+  std::vector<fs::path> out = options.extra_paths;
+  if (options.use_environment) {
+    if (const char* env = std::getenv("SWITCHYARD_PLUGIN_PATH")) {
+      std::string s = env;
+      size_t start = 0;
+      while (start <= s.size()) {
+        size_t end = s.find(':', start);
+        if (end == std::string::npos) end = s.size();
+        if (end > start) out.emplace_back(s.substr(start, end - start));
+        start = end + 1;
+      }
+    }
+  }
+  if (options.use_default_paths) {
+    out.emplace_back(SWITCHYARD_PLUGIN_INSTALL_DIR);
+    try {
+      out.push_back(boost::dll::program_location().parent_path().parent_path() / "lib" / "switchyard" / "plugins");
+    } catch (const std::exception&) {
+    }
+    out.emplace_back(SWITCHYARD_PLUGIN_BUILD_DIR);
+  }
+  // Drop duplicates, keeping the first occurrence.
+  std::vector<fs::path> unique;
+  std::set<std::string> seen;
+  for (const auto& p : out) {
+    std::error_code ec;
+    fs::path c = fs::weakly_canonical(p, ec);
+    std::string key = ec ? p.string() : c.string();
+    if (seen.insert(key).second) unique.push_back(p);
+  }
+  return unique;
+}
+
+}  // namespace switchyard

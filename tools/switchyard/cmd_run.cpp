@@ -1,5 +1,183 @@
-// switchyard run (placeholder until the runtime lands).
+// switchyard run: load a model, run it once on a device (or the reference), print outputs.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "args.h"
 #include "commands.h"
+#include "switchyard/compiled_model.h"
+#include "switchyard/json.h"
+#include "switchyard/plugin_loader.h"
+#include "switchyard/reference.h"
+#include "switchyard/reference_util.h"
+#include "switchyard/tensor_io.h"
+
 namespace switchyard::cli {
-int cmd_run(const std::vector<std::string>&) { return fail("not implemented yet"); }
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+struct Summary {
+  double min = 0, max = 0, mean = 0;
+  std::vector<double> head;
+  bool numeric = false;
+};
+
+Summary summarize(const Tensor& t) {
+  Summary s;
+  if (t.type() == ElementType::string || t.numel() == 0) return s;
+  try {
+    double sum = 0;
+    s.min = INFINITY;
+    s.max = -INFINITY;
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      double v = reference::get_double(t, i);
+      s.min = std::min(s.min, v);
+      s.max = std::max(s.max, v);
+      sum += v;
+      if (i < 6) s.head.push_back(v);
+    }
+    s.mean = sum / static_cast<double>(t.numel());
+    s.numeric = true;
+  } catch (const Error&) {
+  }
+  return s;
+}
+
+}  // namespace
+
+int cmd_run(const std::vector<std::string>& argv) {
+  auto parsed = Args::parse(argv, {"--device", "--input", "--output-dir"}, {"--json"});
+  if (!parsed.ok()) return fail(parsed.status().message(), 2);
+  const Args& args = *parsed;
+  if (args.positional().size() != 1) return fail("usage: switchyard run MODEL [--device ID] [--input NAME=FILE]... [--output-dir DIR] [--json]", 2);
+  const std::string model_path = args.positional()[0];
+  const bool json_out = args.has("--json");
+
+  auto t_load = std::chrono::steady_clock::now();
+  auto model = import_onnx_file(model_path);
+  if (!model.ok()) return fail(model.status().to_string());
+  const Graph& g = (*model)->graph;
+
+  // Inputs: named files, the rest generated.
+  auto gen = generate_inputs(g);
+  std::vector<Value> inputs;
+  {
+    auto given = args.all("--input");
+    std::map<std::string, Tensor> by_name;
+    for (const auto& spec : given) {
+      auto eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0) return fail("--input expects NAME=FILE, got '" + spec + "'", 2);
+      std::string name = spec.substr(0, eq);
+      bool known = false;
+      for (int32_t id : g.inputs) known = known || g.value_name(id) == name;
+      if (!known) return fail("--input: the model has no input named '" + name + "'", 2);
+      auto t = load_tensor_file(spec.substr(eq + 1));
+      if (!t.ok()) return fail(t.status().to_string());
+      by_name[name] = *t;
+    }
+    if (by_name.size() < g.inputs.size() && !gen.ok()) return fail(gen.status().to_string());
+    for (size_t i = 0; i < g.inputs.size(); ++i) {
+      auto it = by_name.find(g.value_name(g.inputs[i]));
+      inputs.push_back(it != by_name.end() ? Value::of(it->second) : (*gen)[i]);
+    }
+  }
+
+  std::string device_id = args.get("--device").value_or("");
+  std::vector<Value> outputs;
+  double load_ms = 0, predict_ms = 0;
+  std::unique_ptr<DeviceRegistry> registry;
+  std::string implementations;
+  if (device_id == "reference") {
+    load_ms = ms_since(t_load);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      Status st = check_input(g.values[static_cast<size_t>(g.inputs[i])], inputs[i]);
+      if (!st.ok()) return fail(st.to_string());
+    }
+    auto t_pred = std::chrono::steady_clock::now();
+    auto r = reference::Interpreter().run(g, inputs);
+    predict_ms = ms_since(t_pred);
+    if (!r.ok()) return fail(r.status().to_string());
+    outputs = std::move(r).value();
+  } else {
+    registry = std::make_unique<DeviceRegistry>(DeviceRegistry::discover());
+    if (device_id.empty()) {
+      for (const auto& d : registry->devices())
+        if (d->info().kind == DeviceKind::cpu) {
+          device_id = d->id();
+          break;
+        }
+      if (device_id.empty() && !registry->devices().empty()) device_id = registry->devices()[0]->id();
+      if (device_id.empty()) return fail("no devices found (see `switchyard devices`); use --device reference to run the reference");
+    }
+    auto device = registry->find(device_id);
+    if (!device.ok()) return fail(device.status().message(), 2);
+    auto compiled = CompiledModel::load(*model, **device);
+    if (!compiled.ok()) return fail(compiled.status().to_string());
+    load_ms = ms_since(t_load);
+    std::map<std::string, int> impl_count;
+    for (const auto& s : (*compiled)->implementations()) ++impl_count[s];
+    for (const auto& [k, n] : impl_count) implementations += (implementations.empty() ? "" : ", ") + std::to_string(n) + " " + k;
+    auto t_pred = std::chrono::steady_clock::now();
+    auto r = (*compiled)->predict(inputs);
+    predict_ms = ms_since(t_pred);
+    if (!r.ok()) return fail(r.status().to_string());
+    outputs = std::move(r).value();
+  }
+
+  if (auto dir = args.get("--output-dir")) {
+    std::error_code ec;
+    std::filesystem::create_directories(*dir, ec);
+    if (ec) return fail("cannot create '" + *dir + "': " + ec.message());
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      if (outputs[i].kind != Value::Kind::tensor) continue;
+      std::string name = g.value_name(g.outputs[i]);
+      for (auto& c : name)
+        if (c == '/' || c == '\\' || c == ':') c = '_';
+      Status st = save_npy(std::filesystem::path(*dir) / (name + ".npy"), outputs[i].tensor);
+      if (!st.ok()) return fail(st.to_string());
+    }
+  }
+
+  if (json_out) {
+    std::string out = "{\"model\": " + json::quote(model_path) + ", \"device\": " + json::quote(device_id.empty() ? "reference" : device_id) +
+                      ", \"load_ms\": " + json::number(load_ms) + ", \"predict_ms\": " + json::number(predict_ms) + ", \"outputs\": [";
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      const Tensor& t = outputs[i].tensor;
+      Summary s = summarize(t);
+      std::string shape = "[";
+      for (size_t k = 0; k < t.shape().size(); ++k) shape += (k ? "," : "") + std::to_string(t.shape()[k]);
+      shape += "]";
+      out += std::string(i ? ", " : "") + "{\"name\": " + json::quote(g.value_name(g.outputs[i])) + ", \"shape\": " + shape +
+             ", \"dtype\": " + json::quote(element_type_name(t.type()));
+      if (s.numeric)
+        out += ", \"min\": " + json::number(s.min) + ", \"max\": " + json::number(s.max) + ", \"mean\": " + json::number(s.mean);
+      out += "}";
+    }
+    out += "]}\n";
+    std::fputs(out.c_str(), stdout);
+    return 0;
+  }
+  std::printf("model:   %s\ndevice:  %s%s%s%s\n", model_path.c_str(), device_id.empty() ? "reference" : device_id.c_str(),
+              implementations.empty() ? "" : " (kernels: ", implementations.c_str(), implementations.empty() ? "" : ")");
+  std::printf("load:    %.2f ms\npredict: %.2f ms\n", load_ms, predict_ms);
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& t = outputs[i].tensor;
+    Summary s = summarize(t);
+    std::printf("output %s: %s%s", g.value_name(g.outputs[i]).c_str(), std::string(element_type_name(t.type())).c_str(),
+                shape_to_string(t.shape()).c_str());
+    if (s.numeric) {
+      std::printf("  min %.6g max %.6g mean %.6g  [", s.min, s.max, s.mean);
+      for (size_t k = 0; k < s.head.size(); ++k) std::printf("%s%.6g", k ? ", " : "", s.head[k]);
+      std::printf("%s]", t.numel() > static_cast<int64_t>(s.head.size()) ? ", ..." : "");
+    }
+    std::printf("\n");
+  }
+  return 0;
+}
+
 }  // namespace switchyard::cli

@@ -1,6 +1,8 @@
-// Conformance targets.
+// Conformance targets: the reference interpreter, or a device loaded through its plugin.
 #include "targets.h"
 
+#include "switchyard/compiled_model.h"
+#include "switchyard/plugin_loader.h"
 #include "switchyard/reference.h"
 
 namespace switchyard::cli {
@@ -15,7 +17,17 @@ conformance::TargetFactory reference_target_factory() {
 
 conformance::TargetFactory device_target_factory(const std::string& device_id) {
   return [device_id]() -> Result<conformance::Target> {
-    return Status(StatusCode::unavailable, "device targets are not available yet: " + device_id);
+    auto registry = std::make_shared<DeviceRegistry>(DeviceRegistry::discover());
+    SY_ASSIGN_OR_RETURN(const Device* device, registry->find(device_id));
+    return conformance::Target([registry, device](const Model& model, const std::vector<Value>& inputs) -> Result<std::vector<Value>> {
+      // The corpus models are small: compile per case, without constant folding so the
+      // device itself runs every node the case tests.
+      auto shared = std::shared_ptr<const Model>(&model, [](const Model*) {});
+      LoadOptions options;
+      options.fold_constants = false;
+      SY_ASSIGN_OR_RETURN(auto compiled, CompiledModel::load(shared, *device, options));
+      return compiled->predict(inputs);
+    });
   };
 }
 

@@ -1,0 +1,145 @@
+// Host-side handles over the plugin ABI: LoadedPlugin, Device, Executable, DeviceBuffer.
+// They turn ABI statuses into Status, own ABI handles (RAII), and keep the plugin
+// library loaded while anything created from it is alive.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "switchyard/graph_view.h"
+#include "switchyard/manifest.h"
+#include "switchyard/plugin_abi.h"
+#include "switchyard/status.h"
+#include "switchyard/tensor.h"
+
+namespace switchyard {
+
+enum class DeviceKind { cpu, gpu, npu, other };
+const char* device_kind_name(DeviceKind k);
+
+struct DeviceInfo {
+  DeviceKind kind = DeviceKind::other;
+  DeviceKind reported_kind = DeviceKind::other;
+  std::string name, vendor, driver_version, identity;
+  uint64_t memory_bytes = 0, max_allocation_bytes = 0;
+  double peak_gflops_f32 = 0, peak_gflops_f16 = 0, memory_bandwidth_gbps = 0, host_link_gbps = 0;
+  double launch_overhead_us = 0, active_power_watts = 0;
+  bool host_visible_memory = false;
+};
+
+struct PluginIdentity {
+  std::string name, vendor, version, description;
+};
+
+// Converts (and frees) a status the plugin returned. NULL -> OK.
+Status take_status(sy_status status);
+// The host services given to plugins.
+const sy_host_api* host_api();
+
+class LoadedPlugin;
+
+struct NodeSupport {
+  bool supported = false;
+  sy_support_reason reason = SY_UNSUPPORTED_OTHER;
+  std::string message;
+  std::string implementation;
+};
+
+class DeviceBuffer {
+ public:
+  DeviceBuffer(std::shared_ptr<LoadedPlugin> plugin, sy_buffer handle) : plugin_(std::move(plugin)), handle_(handle) {}
+  ~DeviceBuffer();
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  sy_buffer handle() const { return handle_; }
+  size_t size() const;
+  Status write(const void* src, size_t size, size_t offset = 0);
+  Status read(void* dst, size_t size, size_t offset = 0) const;
+
+ private:
+  std::shared_ptr<LoadedPlugin> plugin_;
+  sy_buffer handle_;
+};
+
+class Executable;
+
+class Device {
+ public:
+  Device(std::shared_ptr<LoadedPlugin> plugin, sy_device handle, std::string id, DeviceInfo info)
+      : plugin_(std::move(plugin)), handle_(handle), id_(std::move(id)), info_(std::move(info)) {}
+
+  const std::string& id() const { return id_; }  // "cpu:0"
+  const DeviceInfo& info() const { return info_; }
+  const PluginIdentity& plugin_identity() const;
+  const std::shared_ptr<LoadedPlugin>& plugin() const { return plugin_; }
+
+  // One answer per node of the graph. Thread-safe.
+  Result<std::vector<NodeSupport>> query_support(const GraphView& graph) const;
+  // Compiles the graph; the Graph behind `view` must outlive the executable (weights are used in place).
+  Result<std::unique_ptr<Executable>> compile(const GraphView& view, const std::vector<std::pair<std::string, std::string>>& options = {}) const;
+  Result<std::unique_ptr<Executable>> restore(const GraphView& view, const void* data, size_t size) const;
+  Result<std::unique_ptr<DeviceBuffer>> allocate(size_t size) const;
+
+ private:
+  std::shared_ptr<LoadedPlugin> plugin_;
+  sy_device handle_;
+  std::string id_;
+  DeviceInfo info_;
+};
+
+// A tensor on a device: buffer + type and shape.
+struct DeviceTensor {
+  std::shared_ptr<DeviceBuffer> buffer;
+  ElementType type = ElementType::undefined;
+  Shape shape;
+};
+
+class Executable {
+ public:
+  Executable(std::shared_ptr<LoadedPlugin> plugin, sy_executable handle, const Device* device, size_t num_outputs)
+      : plugin_(std::move(plugin)), handle_(handle), device_(device), num_outputs_(num_outputs) {}
+  ~Executable();
+  Executable(const Executable&) = delete;
+  Executable& operator=(const Executable&) = delete;
+
+  Result<std::vector<uint8_t>> serialize() const;
+  // Runs with inputs already on the device; waits for completion. Outputs are allocated by
+  // the plugin unless `outputs` holds preallocated buffers. Thread-safe.
+  Result<std::vector<DeviceTensor>> execute(const std::vector<DeviceTensor>& inputs, const volatile int32_t* cancel_flag = nullptr) const;
+  const Device& device() const { return *device_; }
+
+ private:
+  std::shared_ptr<LoadedPlugin> plugin_;
+  sy_executable handle_;
+  const Device* device_;
+  size_t num_outputs_;
+};
+
+// Host tensor <-> device tensor.
+Result<DeviceTensor> upload(const Device& device, const Tensor& tensor);
+Result<Tensor> download(const DeviceTensor& tensor);
+
+// A plugin library, loaded and initialised. Created by the PluginLoader.
+class LoadedPlugin {
+ public:
+  ~LoadedPlugin();
+  const Manifest& manifest() const { return manifest_; }
+  const PluginIdentity& identity() const { return identity_; }
+  const sy_plugin_api& api() const { return *api_; }
+  sy_plugin handle() const { return handle_; }
+  std::string diagnostics() const;
+
+ private:
+  friend class PluginLoader;
+  LoadedPlugin() = default;
+  Manifest manifest_;
+  PluginIdentity identity_;
+  std::shared_ptr<void> library_;  // keeps the shared library mapped; released last
+  const sy_plugin_api* api_ = nullptr;
+  sy_plugin handle_ = nullptr;
+};
+
+}  // namespace switchyard

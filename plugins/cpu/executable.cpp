@@ -1,0 +1,192 @@
+// CPU plugin: compiled graphs and their execution.
+#include "executable.h"
+
+#include <cstring>
+
+namespace switchyard::cpu {
+
+namespace {
+constexpr char kMagic[8] = {'S', 'Y', 'C', 'P', 'U', 'X', '0', '1'};
+
+void fill(char* dst, size_t cap, const std::string& s) {
+  std::strncpy(dst, s.c_str(), cap - 1);
+  dst[cap - 1] = 0;
+}
+}  // namespace
+
+sy_node_support support_for(const Node& node, const Graph& graph, int threads) {
+  sy_node_support s{};
+  CompileContext ctx{graph, threads};
+  for (const auto& p : fast_kernel_providers()) {
+    if (node.op_type != p.op_type || !node.domain.empty()) continue;
+    bool ok = false;
+    try {
+      ok = p.accepts(node, ctx);
+    } catch (const std::exception&) {
+      ok = false;
+    }
+    if (ok) {
+      s.reason = SY_SUPPORTED;
+      fill(s.implementation, sizeof s.implementation, p.implementation);
+      return s;
+    }
+  }
+  if (reference::KernelRegistry::instance().find(node.domain, node.op_type)) {
+    s.reason = SY_SUPPORTED;
+    fill(s.implementation, sizeof s.implementation, "reference");
+    return s;
+  }
+  s.reason = SY_UNSUPPORTED_OP;
+  fill(s.message, sizeof s.message,
+       "no CPU kernel for " + (node.domain.empty() ? std::string() : node.domain + "::") + node.op_type);
+  return s;
+}
+
+std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, const std::vector<std::string>* forced) {
+  auto exe = std::unique_ptr<CpuExecutable>(new CpuExecutable());
+  exe->graph_ = std::move(graph);
+  const Graph& g = exe->graph_;
+  CompileContext ctx{g, threads};
+  exe->plan_.resize(g.nodes.size());
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    NodePlan& p = exe->plan_[i];
+    const std::string want = forced ? (*forced)[i] : std::string();
+    if (want != "reference") {
+      for (const auto& prov : fast_kernel_providers()) {
+        if (n.op_type != prov.op_type || !n.domain.empty()) continue;
+        if (!want.empty() && want != prov.implementation) continue;
+        if (!prov.accepts(n, ctx)) continue;
+        try {
+          p.fast = prov.create(n, ctx);
+        } catch (const Error& e) {
+          throw Error(e.code(), n.describe() + ": " + e.what());
+        }
+        if (p.fast) {
+          p.implementation = prov.implementation;
+          break;
+        }
+      }
+    }
+    if (!p.fast) {
+      if (!want.empty() && want != "reference")
+        throw_error(StatusCode::data_loss, n.describe() + ": serialized executable asks for '" + want + "', which no longer accepts the node");
+      p.reference = reference::KernelRegistry::instance().find(n.domain, n.op_type);
+      if (!p.reference)
+        throw_error(StatusCode::unsupported, n.describe() + ": no CPU kernel for " +
+                                                 (n.domain.empty() ? std::string() : n.domain + "::") + n.op_type);
+      p.implementation = "reference";
+    }
+  }
+  exe->last_use_.assign(g.values.size(), -1);
+  for (size_t n = 0; n < g.nodes.size(); ++n)
+    for (int32_t v : g.nodes[n].inputs)
+      if (v >= 0) exe->last_use_[static_cast<size_t>(v)] = static_cast<int64_t>(n);
+  for (int32_t o : g.outputs) exe->last_use_[static_cast<size_t>(o)] = static_cast<int64_t>(g.nodes.size());
+  return exe;
+}
+
+std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const volatile int32_t* cancel_flag) const {
+  const Graph& g = graph_;
+  if (inputs.size() != g.inputs.size())
+    throw_error(StatusCode::invalid_argument, "expected " + std::to_string(g.inputs.size()) + " inputs, got " + std::to_string(inputs.size()));
+  std::vector<Value> slots(g.values.size());
+  std::vector<char> bound(g.values.size(), 0);
+  for (const auto& [id, t] : g.initializers) {
+    slots[static_cast<size_t>(id)] = Value::of(t);
+    bound[static_cast<size_t>(id)] = 1;
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    slots[static_cast<size_t>(g.inputs[i])] = inputs[i];
+    bound[static_cast<size_t>(g.inputs[i])] = 1;
+  }
+  static const std::map<std::string, const Value*> kNoScope;
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    if (cancel_flag && *cancel_flag) throw_error(StatusCode::cancelled, "cancelled before " + g.nodes[n].describe());
+    const Node& node = g.nodes[n];
+    std::vector<const Value*> in;
+    in.reserve(node.inputs.size());
+    for (int32_t v : node.inputs) {
+      if (v >= 0 && !bound[static_cast<size_t>(v)])
+        throw_error(StatusCode::invalid_argument, node.describe() + ": input '" + g.value_name(v) + "' has no value");
+      in.push_back(v >= 0 ? &slots[static_cast<size_t>(v)] : nullptr);
+    }
+    std::vector<Value> out(node.outputs.size());
+    try {
+      if (plan_[n].fast) {
+        plan_[n].fast->run(in, out);
+      } else {
+        reference::KernelContext ctx(node, in, out, interpreter_, kNoScope);
+        (*plan_[n].reference)(ctx);
+      }
+    } catch (const Error& e) {
+      throw Error(e.code(), node.describe() + ": " + e.what());
+    } catch (const std::bad_alloc&) {
+      throw Error(StatusCode::out_of_memory, node.describe() + ": out of memory");
+    } catch (const std::exception& e) {
+      throw Error(StatusCode::internal, node.describe() + ": " + e.what());
+    }
+    for (size_t o = 0; o < node.outputs.size(); ++o) {
+      int32_t id = node.outputs[o];
+      if (id < 0) continue;
+      slots[static_cast<size_t>(id)] = std::move(out[o]);
+      bound[static_cast<size_t>(id)] = 1;
+    }
+    for (int32_t v : node.inputs)
+      if (v >= 0 && last_use_[static_cast<size_t>(v)] == static_cast<int64_t>(n) && !g.is_initializer(v))
+        slots[static_cast<size_t>(v)] = Value();
+  }
+  std::vector<Value> results;
+  for (int32_t o : g.outputs) {
+    if (!bound[static_cast<size_t>(o)]) throw_error(StatusCode::internal, "output '" + g.value_name(o) + "' was not produced");
+    results.push_back(slots[static_cast<size_t>(o)]);
+  }
+  return results;
+}
+
+std::string CpuExecutable::serialize() const {
+  std::string out(kMagic, sizeof kMagic);
+  auto put32 = [&](uint32_t v) {
+    for (int b = 0; b < 4; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
+  };
+  put32(static_cast<uint32_t>(plan_.size()));
+  for (const auto& p : plan_) {
+    put32(static_cast<uint32_t>(p.implementation.size()));
+    out += p.implementation;
+  }
+  return out;
+}
+
+std::vector<std::string> CpuExecutable::parse(const void* data, size_t size, size_t expected_nodes) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  size_t pos = 0;
+  auto need = [&](size_t n) {
+    if (n > size - pos) throw_error(StatusCode::data_loss, "serialized CPU executable is truncated");
+  };
+  auto get32 = [&]() {
+    need(4);
+    uint32_t v = 0;
+    for (int b = 0; b < 4; ++b) v |= static_cast<uint32_t>(p[pos + b]) << (8 * b);
+    pos += 4;
+    return v;
+  };
+  if (size < sizeof kMagic || std::memcmp(p, kMagic, sizeof kMagic) != 0)
+    throw_error(StatusCode::data_loss, "not a serialized CPU executable of this version (bad magic)");
+  pos = sizeof kMagic;
+  uint32_t count = get32();
+  if (count != expected_nodes)
+    throw_error(StatusCode::data_loss, "serialized CPU executable has " + std::to_string(count) + " nodes, the graph has " +
+                                           std::to_string(expected_nodes));
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t len = get32();
+    if (len > 64) throw_error(StatusCode::data_loss, "serialized CPU executable has a corrupt kernel name");
+    need(len);
+    out.emplace_back(reinterpret_cast<const char*>(p + pos), len);
+    pos += len;
+  }
+  if (pos != size) throw_error(StatusCode::data_loss, "serialized CPU executable has trailing bytes");
+  return out;
+}
+
+}  // namespace switchyard::cpu

@@ -1,0 +1,46 @@
+// CPU plugin: a compiled graph. Each node runs a fast kernel when a provider accepted it
+// at compile time, otherwise the reference kernel; the choice is fixed at compile time
+// and recorded in the serialized form.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fast_kernel.h"
+#include "switchyard/graph.h"
+#include "switchyard/plugin_abi.h"
+#include "switchyard/reference.h"
+
+namespace switchyard::cpu {
+
+struct NodePlan {
+  std::string implementation;          // "onednn", "reference"
+  std::unique_ptr<FastKernel> fast;    // null: reference kernel
+  const reference::KernelFn* reference = nullptr;
+};
+
+class CpuExecutable {
+ public:
+  // Chooses a kernel per node. `forced` (from a serialized executable) pins the choices.
+  static std::unique_ptr<CpuExecutable> build(Graph graph, int threads, const std::vector<std::string>* forced = nullptr);
+
+  // Runs with host tensors; checks cancel_flag between nodes. Throws Error.
+  std::vector<Value> run(const std::vector<Value>& inputs, const volatile int32_t* cancel_flag) const;
+
+  const Graph& graph() const { return graph_; }
+  std::string serialize() const;
+  // Parses serialize()'s bytes into per-node implementation names; Error(data_loss) if corrupt.
+  static std::vector<std::string> parse(const void* data, size_t size, size_t expected_nodes);
+
+ private:
+  Graph graph_;
+  std::vector<NodePlan> plan_;
+  std::vector<int64_t> last_use_;
+  reference::Interpreter interpreter_;
+};
+
+// Per-node support answer used by query_support.
+sy_node_support support_for(const Node& node, const Graph& graph, int threads);
+
+}  // namespace switchyard::cpu

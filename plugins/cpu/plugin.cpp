@@ -1,0 +1,372 @@
+// CPU plugin: the ABI entry point and its noexcept trampolines. Everything behind the
+// boundary is C++; every function here catches all exceptions and returns a status.
+#include <omp.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "executable.h"
+#include "switchyard/graph_view.h"
+#include "switchyard/plugin_abi.h"
+
+#ifndef SWITCHYARD_VERSION
+#define SWITCHYARD_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using namespace switchyard;
+
+const sy_host_api* g_host = nullptr;
+
+sy_status make_status(sy_status_code code, const std::string& message) {
+  return g_host ? g_host->make_status(code, message.c_str()) : nullptr;
+}
+
+sy_status from_error(const Error& e) { return make_status(static_cast<sy_status_code>(e.code()), e.what()); }
+
+// Runs `fn`, turning every exception into a status.
+template <typename Fn>
+sy_status guarded(Fn&& fn) noexcept {
+  try {
+    return fn();
+  } catch (const Error& e) {
+    return from_error(e);
+  } catch (const std::bad_alloc&) {
+    return make_status(SY_ERROR_OUT_OF_MEMORY, "cpu plugin: out of host memory");
+  } catch (const std::exception& e) {
+    return make_status(SY_ERROR_INTERNAL, std::string("cpu plugin: ") + e.what());
+  } catch (...) {
+    return make_status(SY_ERROR_INTERNAL, "cpu plugin: unknown exception");
+  }
+}
+
+struct CpuDevice {
+  std::string name, vendor = "host", driver_version, identity;
+  uint64_t memory = 0;
+  double peak_gflops = 0;
+  double bandwidth_gbps = 20;
+};
+
+struct CpuPlugin {
+  int threads = 1;
+  CpuDevice device;
+  std::string diagnostics;
+};
+
+struct CpuBuffer {
+  Tensor storage;  // uint8 tensor owning the bytes (64-byte aligned)
+  size_t size = 0;
+  // Output buffers hand over the kernel's tensor directly (no copy).
+  std::byte* data() { return static_cast<std::byte*>(storage.raw_mutable()); }
+};
+
+struct CpuExecutableHandle {
+  std::unique_ptr<cpu::CpuExecutable> exe;
+};
+
+std::string cpuinfo_field(const std::string& key) {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) {
+        auto v = line.substr(colon + 1);
+        v.erase(0, v.find_first_not_of(' '));
+        return v;
+      }
+    }
+  }
+  return {};
+}
+
+CpuDevice probe_device(int threads, const std::map<std::string, std::string>& settings) {
+  CpuDevice d;
+  d.name = cpuinfo_field("model name");
+  if (d.name.empty()) d.name = "host CPU";
+  std::string flags = cpuinfo_field("flags");
+  const bool avx512 = flags.find("avx512f") != std::string::npos;
+  const bool avx2 = flags.find("avx2") != std::string::npos;
+  double mhz = 0;
+  try {
+    mhz = std::stod(cpuinfo_field("cpu MHz"));
+  } catch (const std::exception&) {
+    mhz = 2000;
+  }
+  // FP32 FLOPs per cycle per core: two FMA units x vector lanes x 2.
+  const double flops_per_cycle = avx512 ? 64 : avx2 ? 32 : 8;
+  d.peak_gflops = threads * mhz * 1e-3 * flops_per_cycle;
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  d.memory = pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
+  d.driver_version = std::string("switchyard-cpu ") + SWITCHYARD_VERSION;
+  d.identity = "cpu/" + d.name + "/" + (avx512 ? "avx512" : avx2 ? "avx2" : "sse") + "/" + std::to_string(threads) + "t";
+  if (auto it = settings.find("peak_gflops"); it != settings.end()) d.peak_gflops = std::stod(it->second);
+  if (auto it = settings.find("bandwidth_gbps"); it != settings.end()) d.bandwidth_gbps = std::stod(it->second);
+  return d;
+}
+
+void get_info(sy_plugin_info* info) {
+  if (!info) return;
+  sy_plugin_info out{};
+  out.struct_size = sizeof out;
+  out.name = "cpu";
+  out.vendor = "Switchyard";
+  out.version = SWITCHYARD_VERSION;
+  out.description = "Host CPU: oneDNN for convolutions, matrix products and pooling; reference kernels for the rest";
+  std::memcpy(info, &out, std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out));
+}
+
+sy_status initialize(const sy_setting* settings, size_t n, sy_plugin* out) {
+  return guarded([&]() -> sy_status {
+    if (!out) return make_status(SY_ERROR_INVALID_ARGUMENT, "initialize: out_plugin is NULL");
+    std::map<std::string, std::string> s;
+    for (size_t i = 0; i < n; ++i) s[settings[i].key ? settings[i].key : ""] = settings[i].value ? settings[i].value : "";
+    auto p = std::make_unique<CpuPlugin>();
+    p->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (auto it = s.find("threads"); it != s.end()) {
+      int t = 0;
+      try {
+        t = std::stoi(it->second);
+      } catch (const std::exception&) {
+        return make_status(SY_ERROR_INVALID_ARGUMENT, "setting threads='" + it->second + "' is not a number");
+      }
+      if (t < 0 || t > 1024) return make_status(SY_ERROR_INVALID_ARGUMENT, "setting threads=" + it->second + " is out of range");
+      if (t > 0) p->threads = t;
+    }
+    if (const char* env = std::getenv("SWITCHYARD_CPU_THREADS")) {
+      try {
+        int t = std::stoi(env);
+        if (t > 0 && t <= 1024) p->threads = t;
+      } catch (const std::exception&) {
+      }
+    }
+    omp_set_num_threads(p->threads);
+    p->device = probe_device(p->threads, s);
+    *out = reinterpret_cast<sy_plugin>(p.release());
+    return nullptr;
+  });
+}
+
+void shutdown(sy_plugin plugin) { delete reinterpret_cast<CpuPlugin*>(plugin); }
+
+const char* get_diagnostics(sy_plugin plugin) { return plugin ? reinterpret_cast<CpuPlugin*>(plugin)->diagnostics.c_str() : ""; }
+
+sy_status device_count(sy_plugin, size_t* out) {
+  if (out) *out = 1;
+  return nullptr;
+}
+
+sy_status device_get(sy_plugin plugin, size_t index, sy_device* out) {
+  if (!plugin || !out || index != 0) return make_status(SY_ERROR_INVALID_ARGUMENT, "device_get: bad index");
+  *out = reinterpret_cast<sy_device>(plugin);  // the device is the plugin itself
+  return nullptr;
+}
+
+CpuPlugin* plugin_of(sy_device d) { return reinterpret_cast<CpuPlugin*>(d); }
+
+sy_status device_info(sy_device device, sy_device_info* info) {
+  if (!device || !info) return make_status(SY_ERROR_INVALID_ARGUMENT, "device_info: NULL argument");
+  const CpuPlugin* p = plugin_of(device);
+  sy_device_info out{};
+  out.struct_size = sizeof out;
+  out.kind = SY_DEVICE_KIND_CPU;
+  out.reported_kind = SY_DEVICE_KIND_CPU;
+  out.name = p->device.name.c_str();
+  out.vendor = p->device.vendor.c_str();
+  out.driver_version = p->device.driver_version.c_str();
+  out.identity = p->device.identity.c_str();
+  out.memory_bytes = p->device.memory;
+  out.max_allocation_bytes = p->device.memory;
+  out.peak_gflops_f32 = p->device.peak_gflops;
+  out.peak_gflops_f16 = p->device.peak_gflops / 4;  // no native fp16 arithmetic: converted
+  out.memory_bandwidth_gbps = p->device.bandwidth_gbps;
+  out.host_link_gbps = 0;  // host memory
+  out.launch_overhead_us = 2;
+  out.active_power_watts = 15.0 * p->threads;
+  out.host_visible_memory = 1;
+  size_t n = std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out);
+  std::memcpy(info, &out, n);
+  info->struct_size = n;
+  return nullptr;
+}
+
+sy_status query_support(sy_device device, const sy_graph* view, sy_node_support* out) {
+  return guarded([&]() -> sy_status {
+    if (!device || !view || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "query_support: NULL argument");
+    auto g = graph_from_view(view);
+    if (!g.ok()) return make_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
+    for (size_t i = 0; i < g->nodes.size(); ++i) out[i] = cpu::support_for(g->nodes[i], *g, plugin_of(device)->threads);
+    return nullptr;
+  });
+}
+
+sy_status compile(sy_device device, const sy_graph* view, const sy_setting*, size_t, sy_executable* out) {
+  return guarded([&]() -> sy_status {
+    if (!device || !view || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "compile: NULL argument");
+    auto g = graph_from_view(view);
+    if (!g.ok()) return make_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
+    auto h = std::make_unique<CpuExecutableHandle>();
+    h->exe = cpu::CpuExecutable::build(std::move(g).value(), plugin_of(device)->threads);
+    *out = reinterpret_cast<sy_executable>(h.release());
+    return nullptr;
+  });
+}
+
+sy_status executable_serialize(sy_executable exe, void* data, size_t capacity, size_t* out_size) {
+  return guarded([&]() -> sy_status {
+    if (!exe || !out_size) return make_status(SY_ERROR_INVALID_ARGUMENT, "serialize: NULL argument");
+    std::string bytes = reinterpret_cast<CpuExecutableHandle*>(exe)->exe->serialize();
+    *out_size = bytes.size();
+    if (!data) return nullptr;
+    if (capacity < bytes.size()) return make_status(SY_ERROR_INVALID_ARGUMENT, "serialize: buffer too small");
+    std::memcpy(data, bytes.data(), bytes.size());
+    return nullptr;
+  });
+}
+
+sy_status executable_restore(sy_device device, const sy_graph* view, const void* data, size_t size, sy_executable* out) {
+  return guarded([&]() -> sy_status {
+    if (!device || !view || !out || (!data && size)) return make_status(SY_ERROR_INVALID_ARGUMENT, "restore: NULL argument");
+    auto g = graph_from_view(view);
+    if (!g.ok()) return make_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
+    auto choices = cpu::CpuExecutable::parse(data, size, g->nodes.size());
+    auto h = std::make_unique<CpuExecutableHandle>();
+    h->exe = cpu::CpuExecutable::build(std::move(g).value(), plugin_of(device)->threads, &choices);
+    *out = reinterpret_cast<sy_executable>(h.release());
+    return nullptr;
+  });
+}
+
+void executable_release(sy_executable exe) { delete reinterpret_cast<CpuExecutableHandle*>(exe); }
+
+sy_status buffer_alloc(sy_device device, size_t size, sy_buffer* out) {
+  return guarded([&]() -> sy_status {
+    if (!device || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "buffer_alloc: NULL argument");
+    auto b = std::make_unique<CpuBuffer>();
+    b->storage = Tensor::allocate(ElementType::uint8, {static_cast<int64_t>(size)});
+    b->size = size;
+    *out = reinterpret_cast<sy_buffer>(b.release());
+    return nullptr;
+  });
+}
+
+void buffer_release(sy_buffer b) { delete reinterpret_cast<CpuBuffer*>(b); }
+size_t buffer_size(sy_buffer b) { return b ? reinterpret_cast<CpuBuffer*>(b)->size : 0; }
+
+sy_status buffer_write(sy_buffer b, size_t offset, const void* src, size_t size) {
+  auto* buf = reinterpret_cast<CpuBuffer*>(b);
+  if (!buf || (!src && size)) return make_status(SY_ERROR_INVALID_ARGUMENT, "buffer_write: NULL argument");
+  if (offset > buf->size || size > buf->size - offset) return make_status(SY_ERROR_INVALID_ARGUMENT, "buffer_write: out of bounds");
+  if (size) std::memcpy(buf->data() + offset, src, size);
+  return nullptr;
+}
+
+sy_status buffer_read(sy_buffer b, size_t offset, void* dst, size_t size) {
+  auto* buf = reinterpret_cast<CpuBuffer*>(b);
+  if (!buf || (!dst && size)) return make_status(SY_ERROR_INVALID_ARGUMENT, "buffer_read: NULL argument");
+  if (offset > buf->size || size > buf->size - offset) return make_status(SY_ERROR_INVALID_ARGUMENT, "buffer_read: out of bounds");
+  if (size) std::memcpy(dst, buf->data() + offset, size);
+  return nullptr;
+}
+
+void* buffer_map(sy_buffer b) { return b ? reinterpret_cast<CpuBuffer*>(b)->data() : nullptr; }
+
+// Wraps an argument buffer as a host tensor without copying.
+Tensor tensor_of(const sy_tensor_arg& a) {
+  auto* buf = reinterpret_cast<CpuBuffer*>(a.buffer);
+  auto type = element_type_from_int(a.elem_type);
+  if (!buf || !type || a.rank < 0 || a.rank > SY_MAX_RANK) throw_error(StatusCode::invalid_argument, "execute: bad input argument");
+  Shape shape(a.dims, a.dims + a.rank);
+  if (*type == ElementType::string) {
+    auto n = shape_numel(shape);
+    if (!n) throw_error(StatusCode::invalid_argument, "execute: bad string input shape");
+    auto strings = decode_strings(buf->data(), buf->size, *n);
+    if (!strings.ok()) throw Error(strings.status().code(), strings.status().message());
+    return Tensor::from_strings(shape, std::move(strings).value());
+  }
+  auto need = shape_numel(shape) ? storage_bytes(*type, *shape_numel(shape)) : std::nullopt;
+  if (!need || *need > buf->size) throw_error(StatusCode::invalid_argument, "execute: input buffer smaller than its shape");
+  std::shared_ptr<const void> owner(buf->storage.raw(), [keep = buf->storage](const void*) {});
+  return Tensor::wrap(*type, shape, owner, buf->data(), *need);
+}
+
+// Hands a result tensor to the host as a buffer (no copy for non-string tensors).
+void emit_output(const Tensor& t, sy_tensor_out& out) {
+  if (t.rank() > SY_MAX_RANK) throw_error(StatusCode::unsupported, "output rank exceeds SY_MAX_RANK");
+  out.elem_type = static_cast<int32_t>(t.type());
+  out.rank = static_cast<int32_t>(t.rank());
+  for (int64_t i = 0; i < t.rank(); ++i) out.dims[i] = t.dim(i);
+  std::string encoded;
+  const void* src = t.raw();
+  size_t size = t.byte_size();
+  if (t.type() == ElementType::string) {
+    encoded = encode_strings(t.strings());
+    src = encoded.data();
+    size = encoded.size();
+  }
+  if (out.buffer) {
+    auto* buf = reinterpret_cast<CpuBuffer*>(out.buffer);
+    if (buf->size < size) throw_error(StatusCode::invalid_argument, "execute: preallocated output buffer is too small");
+    if (size) std::memcpy(buf->data(), src, size);
+    return;
+  }
+  auto b = std::make_unique<CpuBuffer>();
+  if (t.type() != ElementType::string && t.byte_size() > 0) {
+    b->storage = t.reshaped({t.numel()});  // shares storage; typed view irrelevant to byte access
+  } else {
+    b->storage = Tensor::allocate(ElementType::uint8, {static_cast<int64_t>(size)});
+    if (size) std::memcpy(b->storage.raw_mutable(), src, size);
+  }
+  b->size = size;
+  out.buffer = reinterpret_cast<sy_buffer>(b.release());
+}
+
+sy_status execute(sy_executable exe, const sy_execute_args* args) {
+  if (!exe || !args || !args->on_complete) return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: NULL argument");
+  const auto& e = *reinterpret_cast<CpuExecutableHandle*>(exe)->exe;
+  if (args->num_inputs != e.graph().inputs.size() || args->num_outputs != e.graph().outputs.size())
+    return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: expected " + std::to_string(e.graph().inputs.size()) + " inputs and " +
+                                                      std::to_string(e.graph().outputs.size()) + " outputs");
+  // Runs on the calling thread and completes before returning (allowed by the ABI).
+  sy_status st = guarded([&]() -> sy_status {
+    std::vector<Value> inputs;
+    inputs.reserve(args->num_inputs);
+    for (size_t i = 0; i < args->num_inputs; ++i) inputs.push_back(Value::of(tensor_of(args->inputs[i])));
+    auto outputs = e.run(inputs, args->cancel_flag);
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      if (outputs[i].kind != Value::Kind::tensor)
+        throw_error(StatusCode::unsupported, "output '" + e.graph().value_name(e.graph().outputs[i]) +
+                                                 "' is a sequence or optional, which cannot cross the ABI yet");
+      emit_output(outputs[i].tensor, args->outputs[i]);
+    }
+    return nullptr;
+  });
+  args->on_complete(args->user_data, st);
+  return nullptr;
+}
+
+const sy_plugin_api kApi = {
+    sizeof(sy_plugin_api), SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR,
+    get_info, initialize, shutdown, get_diagnostics, device_count, device_get, device_info, query_support, compile,
+    executable_serialize, executable_restore, executable_release, buffer_alloc, buffer_release, buffer_size,
+    buffer_write, buffer_read, buffer_map, execute,
+};
+
+}  // namespace
+
+extern "C" SY_PLUGIN_EXPORT sy_status SwitchyardPluginGetApi(uint32_t host_abi_major, uint32_t, const sy_host_api* host,
+                                                             const sy_plugin_api** out_api) {
+  g_host = host;
+  if (out_api) *out_api = &kApi;
+  if (host_abi_major != SY_ABI_VERSION_MAJOR)
+    return host ? host->make_status(SY_ERROR_ABI_MISMATCH, "cpu plugin speaks ABI 1.x") : nullptr;
+  return nullptr;
+}
