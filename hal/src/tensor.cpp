@@ -4,6 +4,8 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <unistd.h>
+#include <algorithm>
 
 namespace switchyard {
 
@@ -27,9 +29,18 @@ std::string shape_to_string(const Shape& shape) {
 }
 
 namespace {
-// Refuse single tensors above this size: a guard against corrupt shapes asking for
-// absurd allocations (the machine would swap or the allocator abort).
-constexpr size_t kMaxTensorBytes = size_t{64} << 30;
+// Refuse single tensors above half the physical memory (and above 64 GiB): a guard
+// against corrupt shapes asking for absurd allocations that would swap the machine
+// to a halt or abort the allocator.
+size_t max_tensor_bytes() {
+  static const size_t limit = [] {
+    size_t cap = size_t{64} << 30;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    if (pages > 0 && page > 0) cap = std::min(cap, static_cast<size_t>(pages) * static_cast<size_t>(page) / 2);
+    return cap;
+  }();
+  return limit;
+}
 
 int64_t checked_numel(const Shape& shape) {
   auto n = shape_numel(shape);
@@ -44,7 +55,7 @@ Tensor Tensor::allocate(ElementType type, Shape shape) {
   t.type_ = type;
   t.shape_ = std::move(shape);
   if (type == ElementType::string) {
-    if (static_cast<size_t>(t.numel_) > kMaxTensorBytes / sizeof(std::string))
+    if (static_cast<size_t>(t.numel_) > max_tensor_bytes() / sizeof(std::string))
       throw_error(StatusCode::out_of_memory, "string tensor too large");
     t.strings_ = std::make_shared<std::vector<std::string>>(static_cast<size_t>(t.numel_));
     return t;
@@ -52,8 +63,9 @@ Tensor Tensor::allocate(ElementType type, Shape shape) {
   auto bytes = storage_bytes(type, t.numel_);
   if (!bytes) throw_error(StatusCode::invalid_argument,
                           "cannot size a tensor of " + std::string(element_type_name(type)) + shape_to_string(t.shape_));
-  if (*bytes > kMaxTensorBytes)
-    throw_error(StatusCode::out_of_memory, "tensor of " + std::to_string(*bytes) + " bytes exceeds the 64 GiB limit");
+  if (*bytes > max_tensor_bytes())
+    throw_error(StatusCode::out_of_memory, "tensor of " + std::to_string(*bytes) + " bytes exceeds the limit of " +
+                                               std::to_string(max_tensor_bytes()) + " bytes (half the machine's memory)");
   t.bytes_ = *bytes;
   // Round up to 64 bytes so vectorised kernels may read whole lines; zero-filled.
   size_t alloc = (*bytes + 63) / 64 * 64;

@@ -1,0 +1,118 @@
+// ONNX import tests: valid models, and every malformed fixture gives an error naming the culprit.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "switchyard/onnx_import.h"
+
+namespace switchyard {
+namespace {
+
+const std::filesystem::path kFixtures = std::filesystem::path(SWITCHYARD_SOURCE_DIR) / "tests" / "fixtures" / "malformed";
+
+TEST(OnnxImport, ValidSmallModel) {
+  auto m = import_onnx_file(kFixtures / "valid_small.onnx");
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  const Graph& g = (*m)->graph;
+  ASSERT_EQ(g.nodes.size(), 2u);
+  EXPECT_EQ(g.nodes[0].op_type, "Add");
+  EXPECT_EQ(g.inputs.size(), 1u);
+  EXPECT_EQ(g.initializers.size(), 1u);
+  EXPECT_EQ(g.opset_version(""), 17);
+  // Shape inference filled the output type.
+  const auto& y = g.values[static_cast<size_t>(g.outputs[0])].type.tensor;
+  ASSERT_TRUE(y.shape.has_value());
+  EXPECT_EQ(y.to_string(), "float32[2,3]");
+}
+
+TEST(OnnxImport, BundledModelImports) {
+  auto m = import_onnx_file(std::filesystem::path(SWITCHYARD_SOURCE_DIR) / "models" / "tiny_cnn.onnx");
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  EXPECT_EQ((*m)->graph.nodes.size(), 9u);
+}
+
+TEST(OnnxImport, FromBytesRefusesExternalData) {
+  std::ifstream in(kFixtures / "13_external_missing_file.onnx", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto m = import_onnx_bytes(bytes.data(), bytes.size());
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("external data is not allowed"), std::string::npos) << m.status().message();
+}
+
+struct MalformedCase {
+  const char* file;
+  const char* expect;  // substring the error must contain
+};
+
+class Malformed : public ::testing::TestWithParam<MalformedCase> {};
+
+TEST_P(Malformed, GivesAClearError) {
+  const auto& c = GetParam();
+  auto m = import_onnx_file(kFixtures / c.file);
+  ASSERT_FALSE(m.ok()) << c.file << " imported without error";
+  EXPECT_NE(m.status().message().find(c.expect), std::string::npos)
+      << c.file << ": error \"" << m.status().message() << "\" does not mention \"" << c.expect << "\"";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fixtures, Malformed,
+    ::testing::Values(MalformedCase{"01_truncated.onnx", "could not be parsed"},
+                      MalformedCase{"02_not_protobuf.onnx", "could not be parsed"},
+                      MalformedCase{"03_empty.onnx", "empty"},
+                      MalformedCase{"04_raw_data_size_mismatch.onnx", "initializer 'w': raw data has 20 bytes"},
+                      MalformedCase{"05_dims_overflow.onnx", "initializer 'w': the product of dimensions"},
+                      MalformedCase{"06_negative_dim.onnx", "initializer 'w': has a negative dimension"},
+                      MalformedCase{"07_cycle.onnx", "cycle"},
+                      MalformedCase{"08_missing_producer.onnx", "Relu 'relu' reads value 'ghost'"},
+                      MalformedCase{"09_unknown_operator.onnx", "unknown operator 'FrobnicateTensor'"},
+                      MalformedCase{"10_unknown_element_type.onnx", "initializer 'w': unknown element type 99"},
+                      MalformedCase{"11_external_absolute_path.onnx", "is absolute"},
+                      MalformedCase{"12_external_dotdot.onnx", "contains '..'"},
+                      MalformedCase{"13_external_missing_file.onnx", "not found"},
+                      MalformedCase{"14_external_out_of_range.onnx", "initializer 'w': external data [8, +24) lies beyond the end"},
+                      MalformedCase{"15_value_produced_twice.onnx", "produced by both"},
+                      MalformedCase{"16_output_not_produced.onnx", "graph output 'not_produced'"},
+                      MalformedCase{"17_no_graph.onnx", "no graph"},
+                      MalformedCase{"18_domain_not_imported.onnx", "uses domain 'com.example.private'"},
+                      MalformedCase{"19_typed_data_count_mismatch.onnx", "initializer 'w': has 5 values"},
+                      MalformedCase{"20_unknown_attribute_type.onnx", "attribute 'mystery' has no type"},
+                      MalformedCase{"21_input_unknown_element_type.onnx", "graph input 'x': unknown element type 1234"},
+                      MalformedCase{"22_duplicate_attribute.onnx", "has attribute 'alpha' twice"},
+                      MalformedCase{"23_no_opset_import.onnx", "imports no opset"}));
+
+TEST(OnnxImport, ExternalDataInsideFolderIsMapped) {
+  // The out-of-range fixture reads 24 bytes at offset 8: with a 32-byte file it is valid.
+  auto dir = std::filesystem::temp_directory_path() / ("sy_external_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(kFixtures / "14_external_out_of_range.onnx", dir / "model.onnx",
+                             std::filesystem::copy_options::overwrite_existing);
+  {
+    std::ofstream out(dir / "weights.bin", std::ios::binary);
+    std::vector<float> values = {-1, -2, 0.5f, 1.5f, 2.5f, 3.5f, 4.5f, 5.5f};
+    out.write(reinterpret_cast<const char*>(values.data()), 32);
+  }
+  auto m = import_onnx_file(dir / "model.onnx");
+  std::filesystem::remove_all(dir);  // the mapping stays valid after unlink
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  const Tensor& w = (*m)->graph.initializers.begin()->second;
+  EXPECT_EQ(w.shape(), (Shape{2, 3}));
+  EXPECT_EQ(w.data<float>()[0], 0.5f);
+  EXPECT_EQ(w.data<float>()[5], 5.5f);
+}
+
+TEST(OnnxImport, SymlinkLeavingTheFolderIsRefused) {
+  auto dir = std::filesystem::temp_directory_path() / ("sy_symlink_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(kFixtures / "13_external_missing_file.onnx", dir / "model.onnx",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::error_code ec;
+  std::filesystem::remove(dir / "no_such_weights.bin", ec);
+  std::filesystem::create_symlink("/etc/hostname", dir / "no_such_weights.bin");
+  auto m = import_onnx_file(dir / "model.onnx");
+  std::filesystem::remove_all(dir);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("outside the model's folder"), std::string::npos) << m.status().message();
+}
+
+}  // namespace
+}  // namespace switchyard
