@@ -1,0 +1,103 @@
+// Loader tests: broken plugins are reported with their exact reason and skipped; the CPU
+// plugin (a real plugin, found in the build tree) still loads beside them.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "switchyard/manifest.h"
+#include "switchyard/plugin_loader.h"
+
+namespace switchyard {
+namespace {
+
+std::string reason_for(const DeviceRegistry& reg, const std::string& manifest_file) {
+  for (const auto& f : reg.failures())
+    if (f.manifest.filename() == manifest_file) return f.reason;
+  return "<not reported>";
+}
+
+TEST(Loader, BrokenPluginsAreReportedAndSkipped) {
+  DiscoveryOptions opts;
+  opts.extra_paths = {SWITCHYARD_BROKEN_PLUGIN_DIR};
+  opts.use_environment = false;
+  DeviceRegistry reg = DeviceRegistry::discover(opts);
+
+  EXPECT_NE(reason_for(reg, "a_missing_library.yaml").find("libswitchyard_plugin_that_does_not_exist.so' not found"), std::string::npos)
+      << reason_for(reg, "a_missing_library.yaml");
+  EXPECT_NE(reason_for(reg, "b_no_entry.yaml").find("does not export the entry point SwitchyardPluginGetApi"), std::string::npos)
+      << reason_for(reg, "b_no_entry.yaml");
+  EXPECT_NE(reason_for(reg, "c_abi_major.yaml").find("library was built for ABI 2.0, this host speaks ABI 1.0"), std::string::npos)
+      << reason_for(reg, "c_abi_major.yaml");
+  EXPECT_NE(reason_for(reg, "d_init_fails.yaml").find("initialize failed: simulated driver failure"), std::string::npos)
+      << reason_for(reg, "d_init_fails.yaml");
+  EXPECT_NE(reason_for(reg, "e_malformed.yaml").find("malformed YAML at line"), std::string::npos)
+      << reason_for(reg, "e_malformed.yaml");
+  EXPECT_NE(reason_for(reg, "f_manifest_abi2.yaml").find("manifest declares ABI 2.0"), std::string::npos)
+      << reason_for(reg, "f_manifest_abi2.yaml");
+  EXPECT_NE(reason_for(reg, "g_missing_field.yaml").find("missing field 'library'"), std::string::npos)
+      << reason_for(reg, "g_missing_field.yaml");
+  EXPECT_EQ(reg.failures().size(), 7u);
+
+  auto cpu = reg.find("cpu:0");
+  ASSERT_TRUE(cpu.ok()) << cpu.status().to_string();
+  EXPECT_EQ((*cpu)->info().kind, DeviceKind::cpu);
+  EXPECT_EQ((*cpu)->plugin_identity().name, "cpu");
+}
+
+TEST(Loader, UnknownDeviceListsTheDevicesPresent) {
+  DeviceRegistry reg = DeviceRegistry::discover();
+  auto d = reg.find("opencl:7");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("devices present: cpu:0"), std::string::npos) << d.status().message();
+}
+
+TEST(Loader, SearchPathOrder) {
+  ::setenv("SWITCHYARD_PLUGIN_PATH", "/first:/second", 1);
+  auto path = plugin_search_path({});
+  ::unsetenv("SWITCHYARD_PLUGIN_PATH");
+  ASSERT_GE(path.size(), 3u);
+  EXPECT_EQ(path[0], "/first");
+  EXPECT_EQ(path[1], "/second");
+}
+
+TEST(Manifest, ParsesSettingsAndResolvesTheLibrary) {
+  auto dir = std::filesystem::temp_directory_path() / ("sy_manifest_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream out(dir / "p.yaml");
+    out << "name: sample\nlibrary: libsample.so\nabi_version: \"1.2\"\nsettings:\n  threads: 4\n  kind: gpu\n";
+  }
+  auto m = parse_manifest(dir / "p.yaml");
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  EXPECT_EQ(m->name, "sample");
+  EXPECT_EQ(m->library, dir / "libsample.so");
+  EXPECT_EQ(m->abi_major, 1u);
+  EXPECT_EQ(m->abi_minor, 2u);
+  ASSERT_EQ(m->settings.size(), 2u);
+  EXPECT_EQ(m->settings[0].first, "threads");
+  EXPECT_EQ(m->settings[0].second, "4");
+}
+
+TEST(Cli, DevicesListsBrokenPluginsBesideTheCpu) {
+  std::string cmd = std::string("SWITCHYARD_PLUGIN_PATH='") + SWITCHYARD_BROKEN_PLUGIN_DIR + "' '" + SWITCHYARD_CLI + "' devices 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = ::pclose(p);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  EXPECT_NE(out.find("cpu:0"), std::string::npos) << out;
+  EXPECT_NE(out.find("plugins that failed to load"), std::string::npos) << out;
+  EXPECT_NE(out.find("does not export the entry point"), std::string::npos) << out;
+  EXPECT_NE(out.find("built for ABI 2.0"), std::string::npos) << out;
+  EXPECT_NE(out.find("not found"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace switchyard
