@@ -56,6 +56,10 @@ const KernelRegistry& KernelRegistry::instance() {
     register_reduction_kernels(r);
     register_shape_kernels(r);
     register_control_kernels(r);
+    register_sequence_kernels(r);
+    register_nn_kernels(r);
+    register_signal_kernels(r);
+    register_text_ml_kernels(r);
     return r;
   }();
   return registry;

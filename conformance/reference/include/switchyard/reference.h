@@ -116,5 +116,9 @@ void register_math_kernels(KernelRegistry& r);        // Conv, Gemm, MatMul, poo
 void register_reduction_kernels(KernelRegistry& r);
 void register_shape_kernels(KernelRegistry& r);       // reshape/transpose/concat/slice/gather/pad/...
 void register_control_kernels(KernelRegistry& r);     // Constant, Identity, If, Loop, ...
+void register_sequence_kernels(KernelRegistry& r);    // Sequence*, Optional*, SplitToSequence, ...
+void register_nn_kernels(KernelRegistry& r);          // losses, RNN/GRU/LSTM, attention, training ops
+void register_signal_kernels(KernelRegistry& r);      // DFT/STFT/windows, NMS, RoiAlign, GridSample, misc
+void register_text_ml_kernels(KernelRegistry& r);     // string ops and ai.onnx.ml
 
 }  // namespace switchyard::reference
