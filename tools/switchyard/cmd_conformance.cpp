@@ -7,7 +7,7 @@
 #include "commands.h"
 #include "switchyard/onnx_suite.h"
 #include "switchyard/reference.h"
-#include "targets.h"
+#include "switchyard/conformance_targets.h"
 
 namespace switchyard::cli {
 
@@ -41,7 +41,7 @@ int cmd_conformance(const std::vector<std::string>& argv) {
   auto device = args.get("--device");
   if (reference == device.has_value()) return fail("give exactly one of --reference or --device ID", 2);
 
-  conformance::TargetFactory factory = reference ? reference_target_factory() : device_target_factory(*device);
+  conformance::TargetFactory factory = reference ? conformance::reference_target_factory() : conformance::device_target_factory(*device);
   const bool verbose = args.has("--verbose");
   auto report = conformance::run_suite(options, factory, [&](const conformance::CaseResult& r) {
     if (r.outcome == conformance::Outcome::failed)

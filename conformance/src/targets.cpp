@@ -1,25 +1,25 @@
 // Conformance targets: the reference interpreter, or a device loaded through its plugin.
-#include "targets.h"
+#include "switchyard/conformance_targets.h"
 
 #include "switchyard/compiled_model.h"
 #include "switchyard/plugin_loader.h"
 #include "switchyard/reference.h"
 
-namespace switchyard::cli {
+namespace switchyard::conformance {
 
-conformance::TargetFactory reference_target_factory() {
-  return []() -> Result<conformance::Target> {
-    return conformance::Target([](const Model& model, const std::vector<Value>& inputs) {
+TargetFactory reference_target_factory() {
+  return []() -> Result<Target> {
+    return Target([](const Model& model, const std::vector<Value>& inputs) {
       return reference::Interpreter().run(model.graph, inputs);
     });
   };
 }
 
-conformance::TargetFactory device_target_factory(const std::string& device_id) {
-  return [device_id]() -> Result<conformance::Target> {
+TargetFactory device_target_factory(const std::string& device_id) {
+  return [device_id]() -> Result<Target> {
     auto registry = std::make_shared<DeviceRegistry>(DeviceRegistry::discover());
     SY_ASSIGN_OR_RETURN(const Device* device, registry->find(device_id));
-    return conformance::Target([registry, device](const Model& model, const std::vector<Value>& inputs) -> Result<std::vector<Value>> {
+    return Target([registry, device](const Model& model, const std::vector<Value>& inputs) -> Result<std::vector<Value>> {
       // The corpus models are small: compile per case, without constant folding so the
       // device itself runs every node the case tests.
       auto shared = std::shared_ptr<const Model>(&model, [](const Model*) {});
@@ -31,4 +31,4 @@ conformance::TargetFactory device_target_factory(const std::string& device_id) {
   };
 }
 
-}  // namespace switchyard::cli
+}  // namespace switchyard::conformance

@@ -1,0 +1,43 @@
+// The ONNX node-test corpus on the reference and on the CPU device, held to the floors in
+// conformance/floors.yaml. Skips (with a message) when ../shared is not beside the checkout.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <thread>
+
+#include "switchyard/conformance_targets.h"
+#include "switchyard/onnx_suite.h"
+
+namespace switchyard::conformance {
+namespace {
+
+namespace fs = std::filesystem;
+
+void check_floor(const std::string& target_name, const TargetFactory& factory) {
+  const fs::path corpus = fs::path(SWITCHYARD_SHARED_DIR) / "onnx-backend" / "node";
+  if (!fs::is_directory(corpus)) GTEST_SKIP() << "corpus not found at " << corpus << " (../shared is not beside the checkout)";
+  YAML::Node floors = YAML::LoadFile(std::string(SWITCHYARD_SOURCE_DIR) + "/conformance/floors.yaml");
+  ASSERT_TRUE(floors[target_name]) << "no floor for " << target_name << " in conformance/floors.yaml";
+  const int min_passed = floors[target_name]["min_passed"].as<int>();
+  const int max_failed = floors[target_name]["max_failed"].as<int>();
+  SuiteOptions o;
+  o.tests_dir = corpus;
+  o.jobs = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  auto r = run_suite(o, factory);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  std::string failures;
+  for (const auto& c : r->cases)
+    if (c.outcome == Outcome::failed) failures += "\n  " + c.name + ": " + c.reason + ": " + c.detail;
+  std::printf("%s: %d passed, %d failed, %d skipped in %.1f s\n", target_name.c_str(), r->passed, r->failed, r->skipped, r->seconds);
+  EXPECT_GE(r->passed, min_passed) << target_name << " fell below its floor";
+  EXPECT_LE(r->failed, max_failed) << target_name << " failures:" << failures;
+  if (r->passed > min_passed)
+    std::printf("%s passes %d cases, above the floor of %d: raise it in conformance/floors.yaml\n", target_name.c_str(), r->passed,
+                min_passed);
+}
+
+TEST(Corpus, ReferenceHoldsItsFloor) { check_floor("reference", reference_target_factory()); }
+TEST(Corpus, CpuDeviceHoldsItsFloor) { check_floor("cpu:0", device_target_factory("cpu:0")); }
+
+}  // namespace
+}  // namespace switchyard::conformance
