@@ -88,96 +88,126 @@ int cmd_run(const std::vector<std::string>& argv) {
   }
 
   std::string device_id = args.get("--device").value_or("");
-  std::vector<Value> outputs;
-  double load_ms = 0, predict_ms = 0;
   std::unique_ptr<DeviceRegistry> registry;
-  std::string implementations;
-  if (device_id == "reference") {
-    load_ms = ms_since(t_load);
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      Status st = check_input(g.values[static_cast<size_t>(g.inputs[i])], inputs[i]);
-      if (!st.ok()) return fail(st.to_string());
+  if (device_id != "reference") registry = std::make_unique<DeviceRegistry>(DeviceRegistry::discover());
+  const double import_ms = ms_since(t_load);
+
+  // One run on one target; "reference" runs the reference interpreter.
+  struct RunResult {
+    std::string device;
+    double load_ms = 0, predict_ms = 0;
+    std::vector<Value> outputs;
+    std::string implementations;
+  };
+  auto run_on = [&](const std::string& id) -> Result<RunResult> {
+    RunResult rr;
+    rr.device = id;
+    auto t0 = std::chrono::steady_clock::now();
+    if (id == "reference") {
+      for (size_t i = 0; i < inputs.size(); ++i) SY_RETURN_IF_ERROR(check_input(g.values[static_cast<size_t>(g.inputs[i])], inputs[i]));
+      rr.load_ms = import_ms;
+      auto t_pred = std::chrono::steady_clock::now();
+      SY_ASSIGN_OR_RETURN(rr.outputs, reference::Interpreter().run(g, inputs));
+      rr.predict_ms = ms_since(t_pred);
+      return rr;
     }
-    auto t_pred = std::chrono::steady_clock::now();
-    auto r = reference::Interpreter().run(g, inputs);
-    predict_ms = ms_since(t_pred);
-    if (!r.ok()) return fail(r.status().to_string());
-    outputs = std::move(r).value();
-  } else {
-    registry = std::make_unique<DeviceRegistry>(DeviceRegistry::discover());
-    if (device_id.empty()) {
-      for (const auto& d : registry->devices())
-        if (d->info().kind == DeviceKind::cpu) {
-          device_id = d->id();
-          break;
-        }
-      if (device_id.empty() && !registry->devices().empty()) device_id = registry->devices()[0]->id();
-      if (device_id.empty()) return fail("no devices found (see `switchyard devices`); use --device reference to run the reference");
-    }
-    auto device = registry->find(device_id);
-    if (!device.ok()) return fail(device.status().message(), 2);
-    auto compiled = CompiledModel::load(*model, **device);
-    if (!compiled.ok()) return fail(compiled.status().to_string());
-    load_ms = ms_since(t_load);
+    SY_ASSIGN_OR_RETURN(const Device* device, registry->find(id));
+    SY_ASSIGN_OR_RETURN(auto compiled, CompiledModel::load(*model, *device));
+    rr.load_ms = import_ms + ms_since(t0);
     std::map<std::string, int> impl_count;
-    for (const auto& s : (*compiled)->implementations()) ++impl_count[s];
-    for (const auto& [k, n] : impl_count) implementations += (implementations.empty() ? "" : ", ") + std::to_string(n) + " " + k;
+    for (const auto& s : compiled->implementations()) ++impl_count[s];
+    for (const auto& [k, n] : impl_count) rr.implementations += (rr.implementations.empty() ? "" : ", ") + std::to_string(n) + " " + k;
     auto t_pred = std::chrono::steady_clock::now();
-    auto r = (*compiled)->predict(inputs);
-    predict_ms = ms_since(t_pred);
-    if (!r.ok()) return fail(r.status().to_string());
-    outputs = std::move(r).value();
-  }
+    SY_ASSIGN_OR_RETURN(rr.outputs, compiled->predict(inputs));
+    rr.predict_ms = ms_since(t_pred);
+    return rr;
+  };
 
-  if (auto dir = args.get("--output-dir")) {
-    std::error_code ec;
-    std::filesystem::create_directories(*dir, ec);
-    if (ec) return fail("cannot create '" + *dir + "': " + ec.message());
-    for (size_t i = 0; i < outputs.size(); ++i) {
-      if (outputs[i].kind != Value::Kind::tensor) continue;
-      std::string name = g.value_name(g.outputs[i]);
-      for (auto& c : name)
-        if (c == '/' || c == '\\' || c == ':') c = '_';
-      Status st = save_npy(std::filesystem::path(*dir) / (name + ".npy"), outputs[i].tensor);
-      if (!st.ok()) return fail(st.to_string());
+  std::vector<std::string> targets;
+  if (device_id == "all") {
+    for (const auto& d : registry->devices()) targets.push_back(d->id());
+    targets.push_back("reference");
+  } else if (device_id.empty()) {
+    for (const auto& d : registry->devices())
+      if (d->info().kind == DeviceKind::cpu) {
+        targets.push_back(d->id());
+        break;
+      }
+    if (targets.empty() && !registry->devices().empty()) targets.push_back(registry->devices()[0]->id());
+    if (targets.empty()) return fail("no devices found (see `switchyard devices`); use --device reference to run the reference");
+  } else {
+    targets.push_back(device_id);
+  }
+  if (device_id == "all" && json_out) return fail("--json takes one device; use --device ID", 2);
+  if (device_id == "all" && args.has("--output-dir")) return fail("--output-dir takes one device; use --device ID", 2);
+
+  int failures = 0;
+  for (size_t k = 0; k < targets.size(); ++k) {
+    auto rr = run_on(targets[k]);
+    if (!rr.ok()) {
+      if (targets.size() == 1) {
+        int code = rr.status().code() == StatusCode::not_found && targets[k] == device_id ? 2 : 1;
+        return fail(rr.status().to_string(), code);
+      }
+      std::printf("device:  %s\n  error: %s\n\n", targets[k].c_str(), rr.status().to_string().c_str());
+      ++failures;
+      continue;
     }
-  }
+    std::vector<Value>& outputs = rr->outputs;
+    const double load_ms = rr->load_ms, predict_ms = rr->predict_ms;
+    const std::string& implementations = rr->implementations;
+    const std::string& device_id = rr->device;
+    if (auto dir = args.get("--output-dir")) {
+      std::error_code ec;
+      std::filesystem::create_directories(*dir, ec);
+      if (ec) return fail("cannot create '" + *dir + "': " + ec.message());
+      for (size_t i = 0; i < outputs.size(); ++i) {
+        if (outputs[i].kind != Value::Kind::tensor) continue;
+        std::string name = g.value_name(g.outputs[i]);
+        for (auto& c : name)
+          if (c == '/' || c == '\\' || c == ':') c = '_';
+        Status st = save_npy(std::filesystem::path(*dir) / (name + ".npy"), outputs[i].tensor);
+        if (!st.ok()) return fail(st.to_string());
+      }
+    }
 
-  if (json_out) {
-    std::string out = "{\"model\": " + json::quote(model_path) + ", \"device\": " + json::quote(device_id.empty() ? "reference" : device_id) +
-                      ", \"load_ms\": " + json::number(load_ms) + ", \"predict_ms\": " + json::number(predict_ms) + ", \"outputs\": [";
+    if (json_out) {
+      std::string out = "{\"model\": " + json::quote(model_path) + ", \"device\": " + json::quote(device_id) +
+                        ", \"load_ms\": " + json::number(load_ms) + ", \"predict_ms\": " + json::number(predict_ms) + ", \"outputs\": [";
+      for (size_t i = 0; i < outputs.size(); ++i) {
+        const Tensor& t = outputs[i].tensor;
+        Summary s = summarize(t);
+        std::string shape = "[";
+        for (size_t k = 0; k < t.shape().size(); ++k) shape += (k ? "," : "") + std::to_string(t.shape()[k]);
+        shape += "]";
+        out += std::string(i ? ", " : "") + "{\"name\": " + json::quote(g.value_name(g.outputs[i])) + ", \"shape\": " + shape +
+               ", \"dtype\": " + json::quote(element_type_name(t.type()));
+        if (s.numeric)
+          out += ", \"min\": " + json::number(s.min) + ", \"max\": " + json::number(s.max) + ", \"mean\": " + json::number(s.mean);
+        out += "}";
+      }
+      out += "]}\n";
+      std::fputs(out.c_str(), stdout);
+      continue;
+    }
+    std::printf("model:   %s\ndevice:  %s%s%s%s\n", model_path.c_str(), device_id.c_str(),
+                implementations.empty() ? "" : " (kernels: ", implementations.c_str(), implementations.empty() ? "" : ")");
+    std::printf("load:    %.2f ms\npredict: %.2f ms\n", load_ms, predict_ms);
     for (size_t i = 0; i < outputs.size(); ++i) {
       const Tensor& t = outputs[i].tensor;
       Summary s = summarize(t);
-      std::string shape = "[";
-      for (size_t k = 0; k < t.shape().size(); ++k) shape += (k ? "," : "") + std::to_string(t.shape()[k]);
-      shape += "]";
-      out += std::string(i ? ", " : "") + "{\"name\": " + json::quote(g.value_name(g.outputs[i])) + ", \"shape\": " + shape +
-             ", \"dtype\": " + json::quote(element_type_name(t.type()));
-      if (s.numeric)
-        out += ", \"min\": " + json::number(s.min) + ", \"max\": " + json::number(s.max) + ", \"mean\": " + json::number(s.mean);
-      out += "}";
+      std::printf("output %s: %s%s", g.value_name(g.outputs[i]).c_str(), std::string(element_type_name(t.type())).c_str(),
+                  shape_to_string(t.shape()).c_str());
+      if (s.numeric) {
+        std::printf("  min %.6g max %.6g mean %.6g  [", s.min, s.max, s.mean);
+        for (size_t k = 0; k < s.head.size(); ++k) std::printf("%s%.6g", k ? ", " : "", s.head[k]);
+        std::printf("%s]", t.numel() > static_cast<int64_t>(s.head.size()) ? ", ..." : "");
+      }
+      std::printf("\n");
     }
-    out += "]}\n";
-    std::fputs(out.c_str(), stdout);
-    return 0;
+    if (k + 1 < targets.size()) std::printf("\n");
   }
-  std::printf("model:   %s\ndevice:  %s%s%s%s\n", model_path.c_str(), device_id.empty() ? "reference" : device_id.c_str(),
-              implementations.empty() ? "" : " (kernels: ", implementations.c_str(), implementations.empty() ? "" : ")");
-  std::printf("load:    %.2f ms\npredict: %.2f ms\n", load_ms, predict_ms);
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    const Tensor& t = outputs[i].tensor;
-    Summary s = summarize(t);
-    std::printf("output %s: %s%s", g.value_name(g.outputs[i]).c_str(), std::string(element_type_name(t.type())).c_str(),
-                shape_to_string(t.shape()).c_str());
-    if (s.numeric) {
-      std::printf("  min %.6g max %.6g mean %.6g  [", s.min, s.max, s.mean);
-      for (size_t k = 0; k < s.head.size(); ++k) std::printf("%s%.6g", k ? ", " : "", s.head[k]);
-      std::printf("%s]", t.numel() > static_cast<int64_t>(s.head.size()) ? ", ..." : "");
-    }
-    std::printf("\n");
-  }
-  return 0;
+  return failures == 0 ? 0 : 1;
 }
 
 }  // namespace switchyard::cli
