@@ -1,6 +1,7 @@
 // Device registry, host services and the RAII handles over ABI objects.
 #include <algorithm>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -28,7 +29,10 @@ void host_log(sy_log_level level, const char* plugin, const char* message) {
                message ? message : "");
 }
 
-const sy_host_api kHostApi = {sizeof(sy_host_api), SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR, host_make_status, host_log};
+void* host_allocate(size_t size) { return std::malloc(size ? size : 1); }
+
+const sy_host_api kHostApi = {sizeof(sy_host_api), SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR, host_make_status, host_log,
+                              host_allocate};
 
 DeviceKind kind_from_abi(sy_device_kind k) {
   switch (k) {
@@ -190,6 +194,124 @@ Result<std::vector<DeviceTensor>> Executable::execute(const std::vector<DeviceTe
     result[i].shape.assign(outs[i].dims, outs[i].dims + outs[i].rank);
   }
   return result;
+}
+
+bool Executable::supports_values() const { return plugin_->api().abi_minor >= 1; }
+
+namespace {
+sy_value_kind abi_kind(Value::Kind k) { return k == Value::Kind::sequence ? SY_VALUE_SEQUENCE : SY_VALUE_TENSOR; }
+
+sy_tensor_arg tensor_arg(const DeviceTensor& t) {
+  sy_tensor_arg a{};
+  a.buffer = t.buffer ? t.buffer->handle() : nullptr;
+  a.elem_type = static_cast<int32_t>(t.type);
+  a.rank = static_cast<int32_t>(t.shape.size());
+  a.dims = t.shape.data();
+  return a;
+}
+}  // namespace
+
+Result<std::vector<DeviceValue>> Executable::execute_values(const std::vector<DeviceValue>& inputs,
+                                                            const volatile int32_t* cancel_flag) const {
+  if (!supports_values())
+    return Status(StatusCode::unsupported, device_->id() + ": the plugin speaks ABI 1." + std::to_string(plugin_->api().abi_minor) +
+                                               ", which cannot pass sequence or optional values (needs 1.1)");
+  std::vector<std::vector<sy_tensor_arg>> items(inputs.size());
+  std::vector<sy_value_arg> args(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    for (const auto& t : inputs[i].tensors) items[i].push_back(tensor_arg(t));
+    sy_value_arg& a = args[i];
+    a.num_tensors = items[i].size();
+    a.tensors = items[i].data();
+    if (inputs[i].is_optional) {
+      a.kind = SY_VALUE_OPTIONAL;
+      a.has_value = inputs[i].kind != Value::Kind::none;
+      a.element_kind = abi_kind(inputs[i].kind);
+    } else {
+      a.kind = abi_kind(inputs[i].kind);
+      a.element_kind = a.kind;
+      a.has_value = 1;
+    }
+  }
+  std::vector<sy_value_out> outs(num_outputs_);
+  for (auto& o : outs) std::memset(&o, 0, sizeof o);
+  Completion c;
+  sy_execute_args ea{};
+  ea.struct_size = sizeof ea;
+  ea.num_inputs = args.size();
+  ea.num_outputs = outs.size();
+  ea.on_complete = on_complete;
+  ea.user_data = &c;
+  ea.cancel_flag = cancel_flag;
+  ea.input_values = args.data();
+  ea.output_values = outs.data();
+  SY_RETURN_IF_ERROR(take_status(plugin_->api().execute(handle_, &ea)).with_context(device_->id() + ": execute"));
+  {
+    std::unique_lock<std::mutex> lock(c.mu);
+    c.cv.wait(lock, [&] { return c.done; });
+  }
+  // Take ownership of everything the plugin handed over, even on failure.
+  std::vector<DeviceValue> result(outs.size());
+  Status bad;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const sy_value_out& o = outs[i];
+    DeviceValue& v = result[i];
+    v.is_optional = o.kind == SY_VALUE_OPTIONAL;
+    sy_value_kind k = v.is_optional ? o.element_kind : o.kind;
+    v.kind = v.is_optional && !o.has_value ? Value::Kind::none : k == SY_VALUE_SEQUENCE ? Value::Kind::sequence : Value::Kind::tensor;
+    for (size_t t = 0; o.tensors && t < o.num_tensors; ++t) {
+      const sy_tensor_out& to = o.tensors[t];
+      DeviceTensor dt;
+      if (to.buffer) dt.buffer = std::make_shared<DeviceBuffer>(plugin_, to.buffer);
+      auto type = element_type_from_int(to.elem_type);
+      if (!type || to.rank < 0 || to.rank > SY_MAX_RANK) {
+        bad = Status(StatusCode::internal, device_->id() + ": execute reported a bad type or rank for output " + std::to_string(i));
+      } else {
+        dt.type = *type;
+        dt.shape.assign(to.dims, to.dims + to.rank);
+      }
+      v.tensors.push_back(std::move(dt));
+    }
+    std::free(o.tensors);
+    if (c.status.ok() && bad.ok() && v.kind == Value::Kind::tensor && v.tensors.size() != 1)
+      bad = Status(StatusCode::internal, device_->id() + ": execute returned " + std::to_string(v.tensors.size()) +
+                                             " tensors for tensor output " + std::to_string(i));
+  }
+  if (!c.status.ok()) return c.status.with_context(device_->id() + ": execute");
+  if (!bad.ok()) return bad;
+  return result;
+}
+
+Result<DeviceValue> upload_value(const Device& device, const Value& value) {
+  DeviceValue dv;
+  dv.kind = value.kind;
+  dv.is_optional = value.is_optional || value.kind == Value::Kind::none;
+  if (value.kind == Value::Kind::tensor) {
+    SY_ASSIGN_OR_RETURN(DeviceTensor t, upload(device, value.tensor));
+    dv.tensors.push_back(std::move(t));
+  } else if (value.kind == Value::Kind::sequence) {
+    for (const auto& item : value.sequence) {
+      SY_ASSIGN_OR_RETURN(DeviceTensor t, upload(device, item));
+      dv.tensors.push_back(std::move(t));
+    }
+  }
+  return dv;
+}
+
+Result<Value> download_value(const DeviceValue& dv) {
+  Value v;
+  v.kind = dv.kind;
+  v.is_optional = dv.is_optional;
+  if (dv.kind == Value::Kind::tensor) {
+    if (dv.tensors.size() != 1) return Status(StatusCode::internal, "tensor value without exactly one tensor");
+    SY_ASSIGN_OR_RETURN(v.tensor, download(dv.tensors[0]));
+  } else if (dv.kind == Value::Kind::sequence) {
+    for (const auto& t : dv.tensors) {
+      SY_ASSIGN_OR_RETURN(Tensor host, download(t));
+      v.sequence.push_back(std::move(host));
+    }
+  }
+  return v;
 }
 
 Result<DeviceTensor> upload(const Device& device, const Tensor& tensor) {

@@ -329,22 +329,70 @@ void emit_output(const Tensor& t, sy_tensor_out& out) {
   out.buffer = reinterpret_cast<sy_buffer>(b.release());
 }
 
+// ABI 1.1 value arguments (sequences, optionals) to host Values.
+Value value_of(const sy_value_arg& a) {
+  Value v;
+  const bool optional = a.kind == SY_VALUE_OPTIONAL;
+  const sy_value_kind k = optional ? a.element_kind : a.kind;
+  v.is_optional = optional;
+  if (optional && !a.has_value) return v;  // empty optional
+  if (k == SY_VALUE_SEQUENCE) {
+    std::vector<Tensor> items;
+    for (size_t i = 0; i < a.num_tensors; ++i) items.push_back(tensor_of(a.tensors[i]));
+    v.kind = Value::Kind::sequence;
+    v.sequence = std::move(items);
+    return v;
+  }
+  if (a.num_tensors != 1) throw_error(StatusCode::invalid_argument, "execute: a tensor value needs exactly one tensor");
+  v.kind = Value::Kind::tensor;
+  v.tensor = tensor_of(a.tensors[0]);
+  return v;
+}
+
+void emit_value(const Value& v, sy_value_out& out) {
+  out.kind = v.is_optional ? SY_VALUE_OPTIONAL : (v.kind == Value::Kind::sequence ? SY_VALUE_SEQUENCE : SY_VALUE_TENSOR);
+  out.element_kind = v.kind == Value::Kind::sequence ? SY_VALUE_SEQUENCE : SY_VALUE_TENSOR;
+  out.has_value = v.kind != Value::Kind::none;
+  std::vector<const Tensor*> items;
+  if (v.kind == Value::Kind::tensor) items.push_back(&v.tensor);
+  for (const auto& t : v.sequence) items.push_back(&t);
+  out.num_tensors = items.size();
+  out.tensors = nullptr;
+  if (items.empty()) return;
+  if (!g_host || g_host->struct_size < offsetof(sy_host_api, allocate) + sizeof(void*) || !g_host->allocate)
+    throw_error(StatusCode::unsupported, "the host cannot receive sequence outputs (ABI 1.0 host)");
+  out.tensors = static_cast<sy_tensor_out*>(g_host->allocate(items.size() * sizeof(sy_tensor_out)));
+  if (!out.tensors) throw std::bad_alloc();
+  std::memset(out.tensors, 0, items.size() * sizeof(sy_tensor_out));
+  for (size_t i = 0; i < items.size(); ++i) emit_output(*items[i], out.tensors[i]);
+}
+
+bool has_values(const sy_execute_args* args) {
+  return args->struct_size >= offsetof(sy_execute_args, output_values) + sizeof(void*) && args->input_values && args->output_values;
+}
+
 sy_status execute(sy_executable exe, const sy_execute_args* args) {
   if (!exe || !args || !args->on_complete) return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: NULL argument");
   const auto& e = *reinterpret_cast<CpuExecutableHandle*>(exe)->exe;
   if (args->num_inputs != e.graph().inputs.size() || args->num_outputs != e.graph().outputs.size())
     return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: expected " + std::to_string(e.graph().inputs.size()) + " inputs and " +
                                                       std::to_string(e.graph().outputs.size()) + " outputs");
+  const bool values = has_values(args);
   // Runs on the calling thread and completes before returning (allowed by the ABI).
   sy_status st = guarded([&]() -> sy_status {
     std::vector<Value> inputs;
     inputs.reserve(args->num_inputs);
-    for (size_t i = 0; i < args->num_inputs; ++i) inputs.push_back(Value::of(tensor_of(args->inputs[i])));
+    for (size_t i = 0; i < args->num_inputs; ++i)
+      inputs.push_back(values ? value_of(args->input_values[i]) : Value::of(tensor_of(args->inputs[i])));
     auto outputs = e.run(inputs, args->cancel_flag);
     for (size_t i = 0; i < outputs.size(); ++i) {
+      if (values) {
+        emit_value(outputs[i], args->output_values[i]);
+        continue;
+      }
       if (outputs[i].kind != Value::Kind::tensor)
         throw_error(StatusCode::unsupported, "output '" + e.graph().value_name(e.graph().outputs[i]) +
-                                                 "' is a sequence or optional, which cannot cross the ABI yet");
+                                                 "' is a sequence or optional; the host must pass output_values (ABI 1.1)");
       emit_output(outputs[i].tensor, args->outputs[i]);
     }
     return nullptr;

@@ -196,16 +196,32 @@ Result<std::vector<Value>> CompiledModel::predict(const std::vector<Value>& inpu
   if (inputs.size() != graph_.inputs.size())
     return Status(StatusCode::invalid_argument, "the model takes " + std::to_string(graph_.inputs.size()) + " inputs, got " +
                                                     std::to_string(inputs.size()));
-  std::vector<DeviceTensor> dev_inputs;
+  bool values = false;  // any sequence / optional crossing: use the ABI 1.1 value path
   for (size_t i = 0; i < inputs.size(); ++i) {
     SY_RETURN_IF_ERROR(check_input(graph_.values[static_cast<size_t>(graph_.inputs[i])], inputs[i]));
-    if (inputs[i].kind != Value::Kind::tensor)
-      return Status(StatusCode::unsupported, "sequence and optional inputs cannot cross the plugin ABI yet");
-    SY_ASSIGN_OR_RETURN(DeviceTensor dt, upload(*device_, inputs[i].tensor));
+    values = values || inputs[i].kind != Value::Kind::tensor || inputs[i].is_optional;
+  }
+  for (int32_t o : graph_.outputs) values = values || graph_.values[static_cast<size_t>(o)].type.kind != ValueType::Kind::tensor;
+  std::vector<Value> out;
+  if (values) {
+    std::vector<DeviceValue> dev_inputs;
+    for (const auto& in : inputs) {
+      SY_ASSIGN_OR_RETURN(DeviceValue dv, upload_value(*device_, in));
+      dev_inputs.push_back(std::move(dv));
+    }
+    SY_ASSIGN_OR_RETURN(auto dev_outputs, executable_->execute_values(dev_inputs));
+    for (const auto& d : dev_outputs) {
+      SY_ASSIGN_OR_RETURN(Value v, download_value(d));
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
+  std::vector<DeviceTensor> dev_inputs;
+  for (const auto& in : inputs) {
+    SY_ASSIGN_OR_RETURN(DeviceTensor dt, upload(*device_, in.tensor));
     dev_inputs.push_back(std::move(dt));
   }
   SY_ASSIGN_OR_RETURN(auto dev_outputs, executable_->execute(dev_inputs));
-  std::vector<Value> out;
   for (const auto& d : dev_outputs) {
     SY_ASSIGN_OR_RETURN(Tensor t, download(d));
     out.push_back(Value::of(std::move(t)));

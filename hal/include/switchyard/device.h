@@ -97,6 +97,13 @@ struct DeviceTensor {
   Shape shape;
 };
 
+// A value on a device: one tensor, a sequence of tensors, or an (empty) optional.
+struct DeviceValue {
+  Value::Kind kind = Value::Kind::tensor;
+  bool is_optional = false;
+  std::vector<DeviceTensor> tensors;
+};
+
 class Executable {
  public:
   Executable(std::shared_ptr<LoadedPlugin> plugin, sy_executable handle, const Device* device, size_t num_outputs)
@@ -109,6 +116,11 @@ class Executable {
   // Runs with inputs already on the device; waits for completion. Outputs are allocated by
   // the plugin unless `outputs` holds preallocated buffers. Thread-safe.
   Result<std::vector<DeviceTensor>> execute(const std::vector<DeviceTensor>& inputs, const volatile int32_t* cancel_flag = nullptr) const;
+  // As execute(), for graphs with sequence or optional inputs/outputs (ABI 1.1 plugins).
+  Result<std::vector<DeviceValue>> execute_values(const std::vector<DeviceValue>& inputs,
+                                                  const volatile int32_t* cancel_flag = nullptr) const;
+  // True if the plugin speaks ABI 1.1 or later (sequence and optional values).
+  bool supports_values() const;
   const Device& device() const { return *device_; }
 
  private:
@@ -121,6 +133,8 @@ class Executable {
 // Host tensor <-> device tensor.
 Result<DeviceTensor> upload(const Device& device, const Tensor& tensor);
 Result<Tensor> download(const DeviceTensor& tensor);
+Result<DeviceValue> upload_value(const Device& device, const Value& value);
+Result<Value> download_value(const DeviceValue& value);
 
 // A plugin library, loaded and initialised. Created by the PluginLoader.
 class LoadedPlugin {

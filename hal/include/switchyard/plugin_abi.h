@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define SY_ABI_VERSION_MAJOR 1
-#define SY_ABI_VERSION_MINOR 0
+#define SY_ABI_VERSION_MINOR 1
 
 #if defined(_WIN32)
 #define SY_PLUGIN_EXPORT __declspec(dllexport)
@@ -82,6 +82,11 @@ typedef struct sy_host_api {
   /* Writes a line to the host's event log; `message` is copied. Thread-safe. May be NULL-safe
    * no-op in hosts that do not log. */
   void (*log)(sy_log_level level, const char* plugin_name, const char* message);
+
+  /* --- since 1.1 --- */
+  /* Allocates memory the host will own and free (e.g. sy_value_out.tensors). Returns NULL when
+   * out of memory. Thread-safe. */
+  void* (*allocate)(size_t size_bytes);
 } sy_host_api;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -294,6 +299,28 @@ typedef struct sy_tensor_out {
  * with NULL on success or the failure status. `outputs` of the execute call are final then. */
 typedef void (*sy_completion_fn)(void* user_data, sy_status status);
 
+/* since 1.1: a value that is not (only) a tensor: a sequence of tensors, or an optional.
+ * TENSOR: num_tensors == 1. SEQUENCE: num_tensors items (may be 0). OPTIONAL: has_value == 0 for an
+ * empty optional, else element_kind says whether it holds a TENSOR (1 item) or a SEQUENCE. */
+typedef struct sy_value_arg {
+  sy_value_kind kind;
+  sy_value_kind element_kind;
+  int32_t has_value;
+  size_t num_tensors;
+  const sy_tensor_arg* tensors;  /* borrowed until completion */
+} sy_value_arg;
+
+/* since 1.1: an output value written by execute(). `tensors` is allocated by the plugin with
+ * sy_host_api.allocate (num_tensors entries, buffers allocated as for sy_tensor_out); the host
+ * owns and frees the array and the buffers. */
+typedef struct sy_value_out {
+  sy_value_kind kind;
+  sy_value_kind element_kind;
+  int32_t has_value;
+  size_t num_tensors;
+  sy_tensor_out* tensors;
+} sy_value_out;
+
 typedef struct sy_execute_args {
   size_t struct_size;
   size_t num_inputs;
@@ -305,6 +332,13 @@ typedef struct sy_execute_args {
   /* Optional cancellation flag the plugin may poll (non-zero = stop early with
    * SY_ERROR_CANCELLED). May be NULL. */
   const volatile int32_t* cancel_flag;
+
+  /* --- since 1.1 --- */
+  /* When non-NULL (the plugin reports abi_minor >= 1 and the graph has sequence or optional
+   * inputs/outputs), input_values[i] replaces inputs[i] and output_values[i] replaces outputs[i];
+   * `inputs`/`outputs` are then NULL. A plugin reads these fields only if struct_size covers them. */
+  const sy_value_arg* input_values;
+  sy_value_out* output_values;
 } sy_execute_args;
 
 /* ------------------------------------------------------------------------------------------ */

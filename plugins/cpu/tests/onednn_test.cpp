@@ -1,0 +1,441 @@
+// Tests for the CPU plugin's oneDNN kernels: each provider runs a one-node graph and is
+// compared with the reference interpreter on deterministic pseudo-random data.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fast_kernel.h"
+#include "switchyard/reference.h"
+
+namespace switchyard::cpu {
+namespace {
+
+Attribute ai(const std::string& name, int64_t v) {
+  Attribute a;
+  a.name = name;
+  a.type = Attribute::Type::integer;
+  a.i = v;
+  return a;
+}
+
+Attribute af(const std::string& name, float v) {
+  Attribute a;
+  a.name = name;
+  a.type = Attribute::Type::floating;
+  a.f = v;
+  return a;
+}
+
+Attribute as(const std::string& name, const std::string& v) {
+  Attribute a;
+  a.name = name;
+  a.type = Attribute::Type::string;
+  a.s = v;
+  return a;
+}
+
+Attribute ais(const std::string& name, const std::vector<int64_t>& v) {
+  Attribute a;
+  a.name = name;
+  a.type = Attribute::Type::ints;
+  a.ints = v;
+  return a;
+}
+
+// Deterministic values in [-1, 1).
+Tensor random_tensor(const Shape& shape, uint32_t seed) {
+  Tensor t = Tensor::allocate(ElementType::float32, shape);
+  uint32_t x = seed * 2654435761u + 12345u;
+  float* p = t.mutable_data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    x = x * 1664525u + 1013904223u;
+    p[i] = static_cast<float>((x >> 8) & 0xffff) / 32768.0f - 1.0f;
+  }
+  return t;
+}
+
+// One input of the test node: a runtime input or a constant (initializer); an undefined
+// tensor is an omitted optional input. `dynamic` declares a runtime input without shape.
+struct In {
+  Tensor t;
+  bool constant = false;
+  bool dynamic = false;
+};
+In input(Tensor t) { return {std::move(t), false, false}; }
+In constant(Tensor t) { return {std::move(t), true, false}; }
+In dynamic(Tensor t) { return {std::move(t), false, true}; }
+In omitted() { return {Tensor(), false, false}; }
+
+struct Case {
+  Graph graph;
+  std::vector<Value> feeds;
+};
+
+Case make_case(const std::string& op, const std::vector<In>& ins, const std::vector<Attribute>& attrs, int64_t opset,
+               size_t n_out) {
+  Case c;
+  Graph& g = c.graph;
+  g.name = "test";
+  g.opsets.push_back({"", opset});
+  Node n;
+  n.op_type = op;
+  n.opset = opset;
+  n.attributes = attrs;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    if (!ins[i].t.defined()) {
+      n.inputs.push_back(-1);
+      continue;
+    }
+    ValueType vt;
+    vt.kind = ValueType::Kind::tensor;
+    vt.tensor.elem = ins[i].t.type();
+    if (!ins[i].dynamic) {
+      std::vector<Dim> dims;
+      for (int64_t d : ins[i].t.shape()) dims.push_back(Dim{d, ""});
+      vt.tensor.shape = dims;
+    } else {
+      std::vector<Dim> dims;
+      for (size_t d = 0; d < ins[i].t.shape().size(); ++d) dims.push_back(Dim{-1, "d" + std::to_string(d)});
+      vt.tensor.shape = dims;
+    }
+    int32_t id = g.add_value("in" + std::to_string(i), vt);
+    n.inputs.push_back(id);
+    if (ins[i].constant) {
+      g.initializers[id] = ins[i].t;
+    } else {
+      g.inputs.push_back(id);
+      c.feeds.push_back(Value::of(ins[i].t));
+    }
+  }
+  for (size_t k = 0; k < n_out; ++k) {
+    int32_t out = g.add_value("out" + std::to_string(k));
+    n.outputs.push_back(out);
+    g.outputs.push_back(out);
+  }
+  g.nodes.push_back(n);
+  return c;
+}
+
+const FastKernelProvider* provider(const std::string& op) {
+  for (const auto& p : fast_kernel_providers())
+    if (p.op_type == op && std::string(p.implementation) == "onednn") return &p;
+  return nullptr;
+}
+
+// Runs the node through the provider (which must accept it) and through the reference,
+// and compares outputs within rtol 1e-3 / atol 1e-5.
+void check(const std::string& op, const std::vector<In>& ins, const std::vector<Attribute>& attrs = {},
+           int64_t opset = 21, size_t n_out = 1) {
+  SCOPED_TRACE(op);
+  Case c = make_case(op, ins, attrs, opset, n_out);
+  const FastKernelProvider* p = provider(op);
+  ASSERT_NE(p, nullptr) << "no onednn provider for " << op;
+  CompileContext ctx{c.graph, 2};
+  const Node& node = c.graph.nodes[0];
+  ASSERT_TRUE(p->accepts(node, ctx)) << op << " was declined";
+  std::unique_ptr<FastKernel> k = p->create(node, ctx);
+  ASSERT_NE(k, nullptr);
+
+  auto want = reference::Interpreter().run(c.graph, c.feeds);
+  ASSERT_TRUE(want.ok()) << want.status().to_string();
+
+  // Bind every node input (initializers included) as the executable does.
+  std::vector<Value> slots;
+  slots.reserve(node.inputs.size());
+  std::vector<const Value*> in;
+  size_t feed = 0;
+  for (int32_t v : node.inputs) {
+    if (v < 0) {
+      in.push_back(nullptr);
+      continue;
+    }
+    auto it = c.graph.initializers.find(v);
+    slots.push_back(it != c.graph.initializers.end() ? Value::of(it->second) : c.feeds[feed++]);
+    in.push_back(&slots.back());
+  }
+  for (int rep = 0; rep < 2; ++rep) {  // the second run reuses the prepared primitives
+    std::vector<Value> out(node.outputs.size());
+    k->run(in, out);
+    const Tensor& got = out[0].tensor;
+    const Tensor& exp = want.value()[0].tensor;
+    ASSERT_EQ(got.type(), ElementType::float32);
+    ASSERT_EQ(got.shape(), exp.shape());
+    const float* g = got.data<float>();
+    const float* e = exp.data<float>();
+    int bad = 0;
+    for (int64_t i = 0; i < got.numel() && bad < 5; ++i) {
+      if (std::fabs(g[i] - e[i]) > 1e-5 + 1e-3 * std::fabs(e[i])) {
+        ADD_FAILURE() << op << " element " << i << ": got " << g[i] << ", reference " << e[i];
+        ++bad;
+      }
+    }
+  }
+}
+
+void expect_declined(const std::string& op, const std::vector<In>& ins, const std::vector<Attribute>& attrs = {},
+                     int64_t opset = 21, size_t n_out = 1) {
+  Case c = make_case(op, ins, attrs, opset, n_out);
+  const FastKernelProvider* p = provider(op);
+  ASSERT_NE(p, nullptr);
+  CompileContext ctx{c.graph, 2};
+  EXPECT_FALSE(p->accepts(c.graph.nodes[0], ctx)) << op << " should be declined";
+}
+
+Tensor R(const Shape& s, uint32_t seed) { return random_tensor(s, seed); }
+
+// ---- Conv ------------------------------------------------------------------
+
+TEST(OneDnnConv, Plain2D) { check("Conv", {input(R({1, 3, 9, 11}, 1)), constant(R({4, 3, 3, 3}, 2))}); }
+
+TEST(OneDnnConv, BiasPaddedStrided) {
+  check("Conv", {input(R({2, 5, 13, 10}, 3)), constant(R({7, 5, 3, 2}, 4)), constant(R({7}, 5))},
+        {ais("pads", {1, 0, 2, 1}), ais("strides", {2, 3})});
+}
+
+TEST(OneDnnConv, RuntimeBias) {
+  check("Conv", {input(R({1, 4, 8, 8}, 6)), constant(R({8, 4, 1, 1}, 7)), input(R({8}, 8))});
+}
+
+TEST(OneDnnConv, Dilated) {
+  check("Conv", {input(R({1, 4, 15, 15}, 9)), constant(R({6, 4, 3, 3}, 10))},
+        {ais("dilations", {2, 3}), ais("pads", {2, 3, 2, 3})});
+}
+
+TEST(OneDnnConv, Grouped) {
+  check("Conv", {input(R({1, 8, 10, 10}, 11)), constant(R({12, 2, 3, 3}, 12)), constant(R({12}, 13))},
+        {ai("group", 4), ais("pads", {1, 1, 1, 1})});
+}
+
+TEST(OneDnnConv, Depthwise) {
+  check("Conv", {input(R({2, 16, 12, 12}, 14)), constant(R({16, 1, 3, 3}, 15)), constant(R({16}, 16))},
+        {ai("group", 16), ais("pads", {1, 1, 1, 1}), ais("strides", {2, 2})});
+}
+
+TEST(OneDnnConv, AutoPadSameUpper) {
+  check("Conv", {input(R({1, 3, 10, 7}, 17)), constant(R({5, 3, 4, 3}, 18))},
+        {as("auto_pad", "SAME_UPPER"), ais("strides", {2, 2})});
+}
+
+TEST(OneDnnConv, AutoPadSameLower) {
+  check("Conv", {input(R({1, 3, 10, 7}, 19)), constant(R({5, 3, 4, 4}, 20))}, {as("auto_pad", "SAME_LOWER")});
+}
+
+TEST(OneDnnConv, AutoPadValid) {
+  check("Conv", {input(R({1, 3, 10, 7}, 21)), constant(R({5, 3, 3, 2}, 22))},
+        {as("auto_pad", "VALID"), ais("strides", {3, 2})});
+}
+
+TEST(OneDnnConv, OneD) {
+  check("Conv", {input(R({2, 4, 20}, 23)), constant(R({6, 4, 5}, 24)), constant(R({6}, 25))},
+        {ais("pads", {2, 1}), ais("strides", {2})});
+}
+
+TEST(OneDnnConv, ThreeD) {
+  check("Conv", {input(R({1, 2, 6, 7, 8}, 26)), constant(R({4, 2, 3, 3, 3}, 27))}, {ais("pads", {1, 1, 1, 1, 1, 1})});
+}
+
+TEST(OneDnnConv, LargeChannels) {
+  check("Conv", {input(R({1, 64, 14, 14}, 28)), constant(R({128, 64, 3, 3}, 29)), constant(R({128}, 30))},
+        {ais("pads", {1, 1, 1, 1})});
+}
+
+TEST(OneDnnConv, DynamicInputShape) {
+  check("Conv", {dynamic(R({1, 6, 9, 9}, 31)), constant(R({4, 3, 3, 3}, 32))}, {ai("group", 2)});
+}
+
+TEST(OneDnnConv, DeclinesRuntimeWeights) {
+  expect_declined("Conv", {input(R({1, 3, 9, 11}, 1)), input(R({4, 3, 3, 3}, 2))});
+}
+
+TEST(OneDnnConv, DeclinesDouble) {
+  Tensor x = Tensor::allocate(ElementType::float64, {1, 1, 3, 3});
+  Tensor w = Tensor::allocate(ElementType::float64, {1, 1, 1, 1});
+  expect_declined("Conv", {input(x), constant(w)});
+}
+
+// ---- Gemm / MatMul -----------------------------------------------------------
+
+TEST(OneDnnGemm, Plain) { check("Gemm", {input(R({5, 7}, 40)), constant(R({7, 3}, 41))}); }
+
+TEST(OneDnnGemm, TransposedWithBiasRow) {
+  check("Gemm", {input(R({7, 5}, 42)), constant(R({3, 7}, 43)), constant(R({3}, 44))},
+        {ai("transA", 1), ai("transB", 1), af("alpha", 0.5f), af("beta", 2.0f)});
+}
+
+TEST(OneDnnGemm, RuntimeBAndMatrixC) {
+  check("Gemm", {input(R({4, 6}, 45)), input(R({6, 9}, 46)), input(R({4, 9}, 47))}, {af("beta", -1.5f)});
+}
+
+TEST(OneDnnGemm, ColumnC) {
+  check("Gemm", {input(R({4, 6}, 48)), constant(R({9, 6}, 49)), constant(R({4, 1}, 50))}, {ai("transB", 1)});
+}
+
+TEST(OneDnnGemm, ScalarC) {
+  check("Gemm", {input(R({1, 64}, 51)), constant(R({64, 10}, 52)), constant(R({}, 53))});
+}
+
+TEST(OneDnnMatMul, TwoD) { check("MatMul", {input(R({6, 5}, 60)), constant(R({5, 4}, 61))}); }
+
+TEST(OneDnnMatMul, Batched) { check("MatMul", {input(R({2, 3, 6, 5}, 62)), input(R({2, 3, 5, 4}, 63))}); }
+
+TEST(OneDnnMatMul, BroadcastWeights) { check("MatMul", {input(R({3, 6, 5}, 64)), constant(R({5, 4}, 65))}); }
+
+TEST(OneDnnMatMul, OneDOperands) {
+  check("MatMul", {input(R({5}, 66)), input(R({2, 5, 3}, 67))});
+  check("MatMul", {input(R({2, 4, 5}, 68)), input(R({5}, 69))});
+}
+
+// ---- Pooling -----------------------------------------------------------------
+
+TEST(OneDnnPool, MaxPoolBasic) {
+  check("MaxPool", {input(R({1, 3, 10, 10}, 70))}, {ais("kernel_shape", {3, 3}), ais("strides", {2, 2})});
+}
+
+TEST(OneDnnPool, MaxPoolPadsCeil) {
+  check("MaxPool", {input(R({2, 4, 11, 12}, 71))},
+        {ais("kernel_shape", {3, 3}), ais("strides", {2, 2}), ais("pads", {1, 1, 1, 1}), ai("ceil_mode", 1)});
+}
+
+TEST(OneDnnPool, MaxPoolDilated) {
+  check("MaxPool", {input(R({1, 2, 12, 12}, 72))}, {ais("kernel_shape", {2, 2}), ais("dilations", {2, 2})});
+}
+
+TEST(OneDnnPool, MaxPoolSameUpper) {
+  check("MaxPool", {input(R({1, 2, 7, 8}, 73))},
+        {ais("kernel_shape", {3, 2}), ais("strides", {2, 2}), as("auto_pad", "SAME_UPPER")});
+}
+
+TEST(OneDnnPool, AveragePoolExcludePadCeil) {
+  check("AveragePool", {input(R({1, 3, 11, 9}, 74))},
+        {ais("kernel_shape", {3, 3}), ais("strides", {2, 2}), ais("pads", {1, 1, 1, 1}), ai("ceil_mode", 1)});
+}
+
+TEST(OneDnnPool, AveragePoolIncludePad) {
+  check("AveragePool", {input(R({1, 3, 9, 9}, 75))},
+        {ais("kernel_shape", {3, 3}), ais("pads", {1, 1, 1, 1}), ai("count_include_pad", 1)});
+}
+
+TEST(OneDnnPool, AveragePool1D3D) {
+  check("AveragePool", {input(R({2, 3, 17}, 76))}, {ais("kernel_shape", {4}), ais("strides", {3})});
+  check("MaxPool", {input(R({1, 2, 5, 6, 7}, 77))}, {ais("kernel_shape", {2, 2, 2})});
+}
+
+TEST(OneDnnPool, DeclinesIndicesOutput) {
+  expect_declined("MaxPool", {input(R({1, 3, 10, 10}, 70))}, {ais("kernel_shape", {3, 3})}, 21, 2);
+}
+
+TEST(OneDnnPool, DeclinesCeilExtensionCountedAsPad) {
+  expect_declined("AveragePool", {input(R({1, 1, 6, 6}, 78))},
+                  {ais("kernel_shape", {3, 3}), ais("strides", {2, 2}), ai("ceil_mode", 1), ai("count_include_pad", 1)});
+}
+
+TEST(OneDnnPool, Global) {
+  check("GlobalAveragePool", {input(R({2, 5, 7, 6}, 79))});
+  check("GlobalMaxPool", {input(R({2, 5, 7, 6}, 80))});
+  check("GlobalAveragePool", {input(R({1, 4, 9}, 81))});
+}
+
+// ---- Normalisation, activations, softmax ---------------------------------------
+
+TEST(OneDnnBatchNorm, Inference) {
+  Tensor var = R({6}, 85);
+  for (int i = 0; i < 6; ++i) var.mutable_data<float>()[i] = std::fabs(var.data<float>()[i]) + 0.1f;
+  check("BatchNormalization",
+        {input(R({2, 6, 5, 4}, 82)), constant(R({6}, 83)), constant(R({6}, 84)), constant(R({6}, 86)), constant(var)},
+        {af("epsilon", 1e-3f)}, 15);
+  check("BatchNormalization", {input(R({3, 6}, 87)), input(R({6}, 83)), input(R({6}, 84)), input(R({6}, 86)), input(var)});
+}
+
+TEST(OneDnnEltwise, Activations) {
+  const Tensor x = R({2, 3, 4, 5}, 90);
+  check("Relu", {input(x)});
+  check("LeakyRelu", {input(x)}, {af("alpha", 0.2f)});
+  check("Sigmoid", {input(x)});
+  check("Tanh", {input(x)});
+  check("HardSigmoid", {input(x)}, {af("alpha", 0.3f), af("beta", 0.4f)});
+  check("HardSwish", {input(R({3, 7}, 91))});
+  Tensor wide = R({4, 8}, 92);
+  for (int64_t i = 0; i < wide.numel(); ++i) wide.mutable_data<float>()[i] *= 6.0f;
+  check("HardSwish", {input(wide)});
+}
+
+TEST(OneDnnEltwise, Clip) {
+  const Tensor x = R({3, 10}, 93);
+  check("Clip", {input(x)}, {af("min", -0.3f), af("max", 0.5f)}, 6);
+  check("Clip", {input(x), constant(Tensor::scalar<float>(ElementType::float32, -0.2f)),
+                 constant(Tensor::scalar<float>(ElementType::float32, 0.25f))}, {}, 13);
+  check("Clip", {input(x), omitted(), constant(Tensor::scalar<float>(ElementType::float32, 0.1f))}, {}, 13);
+  check("Clip", {input(x)}, {}, 13);
+  expect_declined("Clip", {input(x), input(Tensor::scalar<float>(ElementType::float32, 0.0f))}, {}, 13);
+}
+
+TEST(OneDnnSoftmax, Axes) {
+  const Tensor x = R({2, 3, 4}, 95);
+  check("Softmax", {input(x)}, {}, 13);
+  check("Softmax", {input(x)}, {ai("axis", 1)}, 13);
+  check("Softmax", {input(x)}, {ai("axis", 0)}, 13);
+  check("Softmax", {input(R({3, 7}, 96))}, {}, 11);
+  check("Softmax", {input(x)}, {ai("axis", 1)}, 11);  // flattens to [2, 12]
+}
+
+// ---- Binary ----------------------------------------------------------------------
+
+TEST(OneDnnBinary, Broadcasting) {
+  const Tensor a = R({2, 3, 4, 5}, 100);
+  check("Add", {input(a), input(R({2, 3, 4, 5}, 101))});
+  check("Add", {input(a), input(R({1, 3, 1, 1}, 102))});
+  check("Mul", {input(R({5}, 103)), input(a)});  // commutative: swapped
+  check("Sub", {input(a), constant(R({4, 1}, 104))});
+  Tensor d = R({3, 1, 5}, 105);
+  for (int64_t i = 0; i < d.numel(); ++i) d.mutable_data<float>()[i] += 3.0f;
+  check("Div", {input(a), constant(d)});
+  check("Sum", {input(a), input(R({1, 5}, 106))});
+  check("Add", {input(Tensor::scalar<float>(ElementType::float32, 1.5f)), input(Tensor::scalar<float>(ElementType::float32, 2.0f))});
+}
+
+TEST(OneDnnBinary, DeclinesTwoSidedBroadcastOfSub) {
+  expect_declined("Sub", {input(R({3, 1}, 107)), input(R({1, 4}, 108))});
+  expect_declined("Add", {input(R({3, 1}, 107)), input(R({1, 4}, 108))});
+  expect_declined("Sub", {input(R({4}, 109)), input(R({3, 4}, 110))});
+}
+
+TEST(OneDnnBinary, DynamicShapes) {
+  check("Add", {dynamic(R({2, 3, 4}, 111)), dynamic(R({3, 1}, 112))});
+  // Shapes oneDNN cannot run fall back to the reference inside the kernel.
+  check("Sub", {dynamic(R({3, 1}, 113)), dynamic(R({1, 4}, 114))});
+}
+
+TEST(OneDnnConcurrency, ParallelRuns) {
+  Case c = make_case("Conv", {input(R({1, 8, 16, 16}, 120)), constant(R({16, 8, 3, 3}, 121))},
+                     {ais("pads", {1, 1, 1, 1})}, 21, 1);
+  const FastKernelProvider* p = provider("Conv");
+  CompileContext ctx{c.graph, 1};
+  auto k = p->create(c.graph.nodes[0], ctx);
+  ASSERT_NE(k, nullptr);
+  auto want = reference::Interpreter().run(c.graph, c.feeds);
+  ASSERT_TRUE(want.ok());
+  Value w = Value::of(c.graph.initializers.begin()->second);
+  std::vector<int> failures(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        std::vector<const Value*> in = {&c.feeds[0], &w};
+        std::vector<Value> out(1);
+        k->run(in, out);
+        const float* g = out[0].tensor.data<float>();
+        const float* e = want.value()[0].tensor.data<float>();
+        for (int64_t j = 0; j < out[0].tensor.numel(); ++j)
+          if (std::fabs(g[j] - e[j]) > 1e-5 + 1e-3 * std::fabs(e[j])) ++failures[static_cast<size_t>(t)];
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (int f : failures) EXPECT_EQ(f, 0);
+}
+
+}  // namespace
+}  // namespace switchyard::cpu
