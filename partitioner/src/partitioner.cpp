@@ -322,23 +322,21 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
           cdeps[static_cast<size_t>(a)].insert(cdeps[b].begin(), cdeps[b].end());
           cdependents[static_cast<size_t>(a)].insert(cdependents[b].begin(), cdependents[b].end());
           merged = true;
-          break;
+          break;  // b is gone; carry on with the next segment
         }
       }
     }
     // Segments with no producers at all (constants, shape sources) join their single consumer.
+    std::vector<char> root_has_deps(S0, 0);
+    for (size_t t = 0; t < S0; ++t)
+      if (!deps[t].empty()) root_has_deps[static_cast<size_t>(uf.find(static_cast<int32_t>(t)))] = 1;
     for (size_t s = 0; s < S0; ++s) {
       int32_t r = uf.find(static_cast<int32_t>(s));
-      if (r != static_cast<int32_t>(s) || !deps[s].empty()) continue;
+      if (r != static_cast<int32_t>(s) || root_has_deps[s]) continue;
       std::set<int32_t> out;
-      for (int32_t x : dependents[s]) out.insert(uf.find(x));
+      for (int32_t x : cdependents[s]) out.insert(uf.find(x));
       out.erase(r);
-      if (out.size() == 1 && seg_dev[static_cast<size_t>(*out.begin())] == seg_dev[s]) {
-        bool has_deps = false;
-        for (size_t t = 0; t < S0; ++t)
-          if (uf.find(static_cast<int32_t>(t)) == r) has_deps = has_deps || !deps[t].empty();
-        if (!has_deps) uf.parent[s] = *out.begin();
-      }
+      if (out.size() == 1 && seg_dev[static_cast<size_t>(*out.begin())] == seg_dev[s]) uf.parent[s] = *out.begin();
     }
   }
 
@@ -526,9 +524,8 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
         text += "the only allowed device that runs it";
       } else {
         // Transfer this node would add on the alternative device given its neighbours.
-        std::vector<int32_t> alt = dev;
-        alt[n] = static_cast<int32_t>(best_alt);
-        double alt_in = input_cost(n, best_alt, alt) - cost.launch_us(*fig[allowed[best_alt]]);
+        // (input_cost reads only the producers' devices, so `dev` serves both cases.)
+        double alt_in = input_cost(n, best_alt, dev) - cost.launch_us(*fig[allowed[best_alt]]);
         double cur_in = input_cost(n, static_cast<size_t>(dev[n]), dev) - cost.launch_us(chosen);
         text += value_str(node_us[n][static_cast<size_t>(dev[n])]) +
                 (cur_in > 0.5 ? " + " + ms(std::max(0.0, cur_in)) + " transfer" : std::string()) + " vs " + allowed[best_alt] +
