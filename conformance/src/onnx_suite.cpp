@@ -155,6 +155,9 @@ namespace {
 std::string reason_key(const std::string& message) {
   static const std::regex node_prefix("^[A-Za-z0-9_.:]+( '[^']*')?: ");
   std::string m = std::regex_replace(message, node_prefix, "", std::regex_constants::format_first_only);
+  for (auto& c : m)
+    if (c == '\n') c = ' ';
+  while (m.find("  ") != std::string::npos) m.replace(m.find("  "), 2, " ");
   if (m.size() > 160) m = m.substr(0, 160);
   return m;
 }

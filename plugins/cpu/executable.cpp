@@ -2,6 +2,8 @@
 #include "executable.h"
 
 #include <cstring>
+#include <functional>
+#include <set>
 
 namespace switchyard::cpu {
 
@@ -83,6 +85,30 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, co
     for (int32_t v : g.nodes[n].inputs)
       if (v >= 0) exe->last_use_[static_cast<size_t>(v)] = static_cast<int64_t>(n);
   for (int32_t o : g.outputs) exe->last_use_[static_cast<size_t>(o)] = static_cast<int64_t>(g.nodes.size());
+  // Nodes with subgraphs (If/Loop/Scan) read values of this graph by name from inside them:
+  // keep every value such a subgraph names alive until that node has run.
+  exe->has_subgraph_.assign(g.nodes.size(), 0);
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    std::set<std::string> names;
+    std::function<void(const Graph&)> visit = [&](const Graph& sub) {
+      for (const auto& v : sub.values) names.insert(v.name);
+      for (const auto& inner : sub.nodes)
+        for (const auto& a : inner.attributes) {
+          if (a.g) visit(*a.g);
+          for (const auto& sg : a.graphs) visit(*sg);
+        }
+    };
+    for (const auto& a : g.nodes[n].attributes) {
+      if (a.g) visit(*a.g);
+      for (const auto& sg : a.graphs) visit(*sg);
+    }
+    if (names.empty()) continue;
+    exe->has_subgraph_[n] = 1;
+    for (const auto& name : names) {
+      int32_t v = g.find_value(name);
+      if (v >= 0) exe->last_use_[static_cast<size_t>(v)] = std::max(exe->last_use_[static_cast<size_t>(v)], static_cast<int64_t>(n));
+    }
+  }
   return exe;
 }
 
@@ -116,8 +142,16 @@ std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const vo
       if (plan_[n].fast) {
         plan_[n].fast->run(in, out);
       } else {
-        reference::KernelContext ctx(node, in, out, interpreter_, kNoScope);
-        (*plan_[n].reference)(ctx);
+        if (has_subgraph_[n]) {
+          std::map<std::string, const Value*> scope;
+          for (size_t v = 0; v < slots.size(); ++v)
+            if (bound[v]) scope[g.values[v].name] = &slots[v];
+          reference::KernelContext ctx(node, in, out, interpreter_, scope);
+          (*plan_[n].reference)(ctx);
+        } else {
+          reference::KernelContext ctx(node, in, out, interpreter_, kNoScope);
+          (*plan_[n].reference)(ctx);
+        }
       }
     } catch (const Error& e) {
       throw Error(e.code(), node.describe() + ": " + e.what());

@@ -37,6 +37,7 @@ class CpuExecutable {
   Graph graph_;
   std::vector<NodePlan> plan_;
   std::vector<int64_t> last_use_;
+  std::vector<char> has_subgraph_;
   reference::Interpreter interpreter_;
 };
 

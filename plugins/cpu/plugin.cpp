@@ -4,9 +4,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
+#include <sstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,10 +58,27 @@ struct CpuDevice {
   double bandwidth_gbps = 20;
 };
 
+struct CpuPlugin;
+double setting_or(const std::map<std::string, std::string>& s, const char* key, double fallback) {
+  auto it = s.find(key);
+  if (it == s.end()) return fallback;
+  try {
+    return std::stod(it->second);
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
 struct CpuPlugin {
   int threads = 1;
   CpuDevice device;
   std::string diagnostics;
+#ifdef SWITCHYARD_TEST_DOUBLE
+  // Test double: the ops it claims and the kind it reports come from its manifest settings.
+  std::set<std::string> ops;  // empty: every op the CPU plugin runs
+  sy_device_kind kind = SY_DEVICE_KIND_GPU;
+  std::map<std::string, std::string> figures;
+#endif
 };
 
 struct CpuBuffer {
@@ -117,10 +137,17 @@ void get_info(sy_plugin_info* info) {
   if (!info) return;
   sy_plugin_info out{};
   out.struct_size = sizeof out;
+#ifdef SWITCHYARD_TEST_DOUBLE
+  out.name = "test_double";
+  out.vendor = "Switchyard tests";
+  out.version = SWITCHYARD_VERSION;
+  out.description = "TEST DOUBLE: runs on the host CPU, claims only the ops its manifest lists (for partitioner tests)";
+#else
   out.name = "cpu";
   out.vendor = "Switchyard";
   out.version = SWITCHYARD_VERSION;
   out.description = "Host CPU: oneDNN for convolutions, matrix products and pooling; reference kernels for the rest";
+#endif
   std::memcpy(info, &out, std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out));
 }
 
@@ -150,6 +177,28 @@ sy_status initialize(const sy_setting* settings, size_t n, sy_plugin* out) {
     }
     omp_set_num_threads(p->threads);
     p->device = probe_device(p->threads, s);
+#ifdef SWITCHYARD_TEST_DOUBLE
+    if (auto it = s.find("ops"); it != s.end()) {
+      std::stringstream ss(it->second);
+      std::string op;
+      while (std::getline(ss, op, ',')) {
+        op.erase(0, op.find_first_not_of(' '));
+        op.erase(op.find_last_not_of(' ') + 1);
+        if (!op.empty()) p->ops.insert(op);
+      }
+    }
+    if (auto it = s.find("kind"); it != s.end()) {
+      if (it->second == "gpu") p->kind = SY_DEVICE_KIND_GPU;
+      else if (it->second == "npu") p->kind = SY_DEVICE_KIND_NPU;
+      else if (it->second == "cpu") p->kind = SY_DEVICE_KIND_CPU;
+      else if (it->second == "other") p->kind = SY_DEVICE_KIND_OTHER;
+      else return make_status(SY_ERROR_INVALID_ARGUMENT, "setting kind='" + it->second + "' must be cpu, gpu, npu or other");
+    }
+    p->device.name = "test double (" + std::string(p->kind == SY_DEVICE_KIND_GPU ? "gpu" : p->kind == SY_DEVICE_KIND_NPU ? "npu" : "cpu") + "-like)";
+    p->device.identity = "test_double/" + p->device.name;
+    p->device.vendor = "Switchyard tests";
+    p->figures = s;
+#endif
     *out = reinterpret_cast<sy_plugin>(p.release());
     return nullptr;
   });
@@ -192,6 +241,16 @@ sy_status device_info(sy_device device, sy_device_info* info) {
   out.launch_overhead_us = 2;
   out.active_power_watts = 15.0 * p->threads;
   out.host_visible_memory = 1;
+#ifdef SWITCHYARD_TEST_DOUBLE
+  out.kind = p->kind;
+  out.reported_kind = p->kind;
+  out.peak_gflops_f32 = setting_or(p->figures, "peak_gflops", 2000);
+  out.peak_gflops_f16 = out.peak_gflops_f32 * 2;
+  out.memory_bandwidth_gbps = setting_or(p->figures, "bandwidth_gbps", 200);
+  out.host_link_gbps = setting_or(p->figures, "host_link_gbps", 16);
+  out.launch_overhead_us = setting_or(p->figures, "launch_overhead_us", 10);
+  out.active_power_watts = setting_or(p->figures, "power_watts", 40);
+#endif
   size_t n = std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out);
   std::memcpy(info, &out, n);
   info->struct_size = n;
@@ -203,7 +262,18 @@ sy_status query_support(sy_device device, const sy_graph* view, sy_node_support*
     if (!device || !view || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "query_support: NULL argument");
     auto g = graph_from_view(view);
     if (!g.ok()) return make_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
-    for (size_t i = 0; i < g->nodes.size(); ++i) out[i] = cpu::support_for(g->nodes[i], *g, plugin_of(device)->threads);
+    for (size_t i = 0; i < g->nodes.size(); ++i) {
+      out[i] = cpu::support_for(g->nodes[i], *g, plugin_of(device)->threads);
+#ifdef SWITCHYARD_TEST_DOUBLE
+      const auto& ops = plugin_of(device)->ops;
+      if (!ops.empty() && !ops.count(g->nodes[i].op_type)) {
+        out[i] = sy_node_support{};
+        out[i].reason = SY_UNSUPPORTED_OP;
+        std::snprintf(out[i].message, sizeof out[i].message, "test double: %s is not in the manifest's ops list",
+                      g->nodes[i].op_type.c_str());
+      }
+#endif
+    }
     return nullptr;
   });
 }
@@ -213,6 +283,12 @@ sy_status compile(sy_device device, const sy_graph* view, const sy_setting*, siz
     if (!device || !view || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "compile: NULL argument");
     auto g = graph_from_view(view);
     if (!g.ok()) return make_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
+#ifdef SWITCHYARD_TEST_DOUBLE
+    const auto& ops = plugin_of(device)->ops;
+    for (const auto& n : g->nodes)
+      if (!ops.empty() && !ops.count(n.op_type))
+        return make_status(SY_ERROR_UNSUPPORTED, n.describe() + ": test double: " + n.op_type + " is not in the manifest's ops list");
+#endif
     auto h = std::make_unique<CpuExecutableHandle>();
     h->exe = cpu::CpuExecutable::build(std::move(g).value(), plugin_of(device)->threads);
     *out = reinterpret_cast<sy_executable>(h.release());
@@ -415,6 +491,6 @@ extern "C" SY_PLUGIN_EXPORT sy_status SwitchyardPluginGetApi(uint32_t host_abi_m
   g_host = host;
   if (out_api) *out_api = &kApi;
   if (host_abi_major != SY_ABI_VERSION_MAJOR)
-    return host ? host->make_status(SY_ERROR_ABI_MISMATCH, "cpu plugin speaks ABI 1.x") : nullptr;
+    return host ? host->make_status(SY_ERROR_ABI_MISMATCH, "this plugin speaks ABI 1.x") : nullptr;
   return nullptr;
 }

@@ -1,6 +1,7 @@
 // The reference interpreter: runs nodes in topological order with reference kernels.
 #include <algorithm>
 #include <mutex>
+#include <set>
 
 #include "switchyard/reference.h"
 
@@ -75,8 +76,30 @@ Status Interpreter::check_supported(const Graph& graph) const {
   return {};
 }
 
-std::vector<Value> Interpreter::run_scoped(const Graph& graph, const std::vector<Value>& inputs,
-                                           const std::map<std::string, const Value*>& outer_scope) const {
+namespace {
+
+bool node_has_subgraph(const Node& n) {
+  return std::any_of(n.attributes.begin(), n.attributes.end(), [](const Attribute& a) { return a.g || !a.graphs.empty(); });
+}
+
+// Every value name appearing in the node's subgraphs, at any depth (a superset of the
+// outer-scope names they read).
+void collect_subgraph_names(const Node& n, std::set<std::string>& names) {
+  auto visit = [&](const Graph& g) {
+    for (const ValueInfo& v : g.values) names.insert(v.name);
+    for (const Node& inner : g.nodes) collect_subgraph_names(inner, names);
+  };
+  for (const Attribute& a : n.attributes) {
+    if (a.g) visit(*a.g);
+    for (const auto& g : a.graphs)
+      if (g) visit(*g);
+  }
+}
+
+// Runs `graph`; returns its outputs followed by the values named in `extra_outputs`.
+std::vector<Value> run_graph(const Interpreter& interpreter, const KernelRegistry& registry, const Graph& graph,
+                             const std::vector<Value>& inputs, const std::map<std::string, const Value*>& outer_scope,
+                             const std::vector<std::string>& extra_outputs) {
   if (inputs.size() != graph.inputs.size())
     throw_error(StatusCode::invalid_argument, "graph '" + graph.name + "' takes " + std::to_string(graph.inputs.size()) +
                                                   " inputs, got " + std::to_string(inputs.size()));
@@ -96,9 +119,30 @@ std::vector<Value> Interpreter::run_scoped(const Graph& graph, const std::vector
     for (int32_t v : graph.nodes[n].inputs)
       if (v >= 0) last_use[static_cast<size_t>(v)] = static_cast<int64_t>(n);
   for (int32_t o : graph.outputs) last_use[static_cast<size_t>(o)] = static_cast<int64_t>(graph.nodes.size());
-  const bool has_subgraphs = std::any_of(graph.nodes.begin(), graph.nodes.end(), [](const Node& n) {
-    return std::any_of(n.attributes.begin(), n.attributes.end(), [](const Attribute& a) { return a.g || !a.graphs.empty(); });
-  });
+  std::vector<int32_t> extra_ids;
+  for (const std::string& name : extra_outputs) {
+    int32_t id = graph.find_value(name);
+    if (id < 0) throw_error(StatusCode::invalid_argument, "graph '" + graph.name + "' has no value named '" + name + "'");
+    extra_ids.push_back(id);
+    last_use[static_cast<size_t>(id)] = static_cast<int64_t>(graph.nodes.size());
+  }
+  // A node with subgraphs may read any of this graph's values by name from inside them:
+  // such values live at least until that node has run.
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    if (!node_has_subgraph(graph.nodes[n])) continue;
+    std::set<std::string> names;
+    collect_subgraph_names(graph.nodes[n], names);
+    for (const std::string& name : names) {
+      int32_t id = graph.find_value(name);
+      if (id >= 0) last_use[static_cast<size_t>(id)] = std::max(last_use[static_cast<size_t>(id)], static_cast<int64_t>(n));
+    }
+  }
+
+  std::vector<std::vector<int32_t>> free_after(graph.nodes.size());
+  for (size_t v = 0; v < last_use.size(); ++v)
+    if (last_use[v] >= 0 && last_use[v] < static_cast<int64_t>(graph.nodes.size()) &&
+        !graph.is_initializer(static_cast<int32_t>(v)))
+      free_after[static_cast<size_t>(last_use[v])].push_back(static_cast<int32_t>(v));
 
   auto lookup = [&](int32_t id) -> const Value* {
     if (id < 0) return nullptr;
@@ -110,7 +154,7 @@ std::vector<Value> Interpreter::run_scoped(const Graph& graph, const std::vector
 
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     const Node& node = graph.nodes[n];
-    const KernelFn* fn = registry_.find(node.domain, node.op_type);
+    const KernelFn* fn = registry.find(node.domain, node.op_type);
     if (!fn)
       throw_error(StatusCode::unsupported, node.describe() + ": the reference has no kernel for " +
                                                (node.domain.empty() ? "" : node.domain + "::") + node.op_type);
@@ -120,12 +164,13 @@ std::vector<Value> Interpreter::run_scoped(const Graph& graph, const std::vector
     std::vector<Value> out(node.outputs.size());
     // Subgraph kernels see this graph's values by name, on top of the outer scope.
     std::map<std::string, const Value*> scope;
-    if (has_subgraphs) {
+    const bool nested = node_has_subgraph(node);
+    if (nested) {
       scope = outer_scope;
       for (size_t v = 0; v < slots.size(); ++v)
         if (bound[v]) scope[graph.values[v].name] = &slots[v];
     }
-    KernelContext ctx(node, std::move(in), out, *this, has_subgraphs ? scope : outer_scope);
+    KernelContext ctx(node, std::move(in), out, interpreter, nested ? scope : outer_scope);
     try {
       (*fn)(ctx);
     } catch (const Error& e) {
@@ -141,25 +186,32 @@ std::vector<Value> Interpreter::run_scoped(const Graph& graph, const std::vector
       slots[static_cast<size_t>(id)] = std::move(out[o]);
       bound[static_cast<size_t>(id)] = 1;
     }
-    for (int32_t v : node.inputs)
-      if (v >= 0 && last_use[static_cast<size_t>(v)] == static_cast<int64_t>(n) && !graph.is_initializer(v) &&
-          !has_subgraphs)
-        slots[static_cast<size_t>(v)] = Value();
+    for (int32_t v : free_after[n]) slots[static_cast<size_t>(v)] = Value();
   }
   std::vector<Value> results;
-  results.reserve(graph.outputs.size());
+  results.reserve(graph.outputs.size() + extra_ids.size());
   for (int32_t o : graph.outputs) {
+    const Value* v = lookup(o);
+    results.push_back(v ? *v : Value());
+  }
+  for (int32_t o : extra_ids) {
     const Value* v = lookup(o);
     results.push_back(v ? *v : Value());
   }
   return results;
 }
 
+}  // namespace
+
+std::vector<Value> Interpreter::run_scoped(const Graph& graph, const std::vector<Value>& inputs,
+                                           const std::map<std::string, const Value*>& outer_scope) const {
+  return run_graph(*this, registry_, graph, inputs, outer_scope, {});
+}
+
 Result<std::vector<Value>> Interpreter::run(const Graph& graph, const std::vector<Value>& inputs,
                                             const RunOptions& options) const {
-  (void)options;
   try {
-    return run_scoped(graph, inputs, {});
+    return run_graph(*this, registry_, graph, inputs, {}, options.extra_outputs);
   } catch (const Error& e) {
     return e.status();
   } catch (const std::bad_alloc&) {

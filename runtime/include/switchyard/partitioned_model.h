@@ -1,0 +1,74 @@
+// A model split across devices by the partitioner: one compiled executable per segment,
+// run in dependency order with independent segments on different devices at the same
+// time, tensors moved only where the plan crosses devices. Thread-safe predict().
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "switchyard/compiled_model.h"
+#include "switchyard/device.h"
+#include "switchyard/onnx_import.h"
+#include "switchyard/partitioner.h"
+#include "switchyard/plugin_loader.h"
+
+namespace switchyard {
+
+struct PartitionOptions {
+  Policy policy;
+  bool fold_constants = true;
+  const CostModel* cost_model = nullptr;  // default: RooflineCostModel
+};
+
+struct PartitionTimes {
+  double prepare_ms = 0;    // constant folding
+  double support_ms = 0;    // support queries on every device
+  double partition_ms = 0;
+  double compile_ms = 0;    // all segments
+};
+
+class PartitionedModel {
+ public:
+  // Plans only (support query + partition), without compiling: for `switchyard plan`.
+  static Result<std::shared_ptr<PartitionedModel>> plan_only(std::shared_ptr<const Model> model, const DeviceRegistry& devices,
+                                                             const PartitionOptions& options);
+  // Plans and compiles every segment on its device.
+  static Result<std::shared_ptr<PartitionedModel>> load(std::shared_ptr<const Model> model, const DeviceRegistry& devices,
+                                                        const PartitionOptions& options);
+
+  Result<std::vector<Value>> predict(const std::vector<Value>& inputs) const;
+
+  const Graph& graph() const { return graph_; }
+  const Plan& plan() const { return plan_; }
+  const SupportTable& support() const { return support_; }
+  const PartitionTimes& times() const { return times_; }
+
+ private:
+  struct CompiledSegment {
+    Graph graph;                 // the segment's subgraph (inputs/outputs = plan's)
+    std::unique_ptr<GraphView> view;
+    std::unique_ptr<Executable> executable;
+    const Device* device = nullptr;
+  };
+
+  Status prepare(const DeviceRegistry& devices, const PartitionOptions& options);
+  Status compile_segments(const DeviceRegistry& devices);
+
+  std::shared_ptr<const Model> model_;
+  Graph graph_;
+  Plan plan_;
+  SupportTable support_;
+  PartitionTimes times_;
+  std::vector<CompiledSegment> segments_;
+};
+
+// Builds the subgraph of `graph` made of `nodes` with the given inputs and outputs
+// (initializers the nodes read are carried along; nested graphs keep their outer reads).
+Graph extract_subgraph(const Graph& graph, const std::vector<int32_t>& nodes, const std::vector<int32_t>& inputs,
+                       const std::vector<int32_t>& outputs);
+
+// Figures of a device for the cost model.
+DeviceFigures figures_of(const Device& device);
+
+}  // namespace switchyard

@@ -1,0 +1,255 @@
+// PartitionedModel: plan, compile per segment, run segments across devices.
+#include "switchyard/partitioned_model.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace switchyard {
+
+namespace {
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+std::string reason_code_name(sy_support_reason r) {
+  switch (r) {
+    case SY_SUPPORTED: return "";
+    case SY_UNSUPPORTED_OP: return "op";
+    case SY_UNSUPPORTED_ELEMENT_TYPE: return "element type";
+    case SY_UNSUPPORTED_SHAPE: return "shape";
+    case SY_UNSUPPORTED_ATTRIBUTE: return "attribute";
+    case SY_UNSUPPORTED_SIZE_LIMIT: return "size limit";
+    default: return "other";
+  }
+}
+}  // namespace
+
+DeviceFigures figures_of(const Device& d) {
+  DeviceFigures f;
+  f.id = d.id();
+  f.kind = device_kind_name(d.info().kind);
+  f.peak_gflops = d.info().peak_gflops_f32;
+  f.memory_bandwidth_gbps = d.info().memory_bandwidth_gbps;
+  f.host_link_gbps = d.info().host_link_gbps;
+  f.launch_overhead_us = d.info().launch_overhead_us;
+  f.active_power_watts = d.info().active_power_watts;
+  return f;
+}
+
+Graph extract_subgraph(const Graph& g, const std::vector<int32_t>& nodes, const std::vector<int32_t>& inputs,
+                       const std::vector<int32_t>& outputs) {
+  Graph sub;
+  sub.name = g.name;
+  sub.opsets = g.opsets;
+  std::map<int32_t, int32_t> remap;
+  auto map_value = [&](int32_t v) -> int32_t {
+    if (v < 0) return -1;
+    auto it = remap.find(v);
+    if (it != remap.end()) return it->second;
+    int32_t id = static_cast<int32_t>(sub.values.size());
+    sub.values.push_back(g.values[static_cast<size_t>(v)]);
+    remap[v] = id;
+    auto init = g.initializers.find(v);
+    if (init != g.initializers.end()) sub.initializers[id] = init->second;
+    return id;
+  };
+  for (int32_t v : inputs) sub.inputs.push_back(map_value(v));
+  for (int32_t n : nodes) {
+    Node copy = g.nodes[static_cast<size_t>(n)];
+    for (auto& v : copy.inputs) v = map_value(v);
+    for (auto& v : copy.outputs) v = map_value(v);
+    // Values nested graphs read by name from this scope must exist in the subgraph too.
+    for (const auto& a : copy.attributes) {
+      std::vector<const Graph*> subs;
+      if (a.g) subs.push_back(a.g.get());
+      for (const auto& sg : a.graphs) subs.push_back(sg.get());
+      for (const Graph* s : subs)
+        for (int32_t sv : s->outer_scope_values()) {
+          int32_t v = g.find_value(s->value_name(sv));
+          if (v >= 0) map_value(v);
+        }
+    }
+    sub.nodes.push_back(std::move(copy));
+  }
+  for (int32_t v : outputs) sub.outputs.push_back(map_value(v));
+  return sub;
+}
+
+Status PartitionedModel::prepare(const DeviceRegistry& devices, const PartitionOptions& options) {
+  auto t0 = std::chrono::steady_clock::now();
+  graph_ = model_->graph;
+  if (options.fold_constants) SY_RETURN_IF_ERROR(fold_constants(graph_).status());
+  times_.prepare_ms = ms_since(t0);
+
+  // Support query: every device answers for every node (once per model).
+  auto t1 = std::chrono::steady_clock::now();
+  GraphView view(graph_);
+  PartitionInput in;
+  in.graph = &graph_;
+  in.policy = options.policy;
+  in.cost_model = options.cost_model;
+  for (const auto& d : devices.devices()) {
+    in.devices.push_back(figures_of(*d));
+    SY_ASSIGN_OR_RETURN(auto answers, d->query_support(view));
+    auto& table = support_[d->id()];
+    for (const auto& a : answers) table.push_back({a.supported, reason_code_name(a.reason), a.message});
+  }
+  in.support = support_;
+  times_.support_ms = ms_since(t1);
+
+  auto t2 = std::chrono::steady_clock::now();
+  SY_ASSIGN_OR_RETURN(plan_, Partitioner::partition(in));
+  times_.partition_ms = ms_since(t2);
+  return {};
+}
+
+Status PartitionedModel::compile_segments(const DeviceRegistry& devices) {
+  auto t0 = std::chrono::steady_clock::now();
+  segments_.resize(plan_.segments.size());
+  for (size_t i = 0; i < plan_.segments.size(); ++i) {
+    const Segment& s = plan_.segments[i];
+    CompiledSegment& cs = segments_[i];
+    SY_ASSIGN_OR_RETURN(cs.device, devices.find(s.device));
+    cs.graph = extract_subgraph(graph_, s.nodes, s.inputs, s.outputs);
+    cs.view = std::make_unique<GraphView>(cs.graph);
+    auto exe = cs.device->compile(*cs.view);
+    if (!exe.ok()) return exe.status().with_context("segment #" + std::to_string(s.id));
+    cs.executable = std::move(exe).value();
+  }
+  times_.compile_ms = ms_since(t0);
+  return {};
+}
+
+Result<std::shared_ptr<PartitionedModel>> PartitionedModel::plan_only(std::shared_ptr<const Model> model, const DeviceRegistry& devices,
+                                                                      const PartitionOptions& options) {
+  auto pm = std::shared_ptr<PartitionedModel>(new PartitionedModel());
+  pm->model_ = std::move(model);
+  SY_RETURN_IF_ERROR(pm->prepare(devices, options));
+  return pm;
+}
+
+Result<std::shared_ptr<PartitionedModel>> PartitionedModel::load(std::shared_ptr<const Model> model, const DeviceRegistry& devices,
+                                                                 const PartitionOptions& options) {
+  SY_ASSIGN_OR_RETURN(auto pm, plan_only(std::move(model), devices, options));
+  SY_RETURN_IF_ERROR(pm->compile_segments(devices));
+  return pm;
+}
+
+Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& inputs) const {
+  if (segments_.size() != plan_.segments.size())
+    return Status(StatusCode::invalid_argument, "the model was planned but not compiled (use PartitionedModel::load)");
+  if (inputs.size() != graph_.inputs.size())
+    return Status(StatusCode::invalid_argument, "the model takes " + std::to_string(graph_.inputs.size()) + " inputs, got " +
+                                                    std::to_string(inputs.size()));
+  for (size_t i = 0; i < inputs.size(); ++i)
+    SY_RETURN_IF_ERROR(check_input(graph_.values[static_cast<size_t>(graph_.inputs[i])], inputs[i]));
+
+  // Where each value lives: on the host and/or on devices. Device copies are made once per
+  // (value, device); values stay on their device between segments on the same device.
+  struct Slot {
+    std::optional<Value> host;
+    std::map<const Device*, DeviceValue> on_device;
+  };
+  std::mutex mu;
+  std::map<int32_t, Slot> slots;
+  for (size_t i = 0; i < inputs.size(); ++i) slots[graph_.inputs[i]].host = inputs[i];
+  for (const auto& [id, t] : graph_.initializers) slots[id].host = Value::of(t);  // outer reads of nested graphs
+
+  auto value_on = [&](int32_t v, const Device* d) -> Result<DeviceValue> {
+    std::unique_lock<std::mutex> lock(mu);
+    Slot& slot = slots[v];
+    if (auto it = slot.on_device.find(d); it != slot.on_device.end()) return it->second;
+    if (!slot.host) {
+      if (slot.on_device.empty()) return Status(StatusCode::internal, "value '" + graph_.value_name(v) + "' was never produced");
+      DeviceValue src = slot.on_device.begin()->second;
+      lock.unlock();
+      SY_ASSIGN_OR_RETURN(Value host, download_value(src));
+      lock.lock();
+      slot.host = std::move(host);
+    }
+    Value host = *slot.host;
+    lock.unlock();
+    SY_ASSIGN_OR_RETURN(DeviceValue dv, upload_value(*d, host));
+    lock.lock();
+    slot.on_device.emplace(d, dv);
+    return dv;
+  };
+
+  auto run_segment = [&](size_t i) -> Status {
+    const Segment& s = plan_.segments[i];
+    const CompiledSegment& cs = segments_[i];
+    std::vector<DeviceValue> args;
+    bool values = false;
+    for (int32_t v : s.inputs) {
+      SY_ASSIGN_OR_RETURN(DeviceValue dv, value_on(v, cs.device));
+      values = values || dv.kind != Value::Kind::tensor || dv.is_optional;
+      args.push_back(std::move(dv));
+    }
+    for (int32_t o : s.outputs) values = values || graph_.values[static_cast<size_t>(o)].type.kind != ValueType::Kind::tensor;
+    std::vector<DeviceValue> outs;
+    if (values) {
+      auto r = cs.executable->execute_values(args);
+      if (!r.ok()) return r.status().with_context("segment #" + std::to_string(s.id) + " on " + s.device);
+      outs = std::move(r).value();
+    } else {
+      std::vector<DeviceTensor> tensors;
+      for (auto& a : args) tensors.push_back(a.tensors.at(0));
+      auto r = cs.executable->execute(tensors);
+      if (!r.ok()) return r.status().with_context("segment #" + std::to_string(s.id) + " on " + s.device);
+      for (auto& t : *r) {
+        DeviceValue dv;
+        dv.tensors.push_back(std::move(t));
+        outs.push_back(std::move(dv));
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    for (size_t k = 0; k < s.outputs.size() && k < outs.size(); ++k) slots[s.outputs[k]].on_device.emplace(cs.device, std::move(outs[k]));
+    return {};
+  };
+
+  // Segments run in waves of mutually independent segments; a wave's segments run at the
+  // same time (each on its own device's executable), so independent work overlaps.
+  std::vector<int> level(plan_.segments.size(), 0);
+  int max_level = 0;
+  for (size_t i = 0; i < plan_.segments.size(); ++i) {
+    for (int32_t d : plan_.segments[i].depends_on) level[i] = std::max(level[i], level[static_cast<size_t>(d)] + 1);
+    max_level = std::max(max_level, level[i]);
+  }
+  for (int l = 0; l <= max_level; ++l) {
+    std::vector<size_t> wave;
+    for (size_t i = 0; i < level.size(); ++i)
+      if (level[i] == l) wave.push_back(i);
+    if (wave.size() == 1) {
+      SY_RETURN_IF_ERROR(run_segment(wave[0]));
+      continue;
+    }
+    std::vector<std::future<Status>> running;
+    for (size_t i : wave) running.push_back(std::async(std::launch::async, run_segment, i));
+    Status first_error;
+    for (auto& f : running) {
+      Status st = f.get();
+      if (!st.ok() && first_error.ok()) first_error = st;
+    }
+    SY_RETURN_IF_ERROR(first_error);
+  }
+
+  std::vector<Value> out;
+  for (int32_t o : graph_.outputs) {
+    Slot& slot = slots[o];
+    if (slot.host) {
+      out.push_back(*slot.host);
+      continue;
+    }
+    if (slot.on_device.empty()) return Status(StatusCode::internal, "output '" + graph_.value_name(o) + "' was not produced");
+    SY_ASSIGN_OR_RETURN(Value v, download_value(slot.on_device.begin()->second));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace switchyard
