@@ -538,6 +538,11 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
   }
 
   // Strict: every node on a preferred device, or a full report.
+  if (in.policy.strict && preferred.empty()) {
+    return Status(StatusCode::unsupported, std::string("strict policy: compute units '") + compute_units_name(in.policy.units) +
+                                               "' prefer a device that is not present, so all " + std::to_string(N) +
+                                               " node(s) would fall back to " + plan.placements.front().device);
+  }
   if (in.policy.strict) {
     std::string report;
     int count = 0;

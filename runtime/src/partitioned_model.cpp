@@ -97,7 +97,7 @@ Status PartitionedModel::prepare(const DeviceRegistry& devices, const PartitionO
     in.devices.push_back(figures_of(*d));
     SY_ASSIGN_OR_RETURN(auto answers, d->query_support(view));
     auto& table = support_[d->id()];
-    for (const auto& a : answers) table.push_back({a.supported, reason_code_name(a.reason), a.message});
+    for (const auto& a : answers) table.push_back({a.supported, reason_code_name(a.reason), a.message, a.implementation});
   }
   in.support = support_;
   times_.support_ms = ms_since(t1);

@@ -6,7 +6,9 @@
 
 #include "args.h"
 #include "commands.h"
+#include "policy_args.h"
 #include "switchyard/compiled_model.h"
+#include "switchyard/partitioned_model.h"
 #include "switchyard/json.h"
 #include "switchyard/plugin_loader.h"
 #include "switchyard/reference.h"
@@ -51,10 +53,13 @@ Summary summarize(const Tensor& t) {
 }  // namespace
 
 int cmd_run(const std::vector<std::string>& argv) {
-  auto parsed = Args::parse(argv, {"--device", "--input", "--output-dir"}, {"--json"});
+  std::vector<std::string> flags = {"--input", "--output-dir"}, switches = {"--json"};
+  flags.insert(flags.end(), kPolicyFlags.begin(), kPolicyFlags.end());
+  switches.insert(switches.end(), kPolicySwitches.begin(), kPolicySwitches.end());
+  auto parsed = Args::parse(argv, flags, switches);
   if (!parsed.ok()) return fail(parsed.status().message(), 2);
   const Args& args = *parsed;
-  if (args.positional().size() != 1) return fail("usage: switchyard run MODEL [--device ID] [--input NAME=FILE]... [--output-dir DIR] [--json]", 2);
+  if (args.positional().size() != 1) return fail("usage: switchyard run MODEL [--units U | --device ID... | --device all | --device reference] [--policy FILE] [--input NAME=FILE]... [--output-dir DIR] [--json]", 2);
   const std::string model_path = args.positional()[0];
   const bool json_out = args.has("--json");
 
@@ -87,23 +92,34 @@ int cmd_run(const std::vector<std::string>& argv) {
     }
   }
 
-  std::string device_id = args.get("--device").value_or("");
+  const auto device_args = args.all("--device");
+  const bool all_mode = device_args.size() == 1 && device_args[0] == "all";
+  const bool reference_only = device_args.size() == 1 && device_args[0] == "reference";
+  Policy policy;
+  if (!all_mode && !reference_only) {
+    auto p = policy_from_args(args);
+    if (!p.ok()) return fail(p.status().message(), 2);
+    policy = *p;
+  }
   std::unique_ptr<DeviceRegistry> registry;
-  if (device_id != "reference") registry = std::make_unique<DeviceRegistry>(DeviceRegistry::discover());
+  if (!reference_only) registry = std::make_unique<DeviceRegistry>(DeviceRegistry::discover());
   const double import_ms = ms_since(t_load);
 
-  // One run on one target; "reference" runs the reference interpreter.
+  // One run on one target: "reference" runs the reference interpreter; anything else runs
+  // the model partitioned under a policy (the command line's, or one device in --device all).
   struct RunResult {
     std::string device;
     double load_ms = 0, predict_ms = 0;
     std::vector<Value> outputs;
     std::string implementations;
+    std::string placement;
+    std::string placement_json;
   };
-  auto run_on = [&](const std::string& id) -> Result<RunResult> {
+  auto run_on = [&](const std::string& target, const Policy& target_policy) -> Result<RunResult> {
     RunResult rr;
-    rr.device = id;
+    rr.device = target;
     auto t0 = std::chrono::steady_clock::now();
-    if (id == "reference") {
+    if (target == "reference") {
       for (size_t i = 0; i < inputs.size(); ++i) SY_RETURN_IF_ERROR(check_input(g.values[static_cast<size_t>(g.inputs[i])], inputs[i]));
       rr.load_ms = import_ms;
       auto t_pred = std::chrono::steady_clock::now();
@@ -111,45 +127,56 @@ int cmd_run(const std::vector<std::string>& argv) {
       rr.predict_ms = ms_since(t_pred);
       return rr;
     }
-    SY_ASSIGN_OR_RETURN(const Device* device, registry->find(id));
-    SY_ASSIGN_OR_RETURN(auto compiled, CompiledModel::load(*model, *device));
+    PartitionOptions options;
+    options.policy = target_policy;
+    SY_ASSIGN_OR_RETURN(auto pm, PartitionedModel::load(*model, *registry, options));
     rr.load_ms = import_ms + ms_since(t0);
+    const Plan& plan = pm->plan();
     std::map<std::string, int> impl_count;
-    for (const auto& s : compiled->implementations()) ++impl_count[s];
+    for (const auto& p : plan.placements) {
+      const auto& answers = pm->support().at(p.device);
+      ++impl_count[answers[static_cast<size_t>(p.node)].implementation];
+    }
     for (const auto& [k, n] : impl_count) rr.implementations += (rr.implementations.empty() ? "" : ", ") + std::to_string(n) + " " + k;
+    rr.device.clear();
+    for (const auto& d : plan.devices) {
+      bool used = std::any_of(plan.segments.begin(), plan.segments.end(), [&](const Segment& s) { return s.device == d; });
+      if (used) rr.device += (rr.device.empty() ? "" : "+") + d;
+    }
+    rr.placement = plan.summary();
+    rr.placement_json = "{\"summary\": " + json::quote(plan.summary()) + ", \"segments\": [";
+    for (size_t i = 0; i < plan.segments.size(); ++i)
+      rr.placement_json += std::string(i ? ", " : "") + "{\"device\": " + json::quote(plan.segments[i].device) +
+                           ", \"nodes\": " + std::to_string(plan.segments[i].nodes.size()) + "}";
+    rr.placement_json += "]}";
     auto t_pred = std::chrono::steady_clock::now();
-    SY_ASSIGN_OR_RETURN(rr.outputs, compiled->predict(inputs));
+    SY_ASSIGN_OR_RETURN(rr.outputs, pm->predict(inputs));
     rr.predict_ms = ms_since(t_pred);
     return rr;
   };
 
-  std::vector<std::string> targets;
-  if (device_id == "all") {
-    for (const auto& d : registry->devices()) targets.push_back(d->id());
-    targets.push_back("reference");
-  } else if (device_id.empty()) {
-    for (const auto& d : registry->devices())
-      if (d->info().kind == DeviceKind::cpu) {
-        targets.push_back(d->id());
-        break;
-      }
-    if (targets.empty() && !registry->devices().empty()) targets.push_back(registry->devices()[0]->id());
-    if (targets.empty()) return fail("no devices found (see `switchyard devices`); use --device reference to run the reference");
+  std::vector<std::pair<std::string, Policy>> targets;
+  if (all_mode) {
+    for (const auto& d : registry->devices()) {
+      Policy one;
+      one.devices = {d->id()};
+      targets.emplace_back(d->id(), one);
+    }
+    targets.emplace_back("reference", Policy{});
+    if (json_out) return fail("--json takes one target; use --device ID or --units", 2);
+    if (args.has("--output-dir")) return fail("--output-dir takes one target; use --device ID or --units", 2);
+  } else if (reference_only) {
+    targets.emplace_back("reference", Policy{});
   } else {
-    targets.push_back(device_id);
+    if (registry->devices().empty()) return fail("no devices found (see `switchyard devices`); use --device reference to run the reference");
+    targets.emplace_back("policy", policy);
   }
-  if (device_id == "all" && json_out) return fail("--json takes one device; use --device ID", 2);
-  if (device_id == "all" && args.has("--output-dir")) return fail("--output-dir takes one device; use --device ID", 2);
-
   int failures = 0;
   for (size_t k = 0; k < targets.size(); ++k) {
-    auto rr = run_on(targets[k]);
+    auto rr = run_on(targets[k].first, targets[k].second);
     if (!rr.ok()) {
-      if (targets.size() == 1) {
-        int code = rr.status().code() == StatusCode::not_found && targets[k] == device_id ? 2 : 1;
-        return fail(rr.status().to_string(), code);
-      }
-      std::printf("device:  %s\n  error: %s\n\n", targets[k].c_str(), rr.status().to_string().c_str());
+      if (targets.size() == 1) return fail(rr.status().to_string(), rr.status().code() == StatusCode::not_found ? 2 : 1);
+      std::printf("device:  %s\n  error: %s\n\n", targets[k].first.c_str(), rr.status().to_string().c_str());
       ++failures;
       continue;
     }
@@ -173,7 +200,8 @@ int cmd_run(const std::vector<std::string>& argv) {
 
     if (json_out) {
       std::string out = "{\"model\": " + json::quote(model_path) + ", \"device\": " + json::quote(device_id) +
-                        ", \"load_ms\": " + json::number(load_ms) + ", \"predict_ms\": " + json::number(predict_ms) + ", \"outputs\": [";
+                        ", \"load_ms\": " + json::number(load_ms) + ", \"predict_ms\": " + json::number(predict_ms) +
+                        (rr->placement_json.empty() ? std::string() : ", \"placement\": " + rr->placement_json) + ", \"outputs\": [";
       for (size_t i = 0; i < outputs.size(); ++i) {
         const Tensor& t = outputs[i].tensor;
         Summary s = summarize(t);
@@ -192,6 +220,7 @@ int cmd_run(const std::vector<std::string>& argv) {
     }
     std::printf("model:   %s\ndevice:  %s%s%s%s\n", model_path.c_str(), device_id.c_str(),
                 implementations.empty() ? "" : " (kernels: ", implementations.c_str(), implementations.empty() ? "" : ")");
+    if (!rr->placement.empty()) std::printf("placement: %s\n", rr->placement.c_str());
     std::printf("load:    %.2f ms\npredict: %.2f ms\n", load_ms, predict_ms);
     for (size_t i = 0; i < outputs.size(); ++i) {
       const Tensor& t = outputs[i].tensor;

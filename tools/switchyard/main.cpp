@@ -20,11 +20,16 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  devices [--json]                         plugins, devices and plugins that failed to load\n"
-    "  run MODEL [--device ID] [--input NAME=FILE]... [--output-dir DIR] [--json]\n"
-    "                                           run a model once and print its outputs\n"
+    "  run MODEL [--units U | --device ID...] [--policy FILE] [--input NAME=FILE]... [--output-dir DIR] [--json]\n"
+    "                                           run a model once (split across devices under the policy)\n"
+    "                                           and print its outputs; --device all runs each device and\n"
+    "                                           the reference in turn, --device reference the reference\n"
+    "  plan MODEL [--units U | --device ID...] [--policy FILE] [--objective latency|power] [--strict]\n"
+    "             [--format table|json|dot]     segments, transfers, estimates and a reason for every node\n"
     "  conformance onnx --tests DIR (--reference | --device ID) [--filter REGEX] [--json FILE]\n"
     "                                           run the ONNX backend node tests\n"
     "\n"
+    "Compute units (--units): all (default), cpu-only, cpu-and-gpu, cpu-and-npu.\n"
     "Plugins are found through SWITCHYARD_PLUGIN_PATH (folders of *.yaml manifests, ':'-separated),\n"
     "then the install folder, then build/lib/switchyard/plugins.\n";
 }
@@ -44,6 +49,7 @@ int main(int argc, char** argv) {
   if (cmd == "devices") return cmd_devices(rest);
   if (cmd == "run") return cmd_run(rest);
   if (cmd == "conformance") return cmd_conformance(rest);
+  if (cmd == "plan") return cmd_plan(rest);
   std::fputs(kUsage, stderr);
   return fail("unknown command '" + cmd + "'", 2);
 }

@@ -19,6 +19,7 @@ struct SupportAnswer {
   bool supported = false;
   std::string reason_code;  // "op", "element type", "shape", "attribute", "size limit", "other"
   std::string message;
+  std::string implementation;  // how the device runs it ("onednn", "reference"), when supported
 };
 
 // Per device, one answer per graph node (the devices' answers to the support query).

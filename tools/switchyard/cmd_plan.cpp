@@ -1,0 +1,47 @@
+// switchyard plan: how a model would be split across the devices present, and why.
+#include <cstdio>
+
+#include "args.h"
+#include "commands.h"
+#include "policy_args.h"
+#include "switchyard/partitioned_model.h"
+
+namespace switchyard::cli {
+
+int cmd_plan(const std::vector<std::string>& argv) {
+  std::vector<std::string> flags = {"--format"}, switches;
+  flags.insert(flags.end(), kPolicyFlags.begin(), kPolicyFlags.end());
+  switches.insert(switches.end(), kPolicySwitches.begin(), kPolicySwitches.end());
+  auto parsed = Args::parse(argv, flags, switches);
+  if (!parsed.ok()) return fail(parsed.status().message(), 2);
+  const Args& args = *parsed;
+  if (args.positional().size() != 1)
+    return fail("usage: switchyard plan MODEL [--units U | --device ID...] [--policy FILE] [--objective latency|power] [--strict] "
+                "[--format table|json|dot]",
+                2);
+  const std::string format = args.get("--format").value_or("table");
+  if (format != "table" && format != "json" && format != "dot") return fail("--format must be table, json or dot, got '" + format + "'", 2);
+  auto policy = policy_from_args(args);
+  if (!policy.ok()) return fail(policy.status().message(), 2);
+  auto model = import_onnx_file(args.positional()[0]);
+  if (!model.ok()) return fail(model.status().to_string());
+  DeviceRegistry registry = DeviceRegistry::discover();
+  PartitionOptions options;
+  options.policy = *policy;
+  auto pm = PartitionedModel::plan_only(*model, registry, options);
+  if (!pm.ok()) return fail(pm.status().to_string(), pm.status().code() == StatusCode::not_found ? 2 : 1);
+  const Plan& plan = (*pm)->plan();
+  const Graph& g = (*pm)->graph();
+  if (format == "json") std::fputs(plan.to_json(g).c_str(), stdout);
+  else if (format == "dot") std::fputs(plan.to_dot(g).c_str(), stdout);
+  else {
+    std::printf("model: %s\n", args.positional()[0].c_str());
+    std::fputs(plan.to_table(g).c_str(), stdout);
+    std::printf("\nplanned in %.2f ms (support queries %.2f ms, partitioning %.2f ms)\n",
+                (*pm)->times().prepare_ms + (*pm)->times().support_ms + (*pm)->times().partition_ms, (*pm)->times().support_ms,
+                (*pm)->times().partition_ms);
+  }
+  return 0;
+}
+
+}  // namespace switchyard::cli
