@@ -14,6 +14,8 @@ packages=(
   libdnnl-dev
   # tests
   libgtest-dev libgmock-dev
+  # renders `switchyard plan --format dot` in the CLI tests
+  graphviz
   # OpenCL: ICD loader, headers, PoCL (CPU OpenCL implementation), CLBlast
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev
   # Level Zero loader

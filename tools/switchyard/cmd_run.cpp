@@ -138,8 +138,9 @@ int cmd_run(const std::vector<std::string>& argv) {
       ++impl_count[answers[static_cast<size_t>(p.node)].implementation];
     }
     for (const auto& [k, n] : impl_count) rr.implementations += (rr.implementations.empty() ? "" : ", ") + std::to_string(n) + " " + k;
-    rr.device.clear();
+    if (target == "policy") rr.device.clear();  // the devices the plan uses; else the device tried
     for (const auto& d : plan.devices) {
+      if (target != "policy") break;
       bool used = std::any_of(plan.segments.begin(), plan.segments.end(), [&](const Segment& s) { return s.device == d; });
       if (used) rr.device += (rr.device.empty() ? "" : "+") + d;
     }
@@ -157,9 +158,12 @@ int cmd_run(const std::vector<std::string>& argv) {
 
   std::vector<std::pair<std::string, Policy>> targets;
   if (all_mode) {
+    // Each device in turn, preferred for every node it runs, with the CPU as fallback.
     for (const auto& d : registry->devices()) {
       Policy one;
       one.devices = {d->id()};
+      for (const auto& c : registry->devices())
+        if (c->info().kind == DeviceKind::cpu && c->id() != d->id()) one.devices.push_back(c->id());
       targets.emplace_back(d->id(), one);
     }
     targets.emplace_back("reference", Policy{});
