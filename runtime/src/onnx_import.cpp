@@ -35,6 +35,7 @@ class Importer {
     tctx_.owner = std::move(owner);
     tctx_.base_dir = options.base_dir;
     tctx_.mapped = &model.keepalive;
+    tctx_.external_files = &model.external_data_files;
   }
 
   Status import_model(const onnx::ModelProto& mp) {

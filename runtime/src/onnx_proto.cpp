@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "switchyard/graph_view.h"
@@ -127,6 +128,8 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& p, const TensorContext
         return bad(what, "external data [" + std::to_string(offset) + ", +" + std::to_string(len) + ") lies beyond the end of '" +
                              path.string() + "' (" + std::to_string(mapping->size) + " bytes)");
       if (ctx.mapped) ctx.mapped->push_back(mapping);
+      if (ctx.external_files && std::find(ctx.external_files->begin(), ctx.external_files->end(), location) == ctx.external_files->end())
+        ctx.external_files->push_back(location);
       const void* base = len ? static_cast<const char*>(mapping->addr) + offset : nullptr;
       static const char kEmpty[1] = {0};
       return Tensor::wrap(*type, shape, mapping, base ? base : kEmpty, len);

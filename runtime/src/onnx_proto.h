@@ -21,6 +21,8 @@ struct TensorContext {
   std::filesystem::path base_dir;
   // Mapped external files are appended here so the model keeps them alive.
   std::vector<std::shared_ptr<const void>>* mapped = nullptr;
+  // Locations of external data files used are appended here (once each).
+  std::vector<std::string>* external_files = nullptr;
 };
 
 // `what` names the tensor in errors ("initializer 'conv1.weight'").

@@ -140,6 +140,48 @@ Result<std::shared_ptr<PartitionedModel>> PartitionedModel::load(std::shared_ptr
   return pm;
 }
 
+Result<std::vector<std::vector<uint8_t>>> PartitionedModel::serialize_executables() const {
+  std::vector<std::vector<uint8_t>> out;
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    auto bytes = segments_[i].executable->serialize();
+    if (!bytes.ok()) return bytes.status().with_context("segment #" + std::to_string(i));
+    out.push_back(std::move(bytes).value());
+  }
+  return out;
+}
+
+Result<std::shared_ptr<PartitionedModel>> PartitionedModel::restore(Graph graph, Plan plan, SupportTable support,
+                                                                    const DeviceRegistry& devices,
+                                                                    const std::vector<std::string_view>& executables,
+                                                                    std::vector<std::string>* warnings) {
+  if (executables.size() != plan.segments.size())
+    return Status(StatusCode::data_loss, "cached entry has " + std::to_string(executables.size()) + " executables for " +
+                                             std::to_string(plan.segments.size()) + " segments");
+  auto pm = std::shared_ptr<PartitionedModel>(new PartitionedModel());
+  pm->graph_ = std::move(graph);
+  pm->plan_ = std::move(plan);
+  pm->support_ = std::move(support);
+  auto t0 = std::chrono::steady_clock::now();
+  pm->segments_.resize(pm->plan_.segments.size());
+  for (size_t i = 0; i < pm->plan_.segments.size(); ++i) {
+    const Segment& s = pm->plan_.segments[i];
+    CompiledSegment& cs = pm->segments_[i];
+    SY_ASSIGN_OR_RETURN(cs.device, devices.find(s.device));
+    cs.graph = extract_subgraph(pm->graph_, s.nodes, s.inputs, s.outputs);
+    cs.view = std::make_unique<GraphView>(cs.graph);
+    auto exe = cs.device->restore(*cs.view, executables[i].data(), executables[i].size());
+    if (!exe.ok()) {
+      if (warnings) warnings->push_back("segment #" + std::to_string(i) + " on " + s.device + ": the driver refused the cached executable (" +
+                                        exe.status().message() + "); compiled again");
+      exe = cs.device->compile(*cs.view);
+      if (!exe.ok()) return exe.status().with_context("segment #" + std::to_string(i));
+    }
+    cs.executable = std::move(exe).value();
+  }
+  pm->times_.compile_ms = ms_since(t0);
+  return pm;
+}
+
 Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& inputs) const {
   if (segments_.size() != plan_.segments.size())
     return Status(StatusCode::invalid_argument, "the model was planned but not compiled (use PartitionedModel::load)");

@@ -9,6 +9,7 @@
 #include "policy_args.h"
 #include "switchyard/compiled_model.h"
 #include "switchyard/partitioned_model.h"
+#include "switchyard/plan_cache.h"
 #include "switchyard/json.h"
 #include "switchyard/plugin_loader.h"
 #include "switchyard/reference.h"
@@ -53,13 +54,13 @@ Summary summarize(const Tensor& t) {
 }  // namespace
 
 int cmd_run(const std::vector<std::string>& argv) {
-  std::vector<std::string> flags = {"--input", "--output-dir"}, switches = {"--json"};
+  std::vector<std::string> flags = {"--input", "--output-dir", "--cache-dir"}, switches = {"--json", "--no-cache"};
   flags.insert(flags.end(), kPolicyFlags.begin(), kPolicyFlags.end());
   switches.insert(switches.end(), kPolicySwitches.begin(), kPolicySwitches.end());
   auto parsed = Args::parse(argv, flags, switches);
   if (!parsed.ok()) return fail(parsed.status().message(), 2);
   const Args& args = *parsed;
-  if (args.positional().size() != 1) return fail("usage: switchyard run MODEL [--units U | --device ID... | --device all | --device reference] [--policy FILE] [--input NAME=FILE]... [--output-dir DIR] [--json]", 2);
+  if (args.positional().size() != 1) return fail("usage: switchyard run MODEL [--units U | --device ID... | --device all | --device reference] [--policy FILE] [--input NAME=FILE]... [--output-dir DIR] [--cache-dir DIR | --no-cache] [--json]", 2);
   const std::string model_path = args.positional()[0];
   const bool json_out = args.has("--json");
 
@@ -114,7 +115,12 @@ int cmd_run(const std::vector<std::string>& argv) {
     std::string implementations;
     std::string placement;
     std::string placement_json;
+    std::string cache_state, cache_reason;
   };
+  CacheOptions cache_options;
+  cache_options.enabled = !args.has("--no-cache");
+  if (auto dir = args.get("--cache-dir")) cache_options.dir = *dir;
+  PlanCache cache(cache_options);
   auto run_on = [&](const std::string& target, const Policy& target_policy) -> Result<RunResult> {
     RunResult rr;
     rr.device = target;
@@ -129,8 +135,13 @@ int cmd_run(const std::vector<std::string>& argv) {
     }
     PartitionOptions options;
     options.policy = target_policy;
-    SY_ASSIGN_OR_RETURN(auto pm, PartitionedModel::load(*model, *registry, options));
-    rr.load_ms = import_ms + ms_since(t0);
+    LoadReport report;
+    SY_ASSIGN_OR_RETURN(auto pm, cache.load(model_path, *registry, options, &report));
+    (void)t0;
+    rr.load_ms = report.load_ms;
+    rr.cache_state = report.state == CacheState::cached ? "cached" : "uncached";
+    rr.cache_reason = report.reason;
+    for (const auto& w : report.warnings) std::fprintf(stderr, "switchyard: warning: %s\n", w.c_str());
     const Plan& plan = pm->plan();
     std::map<std::string, int> impl_count;
     for (const auto& p : plan.placements) {
@@ -205,7 +216,11 @@ int cmd_run(const std::vector<std::string>& argv) {
     if (json_out) {
       std::string out = "{\"model\": " + json::quote(model_path) + ", \"device\": " + json::quote(device_id) +
                         ", \"load_ms\": " + json::number(load_ms) + ", \"predict_ms\": " + json::number(predict_ms) +
-                        (rr->placement_json.empty() ? std::string() : ", \"placement\": " + rr->placement_json) + ", \"outputs\": [";
+                        (rr->placement_json.empty() ? std::string() : ", \"placement\": " + rr->placement_json) +
+                        (rr->cache_state.empty() ? std::string()
+                                                 : ", \"cache\": {\"state\": " + json::quote(rr->cache_state) +
+                                                       ", \"reason\": " + (rr->cache_reason.empty() ? std::string("null") : json::quote(rr->cache_reason)) + "}") +
+                        ", \"outputs\": [";
       for (size_t i = 0; i < outputs.size(); ++i) {
         const Tensor& t = outputs[i].tensor;
         Summary s = summarize(t);
@@ -225,7 +240,9 @@ int cmd_run(const std::vector<std::string>& argv) {
     std::printf("model:   %s\ndevice:  %s%s%s%s\n", model_path.c_str(), device_id.c_str(),
                 implementations.empty() ? "" : " (kernels: ", implementations.c_str(), implementations.empty() ? "" : ")");
     if (!rr->placement.empty()) std::printf("placement: %s\n", rr->placement.c_str());
-    std::printf("load:    %.2f ms\npredict: %.2f ms\n", load_ms, predict_ms);
+    std::string cache_note;
+    if (!rr->cache_state.empty()) cache_note = " (" + rr->cache_state + (rr->cache_reason.empty() ? "" : ": " + rr->cache_reason) + ")";
+    std::printf("load:    %.2f ms%s\npredict: %.2f ms\n", load_ms, cache_note.c_str(), predict_ms);
     for (size_t i = 0; i < outputs.size(); ++i) {
       const Tensor& t = outputs[i].tensor;
       Summary s = summarize(t);

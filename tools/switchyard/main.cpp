@@ -26,6 +26,9 @@ const char* kUsage =
     "                                           the reference in turn, --device reference the reference\n"
     "  plan MODEL [--units U | --device ID...] [--policy FILE] [--objective latency|power] [--strict]\n"
     "             [--format table|json|dot]     segments, transfers, estimates and a reason for every node\n"
+    "  cache (ls [--json] | verify | clear | prune) [--cache-dir DIR]\n"
+    "                                           the plan cache ($SWITCHYARD_CACHE_DIR, else\n"
+    "                                           $XDG_CACHE_HOME/switchyard, else ~/.cache/switchyard)\n"
     "  conformance onnx --tests DIR (--reference | --device ID) [--filter REGEX] [--json FILE]\n"
     "                                           run the ONNX backend node tests\n"
     "\n"
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
   if (cmd == "run") return cmd_run(rest);
   if (cmd == "conformance") return cmd_conformance(rest);
   if (cmd == "plan") return cmd_plan(rest);
+  if (cmd == "cache") return cmd_cache(rest);
   std::fputs(kUsage, stderr);
   return fail("unknown command '" + cmd + "'", 2);
 }

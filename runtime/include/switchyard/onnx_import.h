@@ -33,6 +33,8 @@ struct Model {
   std::string producer;
   std::filesystem::path path;  // empty for models from bytes
   std::vector<std::string> warnings;
+  // External data files the weights came from (relative to the model's folder), in first-use order.
+  std::vector<std::string> external_data_files;
   std::vector<std::shared_ptr<const void>> keepalive;  // parsed proto, mapped files
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,15 @@ class PartitionedModel {
   const Plan& plan() const { return plan_; }
   const SupportTable& support() const { return support_; }
   const PartitionTimes& times() const { return times_; }
+
+  // For the plan cache: every segment's executable as bytes (in segment order), and the way
+  // back from a prepared graph, its plan, the support answers and those bytes. A segment whose
+  // bytes the driver refuses is compiled from its subgraph again (reported in `warnings`).
+  Result<std::vector<std::vector<uint8_t>>> serialize_executables() const;
+  static Result<std::shared_ptr<PartitionedModel>> restore(Graph graph, Plan plan, SupportTable support,
+                                                           const DeviceRegistry& devices,
+                                                           const std::vector<std::string_view>& executables,
+                                                           std::vector<std::string>* warnings);
 
  private:
   struct CompiledSegment {

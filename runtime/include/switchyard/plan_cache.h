@@ -1,0 +1,96 @@
+// The plan cache: partitioned plans and every segment's device-compiled executable,
+// persisted so the next load of the same model under the same options on the same
+// devices skips import, constant folding, support queries, partitioning and compilation.
+//
+// Location: CacheOptions::dir, else $SWITCHYARD_CACHE_DIR, else $XDG_CACHE_HOME/switchyard,
+// else ~/.cache/switchyard. Entries are single files written atomically (temporary file,
+// flush, rename), carry a format version and a checksum over their contents, are verified on
+// every load, and are evicted least-recently-used above a size limit.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "switchyard/partitioned_model.h"
+#include "switchyard/plugin_loader.h"
+#include "switchyard/status.h"
+
+namespace switchyard {
+
+struct CacheOptions {
+  bool enabled = true;
+  std::filesystem::path dir;                 // empty: default_cache_dir()
+  uint64_t max_bytes = uint64_t{1} << 30;    // LRU eviction above this
+};
+
+std::filesystem::path default_cache_dir();
+
+// One device's part of a cache key.
+struct DeviceKey {
+  std::string id, plugin, plugin_version, identity, driver_version;
+};
+
+struct CacheKey {
+  std::string model_id;     // canonical model path
+  std::string model_hash;   // the model file's content
+  std::string options;      // policy and load options
+  std::vector<DeviceKey> devices;  // every device present, sorted by id
+  std::string abi_version, switchyard_version;
+  std::string digest() const;  // the entry's name
+};
+
+struct EntryInfo {
+  std::filesystem::path file;
+  CacheKey key;
+  uint64_t bytes = 0;
+  std::chrono::system_clock::time_point last_use;
+  std::vector<std::string> segment_devices;
+};
+
+enum class CacheState { cached, uncached };
+
+struct LoadReport {
+  CacheState state = CacheState::uncached;
+  // For misses: "no entry", "model changed", "options changed", "plugin updated", "driver updated",
+  // "devices changed", "switchyard updated", "entry corrupt", "cache disabled"; for hits: "" or "in memory".
+  std::string reason;
+  std::vector<std::string> warnings;  // e.g. a corrupt entry removed
+  double load_ms = 0;
+};
+
+class PlanCache {
+ public:
+  explicit PlanCache(CacheOptions options = {});
+  const std::filesystem::path& dir() const { return dir_; }
+
+  // Loads a model file under `options`: from the cache when a valid entry exists, otherwise by
+  // importing, planning and compiling (then storing the result). `report` says which and why.
+  Result<std::shared_ptr<PartitionedModel>> load(const std::filesystem::path& model_file, const DeviceRegistry& devices,
+                                                 const PartitionOptions& options, LoadReport* report = nullptr);
+
+  Result<std::vector<EntryInfo>> list() const;
+  // Checks every entry's format and checksum; returns one line per entry ("ok" or the problem).
+  Result<std::vector<std::pair<std::filesystem::path, std::string>>> verify() const;
+  Status clear();
+  // Removes entries whose plugin or driver is no longer present (or changed), and corrupt ones.
+  Result<int> prune(const DeviceRegistry& devices);
+  // Evicts least-recently-used entries until the total is within max_bytes.
+  Result<int> enforce_limit();
+
+  // The key a model would be cached under (exposed for tests and `switchyard cache`).
+  Result<CacheKey> key_for(const std::filesystem::path& model_file, const std::string& model_hash, const DeviceRegistry& devices,
+                           const PartitionOptions& options) const;
+
+ private:
+  CacheOptions options_;
+  std::filesystem::path dir_;
+};
+
+// Drops the in-process cache of loaded models (tests).
+void clear_in_memory_models();
+
+}  // namespace switchyard

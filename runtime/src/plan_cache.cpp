@@ -1,0 +1,588 @@
+// The plan cache: key, entry format, atomic writes, verification, LRU eviction.
+//
+// Entry file (<digest>.syc):
+//   magic "SYPLNCH\0" | format u32 | header_len u32 | header text (key, devices, external files)
+//   | meta_len u64 | meta (graph, plan, support answers, executables) | zero padding to 64
+//   | blob (tensor data, 64-byte aligned) | blob_len u64 | checksum (16 bytes over everything before)
+#include "switchyard/plan_cache.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <sstream>
+
+#include "switchyard/graph_serialization.h"
+#include "switchyard/hash.h"
+#include "switchyard/plugin_abi.h"
+
+#ifndef SWITCHYARD_VERSION
+#define SWITCHYARD_VERSION "0.0.0"
+#endif
+
+namespace switchyard {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kMagic[8] = {'S', 'Y', 'P', 'L', 'N', 'C', 'H', 0};
+constexpr uint32_t kFormat = 1;
+constexpr const char* kExtension = ".syc";
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+std::string escape(const std::string& s) {  // header fields are tab separated, one record a line
+  std::string o;
+  for (char c : s) o += (c == '\t' || c == '\n' || c == '\r') ? ' ' : c;
+  return o;
+}
+
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t t = line.find('\t', start);
+    out.push_back(line.substr(start, t == std::string::npos ? std::string::npos : t - start));
+    if (t == std::string::npos) break;
+    start = t + 1;
+  }
+  return out;
+}
+
+std::string header_text(const CacheKey& k, const std::vector<std::string>& segment_devices,
+                        const std::vector<std::pair<std::string, std::string>>& external) {
+  std::ostringstream h;
+  h << "digest\t" << k.digest() << "\nmodel_id\t" << escape(k.model_id) << "\nmodel_hash\t" << k.model_hash << "\noptions\t"
+    << escape(k.options) << "\nabi\t" << k.abi_version << "\nswitchyard\t" << k.switchyard_version << "\n";
+  for (const auto& d : k.devices)
+    h << "device\t" << escape(d.id) << "\t" << escape(d.plugin) << "\t" << escape(d.plugin_version) << "\t" << escape(d.identity) << "\t"
+      << escape(d.driver_version) << "\n";
+  for (const auto& s : segment_devices) h << "segment\t" << escape(s) << "\n";
+  for (const auto& [file, hash] : external) h << "external\t" << escape(file) << "\t" << hash << "\n";
+  return h.str();
+}
+
+struct ParsedHeader {
+  CacheKey key;
+  std::string digest;
+  std::vector<std::string> segment_devices;
+  std::vector<std::pair<std::string, std::string>> external;
+};
+
+ParsedHeader parse_header(const std::string& text) {
+  ParsedHeader p;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto f = split_tabs(line);
+    if (f.empty()) continue;
+    if (f[0] == "digest" && f.size() >= 2) p.digest = f[1];
+    else if (f[0] == "model_id" && f.size() >= 2) p.key.model_id = f[1];
+    else if (f[0] == "model_hash" && f.size() >= 2) p.key.model_hash = f[1];
+    else if (f[0] == "options" && f.size() >= 2) p.key.options = f[1];
+    else if (f[0] == "abi" && f.size() >= 2) p.key.abi_version = f[1];
+    else if (f[0] == "switchyard" && f.size() >= 2) p.key.switchyard_version = f[1];
+    else if (f[0] == "device" && f.size() >= 6) p.key.devices.push_back({f[1], f[2], f[3], f[4], f[5]});
+    else if (f[0] == "segment" && f.size() >= 2) p.segment_devices.push_back(f[1]);
+    else if (f[0] == "external" && f.size() >= 3) p.external.emplace_back(f[1], f[2]);
+  }
+  return p;
+}
+
+// A read-only mapping of an entry file.
+struct MappedFile {
+  void* addr = nullptr;
+  size_t size = 0;
+  ~MappedFile() {
+    if (addr) munmap(addr, size);
+  }
+};
+
+Result<std::shared_ptr<MappedFile>> map_entry(const fs::path& file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status(StatusCode::not_found, "cannot open '" + file.string() + "'");
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    ::close(fd);
+    return Status(StatusCode::io_error, "cannot stat '" + file.string() + "'");
+  }
+  auto m = std::make_shared<MappedFile>();
+  m->size = static_cast<size_t>(st.st_size);
+  if (m->size > 0) {
+    m->addr = mmap(nullptr, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m->addr == MAP_FAILED) {
+      m->addr = nullptr;
+      ::close(fd);
+      return Status(StatusCode::io_error, "cannot map '" + file.string() + "'");
+    }
+  }
+  ::close(fd);
+  return m;
+}
+
+struct EntryView {
+  std::string header;
+  const unsigned char* meta = nullptr;
+  size_t meta_size = 0;
+  const unsigned char* blob = nullptr;
+  size_t blob_size = 0;
+};
+
+// Checks magic, format version, section bounds and the checksum.
+Result<EntryView> open_entry(const MappedFile& m, bool verify_checksum = true) {
+  auto bad = [](const std::string& why) { return Status(StatusCode::data_loss, why); };
+  const auto* p = static_cast<const unsigned char*>(m.addr);
+  if (m.size < sizeof kMagic + 8 + 8 + 16 || std::memcmp(p, kMagic, sizeof kMagic) != 0) return bad("not a plan cache entry (bad magic)");
+  uint32_t format, header_len;
+  std::memcpy(&format, p + 8, 4);
+  std::memcpy(&header_len, p + 12, 4);
+  if (format != kFormat) return bad("entry format " + std::to_string(format) + ", this Switchyard reads format " + std::to_string(kFormat));
+  if (verify_checksum) {
+    uint64_t stored[2], actual[2];
+    std::memcpy(stored, p + m.size - 16, 16);
+    Hasher h;
+    h.update(p, m.size - 16);
+    h.digest(actual);
+    if (stored[0] != actual[0] || stored[1] != actual[1]) return bad("checksum mismatch (the entry was modified or truncated)");
+  }
+  size_t pos = 16;
+  if (header_len > m.size - pos) return bad("truncated header");
+  EntryView v;
+  v.header.assign(reinterpret_cast<const char*>(p + pos), header_len);
+  pos += header_len;
+  if (8 > m.size - pos) return bad("truncated");
+  uint64_t meta_len;
+  std::memcpy(&meta_len, p + pos, 8);
+  pos += 8;
+  if (meta_len > m.size - pos) return bad("truncated metadata");
+  v.meta = p + pos;
+  v.meta_size = static_cast<size_t>(meta_len);
+  pos += v.meta_size;
+  pos += (64 - pos % 64) % 64;
+  uint64_t blob_len;
+  if (m.size < 24 || pos > m.size - 24) return bad("truncated blob section");
+  std::memcpy(&blob_len, p + m.size - 24, 8);
+  if (blob_len != m.size - 24 - pos) return bad("blob section size does not match the file size");
+  v.blob = p + pos;
+  v.blob_size = static_cast<size_t>(blob_len);
+  return v;
+}
+
+Status write_atomically(const fs::path& dir, const fs::path& final_file, const std::string& bytes) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status(StatusCode::io_error, "cannot create cache folder '" + dir.string() + "': " + ec.message());
+  std::random_device rd;
+  fs::path tmp = dir / (".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd()) + kExtension);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Status(StatusCode::io_error, "cannot write to the cache folder '" + dir.string() + "': " + std::strerror(errno));
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (n <= 0) {
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Status(StatusCode::io_error, "cannot write cache entry (disk full?): " + std::string(std::strerror(errno)));
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return Status(StatusCode::io_error, "cannot flush cache entry");
+  }
+  if (::rename(tmp.c_str(), final_file.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Status(StatusCode::io_error, "cannot rename cache entry into place");
+  }
+  return {};
+}
+
+void touch(const fs::path& file) { ::utimensat(AT_FDCWD, file.c_str(), nullptr, 0); }
+
+std::string support_to_bytes(const SupportTable& t, ByteWriter& w) {
+  w.u64(t.size());
+  for (const auto& [id, answers] : t) {
+    w.str(id);
+    w.u64(answers.size());
+    for (const auto& a : answers) {
+      w.u8(a.supported ? 1 : 0);
+      w.str(a.reason_code);
+      w.str(a.message);
+      w.str(a.implementation);
+    }
+  }
+  return {};
+}
+
+SupportTable support_from_bytes(ByteReader& r) {
+  SupportTable t;
+  size_t n = r.count(16);
+  for (size_t i = 0; i < n; ++i) {
+    std::string id = r.str();
+    size_t k = r.count(25);
+    auto& answers = t[id];
+    for (size_t j = 0; j < k; ++j) {
+      SupportAnswer a;
+      a.supported = r.u8() != 0;
+      a.reason_code = r.str();
+      a.message = r.str();
+      a.implementation = r.str();
+      answers.push_back(std::move(a));
+    }
+  }
+  return t;
+}
+
+// Content hash of an external data file (its whole content: weights are part of the key).
+std::string file_hash(const fs::path& file) {
+  auto m = map_entry(file);
+  if (!m.ok()) return "missing";
+  return hash_hex((*m)->addr, (*m)->size);
+}
+
+std::vector<std::pair<std::string, std::string>> external_files(const std::vector<std::string>& locations, const fs::path& model_dir) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& loc : locations) out.emplace_back(loc, file_hash(model_dir / loc));
+  return out;
+}
+
+std::mutex g_memory_mu;
+std::map<std::string, std::weak_ptr<PartitionedModel>> g_memory;
+
+}  // namespace
+
+void clear_in_memory_models() {
+  std::lock_guard<std::mutex> lock(g_memory_mu);
+  g_memory.clear();
+}
+
+fs::path default_cache_dir() {
+  if (const char* d = std::getenv("SWITCHYARD_CACHE_DIR"); d && *d) return d;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "switchyard";
+  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "switchyard";
+  return fs::temp_directory_path() / "switchyard-cache";
+}
+
+std::string CacheKey::digest() const {
+  Hasher h(0x5357594b);  // "SWYK"
+  h.update_field(model_id);
+  h.update_field(model_hash);
+  h.update_field(options);
+  h.update_field(abi_version);
+  h.update_field(switchyard_version);
+  for (const auto& d : devices) {
+    h.update_field(d.id);
+    h.update_field(d.plugin);
+    h.update_field(d.plugin_version);
+    h.update_field(d.identity);
+    h.update_field(d.driver_version);
+  }
+  return h.hex();
+}
+
+PlanCache::PlanCache(CacheOptions options) : options_(std::move(options)) {
+  dir_ = options_.dir.empty() ? default_cache_dir() : options_.dir;
+}
+
+Result<CacheKey> PlanCache::key_for(const fs::path& model_file, const std::string& model_hash, const DeviceRegistry& devices,
+                                    const PartitionOptions& options) const {
+  CacheKey k;
+  std::error_code ec;
+  fs::path canon = fs::weakly_canonical(model_file, ec);
+  k.model_id = ec ? model_file.string() : canon.string();
+  k.model_hash = model_hash;
+  k.options = options.policy.canonical() + ";fold=" + (options.fold_constants ? "1" : "0") +
+              (options.cost_model ? ";cost_model=custom" : "");
+  k.abi_version = std::to_string(SY_ABI_VERSION_MAJOR) + "." + std::to_string(SY_ABI_VERSION_MINOR);
+  k.switchyard_version = SWITCHYARD_VERSION;
+  for (const auto& d : devices.devices())
+    k.devices.push_back({d->id(), d->plugin_identity().name, d->plugin_identity().version, d->info().identity, d->info().driver_version});
+  std::sort(k.devices.begin(), k.devices.end(), [](const DeviceKey& a, const DeviceKey& b) { return a.id < b.id; });
+  return k;
+}
+
+namespace {
+// Why `want` missed, given entries for the same model file.
+std::string miss_reason(const CacheKey& want, const std::vector<ParsedHeader>& same_model) {
+  if (same_model.empty()) return "no entry";
+  const ParsedHeader& h = same_model.front();  // the most recently used
+  if (h.key.model_hash != want.model_hash) return "model changed";
+  if (h.key.options != want.options) return "options changed";
+  if (h.key.switchyard_version != want.switchyard_version || h.key.abi_version != want.abi_version) return "switchyard updated";
+  std::map<std::string, const DeviceKey*> old;
+  for (const auto& d : h.key.devices) old[d.id] = &d;
+  for (const auto& d : want.devices) {
+    auto it = old.find(d.id);
+    if (it == old.end()) continue;
+    if (it->second->plugin_version != d.plugin_version || it->second->plugin != d.plugin) return "plugin updated";
+    if (it->second->driver_version != d.driver_version || it->second->identity != d.identity) return "driver updated";
+  }
+  return "devices changed";
+}
+}  // namespace
+
+Result<std::shared_ptr<PartitionedModel>> PlanCache::load(const fs::path& model_file, const DeviceRegistry& devices,
+                                                         const PartitionOptions& options, LoadReport* report) {
+  LoadReport local;
+  LoadReport& rep = report ? *report : local;
+  rep = LoadReport{};
+  auto t0 = std::chrono::steady_clock::now();
+
+  // Read and hash the model file once; the same bytes are parsed on a miss.
+  std::error_code ec;
+  if (!fs::is_regular_file(model_file, ec)) return Status(StatusCode::not_found, "model file '" + model_file.string() + "' not found");
+  auto size = fs::file_size(model_file, ec);
+  if (ec || size > kMaxModelBytes) return Status(StatusCode::invalid_argument, "cannot read '" + model_file.string() + "'");
+  std::string bytes(size, '\0');
+  {
+    std::ifstream in(model_file, std::ios::binary);
+    in.read(bytes.data(), static_cast<std::streamsize>(size));
+    if (!in) return Status(StatusCode::io_error, "cannot read '" + model_file.string() + "'");
+  }
+  const std::string model_hash = hash_hex(bytes.data(), bytes.size());
+  SY_ASSIGN_OR_RETURN(CacheKey key, key_for(model_file, model_hash, devices, options));
+  const std::string digest = key.digest();
+  const fs::path entry = dir_ / (digest + kExtension);
+
+  if (!options_.enabled) {
+    rep.reason = "cache disabled";
+  } else {
+    // In this process already?
+    {
+      std::lock_guard<std::mutex> lock(g_memory_mu);
+      auto it = g_memory.find(digest);
+      if (it != g_memory.end()) {
+        if (auto pm = it->second.lock()) {
+          rep.state = CacheState::cached;
+          rep.reason = "in memory";
+          rep.load_ms = ms_since(t0);
+          return pm;
+        }
+      }
+    }
+    if (fs::exists(entry, ec)) {
+      bool external_changed = false;
+      auto restored = [&]() -> Result<std::shared_ptr<PartitionedModel>> {
+        SY_ASSIGN_OR_RETURN(auto mapped, map_entry(entry));
+        SY_ASSIGN_OR_RETURN(EntryView v, open_entry(*mapped));
+        ParsedHeader h = parse_header(v.header);
+        if (h.digest != digest) return Status(StatusCode::data_loss, "entry header names another key");
+        // Weights in external data files are part of the model's content.
+        const fs::path model_dir = model_file.parent_path().empty() ? fs::path(".") : model_file.parent_path();
+        for (const auto& [loc, hash] : h.external)
+          if (file_hash(model_dir / loc) != hash)
+          {
+            external_changed = true;
+            return Status(StatusCode::not_found, "external data file '" + loc + "' changed");
+          }
+        try {
+          ByteReader r(v.meta, v.meta_size);
+          std::string plan_text = r.str();
+          SY_ASSIGN_OR_RETURN(Graph g, deserialize_graph(r, v.blob, v.blob_size, mapped));
+          SY_ASSIGN_OR_RETURN(Plan plan, Plan::deserialize(plan_text, g));
+          SupportTable support = support_from_bytes(r);
+          size_t n = r.count(8);
+          std::vector<std::string_view> exes;
+          for (size_t i = 0; i < n; ++i) {
+            uint64_t len = r.u64();
+            const unsigned char* p = r.take(static_cast<size_t>(len));
+            exes.emplace_back(reinterpret_cast<const char*>(p), static_cast<size_t>(len));
+          }
+          return PartitionedModel::restore(std::move(g), std::move(plan), std::move(support), devices, exes, &rep.warnings);
+        } catch (const Error& e) {
+          return e.status();
+        }
+      }();
+      if (restored.ok()) {
+        touch(entry);
+        rep.state = CacheState::cached;
+        rep.reason = "";
+        rep.load_ms = ms_since(t0);
+        std::lock_guard<std::mutex> lock(g_memory_mu);
+        g_memory[digest] = *restored;
+        return restored;
+      }
+      if (external_changed) {
+        rep.reason = "model changed";
+      } else if (restored.status().code() == StatusCode::data_loss) {
+        fs::remove(entry, ec);
+        rep.warnings.push_back("plan cache: removed corrupt entry " + entry.filename().string() + ": " + restored.status().message());
+        rep.reason = "entry corrupt";
+      } else {
+        return restored.status();  // e.g. a device vanished between key and restore
+      }
+    } else {
+      // Find entries for the same model file to say why this one missed.
+      std::vector<std::pair<fs::file_time_type, ParsedHeader>> same;
+      if (fs::is_directory(dir_, ec))
+        for (const auto& e : fs::directory_iterator(dir_, ec)) {
+          if (e.path().extension() != kExtension || e.path().filename().string()[0] == '.') continue;
+          auto m = map_entry(e.path());
+          if (!m.ok()) continue;
+          auto v = open_entry(**m, false);
+          if (!v.ok()) continue;
+          ParsedHeader h = parse_header(v->header);
+          if (h.key.model_id == key.model_id) same.emplace_back(fs::last_write_time(e.path(), ec), std::move(h));
+        }
+      std::sort(same.begin(), same.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+      std::vector<ParsedHeader> headers;
+      for (auto& s : same) headers.push_back(std::move(s.second));
+      rep.reason = miss_reason(key, headers);
+    }
+  }
+
+  // Miss: import, plan, compile.
+  ImportOptions io;
+  io.base_dir = model_file.parent_path().empty() ? fs::path(".") : model_file.parent_path();
+  auto model = import_onnx_bytes(bytes.data(), bytes.size(), io);
+  if (!model.ok()) return model.status().with_context(model_file.filename().string());
+  (*model)->path = model_file;
+  SY_ASSIGN_OR_RETURN(auto pm, PartitionedModel::load(*model, devices, options));
+  rep.state = CacheState::uncached;
+  rep.load_ms = ms_since(t0);
+  if (options_.enabled) {
+    // Store: failures to write are warnings, never load failures.
+    auto store = [&]() -> Status {
+      SY_ASSIGN_OR_RETURN(auto exes, pm->serialize_executables());
+      ByteWriter meta;
+      std::string blob;
+      meta.str(pm->plan().serialize());
+      serialize_graph(pm->graph(), meta, blob);
+      support_to_bytes(pm->support(), meta);
+      meta.u64(exes.size());
+      for (const auto& e : exes) {
+        meta.u64(e.size());
+        meta.raw(e.data(), e.size());
+      }
+      std::vector<std::string> segment_devices;
+      for (const auto& s : pm->plan().segments) segment_devices.push_back(s.device);
+      std::string header = header_text(key, segment_devices, external_files((*model)->external_data_files, io.base_dir));
+      ByteWriter out;
+      out.raw(kMagic, sizeof kMagic);
+      out.u32(kFormat);
+      out.u32(static_cast<uint32_t>(header.size()));
+      out.raw(header.data(), header.size());
+      out.u64(meta.bytes().size());
+      out.raw(meta.bytes().data(), meta.bytes().size());
+      out.bytes().append((64 - out.bytes().size() % 64) % 64, '\0');
+      out.raw(blob.data(), blob.size());
+      out.u64(blob.size());
+      uint64_t sum[2];
+      Hasher h;
+      h.update(out.bytes().data(), out.bytes().size());
+      h.digest(sum);
+      out.raw(sum, 16);
+      SY_RETURN_IF_ERROR(write_atomically(dir_, entry, out.bytes()));
+      return enforce_limit().status();
+    }();
+    if (!store.ok()) rep.warnings.push_back("plan cache: could not store the entry: " + store.message());
+    std::lock_guard<std::mutex> lock(g_memory_mu);
+    g_memory[digest] = pm;
+  }
+  return pm;
+}
+
+Result<std::vector<EntryInfo>> PlanCache::list() const {
+  std::vector<EntryInfo> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir_, ec)) return out;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    if (e.path().extension() != kExtension || e.path().filename().string()[0] == '.') continue;
+    EntryInfo info;
+    info.file = e.path();
+    info.bytes = fs::file_size(e.path(), ec);
+    auto mt = fs::last_write_time(e.path(), ec);
+    info.last_use = std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+        mt - fs::file_time_type::clock::now() + std::chrono::system_clock::now());
+    auto m = map_entry(e.path());
+    if (m.ok()) {
+      auto v = open_entry(**m, false);
+      if (v.ok()) {
+        ParsedHeader h = parse_header(v->header);
+        info.key = h.key;
+        info.segment_devices = h.segment_devices;
+      }
+    }
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(), [](const EntryInfo& a, const EntryInfo& b) { return a.last_use > b.last_use; });
+  return out;
+}
+
+Result<std::vector<std::pair<fs::path, std::string>>> PlanCache::verify() const {
+  std::vector<std::pair<fs::path, std::string>> out;
+  SY_ASSIGN_OR_RETURN(auto entries, list());
+  for (const auto& e : entries) {
+    auto m = map_entry(e.file);
+    if (!m.ok()) {
+      out.emplace_back(e.file, m.status().message());
+      continue;
+    }
+    auto v = open_entry(**m);
+    if (!v.ok()) {
+      out.emplace_back(e.file, v.status().message());
+      continue;
+    }
+    ParsedHeader h = parse_header(v->header);
+    out.emplace_back(e.file, h.digest + kExtension == e.file.filename().string() ? "ok" : "entry name does not match its key");
+  }
+  return out;
+}
+
+Status PlanCache::clear() {
+  std::error_code ec;
+  if (!fs::is_directory(dir_, ec)) return {};
+  for (const auto& e : fs::directory_iterator(dir_, ec))
+    if (e.path().extension() == kExtension) fs::remove(e.path(), ec);
+  clear_in_memory_models();
+  return {};
+}
+
+Result<int> PlanCache::prune(const DeviceRegistry& devices) {
+  int removed = 0;
+  std::map<std::string, DeviceKey> present;
+  for (const auto& d : devices.devices())
+    present[d->id()] = {d->id(), d->plugin_identity().name, d->plugin_identity().version, d->info().identity, d->info().driver_version};
+  SY_ASSIGN_OR_RETURN(auto checks, verify());
+  SY_ASSIGN_OR_RETURN(auto entries, list());
+  std::error_code ec;
+  for (const auto& [file, result] : checks) {
+    bool drop = result != "ok";
+    for (const auto& e : entries) {
+      if (e.file != file || drop) continue;
+      for (const auto& d : e.key.devices) {
+        auto it = present.find(d.id);
+        if (it == present.end() || it->second.plugin_version != d.plugin_version || it->second.driver_version != d.driver_version ||
+            it->second.identity != d.identity)
+          drop = true;
+      }
+    }
+    if (drop && fs::remove(file, ec)) ++removed;
+  }
+  return removed;
+}
+
+Result<int> PlanCache::enforce_limit() {
+  SY_ASSIGN_OR_RETURN(auto entries, list());  // most recent first
+  uint64_t total = 0;
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& e : entries) {
+    total += e.bytes;
+    if (total > options_.max_bytes && fs::remove(e.file, ec)) ++removed;
+  }
+  return removed;
+}
+
+}  // namespace switchyard

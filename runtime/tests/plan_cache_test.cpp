@@ -1,0 +1,257 @@
+// Plan cache tests: hits and misses with the right reason, corruption detected and rebuilt,
+// concurrent processes, the size limit, in-process reuse.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+#include "switchyard/plan_cache.h"
+#include "switchyard/reference_util.h"
+
+namespace switchyard {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kSource = SWITCHYARD_SOURCE_DIR;
+
+class PlanCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("sy_cache_test_" + std::to_string(::getpid()) + "_" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "models");
+    fs::copy_file(kSource / "models" / "tiny_cnn.onnx", root_ / "models" / "tiny_cnn.onnx");
+    clear_in_memory_models();
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  static const DeviceRegistry& registry(const std::string& test_double_dir = SWITCHYARD_TEST_DOUBLE_DIR) {
+    static std::map<std::string, std::unique_ptr<DeviceRegistry>> regs;
+    auto& r = regs[test_double_dir];
+    if (!r) {
+      DiscoveryOptions o;
+      o.extra_paths = {test_double_dir};
+      o.use_environment = false;
+      r = std::make_unique<DeviceRegistry>(DeviceRegistry::discover(o));
+    }
+    return *r;
+  }
+
+  Result<std::shared_ptr<PartitionedModel>> load(LoadReport& rep, const PartitionOptions& po = {}, uint64_t max_bytes = uint64_t{1} << 30,
+                                                 const std::string& td = SWITCHYARD_TEST_DOUBLE_DIR) {
+    clear_in_memory_models();  // a new process, as far as the cache can tell
+    CacheOptions o;
+    o.dir = root_ / "cache";
+    o.max_bytes = max_bytes;
+    PlanCache cache(o);
+    return cache.load(root_ / "models" / "tiny_cnn.onnx", registry(td), po, &rep);
+  }
+
+  std::vector<fs::path> entries() {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(root_ / "cache", ec))
+      if (e.path().extension() == ".syc") out.push_back(e.path());
+    return out;
+  }
+
+  fs::path root_;
+};
+
+Tensor input() {
+  Tensor x = Tensor::allocate(ElementType::float32, {1, 3, 32, 32});
+  for (int64_t i = 0; i < x.numel(); ++i) x.mutable_data<float>()[i] = static_cast<float>(std::cos(0.05 * static_cast<double>(i)));
+  return x;
+}
+
+std::vector<float> predict(PartitionedModel& m) {
+  auto out = m.predict({Value::of(input())});
+  EXPECT_TRUE(out.ok()) << out.status().to_string();
+  if (!out.ok()) return {};
+  const Tensor& t = (*out)[0].tensor;
+  return std::vector<float>(t.data<float>(), t.data<float>() + t.numel());
+}
+
+TEST_F(PlanCacheTest, MissThenHitWithIdenticalOutputs) {
+  LoadReport a, b;
+  auto first = load(a);
+  ASSERT_TRUE(first.ok()) << first.status().to_string();
+  EXPECT_EQ(a.state, CacheState::uncached);
+  EXPECT_EQ(a.reason, "no entry");
+  EXPECT_EQ(entries().size(), 1u);
+  auto second = load(b);
+  ASSERT_TRUE(second.ok()) << second.status().to_string();
+  EXPECT_EQ(b.state, CacheState::cached) << b.reason;
+  EXPECT_EQ(predict(**first), predict(**second));
+  EXPECT_EQ((*first)->plan().serialize(), (*second)->plan().serialize());
+}
+
+TEST_F(PlanCacheTest, SameProcessReusesTheCompiledModel) {
+  CacheOptions o;
+  o.dir = root_ / "cache";
+  PlanCache cache(o);
+  LoadReport a, b;
+  auto m1 = cache.load(root_ / "models" / "tiny_cnn.onnx", registry(), {}, &a);
+  auto m2 = cache.load(root_ / "models" / "tiny_cnn.onnx", registry(), {}, &b);
+  ASSERT_TRUE(m1.ok() && m2.ok());
+  EXPECT_EQ(m1->get(), m2->get());
+  EXPECT_EQ(b.reason, "in memory");
+}
+
+TEST_F(PlanCacheTest, ChangedWeightMissesWithModelChanged) {
+  LoadReport a, b;
+  ASSERT_TRUE(load(a).ok());
+  // conv1.w[0] = 0.3 * sin(0.1): change that float in the file's raw data.
+  std::fstream f(root_ / "models" / "tiny_cnn.onnx", std::ios::in | std::ios::out | std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  float w0 = static_cast<float>(0.3 * std::sin(0.1)), w1 = 0.5f;
+  auto pos = bytes.find(std::string(reinterpret_cast<const char*>(&w0), 4));
+  ASSERT_NE(pos, std::string::npos);
+  f.seekp(static_cast<std::streamoff>(pos));
+  f.write(reinterpret_cast<const char*>(&w1), 4);
+  f.close();
+  auto changed = load(b);
+  ASSERT_TRUE(changed.ok()) << changed.status().to_string();
+  EXPECT_EQ(b.state, CacheState::uncached);
+  EXPECT_EQ(b.reason, "model changed");
+}
+
+TEST_F(PlanCacheTest, ChangedPolicyMissesWithOptionsChanged) {
+  LoadReport a, b, c;
+  ASSERT_TRUE(load(a).ok());
+  PartitionOptions po;
+  po.policy.units = ComputeUnits::cpu_only;
+  ASSERT_TRUE(load(b, po).ok());
+  EXPECT_EQ(b.reason, "options changed");
+  ASSERT_TRUE(load(c, po).ok());
+  EXPECT_EQ(c.state, CacheState::cached);
+}
+
+TEST_F(PlanCacheTest, ChangedPluginVersionMissesWithPluginUpdated) {
+  LoadReport a, b;
+  ASSERT_TRUE(load(a).ok());
+  auto updated = load(b, {}, uint64_t{1} << 30, SWITCHYARD_TEST_DOUBLE_V2_DIR);
+  ASSERT_TRUE(updated.ok()) << updated.status().to_string();
+  EXPECT_EQ(b.state, CacheState::uncached);
+  EXPECT_EQ(b.reason, "plugin updated");
+}
+
+TEST_F(PlanCacheTest, CorruptEntriesAreDetectedRemovedAndRebuilt) {
+  LoadReport first;
+  auto m = load(first);
+  ASSERT_TRUE(m.ok());
+  const std::vector<float> want = predict(**m);
+  ASSERT_EQ(entries().size(), 1u);
+  const fs::path entry = entries()[0];
+  const auto size = fs::file_size(entry);
+  std::string original;
+  {
+    std::ifstream in(entry, std::ios::binary);
+    original.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  struct Damage {
+    std::string name;
+    std::function<std::string(std::string)> apply;
+  };
+  std::vector<Damage> damages;
+  for (size_t at : {size_t{0}, size_t{9}, size / 3, size / 2, size - 30, size - 1})
+    damages.push_back({"flip byte " + std::to_string(at), [at](std::string s) {
+                         s[at] = static_cast<char>(s[at] ^ 0x5a);
+                         return s;
+                       }});
+  damages.push_back({"truncated", [](std::string s) { return s.substr(0, s.size() / 2); }});
+  damages.push_back({"appended", [](std::string s) { return s + "garbage"; }});
+  damages.push_back({"empty", [](std::string) { return std::string(); }});
+  for (const auto& d : damages) {
+    {
+      std::ofstream out(entry, std::ios::binary | std::ios::trunc);
+      std::string bad = d.apply(original);
+      out.write(bad.data(), static_cast<std::streamsize>(bad.size()));
+    }
+    LoadReport rep;
+    auto again = load(rep);
+    ASSERT_TRUE(again.ok()) << d.name << ": " << again.status().to_string();
+    EXPECT_EQ(rep.state, CacheState::uncached) << d.name;
+    EXPECT_EQ(rep.reason, "entry corrupt") << d.name;
+    ASSERT_FALSE(rep.warnings.empty()) << d.name;
+    EXPECT_NE(rep.warnings[0].find("removed corrupt entry"), std::string::npos) << rep.warnings[0];
+    EXPECT_EQ(predict(**again), want) << d.name;
+    // Rebuilt: the next load is a valid hit.
+    LoadReport hit;
+    ASSERT_TRUE(load(hit).ok());
+    EXPECT_EQ(hit.state, CacheState::cached) << d.name << ": " << hit.reason;
+  }
+}
+
+TEST_F(PlanCacheTest, SizeLimitEvictsLeastRecentlyUsed) {
+  LoadReport a, b;
+  ASSERT_TRUE(load(a).ok());
+  const uint64_t one = fs::file_size(entries()[0]);
+  PartitionOptions po;
+  po.policy.units = ComputeUnits::cpu_only;
+  // Room for one entry only: the older one is evicted.
+  ASSERT_TRUE(load(b, po, one + one / 2).ok());
+  auto left = entries();
+  ASSERT_EQ(left.size(), 1u);
+  LoadReport c;
+  ASSERT_TRUE(load(c, po, one + one / 2).ok());
+  EXPECT_EQ(c.state, CacheState::cached);
+  LoadReport d;
+  ASSERT_TRUE(load(d, {}, one + one / 2).ok());
+  EXPECT_EQ(d.state, CacheState::uncached);
+  uint64_t total = 0;
+  for (const auto& e : entries()) total += fs::file_size(e);
+  EXPECT_LE(total, one + one / 2);
+}
+
+TEST_F(PlanCacheTest, ConcurrentProcessesLeaveOneValidEntry) {
+  const std::string cli = std::string(SWITCHYARD_BINARY_DIR) + "/bin/switchyard";
+  const std::string cmd = "cd '" + root_.string() + "' && for i in 1 2 3 4; do SWITCHYARD_PLUGIN_PATH= '" + cli +
+                          "' run models/tiny_cnn.onnx --cache-dir cache > out_$i.txt 2>&1 & done; wait; "
+                          "grep -l 'output probabilities' out_*.txt | wc -l";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[64] = {0};
+  ASSERT_NE(std::fgets(buf, sizeof buf, p), nullptr);
+  ::pclose(p);
+  EXPECT_EQ(std::atoi(buf), 4) << "every process must succeed";
+  ASSERT_EQ(entries().size(), 1u);
+  CacheOptions o;
+  o.dir = root_ / "cache";
+  auto v = PlanCache(o).verify();
+  ASSERT_TRUE(v.ok());
+  for (const auto& [file, result] : *v) EXPECT_EQ(result, "ok") << file;
+  // No temporary files left behind.
+  for (const auto& e : fs::directory_iterator(root_ / "cache")) EXPECT_NE(e.path().filename().string()[0], '.') << e.path();
+}
+
+TEST_F(PlanCacheTest, ExternalDataIsPartOfTheKey) {
+  // The external-data fixture with a valid 32-byte weights file.
+  fs::copy_file(kSource / "tests/fixtures/malformed/14_external_out_of_range.onnx", root_ / "models" / "ext.onnx");
+  auto write_weights = [&](float v) {
+    std::ofstream out(root_ / "models" / "weights.bin", std::ios::binary | std::ios::trunc);
+    std::vector<float> w(8, v);
+    out.write(reinterpret_cast<const char*>(w.data()), 32);
+  };
+  write_weights(1.0f);
+  CacheOptions o;
+  o.dir = root_ / "cache";
+  LoadReport a, b, c;
+  clear_in_memory_models();
+  ASSERT_TRUE(PlanCache(o).load(root_ / "models" / "ext.onnx", registry(), {}, &a).ok());
+  clear_in_memory_models();
+  ASSERT_TRUE(PlanCache(o).load(root_ / "models" / "ext.onnx", registry(), {}, &b).ok());
+  EXPECT_EQ(b.state, CacheState::cached);
+  write_weights(2.0f);
+  clear_in_memory_models();
+  auto m = PlanCache(o).load(root_ / "models" / "ext.onnx", registry(), {}, &c);
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  EXPECT_EQ(c.state, CacheState::uncached);
+  EXPECT_EQ(c.reason, "model changed");
+}
+
+}  // namespace
+}  // namespace switchyard
