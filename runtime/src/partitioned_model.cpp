@@ -1,6 +1,8 @@
 // PartitionedModel: plan, compile per segment, run segments across devices.
 #include "switchyard/partitioned_model.h"
 
+#include "switchyard/shape_inference.h"
+
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -83,7 +85,13 @@ Graph extract_subgraph(const Graph& g, const std::vector<int32_t>& nodes, const 
 Status PartitionedModel::prepare(const DeviceRegistry& devices, const PartitionOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   graph_ = model_->graph;
-  if (options.fold_constants) SY_RETURN_IF_ERROR(fold_constants(graph_).status());
+  SY_RETURN_IF_ERROR(specialize_inputs(graph_, options.input_shapes));
+  if (!options.input_shapes.empty()) SY_RETURN_IF_ERROR(infer_shapes(graph_).status());
+  if (options.fold_constants) {
+    SY_ASSIGN_OR_RETURN(int folded, fold_constants(graph_));
+    // Folded constants (weights, shapes) let ONNX infer shapes it could not before.
+    if (folded > 0) SY_RETURN_IF_ERROR(infer_shapes(graph_).status());
+  }
   times_.prepare_ms = ms_since(t0);
 
   // Support query: every device answers for every node (once per model).

@@ -5,11 +5,12 @@
 #include "commands.h"
 #include "policy_args.h"
 #include "switchyard/partitioned_model.h"
+#include "switchyard/shape_inference.h"
 
 namespace switchyard::cli {
 
 int cmd_plan(const std::vector<std::string>& argv) {
-  std::vector<std::string> flags = {"--format"}, switches;
+  std::vector<std::string> flags = {"--format", "--input-shape"}, switches;
   flags.insert(flags.end(), kPolicyFlags.begin(), kPolicyFlags.end());
   switches.insert(switches.end(), kPolicySwitches.begin(), kPolicySwitches.end());
   auto parsed = Args::parse(argv, flags, switches);
@@ -17,7 +18,7 @@ int cmd_plan(const std::vector<std::string>& argv) {
   const Args& args = *parsed;
   if (args.positional().size() != 1)
     return fail("usage: switchyard plan MODEL [--units U | --device ID...] [--policy FILE] [--objective latency|power] [--strict] "
-                "[--format table|json|dot]",
+                "[--input-shape NAME=D0,D1,...] [--format table|json|dot]",
                 2);
   const std::string format = args.get("--format").value_or("table");
   if (format != "table" && format != "json" && format != "dot") return fail("--format must be table, json or dot, got '" + format + "'", 2);
@@ -28,6 +29,11 @@ int cmd_plan(const std::vector<std::string>& argv) {
   DeviceRegistry registry = DeviceRegistry::discover();
   PartitionOptions options;
   options.policy = *policy;
+  for (const auto& spec : args.all("--input-shape")) {
+    auto shapes = parse_input_shapes(spec);
+    if (!shapes.ok()) return fail(shapes.status().message(), 2);
+    options.input_shapes.insert(shapes->begin(), shapes->end());
+  }
   auto pm = PartitionedModel::plan_only(*model, registry, options);
   if (!pm.ok()) return fail(pm.status().to_string(), pm.status().code() == StatusCode::not_found ? 2 : 1);
   const Plan& plan = (*pm)->plan();

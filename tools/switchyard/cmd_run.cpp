@@ -10,6 +10,7 @@
 #include "switchyard/compiled_model.h"
 #include "switchyard/partitioned_model.h"
 #include "switchyard/plan_cache.h"
+#include "switchyard/shape_inference.h"
 #include "switchyard/json.h"
 #include "switchyard/plugin_loader.h"
 #include "switchyard/reference.h"
@@ -54,13 +55,13 @@ Summary summarize(const Tensor& t) {
 }  // namespace
 
 int cmd_run(const std::vector<std::string>& argv) {
-  std::vector<std::string> flags = {"--input", "--output-dir", "--cache-dir"}, switches = {"--json", "--no-cache"};
+  std::vector<std::string> flags = {"--input", "--input-shape", "--output-dir", "--cache-dir"}, switches = {"--json", "--no-cache"};
   flags.insert(flags.end(), kPolicyFlags.begin(), kPolicyFlags.end());
   switches.insert(switches.end(), kPolicySwitches.begin(), kPolicySwitches.end());
   auto parsed = Args::parse(argv, flags, switches);
   if (!parsed.ok()) return fail(parsed.status().message(), 2);
   const Args& args = *parsed;
-  if (args.positional().size() != 1) return fail("usage: switchyard run MODEL [--units U | --device ID... | --device all | --device reference] [--policy FILE] [--input NAME=FILE]... [--output-dir DIR] [--cache-dir DIR | --no-cache] [--json]", 2);
+  if (args.positional().size() != 1) return fail("usage: switchyard run MODEL [--units U | --device ID... | --device all | --device reference] [--policy FILE] [--input NAME=FILE]... [--input-shape NAME=D0,D1,...]... [--output-dir DIR] [--cache-dir DIR | --no-cache] [--json]", 2);
   const std::string model_path = args.positional()[0];
   const bool json_out = args.has("--json");
 
@@ -69,8 +70,18 @@ int cmd_run(const std::vector<std::string>& argv) {
   if (!model.ok()) return fail(model.status().to_string());
   const Graph& g = (*model)->graph;
 
+  // Fixed shapes for symbolic input dims (the graph is specialised to them at load).
+  std::map<std::string, Shape> input_shapes;
+  for (const auto& spec : args.all("--input-shape")) {
+    auto parsed_shapes = parse_input_shapes(spec);
+    if (!parsed_shapes.ok()) return fail(parsed_shapes.status().message(), 2);
+    input_shapes.insert(parsed_shapes->begin(), parsed_shapes->end());
+  }
+  Graph shaped = g;
+  if (Status st = specialize_inputs(shaped, input_shapes); !st.ok()) return fail(st.message(), 2);
+
   // Inputs: named files, the rest generated.
-  auto gen = generate_inputs(g);
+  auto gen = generate_inputs(shaped);
   std::vector<Value> inputs;
   {
     auto given = args.all("--input");
@@ -135,6 +146,7 @@ int cmd_run(const std::vector<std::string>& argv) {
     }
     PartitionOptions options;
     options.policy = target_policy;
+    options.input_shapes = input_shapes;
     LoadReport report;
     SY_ASSIGN_OR_RETURN(auto pm, cache.load(model_path, *registry, options, &report));
     (void)t0;

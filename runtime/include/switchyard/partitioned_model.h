@@ -3,6 +3,7 @@
 // time, tensors moved only where the plan crosses devices. Thread-safe predict().
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string_view>
 #include <string>
@@ -20,6 +21,9 @@ struct PartitionOptions {
   Policy policy;
   bool fold_constants = true;
   const CostModel* cost_model = nullptr;  // default: RooflineCostModel
+  // Fixed shapes for inputs with symbolic dims (name -> dims): the graph is specialised to them
+  // before planning, so static-shape devices can take it; predict() then requires these shapes.
+  std::map<std::string, Shape> input_shapes;
 };
 
 struct PartitionTimes {
