@@ -190,7 +190,20 @@ Result<std::shared_ptr<PartitionedModel>> PartitionedModel::restore(Graph graph,
   return pm;
 }
 
-Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& inputs) const {
+Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& inputs, const PredictControl* control) const {
+  const volatile int32_t* cancel_flag = control ? control->cancel_flag : nullptr;
+  auto check_stop = [&](const std::string& where) -> Status {
+    if (cancel_flag && *cancel_flag) return Status(StatusCode::cancelled, "prediction cancelled " + where);
+    if (control && control->deadline && std::chrono::steady_clock::now() > *control->deadline)
+      return Status(StatusCode::deadline_exceeded, "prediction passed its deadline " + where);
+    return {};
+  };
+  std::mutex events_mu;
+  auto record = [&](PredictEvent e) {
+    if (!control || !control->events) return;
+    std::lock_guard<std::mutex> lock(events_mu);
+    control->events->push_back(std::move(e));
+  };
   if (segments_.size() != plan_.segments.size())
     return Status(StatusCode::invalid_argument, "the model was planned but not compiled (use PartitionedModel::load)");
   if (inputs.size() != graph_.inputs.size())
@@ -217,14 +230,19 @@ Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& i
     if (!slot.host) {
       if (slot.on_device.empty()) return Status(StatusCode::internal, "value '" + graph_.value_name(v) + "' was never produced");
       DeviceValue src = slot.on_device.begin()->second;
+      const std::string from = slot.on_device.begin()->first->id();
       lock.unlock();
+      auto t_down = std::chrono::steady_clock::now();
       SY_ASSIGN_OR_RETURN(Value host, download_value(src));
+      record({PredictEvent::Kind::transfer, -1, from + "->host", graph_.value_name(v), t_down, std::chrono::steady_clock::now()});
       lock.lock();
       slot.host = std::move(host);
     }
     Value host = *slot.host;
     lock.unlock();
+    auto t_up = std::chrono::steady_clock::now();
     SY_ASSIGN_OR_RETURN(DeviceValue dv, upload_value(*d, host));
+    record({PredictEvent::Kind::transfer, -1, "host->" + d->id(), graph_.value_name(v), t_up, std::chrono::steady_clock::now()});
     lock.lock();
     slot.on_device.emplace(d, dv);
     return dv;
@@ -232,6 +250,7 @@ Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& i
 
   auto run_segment = [&](size_t i) -> Status {
     const Segment& s = plan_.segments[i];
+    SY_RETURN_IF_ERROR(check_stop("before segment #" + std::to_string(s.id)));
     const CompiledSegment& cs = segments_[i];
     std::vector<DeviceValue> args;
     bool values = false;
@@ -243,13 +262,17 @@ Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& i
     for (int32_t o : s.outputs) values = values || graph_.values[static_cast<size_t>(o)].type.kind != ValueType::Kind::tensor;
     std::vector<DeviceValue> outs;
     if (values) {
-      auto r = cs.executable->execute_values(args);
+      auto t_exec = std::chrono::steady_clock::now();
+      auto r = cs.executable->execute_values(args, cancel_flag);
+      record({PredictEvent::Kind::segment, s.id, s.device, "#" + std::to_string(s.id), t_exec, std::chrono::steady_clock::now()});
       if (!r.ok()) return r.status().with_context("segment #" + std::to_string(s.id) + " on " + s.device);
       outs = std::move(r).value();
     } else {
       std::vector<DeviceTensor> tensors;
       for (auto& a : args) tensors.push_back(a.tensors.at(0));
-      auto r = cs.executable->execute(tensors);
+      auto t_exec = std::chrono::steady_clock::now();
+      auto r = cs.executable->execute(tensors, cancel_flag);
+      record({PredictEvent::Kind::segment, s.id, s.device, "#" + std::to_string(s.id), t_exec, std::chrono::steady_clock::now()});
       if (!r.ok()) return r.status().with_context("segment #" + std::to_string(s.id) + " on " + s.device);
       for (auto& t : *r) {
         DeviceValue dv;
@@ -288,6 +311,7 @@ Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& i
     SY_RETURN_IF_ERROR(first_error);
   }
 
+  SY_RETURN_IF_ERROR(check_stop("after the last segment"));
   std::vector<Value> out;
   for (int32_t o : graph_.outputs) {
     Slot& slot = slots[o];
@@ -296,7 +320,10 @@ Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& i
       continue;
     }
     if (slot.on_device.empty()) return Status(StatusCode::internal, "output '" + graph_.value_name(o) + "' was not produced");
+    auto t_down = std::chrono::steady_clock::now();
     SY_ASSIGN_OR_RETURN(Value v, download_value(slot.on_device.begin()->second));
+    record({PredictEvent::Kind::transfer, -1, slot.on_device.begin()->first->id() + "->host", graph_.value_name(o), t_down,
+            std::chrono::steady_clock::now()});
     out.push_back(std::move(v));
   }
   return out;

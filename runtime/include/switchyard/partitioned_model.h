@@ -3,7 +3,9 @@
 // time, tensors moved only where the plan crosses devices. Thread-safe predict().
 #pragma once
 
+#include <chrono>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string_view>
 #include <string>
@@ -33,6 +35,24 @@ struct PartitionTimes {
   double compile_ms = 0;    // all segments
 };
 
+// One timed span of a prediction, for performance reports and traces.
+struct PredictEvent {
+  enum class Kind { segment, transfer };
+  Kind kind = Kind::segment;
+  int32_t segment = -1;
+  std::string device;  // the segment's device, or "from->to" for a transfer
+  std::string name;    // "#3" for segments, the value's name for transfers
+  std::chrono::steady_clock::time_point start, end;
+};
+
+// Per-call controls: cancellation (checked at every segment boundary and passed to the plugin),
+// a deadline, and an optional sink for timed events.
+struct PredictControl {
+  const volatile int32_t* cancel_flag = nullptr;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  std::vector<PredictEvent>* events = nullptr;  // appended under an internal lock
+};
+
 class PartitionedModel {
  public:
   // Plans only (support query + partition), without compiling: for `switchyard plan`.
@@ -42,7 +62,9 @@ class PartitionedModel {
   static Result<std::shared_ptr<PartitionedModel>> load(std::shared_ptr<const Model> model, const DeviceRegistry& devices,
                                                         const PartitionOptions& options);
 
-  Result<std::vector<Value>> predict(const std::vector<Value>& inputs) const;
+  // Thread-safe. Inputs are never written; outputs are owned by the result. Cancellation gives
+  // StatusCode::cancelled, a passed deadline StatusCode::deadline_exceeded.
+  Result<std::vector<Value>> predict(const std::vector<Value>& inputs, const PredictControl* control = nullptr) const;
 
   const Graph& graph() const { return graph_; }
   const Plan& plan() const { return plan_; }

@@ -1,0 +1,170 @@
+// Predictor: a fixed pool of workers runs predictions; a bounded number run at once.
+#include "switchyard/predictor.h"
+
+namespace switchyard {
+
+Predictor::Predictor(std::shared_ptr<const PartitionedModel> model, PredictorOptions options)
+    : model_(std::move(model)), options_(options) {
+  size_t threads = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (options_.max_in_flight == 0) options_.max_in_flight = threads;
+  threads = std::min(threads, options_.max_in_flight);
+  options_.threads = threads;
+  for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { worker(); });
+}
+
+Predictor::~Predictor() {
+  std::deque<std::shared_ptr<Job>> abandoned;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    abandoned.swap(queue_);
+  }
+  work_cv_.notify_all();
+  slot_cv_.notify_all();
+  for (auto& j : abandoned) finish(*j, Status(StatusCode::cancelled, "the model was destroyed before the prediction started"));
+  for (auto& t : workers_) t.join();
+}
+
+Result<Outputs> Predictor::predict(const std::vector<Value>& inputs, const PredictOptions& options) const {
+  if (options.cancel && options.cancel->cancelled()) return Status(StatusCode::cancelled, "prediction cancelled before it started");
+  if (options.deadline && std::chrono::steady_clock::now() > *options.deadline)
+    return Status(StatusCode::deadline_exceeded, "prediction passed its deadline before it started");
+  PredictControl control;
+  control.cancel_flag = options.cancel ? options.cancel->flag() : nullptr;
+  control.deadline = options.deadline;
+  control.events = options.events;
+  return model_->predict(inputs, &control);
+}
+
+void Predictor::finish(Job& job, Result<Outputs> result) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (result.ok()) ++stats_.completed;
+    else if (result.status().code() == StatusCode::cancelled) ++stats_.cancelled;
+  }
+  if (job.done) job.done(std::move(result));
+}
+
+void Predictor::worker() {
+  while (true) {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || (!queue_.empty() && running_ < options_.threads); });
+      if (stopping_ && queue_.empty()) return;
+      if (queue_.empty()) continue;
+      job = queue_.front();
+      queue_.pop_front();
+      ++running_;
+      stats_.peak_in_flight = std::max(stats_.peak_in_flight, running_);
+    }
+    slot_cv_.notify_all();
+    // Cancelled while queued: no input preparation at all.
+    Result<Outputs> r = job->token.cancelled() ? Result<Outputs>(Status(StatusCode::cancelled, "prediction cancelled before it started"))
+                                               : predict(job->inputs, job->options);
+    job->inputs.clear();  // release the inputs' memory before reporting
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --running_;
+    }
+    work_cv_.notify_one();
+    slot_cv_.notify_all();
+    finish(*job, std::move(r));
+  }
+}
+
+void Predictor::predict_async(std::vector<Value> inputs, PredictOptions options, std::function<void(Result<Outputs>)> done) {
+  auto job = std::make_shared<Job>();
+  job->inputs = std::move(inputs);
+  job->token = options.cancel ? *options.cancel : CancellationToken();
+  job->options = std::move(options);
+  job->options.cancel = job->token;
+  job->done = std::move(done);
+  submit(std::move(job), options_.overflow);
+}
+
+void Predictor::submit(std::shared_ptr<Job> job, OverflowPolicy overflow) {
+  std::shared_ptr<Job> dropped;
+  std::optional<Status> refuse;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++stats_.submitted;
+    auto pending = [&] { return running_ + queue_.size(); };
+    if (stopping_) refuse = Status(StatusCode::cancelled, "the model is being destroyed");
+    if (!refuse && pending() >= options_.max_in_flight) {
+      switch (overflow) {
+        case OverflowPolicy::block:
+          slot_cv_.wait(lock, [&] { return stopping_ || pending() < options_.max_in_flight; });
+          if (stopping_) refuse = Status(StatusCode::cancelled, "the model is being destroyed");
+          break;
+        case OverflowPolicy::reject:
+          refuse = Status(StatusCode::unavailable, "rejected: " + std::to_string(options_.max_in_flight) + " predictions already in flight");
+          break;
+        case OverflowPolicy::queue:
+          if (pending() >= options_.max_in_flight + options_.queue_capacity)
+            refuse = Status(StatusCode::unavailable, "rejected: " + std::to_string(options_.max_in_flight) + " in flight and the queue of " +
+                                                         std::to_string(options_.queue_capacity) + " is full");
+          break;
+        case OverflowPolicy::drop_oldest:
+          if (!queue_.empty()) {
+            dropped = queue_.front();
+            queue_.pop_front();
+            ++stats_.dropped;
+          } else {
+            refuse = Status(StatusCode::unavailable, "rejected: all " + std::to_string(options_.max_in_flight) +
+                                                         " predictions in flight are already running");
+          }
+          break;
+      }
+    }
+    if (refuse) {
+      ++stats_.rejected;
+    } else {
+      queue_.push_back(job);
+      stats_.peak_pending = std::max(stats_.peak_pending, pending());
+    }
+  }
+  if (dropped) {
+    dropped->token.cancel();
+    dropped->inputs.clear();
+    finish(*dropped, Status(StatusCode::cancelled, "dropped: a newer prediction replaced it (drop_oldest)"));
+  }
+  if (refuse) {
+    if (job->done) job->done(*refuse);
+    return;
+  }
+  work_cv_.notify_one();
+}
+
+std::future<Result<Outputs>> Predictor::predict_async(std::vector<Value> inputs, PredictOptions options) {
+  auto promise = std::make_shared<std::promise<Result<Outputs>>>();
+  auto future = promise->get_future();
+  predict_async(std::move(inputs), std::move(options), [promise](Result<Outputs> r) { promise->set_value(std::move(r)); });
+  return future;
+}
+
+std::vector<Result<Outputs>> Predictor::predict_batch(const std::vector<std::vector<Value>>& batch) {
+  // The whole batch is admitted as slots free up (blocking), whatever the overflow policy.
+  std::vector<std::future<Result<Outputs>>> futures;
+  futures.reserve(batch.size());
+  for (const auto& inputs : batch) {
+    auto promise = std::make_shared<std::promise<Result<Outputs>>>();
+    futures.push_back(promise->get_future());
+    auto job = std::make_shared<Job>();
+    job->inputs = inputs;
+    job->options.cancel = job->token;
+    job->done = [promise](Result<Outputs> r) { promise->set_value(std::move(r)); };
+    submit(std::move(job), OverflowPolicy::block);
+  }
+  std::vector<Result<Outputs>> out;
+  out.reserve(batch.size());
+  for (auto& f : futures) out.push_back(f.get());
+  return out;
+}
+
+PredictorStats Predictor::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+}  // namespace switchyard
