@@ -11,6 +11,7 @@
 #include "switchyard/partitioned_model.h"
 #include "switchyard/plan_cache.h"
 #include "switchyard/shape_inference.h"
+#include "switchyard/trace.h"
 #include "switchyard/json.h"
 #include "switchyard/plugin_loader.h"
 #include "switchyard/reference.h"
@@ -55,13 +56,13 @@ Summary summarize(const Tensor& t) {
 }  // namespace
 
 int cmd_run(const std::vector<std::string>& argv) {
-  std::vector<std::string> flags = {"--input", "--input-shape", "--output-dir", "--cache-dir"}, switches = {"--json", "--no-cache"};
+  std::vector<std::string> flags = {"--input", "--input-shape", "--output-dir", "--cache-dir", "--trace"}, switches = {"--json", "--no-cache"};
   flags.insert(flags.end(), kPolicyFlags.begin(), kPolicyFlags.end());
   switches.insert(switches.end(), kPolicySwitches.begin(), kPolicySwitches.end());
   auto parsed = Args::parse(argv, flags, switches);
   if (!parsed.ok()) return fail(parsed.status().message(), 2);
   const Args& args = *parsed;
-  if (args.positional().size() != 1) return fail("usage: switchyard run MODEL [--units U | --device ID... | --device all | --device reference] [--policy FILE] [--input NAME=FILE]... [--input-shape NAME=D0,D1,...]... [--output-dir DIR] [--cache-dir DIR | --no-cache] [--json]", 2);
+  if (args.positional().size() != 1) return fail("usage: switchyard run MODEL [--units U | --device ID... | --device all | --device reference] [--policy FILE] [--input NAME=FILE]... [--input-shape NAME=D0,D1,...]... [--output-dir DIR] [--cache-dir DIR | --no-cache] [--trace FILE] [--json]", 2);
   const std::string model_path = args.positional()[0];
   const bool json_out = args.has("--json");
 
@@ -132,6 +133,7 @@ int cmd_run(const std::vector<std::string>& argv) {
   cache_options.enabled = !args.has("--no-cache");
   if (auto dir = args.get("--cache-dir")) cache_options.dir = *dir;
   PlanCache cache(cache_options);
+  TraceRecorder trace;
   auto run_on = [&](const std::string& target, const Policy& target_policy) -> Result<RunResult> {
     RunResult rr;
     rr.device = target;
@@ -148,7 +150,10 @@ int cmd_run(const std::vector<std::string>& argv) {
     options.policy = target_policy;
     options.input_shapes = input_shapes;
     LoadReport report;
+    auto t_cache = std::chrono::steady_clock::now();
     SY_ASSIGN_OR_RETURN(auto pm, cache.load(model_path, *registry, options, &report));
+    trace.span("load", report.state == CacheState::cached ? "load (cached)" : "load (prepare and cache)", "load", t_cache,
+               std::chrono::steady_clock::now(), {{"reason", report.reason}});
     (void)t0;
     rr.load_ms = report.load_ms;
     rr.cache_state = report.state == CacheState::cached ? "cached" : "uncached";
@@ -174,8 +179,13 @@ int cmd_run(const std::vector<std::string>& argv) {
                            ", \"nodes\": " + std::to_string(plan.segments[i].nodes.size()) + "}";
     rr.placement_json += "]}";
     auto t_pred = std::chrono::steady_clock::now();
-    SY_ASSIGN_OR_RETURN(rr.outputs, pm->predict(inputs));
+    std::vector<PredictEvent> events;
+    PredictControl control;
+    control.events = &events;
+    SY_ASSIGN_OR_RETURN(rr.outputs, pm->predict(inputs, &control));
     rr.predict_ms = ms_since(t_pred);
+    trace.span("predictions", "prediction", "prediction", t_pred, std::chrono::steady_clock::now());
+    trace.prediction_events(events, "prediction");
     return rr;
   };
 
@@ -268,6 +278,10 @@ int cmd_run(const std::vector<std::string>& argv) {
       std::printf("\n");
     }
     if (k + 1 < targets.size()) std::printf("\n");
+  }
+  if (auto file = args.get("--trace")) {
+    Status st = trace.write(*file);
+    if (!st.ok()) return fail(st.message());
   }
   return failures == 0 ? 0 : 1;
 }

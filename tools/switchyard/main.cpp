@@ -27,6 +27,9 @@ const char* kUsage =
     "                                           --input-shape x=1,3,48,192 fixes symbolic input dims\n"
     "  plan MODEL [--units U | --device ID...] [--policy FILE] [--objective latency|power] [--strict]\n"
     "             [--format table|json|dot]     segments, transfers, estimates and a reason for every node\n"
+    "  bench MODEL [--units U | --device ID...] [--concurrency N] [--requests N] [--cpu-threads N]\n"
+    "              [--input-shape NAME=D0,...] [--trace FILE] [--json]\n"
+    "                                           performance report: loads, compile, latency, throughput\n"
     "  cache (ls [--json] | verify | clear | prune) [--cache-dir DIR]\n"
     "                                           the plan cache ($SWITCHYARD_CACHE_DIR, else\n"
     "                                           $XDG_CACHE_HOME/switchyard, else ~/.cache/switchyard)\n"
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
   if (cmd == "conformance") return cmd_conformance(rest);
   if (cmd == "plan") return cmd_plan(rest);
   if (cmd == "cache") return cmd_cache(rest);
+  if (cmd == "bench") return cmd_bench(rest);
   std::fputs(kUsage, stderr);
   return fail("unknown command '" + cmd + "'", 2);
 }

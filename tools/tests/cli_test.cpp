@@ -97,3 +97,82 @@ TEST(Cli, PolicyFileErrorsAreClear) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Cli, BenchJsonHasTheDocumentedFields) {
+  CliRun r = run("bench " + kTiny + " --requests 10 --concurrency 2 --cpu-threads 1 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* f : {"\"load\": {\"uncached_ms\"", "\"cached_ms\"", "\"compile_ms\"", "\"first_prediction_ms\"",
+                        "\"sync\": {\"latency_ms\": {\"median\"", "\"p90\"", "\"p99\"", "\"throughput_per_s\"",
+                        "\"async\": {\"concurrency\": 2", "\"segments\"", "\"sync_default_threads\""})
+    EXPECT_NE(r.out.find(f), std::string::npos) << f << " missing from " << r.out;
+  EXPECT_NE(r.out.find("\"cached\": true"), std::string::npos) << r.out;
+}
+
+// Checks the trace against the Chrome trace event format (complete "X" events with ts/dur/pid/tid,
+// metadata "M" events naming tracks) and that async predictions overlap in time on separate lanes.
+TEST(Cli, TraceFollowsTheTraceEventFormatAndShowsOverlap) {
+  const std::string file = std::string(SWITCHYARD_BINARY_DIR) + "/cli_test_trace.json";
+  CliRun r = run("bench " + kTiny + " --requests 30 --concurrency 2 --cpu-threads 1 --trace '" + file + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  FILE* f = std::fopen(file.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string text;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, f)) text.append(buf, n);
+  std::fclose(f);
+  ASSERT_EQ(text.rfind("{\"displayTimeUnit\": \"ms\", \"traceEvents\": [", 0), 0u);
+  struct Span {
+    std::string name;
+    int tid;
+    double ts, dur;
+  };
+  std::vector<Span> async_predictions;
+  int x_events = 0, m_events = 0;
+  bool cached_load = false, prepare_load = false, segment = false;
+  size_t pos = 0;
+  while ((pos = text.find("\n  {", pos)) != std::string::npos) {
+    size_t end = text.find("}\n", pos) == std::string::npos ? text.size() : text.find("\n", pos + 1);
+    std::string ev = text.substr(pos, end - pos);
+    pos = end;
+    auto field = [&](const std::string& key) -> std::string {
+      auto k = ev.find("\"" + key + "\": ");
+      if (k == std::string::npos) return {};
+      k += key.size() + 4;
+      auto stop = ev.find_first_of(",}", ev[k] == '"' ? ev.find('"', k + 1) : k);
+      return ev.substr(k, stop - k);
+    };
+    std::string ph = field("ph");
+    if (ph == "\"M\"") {
+      ++m_events;
+      continue;
+    }
+    ASSERT_EQ(ph, "\"X\"") << ev;
+    ++x_events;
+    for (const char* k : {"name", "cat", "ts", "dur", "pid", "tid"}) ASSERT_FALSE(field(k).empty()) << k << " missing in " << ev;
+    std::string name = field("name");
+    if (name == "\"load (cached)\"") cached_load = true;
+    if (name == "\"load (prepare and cache)\"") prepare_load = true;
+    if (field("cat") == "\"segment\"") segment = true;
+    if (name.find("prediction (async") != std::string::npos)
+      async_predictions.push_back({name, std::stoi(field("tid")), std::stod(field("ts")), std::stod(field("dur"))});
+  }
+  EXPECT_GT(m_events, 0);
+  EXPECT_GT(x_events, 30);
+  EXPECT_TRUE(cached_load && prepare_load && segment);
+  ASSERT_EQ(async_predictions.size(), 30u);
+  int overlaps = 0;
+  for (size_t i = 0; i < async_predictions.size(); ++i)
+    for (size_t j = i + 1; j < async_predictions.size(); ++j) {
+      const auto& a = async_predictions[i];
+      const auto& b = async_predictions[j];
+      if (a.ts < b.ts + b.dur && b.ts < a.ts + a.dur) {
+        ++overlaps;
+        EXPECT_NE(a.tid, b.tid) << "overlapping predictions must be on separate lanes";
+      }
+    }
+  EXPECT_GT(overlaps, 0) << "async predictions at concurrency 2 should overlap";
+}
+
+}  // namespace
