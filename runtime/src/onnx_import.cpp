@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "function_inline.h"
 #include "onnx_proto.h"
 #include "switchyard/reference.h"
 
@@ -298,6 +299,11 @@ Result<std::shared_ptr<Model>> import_parsed(std::shared_ptr<onnx::ModelProto> m
   auto model = std::make_shared<Model>();
   model->path = path;
   model->keepalive.push_back(mp);
+  {
+    std::vector<std::string> expanded;
+    SY_RETURN_IF_ERROR(onnx_proto::expand_functions(*mp, &expanded));
+    for (auto& note : expanded) model->warnings.push_back(std::move(note));
+  }
   {
     Importer importer(*model, options, mp);
     SY_RETURN_IF_ERROR(importer.import_model(*mp));

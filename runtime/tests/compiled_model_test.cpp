@@ -151,6 +151,22 @@ TEST(CompiledModel, PpocrClassifierRunsAndMatchesReference) {
   EXPECT_LE(excess((*got)[0].tensor, (*ref)[0].tensor, 1e-3, 1e-5), 0.0);
 }
 
+TEST(CompiledModel, ExpandedFunctionsRunOnTheCpuAndTheReference) {
+  auto model = import_onnx_file(kSource / "tests/fixtures/functions/local_functions.onnx");
+  ASSERT_TRUE(model.ok()) << model.status().to_string();
+  Tensor x = Tensor::from_vector<float>(ElementType::float32, {2, 3}, {-2, -1, 0, 1, 2, 3});
+  auto compiled = CompiledModel::load(*model, cpu());
+  ASSERT_TRUE(compiled.ok()) << compiled.status().to_string();
+  auto got = (*compiled)->predict({Value::of(x)});
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  for (int64_t i = 0; i < 6; ++i) {
+    double v = x.data<float>()[i];
+    double swish = v / (1 + std::exp(-v));
+    double want = swish >= 0 ? swish : 0.25 * swish;
+    EXPECT_NEAR((*got)[0].tensor.data<float>()[i], want, 1e-6) << i;
+  }
+}
+
 // The CLI on every malformed fixture: an error message and exit status 1, never a crash.
 TEST(Cli, MalformedModelsExitWithAnError) {
   const fs::path cli = fs::path(SWITCHYARD_BINARY_DIR) / "bin" / "switchyard";

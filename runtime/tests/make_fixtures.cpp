@@ -139,6 +139,61 @@ int main(int argc, char** argv) {
   fs::create_directories(root / "models");
   write(root / "models" / "tiny_cnn.onnx", bytes_of(tiny_cnn()));
 
+  {
+    // A model with its own functions: com.example::MySwish(x) = x * Sigmoid(x), and
+    // com.example::Leaky(x; slope) = LeakyRelu(x, alpha = slope) through an attribute reference.
+    onnx::ModelProto m = base_model();
+    auto* ex = m.add_opset_import();
+    ex->set_domain("com.example");
+    ex->set_version(1);
+    auto* swish = m.add_functions();
+    swish->set_name("MySwish");
+    swish->set_domain("com.example");
+    swish->add_input("X");
+    swish->add_output("Y");
+    auto* fo = swish->add_opset_import();
+    fo->set_domain("");
+    fo->set_version(17);
+    auto* s1 = swish->add_node();
+    s1->set_op_type("Sigmoid");
+    s1->add_input("X");
+    s1->add_output("S");
+    auto* s2 = swish->add_node();
+    s2->set_op_type("Mul");
+    s2->add_input("X");
+    s2->add_input("S");
+    s2->add_output("Y");
+    auto* leaky = m.add_functions();
+    leaky->set_name("Leaky");
+    leaky->set_domain("com.example");
+    leaky->add_input("X");
+    leaky->add_output("Y");
+    leaky->add_attribute("slope");
+    *leaky->add_opset_import() = *fo;
+    auto* l1 = leaky->add_node();
+    l1->set_op_type("LeakyRelu");
+    l1->add_input("X");
+    l1->add_output("Y");
+    auto* ref = l1->add_attribute();
+    ref->set_name("alpha");
+    ref->set_type(onnx::AttributeProto::FLOAT);
+    ref->set_ref_attr_name("slope");
+    auto* g = m.mutable_graph();
+    g->set_name("functions");
+    add_input(g, "x", onnx::TensorProto::FLOAT, {2, 3});
+    auto* n1 = add_node(g, "MySwish", {"x"}, {"h"}, "swish");
+    n1->set_domain("com.example");
+    auto* n2 = add_node(g, "Leaky", {"h"}, {"y"}, "leaky");
+    n2->set_domain("com.example");
+    auto* slope = n2->add_attribute();
+    slope->set_name("slope");
+    slope->set_type(onnx::AttributeProto::FLOAT);
+    slope->set_f(0.25f);
+    add_output(g, "y", onnx::TensorProto::FLOAT);
+    fs::create_directories(root / "tests" / "fixtures" / "functions");
+    write(root / "tests" / "fixtures" / "functions" / "local_functions.onnx", bytes_of(m));
+  }
+
   fs::path dir = root / "tests" / "fixtures" / "malformed";
   fs::create_directories(dir);
   const std::string valid = bytes_of(small_valid());

@@ -100,6 +100,20 @@ TEST(OnnxImport, ExternalDataInsideFolderIsMapped) {
   EXPECT_EQ(w.data<float>()[5], 5.5f);
 }
 
+TEST(OnnxImport, FunctionsAreExpandedIntoTheirBodies) {
+  auto m = import_onnx_file(std::filesystem::path(SWITCHYARD_SOURCE_DIR) / "tests/fixtures/functions/local_functions.onnx");
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  const Graph& g = (*m)->graph;
+  std::vector<std::string> ops;
+  for (const auto& n : g.nodes) ops.push_back(n.op_type);
+  EXPECT_EQ(ops, (std::vector<std::string>{"Sigmoid", "Mul", "LeakyRelu"}));
+  ASSERT_NE(g.nodes[2].attr("alpha"), nullptr);
+  EXPECT_FLOAT_EQ(g.nodes[2].attr_float("alpha", 0), 0.25f);
+  bool noted = false;
+  for (const auto& w : (*m)->warnings) noted = noted || w.find("MySwish 'swish' expanded from the model's function") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
 TEST(OnnxImport, SymlinkLeavingTheFolderIsRefused) {
   auto dir = std::filesystem::temp_directory_path() / ("sy_symlink_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
