@@ -1,6 +1,7 @@
 // Device registry, host services and the RAII handles over ABI objects.
 #include <algorithm>
 #include <condition_variable>
+#include <functional>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -280,6 +281,131 @@ Result<std::vector<DeviceValue>> Executable::execute_values(const std::vector<De
   if (!c.status.ok()) return c.status.with_context(device_->id() + ": execute");
   if (!bad.ok()) return bad;
   return result;
+}
+
+namespace {
+// One asynchronous execute() call: owns the argument arrays until the plugin completes.
+struct AsyncCall {
+  std::shared_ptr<LoadedPlugin> plugin;
+  std::string device_id;
+  bool values = false;
+  std::vector<DeviceValue> inputs;  // keeps input buffers alive until completion
+  std::vector<std::vector<sy_tensor_arg>> items;
+  std::vector<sy_value_arg> value_args;
+  std::vector<sy_tensor_arg> tensor_args;
+  std::vector<sy_value_out> value_outs;
+  std::vector<sy_tensor_out> tensor_outs;
+  std::function<void(Result<std::vector<DeviceValue>>)> done;
+};
+
+DeviceTensor take_tensor_out(const std::shared_ptr<LoadedPlugin>& plugin, const sy_tensor_out& to, Status& bad, const std::string& where) {
+  DeviceTensor dt;
+  if (to.buffer) dt.buffer = std::make_shared<DeviceBuffer>(plugin, to.buffer);
+  auto type = element_type_from_int(to.elem_type);
+  if (!type || to.rank < 0 || to.rank > SY_MAX_RANK) {
+    if (bad.ok()) bad = Status(StatusCode::internal, where + ": execute reported a bad type or rank");
+  } else {
+    dt.type = *type;
+    dt.shape.assign(to.dims, to.dims + to.rank);
+  }
+  return dt;
+}
+
+void async_complete(void* user, sy_status status) {
+  std::unique_ptr<AsyncCall> call(static_cast<AsyncCall*>(user));
+  Status st = take_status(status);
+  Status bad;
+  std::vector<DeviceValue> result;
+  const std::string where = call->device_id + ": execute";
+  if (call->values) {
+    for (auto& o : call->value_outs) {
+      DeviceValue v;
+      v.is_optional = o.kind == SY_VALUE_OPTIONAL;
+      sy_value_kind k = v.is_optional ? o.element_kind : o.kind;
+      v.kind = v.is_optional && !o.has_value ? Value::Kind::none : k == SY_VALUE_SEQUENCE ? Value::Kind::sequence : Value::Kind::tensor;
+      for (size_t t = 0; o.tensors && t < o.num_tensors; ++t) v.tensors.push_back(take_tensor_out(call->plugin, o.tensors[t], bad, where));
+      std::free(o.tensors);
+      result.push_back(std::move(v));
+    }
+  } else {
+    for (auto& o : call->tensor_outs) {
+      DeviceValue v;
+      v.tensors.push_back(take_tensor_out(call->plugin, o, bad, where));
+      result.push_back(std::move(v));
+    }
+  }
+  auto done = std::move(call->done);
+  call.reset();  // release inputs before reporting
+  if (!st.ok()) done(st.with_context(where));
+  else if (!bad.ok()) done(bad);
+  else done(std::move(result));
+}
+}  // namespace
+
+void Executable::execute_async(std::vector<DeviceValue> inputs, bool values, const volatile int32_t* cancel_flag,
+                               std::function<void(Result<std::vector<DeviceValue>>)> done) const {
+  if (values && !supports_values()) {
+    done(Status(StatusCode::unsupported, device_->id() + ": the plugin cannot pass sequence or optional values (needs ABI 1.1)"));
+    return;
+  }
+  auto call = std::make_unique<AsyncCall>();
+  call->plugin = plugin_;
+  call->device_id = device_->id();
+  call->values = values;
+  call->inputs = std::move(inputs);
+  call->done = std::move(done);
+  sy_execute_args ea{};
+  ea.struct_size = sizeof ea;
+  ea.num_inputs = call->inputs.size();
+  ea.num_outputs = num_outputs_;
+  if (values) {
+    call->items.resize(call->inputs.size());
+    for (size_t i = 0; i < call->inputs.size(); ++i) {
+      const DeviceValue& in = call->inputs[i];
+      for (const auto& t : in.tensors) call->items[i].push_back(tensor_arg(t));
+      sy_value_arg a{};
+      a.num_tensors = call->items[i].size();
+      a.tensors = call->items[i].data();
+      if (in.is_optional) {
+        a.kind = SY_VALUE_OPTIONAL;
+        a.has_value = in.kind != Value::Kind::none;
+        a.element_kind = abi_kind(in.kind);
+      } else {
+        a.kind = abi_kind(in.kind);
+        a.element_kind = a.kind;
+        a.has_value = 1;
+      }
+      call->value_args.push_back(a);
+    }
+    call->value_outs.resize(num_outputs_);
+    for (auto& o : call->value_outs) std::memset(&o, 0, sizeof o);
+    ea.input_values = call->value_args.data();
+    ea.output_values = call->value_outs.data();
+  } else {
+    for (const auto& in : call->inputs) {
+      if (in.tensors.size() != 1) {
+        call->done(Status(StatusCode::invalid_argument, device_->id() + ": a tensor input needs exactly one tensor"));
+        return;
+      }
+      call->tensor_args.push_back(tensor_arg(in.tensors[0]));
+    }
+    call->tensor_outs.resize(num_outputs_);
+    for (auto& o : call->tensor_outs) std::memset(&o, 0, sizeof o);
+    ea.inputs = call->tensor_args.data();
+    ea.outputs = call->tensor_outs.data();
+  }
+  ea.on_complete = async_complete;
+  ea.cancel_flag = cancel_flag;
+  AsyncCall* raw = call.release();
+  ea.user_data = raw;
+  Status st = take_status(plugin_->api().execute(handle_, &ea));
+  if (!st.ok()) {
+    // Not accepted: the plugin will not call on_complete.
+    std::unique_ptr<AsyncCall> owned(raw);
+    auto d = std::move(owned->done);
+    owned.reset();
+    d(st.with_context(device_->id() + ": execute"));
+  }
 }
 
 Result<DeviceValue> upload_value(const Device& device, const Value& value) {

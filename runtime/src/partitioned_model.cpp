@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -327,6 +329,189 @@ Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& i
     out.push_back(std::move(v));
   }
   return out;
+}
+
+// State of one event-driven prediction, shared by the callbacks of its segments.
+struct PartitionedModel::AsyncRun {
+  std::mutex mu;
+  std::vector<Value> inputs;
+  PredictControl control;
+  std::function<void(Result<std::vector<Value>>)> done;
+  struct Slot {
+    std::optional<Value> host;
+    std::map<const Device*, DeviceValue> on_device;
+  };
+  std::map<int32_t, Slot> slots;
+  std::vector<int> waiting;  // unfinished dependencies per segment
+  std::vector<std::vector<int32_t>> dependents;
+  std::deque<size_t> ready;
+  bool draining = false;
+  size_t finished = 0, started = 0;
+  Status error;
+  bool reported = false;
+};
+
+void PartitionedModel::predict_async(std::vector<Value> inputs, PredictControl control,
+                                     std::function<void(Result<std::vector<Value>>)> done) const {
+  if (segments_.size() != plan_.segments.size()) {
+    done(Status(StatusCode::invalid_argument, "the model was planned but not compiled (use PartitionedModel::load)"));
+    return;
+  }
+  if (inputs.size() != graph_.inputs.size()) {
+    done(Status(StatusCode::invalid_argument, "the model takes " + std::to_string(graph_.inputs.size()) + " inputs, got " +
+                                                  std::to_string(inputs.size())));
+    return;
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Status st = check_input(graph_.values[static_cast<size_t>(graph_.inputs[i])], inputs[i]);
+    if (!st.ok()) {
+      done(st);
+      return;
+    }
+  }
+  auto run = std::make_shared<AsyncRun>();
+  run->control = control;
+  run->done = std::move(done);
+  for (size_t i = 0; i < inputs.size(); ++i) run->slots[graph_.inputs[i]].host = inputs[i];
+  for (const auto& [id, t] : graph_.initializers) run->slots[id].host = Value::of(t);
+  run->inputs = std::move(inputs);
+  const size_t S = plan_.segments.size();
+  run->waiting.resize(S);
+  run->dependents.resize(S);
+  for (size_t i = 0; i < S; ++i) {
+    run->waiting[i] = static_cast<int>(plan_.segments[i].depends_on.size());
+    for (int32_t d : plan_.segments[i].depends_on) run->dependents[static_cast<size_t>(d)].push_back(static_cast<int32_t>(i));
+    if (run->waiting[i] == 0) run->ready.push_back(i);
+  }
+  async_pump(run);
+}
+
+// Drains ready segments on this thread. A completion arriving while another thread drains just
+// queues its dependents, so synchronous plugins never recurse and asynchronous ones overlap.
+void PartitionedModel::async_pump(const std::shared_ptr<AsyncRun>& run) const {
+  std::unique_lock<std::mutex> lock(run->mu);
+  if (run->draining) return;
+  run->draining = true;
+  while (true) {
+    if (!run->error.ok()) run->ready.clear();
+    if (run->ready.empty()) break;
+    size_t i = run->ready.front();
+    run->ready.pop_front();
+    ++run->started;
+    lock.unlock();
+    async_start(run, i);
+    lock.lock();
+  }
+  run->draining = false;
+  const bool all_done = run->finished == run->started && (run->finished == plan_.segments.size() || !run->error.ok());
+  if (all_done && !run->reported) {
+    run->reported = true;
+    lock.unlock();
+    async_finish(run);
+  }
+}
+
+void PartitionedModel::async_finish(const std::shared_ptr<AsyncRun>& run) const {
+  Result<std::vector<Value>> result = Status(StatusCode::internal, "unset");
+  if (!run->error.ok()) {
+    result = run->error;
+  } else {
+    std::vector<Value> out;
+    Status st;
+    for (int32_t o : graph_.outputs) {
+      auto& slot = run->slots[o];
+      if (slot.host) {
+        out.push_back(*slot.host);
+        continue;
+      }
+      if (slot.on_device.empty()) {
+        st = Status(StatusCode::internal, "output '" + graph_.value_name(o) + "' was not produced");
+        break;
+      }
+      auto v = download_value(slot.on_device.begin()->second);
+      if (!v.ok()) {
+        st = v.status();
+        break;
+      }
+      out.push_back(std::move(v).value());
+    }
+    result = st.ok() ? Result<std::vector<Value>>(std::move(out)) : Result<std::vector<Value>>(st);
+  }
+  auto done = std::move(run->done);
+  run->slots.clear();
+  run->inputs.clear();
+  done(std::move(result));
+}
+
+void PartitionedModel::async_start(const std::shared_ptr<AsyncRun>& run, size_t i) const {
+  const Segment& s = plan_.segments[i];
+  const CompiledSegment& cs = segments_[i];
+  auto fail = [&](Status st) {
+    {
+      std::lock_guard<std::mutex> lock(run->mu);
+      if (run->error.ok()) run->error = std::move(st);
+      ++run->finished;
+    }
+  };
+  const volatile int32_t* cancel = run->control.cancel_flag;
+  if (cancel && *cancel) return fail(Status(StatusCode::cancelled, "prediction cancelled before segment #" + std::to_string(s.id)));
+  if (run->control.deadline && std::chrono::steady_clock::now() > *run->control.deadline)
+    return fail(Status(StatusCode::deadline_exceeded, "prediction passed its deadline before segment #" + std::to_string(s.id)));
+  std::vector<DeviceValue> args;
+  bool values = false;
+  for (int32_t v : s.inputs) {
+    DeviceValue dv;
+    std::unique_lock<std::mutex> lock(run->mu);
+    auto& slot = run->slots[v];
+    auto it = slot.on_device.find(cs.device);
+    if (it != slot.on_device.end()) {
+      dv = it->second;
+    } else {
+      if (!slot.host) {
+        if (slot.on_device.empty()) {
+          lock.unlock();
+          return fail(Status(StatusCode::internal, "value '" + graph_.value_name(v) + "' was never produced"));
+        }
+        DeviceValue src = slot.on_device.begin()->second;
+        lock.unlock();
+        auto host = download_value(src);
+        if (!host.ok()) return fail(host.status());
+        lock.lock();
+        run->slots[v].host = std::move(host).value();
+      }
+      Value host = *run->slots[v].host;
+      lock.unlock();
+      auto up = upload_value(*cs.device, host);
+      if (!up.ok()) return fail(up.status());
+      lock.lock();
+      run->slots[v].on_device.emplace(cs.device, *up);
+      dv = *up;
+    }
+    lock.unlock();
+    values = values || dv.kind != Value::Kind::tensor || dv.is_optional;
+    args.push_back(std::move(dv));
+  }
+  for (int32_t o : s.outputs) values = values || graph_.values[static_cast<size_t>(o)].type.kind != ValueType::Kind::tensor;
+  const auto t_start = std::chrono::steady_clock::now();
+  cs.executable->execute_async(std::move(args), values, cancel, [this, run, i, t_start](Result<std::vector<DeviceValue>> r) {
+    const Segment& seg = plan_.segments[i];
+    {
+      std::lock_guard<std::mutex> lock(run->mu);
+      if (run->control.events)
+        run->control.events->push_back(
+            {PredictEvent::Kind::segment, seg.id, seg.device, "#" + std::to_string(seg.id), t_start, std::chrono::steady_clock::now()});
+      if (!r.ok()) {
+        if (run->error.ok()) run->error = r.status().with_context("segment #" + std::to_string(seg.id) + " on " + seg.device);
+      } else {
+        for (size_t k = 0; k < seg.outputs.size() && k < r->size(); ++k)
+          run->slots[seg.outputs[k]].on_device.emplace(segments_[i].device, std::move((*r)[k]));
+        for (int32_t d : run->dependents[i])
+          if (--run->waiting[static_cast<size_t>(d)] == 0) run->ready.push_back(static_cast<size_t>(d));
+      }
+      ++run->finished;
+    }
+    async_pump(run);
+  });
 }
 
 }  // namespace switchyard

@@ -23,6 +23,9 @@ Predictor::~Predictor() {
   slot_cv_.notify_all();
   for (auto& j : abandoned) finish(*j, Status(StatusCode::cancelled, "the model was destroyed before the prediction started"));
   for (auto& t : workers_) t.join();
+  // Predictions already started complete through device callbacks: wait for the last one.
+  std::unique_lock<std::mutex> lock(mu_);
+  slot_cv_.wait(lock, [&] { return running_ == 0; });
 }
 
 Result<Outputs> Predictor::predict(const std::vector<Value>& inputs, const PredictOptions& options) const {
@@ -60,16 +63,33 @@ void Predictor::worker() {
     }
     slot_cv_.notify_all();
     // Cancelled while queued: no input preparation at all.
-    Result<Outputs> r = job->token.cancelled() ? Result<Outputs>(Status(StatusCode::cancelled, "prediction cancelled before it started"))
-                                               : predict(job->inputs, job->options);
-    job->inputs.clear();  // release the inputs' memory before reporting
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      --running_;
+    if (job->token.cancelled()) {
+      job->inputs.clear();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        --running_;
+      }
+      work_cv_.notify_one();
+      slot_cv_.notify_all();
+      finish(*job, Status(StatusCode::cancelled, "prediction cancelled before it started"));
+      continue;
     }
-    work_cv_.notify_one();
-    slot_cv_.notify_all();
-    finish(*job, std::move(r));
+    // Event-driven: this worker starts the prediction and moves on; the last segment's
+    // completion reports it. Only synchronous devices keep the worker busy (computing).
+    PredictControl control;
+    control.cancel_flag = job->token.flag();
+    control.deadline = job->options.deadline;
+    control.events = job->options.events;
+    std::vector<Value> inputs = std::move(job->inputs);  // released when the prediction ends
+    model_->predict_async(std::move(inputs), control, [this, job](Result<Outputs> r) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        --running_;
+      }
+      work_cv_.notify_one();
+      slot_cv_.notify_all();
+      finish(*job, std::move(r));
+    });
   }
 }
 

@@ -121,6 +121,11 @@ class Executable {
                                                   const volatile int32_t* cancel_flag = nullptr) const;
   // True if the plugin speaks ABI 1.1 or later (sequence and optional values).
   bool supports_values() const;
+  // Starts executing and returns at once; `done` runs exactly once when the plugin signals
+  // completion (on the plugin's thread, or on this one before returning). No thread waits.
+  // `values` selects the ABI 1.1 value path (needed for sequence / optional inputs or outputs).
+  void execute_async(std::vector<DeviceValue> inputs, bool values, const volatile int32_t* cancel_flag,
+                     std::function<void(Result<std::vector<DeviceValue>>)> done) const;
   const Device& device() const { return *device_; }
 
  private:

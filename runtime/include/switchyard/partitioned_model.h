@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <memory>
@@ -65,6 +66,12 @@ class PartitionedModel {
   // Thread-safe. Inputs are never written; outputs are owned by the result. Cancellation gives
   // StatusCode::cancelled, a passed deadline StatusCode::deadline_exceeded.
   Result<std::vector<Value>> predict(const std::vector<Value>& inputs, const PredictControl* control = nullptr) const;
+  // Event-driven form: segments start as their inputs become ready and complete through the
+  // plugins' completion callbacks; no thread waits for a device. `done` runs exactly once (on
+  // the thread that completes the last segment, possibly this one). `control` is copied; its
+  // cancel flag and events vector must outlive the call. The model must outlive the call.
+  void predict_async(std::vector<Value> inputs, PredictControl control,
+                     std::function<void(Result<std::vector<Value>>)> done) const;
 
   const Graph& graph() const { return graph_; }
   const Plan& plan() const { return plan_; }
@@ -87,6 +94,11 @@ class PartitionedModel {
     std::unique_ptr<Executable> executable;
     const Device* device = nullptr;
   };
+
+  struct AsyncRun;
+  void async_pump(const std::shared_ptr<AsyncRun>& run) const;
+  void async_start(const std::shared_ptr<AsyncRun>& run, size_t segment) const;
+  void async_finish(const std::shared_ptr<AsyncRun>& run) const;
 
   Status prepare(const DeviceRegistry& devices, const PartitionOptions& options);
   Status compile_segments(const DeviceRegistry& devices);
