@@ -1,6 +1,7 @@
 // CPU plugin: compiled graphs and their execution.
 #include "executable.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <set>
@@ -8,7 +9,8 @@
 namespace switchyard::cpu {
 
 namespace {
-constexpr char kMagic[8] = {'S', 'Y', 'C', 'P', 'U', 'X', '0', '1'};
+// 02: per-node names may record fusion ("onednn+fused", "folded-into-conv", "fused-into-conv").
+constexpr char kMagic[8] = {'S', 'Y', 'C', 'P', 'U', 'X', '0', '2'};
 
 void fill(char* dst, size_t cap, const std::string& s) {
   std::strncpy(dst, s.c_str(), cap - 1);
@@ -44,16 +46,149 @@ sy_node_support support_for(const Node& node, const Graph& graph, int threads) {
   return s;
 }
 
+namespace {
+bool env_flag(const char* name, bool fallback) {
+  const char* e = std::getenv(name);
+  if (!e || !*e) return fallback;
+  return !(std::strcmp(e, "0") == 0 || std::strcmp(e, "off") == 0 || std::strcmp(e, "false") == 0);
+}
+
+const char* role_implementation(const std::string& role) {
+  if (role == "fused") return "onednn+fused";
+  if (role == "folded") return "folded-into-conv";
+  if (role == "absorbed") return "fused-into-conv";
+  return "";
+}
+
+bool is_fused_conv(const Node& n) { return n.domain == kFusedDomain && n.op_type == kFusedConvOp; }
+
+bool static_inputs(const Graph& g, const Node& n) {
+  for (int32_t v : n.inputs)
+    if (v >= 0 && !static_shape_of(g, v)) return false;
+  return true;
+}
+}  // namespace
+
+bool fusion_enabled() {
+  static const bool v = env_flag("SWITCHYARD_CPU_FUSION", true);
+  return v;
+}
+bool blocked_layout_enabled() {
+  static const bool v = env_flag("SWITCHYARD_CPU_BLOCKED", true);
+  return v;
+}
+
+FusionPlan plan_fusions(const Graph& graph, int threads) {
+  if (!fusion_enabled()) {
+    FusionPlan none;
+    none.group_of.assign(graph.nodes.size(), -1);
+    return none;
+  }
+  return plan_conv_fusions(graph, [threads](const Node& conv, const Graph& g, const std::vector<ConvPostOp>& ops) {
+    return fused_conv_supported(conv, g, threads, ops);
+  });
+}
+
+std::vector<sy_node_support> support_for_graph(const Graph& received, int threads) {
+  Graph graph = received;
+  if (fusion_enabled()) refine_static_shapes(graph);
+  std::vector<sy_node_support> out;
+  for (const auto& n : graph.nodes) out.push_back(support_for(n, graph, threads));
+  FusionPlan plan = plan_fusions(graph, threads);
+  for (const auto& grp : plan.groups) {
+    const Node& conv = graph.nodes[grp.conv];
+    fill(out[grp.conv].implementation, sizeof out[grp.conv].implementation, "onednn+fused");
+    fill(out[grp.conv].message, sizeof out[grp.conv].message, "runs fused with " + grp.summary);
+    for (size_t a : grp.absorbed) {
+      const bool folded = static_cast<int64_t>(a) == grp.bn;
+      out[a].reason = SY_SUPPORTED;
+      fill(out[a].implementation, sizeof out[a].implementation, folded ? "folded-into-conv" : "fused-into-conv");
+      fill(out[a].message, sizeof out[a].message,
+           std::string(folded ? "folded into " : "fused as a post-op into ") + conv.describe());
+    }
+  }
+  return out;
+}
+
 std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, const std::vector<std::string>* forced) {
   auto exe = std::unique_ptr<CpuExecutable>(new CpuExecutable());
   exe->graph_ = std::move(graph);
-  const Graph& g = exe->graph_;
+  Graph refined = exe->graph_;
+  if (fusion_enabled()) refine_static_shapes(refined);  // static shapes where the inputs' are static
+  RewrittenGraph rw = apply_conv_fusions(refined, plan_fusions(refined, threads));
+  exe->exec_ = std::move(rw.graph);
+  const Graph& g = exe->exec_;
   CompileContext ctx{g, threads};
+  const size_t n_orig = exe->graph_.nodes.size();
+  exe->impl_.assign(n_orig, "");
+  // A serialized executable pins the fusion as well: it must come out the same.
+  for (size_t i = 0; i < n_orig; ++i) {
+    const char* r = role_implementation(rw.role[i]);
+    if (!*r) continue;
+    exe->impl_[i] = r;
+    if (forced && (*forced)[i] != r)
+      throw_error(StatusCode::data_loss, exe->graph_.nodes[i].describe() + ": serialized executable asks for '" + (*forced)[i] +
+                                             "', this build runs it as '" + r + "'");
+  }
+  if (forced)
+    for (size_t i = 0; i < n_orig; ++i)
+      if (rw.role[i].empty() && ((*forced)[i] == role_implementation("fused") || (*forced)[i] == role_implementation("folded") ||
+                                 (*forced)[i] == role_implementation("absorbed")))
+        throw_error(StatusCode::data_loss, exe->graph_.nodes[i].describe() + ": serialized executable was compiled with fusion that this build does not apply");
+  std::vector<std::string> want_exec(g.nodes.size());
+  for (size_t i = 0; i < n_orig; ++i)
+    if (rw.role[i].empty() && forced) want_exec[static_cast<size_t>(rw.exec_node[i])] = (*forced)[i];
+
+  // Layout planning: a FusedConv output stays in oneDNN's blocked layout when every consumer
+  // is a FusedConv with static shapes and the value leaves neither the graph nor into a subgraph.
+  const size_t nv = g.values.size();
+  std::vector<char> blockable(nv, 0), consumed_only_by_fused(nv, 1), fused_producer(nv, 0);
+  bool any_subgraph = false;
+  for (const auto& n : g.nodes)
+    for (const auto& a : n.attributes) any_subgraph = any_subgraph || a.g || !a.graphs.empty();
+  for (const auto& n : g.nodes) {
+    const bool ok = is_fused_conv(n) && static_inputs(g, n);
+    for (size_t k = 0; k < n.inputs.size(); ++k)
+      if (n.inputs[k] >= 0 && !(ok && (k == 0 || k == 3))) consumed_only_by_fused[static_cast<size_t>(n.inputs[k])] = 0;
+    if (is_fused_conv(n) && !n.outputs.empty() && n.outputs[0] >= 0) fused_producer[static_cast<size_t>(n.outputs[0])] = 1;
+  }
+  for (int32_t o : g.outputs) consumed_only_by_fused[static_cast<size_t>(o)] = 0;
+  for (size_t v = 0; v < nv; ++v) blockable[v] = consumed_only_by_fused[v] && fused_producer[v] && !any_subgraph && blocked_layout_enabled();
+  std::vector<Layout> layout(nv);
+
+  exe->last_use_.assign(g.values.size(), -1);
+  for (size_t n = 0; n < g.nodes.size(); ++n)
+    for (int32_t v : g.nodes[n].inputs)
+      if (v >= 0) exe->last_use_[static_cast<size_t>(v)] = static_cast<int64_t>(n);
+  for (int32_t o : g.outputs) exe->last_use_[static_cast<size_t>(o)] = static_cast<int64_t>(g.nodes.size());
+
   exe->plan_.resize(g.nodes.size());
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
     NodePlan& p = exe->plan_[i];
-    const std::string want = forced ? (*forced)[i] : std::string();
+    if (is_fused_conv(n)) {
+      FusedConvSpec spec;
+      spec.post_ops = fused_post_ops(n);
+      spec.src_layout = layout[static_cast<size_t>(n.inputs[0])];
+      const int32_t z = n.inputs.size() > 3 ? n.inputs[3] : -1;
+      if (z >= 0) {
+        spec.sum_layout = layout[static_cast<size_t>(z)];
+        spec.sum_in_place = fused_producer[static_cast<size_t>(z)] && consumed_only_by_fused[static_cast<size_t>(z)] &&
+                            exe->last_use_[static_cast<size_t>(z)] == static_cast<int64_t>(i) && n.inputs[0] != z &&
+                            !any_subgraph;
+      }
+      spec.blocked_dst = blockable[static_cast<size_t>(n.outputs[0])] && static_inputs(g, n);
+      Layout out;
+      try {
+        p.fast = create_fused_conv(n, ctx, spec, &out);
+      } catch (const Error& e) {
+        throw Error(e.code(), n.describe() + ": " + e.what());
+      }
+      layout[static_cast<size_t>(n.outputs[0])] = out;
+      p.implementation = "onednn+fused";
+      continue;
+    }
+    const std::string want = want_exec[i];
     if (want != "reference") {
       for (const auto& prov : fast_kernel_providers()) {
         if (n.op_type != prov.op_type || !n.domain.empty()) continue;
@@ -80,11 +215,8 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, co
       p.implementation = "reference";
     }
   }
-  exe->last_use_.assign(g.values.size(), -1);
-  for (size_t n = 0; n < g.nodes.size(); ++n)
-    for (int32_t v : g.nodes[n].inputs)
-      if (v >= 0) exe->last_use_[static_cast<size_t>(v)] = static_cast<int64_t>(n);
-  for (int32_t o : g.outputs) exe->last_use_[static_cast<size_t>(o)] = static_cast<int64_t>(g.nodes.size());
+  for (size_t i = 0; i < n_orig; ++i)
+    if (rw.role[i].empty()) exe->impl_[i] = exe->plan_[static_cast<size_t>(rw.exec_node[i])].implementation;
   // Nodes with subgraphs (If/Loop/Scan) read values of this graph by name from inside them:
   // keep every value such a subgraph names alive until that node has run.
   exe->has_subgraph_.assign(g.nodes.size(), 0);
@@ -113,7 +245,7 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, co
 }
 
 std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const volatile int32_t* cancel_flag) const {
-  const Graph& g = graph_;
+  const Graph& g = exec_;
   if (inputs.size() != g.inputs.size())
     throw_error(StatusCode::invalid_argument, "expected " + std::to_string(g.inputs.size()) + " inputs, got " + std::to_string(inputs.size()));
   std::vector<Value> slots(g.values.size());
@@ -183,10 +315,10 @@ std::string CpuExecutable::serialize() const {
   auto put32 = [&](uint32_t v) {
     for (int b = 0; b < 4; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
   };
-  put32(static_cast<uint32_t>(plan_.size()));
-  for (const auto& p : plan_) {
-    put32(static_cast<uint32_t>(p.implementation.size()));
-    out += p.implementation;
+  put32(static_cast<uint32_t>(impl_.size()));
+  for (const auto& name : impl_) {
+    put32(static_cast<uint32_t>(name.size()));
+    out += name;
   }
   return out;
 }

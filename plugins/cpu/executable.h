@@ -28,14 +28,20 @@ class CpuExecutable {
   // Runs with host tensors; checks cancel_flag between nodes. Throws Error.
   std::vector<Value> run(const std::vector<Value>& inputs, const volatile int32_t* cancel_flag) const;
 
+  // The graph as received (inputs/outputs, names); execution runs the rewritten graph.
   const Graph& graph() const { return graph_; }
+  const Graph& execution_graph() const { return exec_; }
+  // Per received node: "onednn", "reference", "onednn+fused", "folded-into-conv", "fused-into-conv".
+  const std::vector<std::string>& implementations() const { return impl_; }
   std::string serialize() const;
   // Parses serialize()'s bytes into per-node implementation names; Error(data_loss) if corrupt.
   static std::vector<std::string> parse(const void* data, size_t size, size_t expected_nodes);
 
  private:
-  Graph graph_;
-  std::vector<NodePlan> plan_;
+  Graph graph_;                    // as received
+  Graph exec_;                     // after the graph passes
+  std::vector<std::string> impl_;  // per received node (serialized)
+  std::vector<NodePlan> plan_;     // per execution node
   std::vector<int64_t> last_use_;
   std::vector<char> has_subgraph_;
   reference::Interpreter interpreter_;
@@ -43,5 +49,14 @@ class CpuExecutable {
 
 // Per-node support answer used by query_support.
 sy_node_support support_for(const Node& node, const Graph& graph, int threads);
+// Answers for every node of `graph`, reporting fusion as compile() would apply it.
+std::vector<sy_node_support> support_for_graph(const Graph& graph, int threads);
+
+// Whether compile-time fusion runs (SWITCHYARD_CPU_FUSION=0 turns it off) and whether fused
+// convolutions keep activations in oneDNN's blocked layout (SWITCHYARD_CPU_BLOCKED=0: off).
+bool fusion_enabled();
+bool blocked_layout_enabled();
+// The fusion plan compile() uses for `graph`.
+FusionPlan plan_fusions(const Graph& graph, int threads);
 
 }  // namespace switchyard::cpu

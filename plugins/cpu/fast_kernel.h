@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "graph_passes.h"
 #include "switchyard/graph.h"
 #include "switchyard/tensor.h"
 
@@ -33,6 +34,29 @@ struct FastKernelProvider {
   // Builds the kernel; may throw switchyard::Error.
   std::unique_ptr<FastKernel> (*create)(const Node& node, const CompileContext& ctx);
 };
+
+// The layout a value is kept in between kernels: null = plain row-major; otherwise an
+// opaque oneDNN memory descriptor (kernels/onednn.cpp). Such values travel as float32 1-D
+// tensors holding the descriptor's bytes and are only read by kernels told the layout.
+using Layout = std::shared_ptr<const void>;
+
+// How a FusedConv node (graph_passes.h) runs: its post-ops and the layouts at its boundary.
+struct FusedConvSpec {
+  std::vector<ConvPostOp> post_ops;
+  Layout src_layout;          // layout input 0 arrives in
+  Layout sum_layout;          // layout input 3 (sum operand) arrives in
+  bool blocked_dst = false;   // may leave the output in oneDNN's preferred layout
+  bool sum_in_place = false;  // input 3's storage is exclusively this node's (its last use)
+};
+
+// Builds a FusedConv kernel (static shapes: primitives built now; dynamic: per shape at run
+// time, with a reference fallback). *dst_layout receives the output's layout (null = plain).
+std::unique_ptr<FastKernel> create_fused_conv(const Node& node, const CompileContext& ctx, const FusedConvSpec& spec,
+                                              Layout* dst_layout);
+// True if oneDNN runs the Conv `conv` of `graph` with these post-ops (input 3 = sum operand).
+bool fused_conv_supported(const Node& conv, const Graph& graph, int threads, const std::vector<ConvPostOp>& ops);
+// Float32 tensor with uninitialised storage (for outputs a kernel overwrites completely).
+Tensor uninitialized_f32(const Shape& shape);
 
 // All providers, in preference order (kernels/registry.cpp).
 const std::vector<FastKernelProvider>& fast_kernel_providers();

@@ -262,8 +262,9 @@ sy_status query_support(sy_device device, const sy_graph* view, sy_node_support*
     if (!device || !view || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "query_support: NULL argument");
     auto g = graph_from_view(view);
     if (!g.ok()) return make_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
+    const auto answers = cpu::support_for_graph(*g, plugin_of(device)->threads);
     for (size_t i = 0; i < g->nodes.size(); ++i) {
-      out[i] = cpu::support_for(g->nodes[i], *g, plugin_of(device)->threads);
+      out[i] = answers[i];
 #ifdef SWITCHYARD_TEST_DOUBLE
       const auto& ops = plugin_of(device)->ops;
       if (!ops.empty() && !ops.count(g->nodes[i].op_type)) {

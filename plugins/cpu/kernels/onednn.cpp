@@ -123,37 +123,63 @@ const Tensor& run_input(const std::vector<const Value*>& inputs, size_t i, const
   return t;
 }
 
+}  // namespace
+
+Tensor uninitialized_f32(const Shape& shape) {
+  auto n = shape_numel(shape);
+  if (!n) throw_error(StatusCode::invalid_argument, "bad tensor shape " + shape_to_string(shape));
+  const size_t bytes = static_cast<size_t>(*n) * sizeof(float);
+  void* p = std::aligned_alloc(64, std::max<size_t>(64, (bytes + 63) / 64 * 64));
+  if (!p) throw std::bad_alloc();
+  std::shared_ptr<const void> owner(p, [](const void* q) { std::free(const_cast<void*>(q)); });
+  return Tensor::wrap(ElementType::float32, shape, std::move(owner), p, bytes);
+}
+
+namespace {
+
 memory wrap(const memory::desc& md, const Tensor& t) { return memory(md, cpu_engine(), const_cast<void*>(t.raw())); }
 memory wrap(const memory::desc& md, Tensor& t) { return memory(md, cpu_engine(), t.raw_mutable()); }
 
-// Per-run execution state: a stream and a user scratchpad.
+// Grow-only temporary buffers of the calling thread (scratchpads, layout conversions):
+// kernels of one run execute one after another on a thread, so slot i is free again when
+// the next kernel starts; concurrent runs on other threads have their own.
+void* thread_temp(size_t slot, size_t bytes) {
+  struct Buf {
+    void* p = nullptr;
+    size_t size = 0;
+    ~Buf() { std::free(p); }
+  };
+  thread_local Buf bufs[4];
+  Buf& b = bufs[slot];
+  if (b.size < bytes) {
+    std::free(b.p);
+    b.p = nullptr;
+    b.size = 0;
+    const size_t want = (bytes + 4095) / 4096 * 4096;
+    b.p = std::aligned_alloc(64, want);
+    if (!b.p) throw std::bad_alloc();
+    b.size = want;
+  }
+  return b.p;
+}
+enum TempSlot : size_t { kScratch = 0, kSrcTemp = 1, kDstTemp = 2 };
+
+// Per-run execution state: a stream and the thread's scratchpad.
 class Runner {
  public:
   explicit Runner(int threads) : stream_(cpu_engine()) {
     if (threads > 0 && omp_get_max_threads() != threads) omp_set_num_threads(threads);
   }
   void exec(const dnnl::primitive& p, const memory::desc& scratch, Args args) {
-    if (scratch.get_size() > 0) {
-      void* buf = scratch_buffer(scratch.get_size());
-      args.insert({DNNL_ARG_SCRATCHPAD, memory(scratch, cpu_engine(), buf)});
-    }
+    if (scratch.get_size() > 0)
+      args.insert({DNNL_ARG_SCRATCHPAD, memory(scratch, cpu_engine(), thread_temp(kScratch, scratch.get_size()))});
     p.execute(stream_, args);
   }
   void reorder(const dnnl::reorder& r, memory& from, memory& to) { r.execute(stream_, from, to); }
   void wait() { stream_.wait(); }
-  ~Runner() {
-    for (void* p : buffers_) std::free(p);
-  }
 
  private:
-  void* scratch_buffer(size_t bytes) {
-    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-    if (!p) throw std::bad_alloc();
-    buffers_.push_back(p);
-    return p;
-  }
   dnnl::stream stream_;
-  std::vector<void*> buffers_;
 };
 
 // Reorders constant data given in `user` layout into `want` (owned memory), once.
@@ -263,11 +289,55 @@ bool conv_blocked_activations() {
   return v;
 }
 
+const memory::desc& layout_md(const Layout& l) { return *static_cast<const memory::desc*>(l.get()); }
+Layout make_layout(const memory::desc& md) { return std::make_shared<const memory::desc>(md); }
+
+// Whether a value's tensor holds `md`'s bytes (blocked values travel as 1-D float32).
+const Tensor& run_blocked_input(const std::vector<const Value*>& inputs, size_t i, const memory::desc& md) {
+  if (i >= inputs.size() || !inputs[i] || inputs[i]->kind != Value::Kind::tensor)
+    throw_error(StatusCode::invalid_argument, "input " + std::to_string(i) + " is missing");
+  const Tensor& t = inputs[i]->tensor;
+  if (t.type() != ElementType::float32 || t.byte_size() < md.get_size())
+    throw_error(StatusCode::internal, "input " + std::to_string(i) + " does not hold the blocked layout it was planned with");
+  return t;
+}
+
+dnnl::primitive_attr conv_attr(const std::vector<ConvPostOp>& ops) {
+  dnnl::primitive_attr a = base_attr();
+  if (ops.empty()) return a;
+  dnnl::post_ops po;
+  using K = ConvPostOp::Kind;
+  using A = dnnl::algorithm;
+  for (const auto& op : ops) {
+    switch (op.kind) {
+      case K::sum: po.append_sum(op.alpha); break;
+      case K::relu: po.append_eltwise(1.0f, A::eltwise_relu, op.alpha, 0.0f); break;
+      case K::clip: po.append_eltwise(1.0f, A::eltwise_clip_v2, op.alpha, op.beta); break;
+      case K::logistic: po.append_eltwise(1.0f, A::eltwise_logistic, 0.0f, 0.0f); break;
+      case K::hardswish: po.append_eltwise(1.0f, A::eltwise_hardswish, 0.0f, 0.0f); break;
+      case K::linear: po.append_eltwise(1.0f, A::eltwise_linear, op.alpha, op.beta); break;
+      default: decline();
+    }
+  }
+  a.set_post_ops(po);
+  return a;
+}
+
+bool has_sum(const std::vector<ConvPostOp>& ops) {
+  for (const auto& op : ops)
+    if (op.kind == ConvPostOp::Kind::sum) return true;
+  return false;
+}
+
 class ConvKernel final : public OneDnnKernel {
  public:
-  static std::unique_ptr<ConvKernel> make(const Node& node, const CompileContext& ctx, bool build) {
+  // `spec` (FusedConv nodes): post-ops and boundary layouts; null for a plain Conv.
+  static std::unique_ptr<ConvKernel> make(const Node& node, const CompileContext& ctx, bool build,
+                                          const FusedConvSpec* spec = nullptr) {
     require_single_output(node);
-    require(node.inputs.size() >= 2 && node.inputs.size() <= 3);
+    const bool sum = spec && has_sum(spec->post_ops);
+    require(node.inputs.size() >= 2 && node.inputs.size() <= (sum ? 4u : 3u));
+    require(!sum || (node.inputs.size() == 4 && node.inputs[3] >= 0));
     const Shape xs = f32_shape(node, ctx, 0, 5);
     const Shape ws = f32_shape(node, ctx, 1, 5);
     require(xs.size() >= 3 && ws.size() == xs.size());
@@ -292,6 +362,8 @@ class ConvKernel final : public OneDnnKernel {
     k->has_bias_ = has_bias;
     k->out_shape_ = {N, M};
     for (int64_t o : w.out) k->out_shape_.push_back(o);
+    if (sum) require(f32_shape(node, ctx, 3, 5) == k->out_shape_);
+    k->sum_ = sum;
 
     const auto tag = spatial_plain_tag(xs.size());
     k->src_user_ = memory::desc(dims_of(xs), dt::f32, tag);
@@ -312,23 +384,46 @@ class ConvKernel final : public OneDnnKernel {
         blocked ? memory::desc(dims_of(k->out_shape_), dt::f32, memory::format_tag::any) : k->dst_user_;
     dnnl::convolution_forward::desc cd(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
                                        w_any, b_md, dst_md, w.s, w.d, w.pl, w.pr);
-    k->pd_ = dnnl::convolution_forward::primitive_desc(cd, base_attr(), cpu_engine());
+    k->pd_ = dnnl::convolution_forward::primitive_desc(cd, spec ? conv_attr(spec->post_ops) : base_attr(), cpu_engine());
     if (!build) return k;
     k->prim_ = dnnl::convolution_forward(k->pd_);
     k->scratch_ = k->pd_.scratchpad_desc();
     k->weights_ = reorder_constant(w_user, W->raw(), k->pd_.weights_desc());
-    if (k->pd_.src_desc() != k->src_user_)
-      k->src_reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), k->src_user_, cpu_engine(), k->pd_.src_desc()));
-    if (k->pd_.dst_desc() != k->dst_user_)
-      k->dst_reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), k->pd_.dst_desc(), cpu_engine(), k->dst_user_));
+    const memory::desc pd_src = k->pd_.src_desc(), pd_dst = k->pd_.dst_desc();
+    // Boundary layouts: what input 0 / the sum operand arrive in, what the output leaves in.
+    k->src_blocked_ = spec && spec->src_layout;
+    k->src_in_ = k->src_blocked_ ? layout_md(spec->src_layout) : k->src_user_;
+    k->dst_blocked_ = spec && spec->blocked_dst && pd_dst != k->dst_user_;
+    k->dst_out_ = k->dst_blocked_ ? pd_dst : k->dst_user_;
+    if (pd_src != k->src_in_)
+      k->src_reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), k->src_in_, cpu_engine(), pd_src));
+    if (pd_dst != k->dst_out_)
+      k->dst_reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), pd_dst, cpu_engine(), k->dst_out_));
+    if (sum) {
+      k->sum_blocked_ = static_cast<bool>(spec->sum_layout);
+      k->sum_in_ = k->sum_blocked_ ? layout_md(spec->sum_layout) : k->dst_user_;
+      k->sum_in_place_ = spec->sum_in_place && k->sum_in_ == pd_dst && k->dst_out_ == pd_dst;
+      if (!k->sum_in_place_)
+        k->sum_reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), k->sum_in_, cpu_engine(), pd_dst));
+    }
     return k;
   }
 
+  // The layout the output leaves in (null: plain).
+  Layout dst_layout() const { return dst_blocked_ ? make_layout(dst_out_) : nullptr; }
+
   void run(const std::vector<const Value*>& inputs, std::vector<Value>& outputs) const override {
-    const Tensor& X = run_input(inputs, 0, x_shape_);
-    Tensor Y = Tensor::allocate(ElementType::float32, out_shape_);
+    const Tensor& X = src_blocked_ ? run_blocked_input(inputs, 0, src_in_) : run_input(inputs, 0, x_shape_);
     Runner r(threads_);
-    memory src = wrap(src_user_, X), dst = wrap(dst_user_, Y);
+    Tensor Y;
+    if (sum_in_place_) {
+      // The sum operand's storage is this node's alone (planned): accumulate into it.
+      Y = sum_blocked_ ? run_blocked_input(inputs, 3, sum_in_) : run_input(inputs, 3, out_shape_);
+    } else {
+      Y = dst_blocked_ ? uninitialized_f32({static_cast<int64_t>((dst_out_.get_size() + 3) / 4)})
+                       : uninitialized_f32(out_shape_);
+    }
+    memory src = wrap(src_in_, X), dst = wrap(dst_out_, Y);
     Args args{{DNNL_ARG_WEIGHTS, weights_}};
     if (has_bias_) {
       const Tensor& B = run_input(inputs, 2, {out_shape_[1]});
@@ -336,10 +431,15 @@ class ConvKernel final : public OneDnnKernel {
     }
     memory src_p = src, dst_p = dst;
     if (src_reorder_) {
-      src_p = memory(pd_.src_desc(), cpu_engine());
+      src_p = memory(pd_.src_desc(), cpu_engine(), thread_temp(kSrcTemp, pd_.src_desc().get_size()));
       r.reorder(*src_reorder_, src, src_p);
     }
-    if (dst_reorder_) dst_p = memory(pd_.dst_desc(), cpu_engine());
+    if (dst_reorder_) dst_p = memory(pd_.dst_desc(), cpu_engine(), thread_temp(kDstTemp, pd_.dst_desc().get_size()));
+    if (sum_reorder_) {
+      const Tensor& Z = sum_blocked_ ? run_blocked_input(inputs, 3, sum_in_) : run_input(inputs, 3, out_shape_);
+      memory z = wrap(sum_in_, Z);
+      r.reorder(*sum_reorder_, z, dst_p);
+    }
     args.insert({DNNL_ARG_SRC, src_p});
     args.insert({DNNL_ARG_DST, dst_p});
     r.exec(prim_, scratch_, std::move(args));
@@ -350,12 +450,13 @@ class ConvKernel final : public OneDnnKernel {
 
  private:
   Shape x_shape_, out_shape_;
-  bool has_bias_ = false;
-  memory::desc src_user_, dst_user_, scratch_;
+  bool has_bias_ = false, sum_ = false;
+  bool src_blocked_ = false, dst_blocked_ = false, sum_blocked_ = false, sum_in_place_ = false;
+  memory::desc src_user_, dst_user_, scratch_, src_in_, dst_out_, sum_in_;
   dnnl::convolution_forward::primitive_desc pd_;
   dnnl::convolution_forward prim_;
   memory weights_;
-  std::optional<dnnl::reorder> src_reorder_, dst_reorder_;
+  std::optional<dnnl::reorder> src_reorder_, dst_reorder_, sum_reorder_;
 };
 
 // ---------------------------------------------------------------------------
@@ -408,7 +509,7 @@ class MatMulKernel final : public OneDnnKernel {
 
   void run(const std::vector<const Value*>& inputs, std::vector<Value>& outputs) const override {
     const Tensor& A = run_input(inputs, 0, a_shape_);
-    Tensor Y = Tensor::allocate(ElementType::float32, out_shape_);
+    Tensor Y = uninitialized_f32(out_shape_);
     Runner r(threads_);
     Args args{{DNNL_ARG_SRC, wrap(a_md_, A)}, {DNNL_ARG_DST, wrap(dst_md_, Y)}};
     if (b_constant_) {
@@ -547,7 +648,7 @@ class UnaryKernel final : public OneDnnKernel {
 
   void run(const std::vector<const Value*>& inputs, std::vector<Value>& outputs) const override {
     const Tensor& X = run_input(inputs, 0, x_shape_);
-    Tensor Y = Tensor::allocate(ElementType::float32, out_shape_);
+    Tensor Y = uninitialized_f32(out_shape_);
     Runner r(threads_);
     memory src = wrap(src_md_, X), dst = wrap(dst_md_, Y);
     for (size_t i = 0; i < steps_.size(); ++i) {
@@ -780,7 +881,7 @@ class BinaryKernel final : public OneDnnKernel {
   void run(const std::vector<const Value*>& inputs, std::vector<Value>& outputs) const override {
     const Tensor& A = run_input(inputs, a_index_, a_shape_);
     const Tensor& B = run_input(inputs, b_index_, b_shape_);
-    Tensor Y = Tensor::allocate(ElementType::float32, out_shape_);
+    Tensor Y = uninitialized_f32(out_shape_);
     Runner r(threads_);
     r.exec(prim_, scratch_, Args{{DNNL_ARG_SRC_0, wrap(a_md_, A)}, {DNNL_ARG_SRC_1, wrap(b_md_, B)}, {DNNL_ARG_DST, wrap(dst_md_, Y)}});
     r.wait();
@@ -902,9 +1003,10 @@ bool shape_free_checks(const Node& node, const CompileContext& ctx) {
 // if any, go to the reference kernel, so results never depend on this path.
 class ShapeCachedKernel final : public FastKernel {
  public:
-  ShapeCachedKernel(const Node& node, const CompileContext& ctx, const MakeFn& fn)
+  using Fallback = std::function<void(const std::vector<const Value*>&, std::vector<Value>&)>;
+  ShapeCachedKernel(const Node& node, const CompileContext& ctx, const MakeFn& fn, Fallback fallback = nullptr)
       : node_(node), graph_(&ctx.graph), threads_(ctx.threads), fn_(fn),
-        reference_(reference::KernelRegistry::instance().find(node.domain, node.op_type)) {}
+        reference_(reference::KernelRegistry::instance().find(node.domain, node.op_type)), fallback_(std::move(fallback)) {}
 
   // Builds (or records the lack of) a kernel for `shapes`; returns it.
   std::shared_ptr<const FastKernel> prepare(const Shapes& shapes) const {
@@ -932,6 +1034,10 @@ class ShapeCachedKernel final : public FastKernel {
       k->run(inputs, outputs);
       return;
     }
+    if (fallback_) {
+      fallback_(inputs, outputs);
+      return;
+    }
     if (!reference_) throw_error(StatusCode::internal, "no reference kernel for " + node_.op_type);
     static const reference::Interpreter interpreter;
     static const std::map<std::string, const Value*> no_scope;
@@ -945,6 +1051,7 @@ class ShapeCachedKernel final : public FastKernel {
   int threads_;
   MakeFn fn_;
   const reference::KernelFn* reference_;
+  Fallback fallback_;
   mutable std::mutex mu_;
   mutable std::map<std::vector<Shape>, std::shared_ptr<const FastKernel>> plans_;
 };
@@ -969,7 +1076,7 @@ std::optional<Shape> guess_value_shape(const Graph& g, int32_t v, int depth = 0)
   if (depth < 256 && s.size() >= 2 && s[1] < 0) {
     for (const Node& n : g.nodes) {
       if (n.outputs.empty() || n.outputs[0] != v) continue;
-      if (n.op_type == "Conv") {
+      if (n.op_type == "Conv" || (n.op_type == kFusedConvOp && n.domain == kFusedDomain)) {
         const Tensor* W = constant_input(n, g, 1);
         if (W && W->rank() >= 1) s[1] = W->dim(0);
       } else if (std::find(same_shape.begin(), same_shape.end(), n.op_type) != same_shape.end() && !n.inputs.empty()) {
@@ -1011,7 +1118,7 @@ std::optional<Shapes> guess_shapes(const Node& node, const Graph& graph) {
     // A Conv's input channels follow from its weights; BatchNormalization's from its scale.
     const auto& vt0 = graph.values[static_cast<size_t>(node.inputs[0])].type;
     const bool c_unknown = vt0.kind == ValueType::Kind::tensor && vt0.tensor.shape && !(*vt0.tensor.shape)[1].is_static();
-    if (c_unknown && node.op_type == "Conv" && out.size() > 1 && out[1] && out[1]->size() >= 2) {
+    if (c_unknown && (node.op_type == "Conv" || node.op_type == kFusedConvOp) && out.size() > 1 && out[1] && out[1]->size() >= 2) {
       int64_t group = 1;
       try {
         group = node.attr_int("group", 1);
@@ -1081,7 +1188,101 @@ std::unique_ptr<FastKernel> onednn_create(const Node& node, const CompileContext
   return k;
 }
 
+// Reference semantics of a FusedConv node: the reference Conv, then the post-ops in order.
+void fused_conv_reference(const Node& fused, const std::vector<ConvPostOp>& ops, const std::vector<const Value*>& inputs,
+                          std::vector<Value>& outputs) {
+  Node conv = fused;
+  conv.domain.clear();
+  conv.op_type = "Conv";
+  conv.attributes.erase(std::remove_if(conv.attributes.begin(), conv.attributes.end(),
+                                       [](const Attribute& a) { return a.name == "post_ops"; }),
+                        conv.attributes.end());
+  conv.inputs.resize(std::min<size_t>(conv.inputs.size(), 3));
+  while (!conv.inputs.empty() && conv.inputs.back() < 0) conv.inputs.pop_back();
+  std::vector<const Value*> in(inputs.begin(), inputs.begin() + static_cast<std::ptrdiff_t>(conv.inputs.size()));
+  const reference::KernelFn* fn = reference::KernelRegistry::instance().find("", "Conv");
+  if (!fn) throw_error(StatusCode::internal, "no reference Conv kernel");
+  static const reference::Interpreter interpreter;
+  static const std::map<std::string, const Value*> no_scope;
+  std::vector<Value> out(1);
+  reference::KernelContext rctx(conv, in, out, interpreter, no_scope);
+  (*fn)(rctx);
+  Tensor Y = out[0].tensor.clone();
+  float* y = Y.mutable_data<float>();
+  const int64_t n = Y.numel();
+  for (const auto& op : ops) {
+    using K = ConvPostOp::Kind;
+    if (op.kind == K::sum) {
+      const Tensor& Z = run_input(inputs, 3, Y.shape());
+      const float* z = Z.data<float>();
+      for (int64_t i = 0; i < n; ++i) y[i] = y[i] + op.alpha * z[i];
+      continue;
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      const float x = y[i];
+      switch (op.kind) {
+        case K::relu: y[i] = x < 0 ? x * op.alpha : x; break;
+        case K::clip: y[i] = std::min(std::max(x, op.alpha), op.beta); break;
+        case K::logistic: y[i] = 1.0f / (1.0f + std::exp(-x)); break;
+        case K::hardswish: y[i] = x * std::max(0.0f, std::min(1.0f, x / 6.0f + 0.5f)); break;
+        case K::linear: y[i] = op.alpha * x + op.beta; break;
+        default: break;
+      }
+    }
+  }
+  outputs[0] = Value::of(std::move(Y));
+}
+
 }  // namespace
+
+bool fused_conv_supported(const Node& conv, const Graph& graph, int threads, const std::vector<ConvPostOp>& ops) {
+  CompileContext ctx{graph, threads};
+  const Shapes shapes = graph_shapes(conv, graph);
+  FusedConvSpec spec;
+  spec.post_ops = ops;
+  MakeFn fn = [&spec](const Node& n, const CompileContext& c, bool b) -> std::unique_ptr<FastKernel> {
+    return ConvKernel::make(n, c, b, &spec);
+  };
+  if (all_known(shapes, conv)) return try_make(fn, conv, ctx, shapes, false) != nullptr;
+  Node plain = conv;
+  if (plain.inputs.size() > 3) plain.inputs.resize(3);  // the sum operand is checked when shapes are known
+  return shape_free_checks(plain, ctx) && (!has_sum(ops) || elem_type_of(graph, conv.inputs[3]) == ElementType::float32);
+}
+
+std::unique_ptr<FastKernel> create_fused_conv(const Node& node, const CompileContext& ctx, const FusedConvSpec& spec,
+                                              Layout* dst_layout) {
+  if (dst_layout) dst_layout->reset();
+  const Shapes shapes = graph_shapes(node, ctx.graph);
+  if (all_known(shapes, node)) {
+    // Static shapes: built now, boundary layouts as planned.
+    const Shapes* saved = t_build_shapes;
+    t_build_shapes = &shapes;
+    std::unique_ptr<ConvKernel> k;
+    try {
+      k = ConvKernel::make(node, ctx, true, &spec);
+    } catch (const Decline&) {
+    } catch (const dnnl::error&) {
+    }
+    t_build_shapes = saved;
+    if (!k) throw_error(StatusCode::internal, node.describe() + ": oneDNN no longer builds the fused convolution");
+    if (dst_layout) *dst_layout = k->dst_layout();
+    return k;
+  }
+  // Shapes known at run time: plain layouts, a kernel per shape, the reference composition
+  // for shapes oneDNN cannot run.
+  FusedConvSpec plain;
+  plain.post_ops = spec.post_ops;
+  MakeFn fn = [plain](const Node& n, const CompileContext& c, bool b) -> std::unique_ptr<FastKernel> {
+    return ConvKernel::make(n, c, b, &plain);
+  };
+  auto ops = spec.post_ops;
+  Node copy = node;
+  auto k = std::make_unique<ShapeCachedKernel>(node, ctx, fn, [copy, ops](const std::vector<const Value*>& in, std::vector<Value>& out) {
+    fused_conv_reference(copy, ops, in, out);
+  });
+  if (auto guess = guess_shapes(node, ctx.graph)) k->prepare(*guess);
+  return k;
+}
 
 void append_onednn_providers(std::vector<FastKernelProvider>& out) {
   for (const char* op : {"Conv", "Gemm", "MatMul", "MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool",

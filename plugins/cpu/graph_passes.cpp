@@ -1,0 +1,491 @@
+// CPU plugin: compile-time graph rewriting (see graph_passes.h).
+#include "graph_passes.h"
+
+#include <cmath>
+#include <limits>
+#include <set>
+
+namespace switchyard::cpu {
+
+namespace {
+
+const Tensor* constant_of(const Graph& g, int32_t v) {
+  if (v < 0) return nullptr;
+  auto it = g.initializers.find(v);
+  return it == g.initializers.end() ? nullptr : &it->second;
+}
+
+bool f32_constant_numel(const Graph& g, int32_t v, int64_t n) {
+  const Tensor* t = constant_of(g, v);
+  return t && t->type() == ElementType::float32 && t->numel() == n;
+}
+
+bool single_output(const Node& n) {
+  if (n.outputs.empty() || n.outputs[0] < 0) return false;
+  for (size_t i = 1; i < n.outputs.size(); ++i)
+    if (n.outputs[i] >= 0) return false;
+  return true;
+}
+
+bool is_f32_value(const Graph& g, int32_t v) {
+  if (v < 0) return false;
+  if (const Tensor* t = constant_of(g, v)) return t->type() == ElementType::float32;
+  const auto& vt = g.values[static_cast<size_t>(v)].type;
+  return vt.kind == ValueType::Kind::tensor && vt.tensor.elem == ElementType::float32;
+}
+
+// Both shapes known and equal: static dims equal, or the same named symbol.
+bool same_known_shape(const Graph& g, int32_t a, int32_t b) {
+  auto dims_of = [&](int32_t v) -> std::optional<std::vector<Dim>> {
+    if (const Tensor* t = constant_of(g, v)) {
+      std::vector<Dim> d;
+      for (int64_t x : t->shape()) d.push_back(Dim{x, ""});
+      return d;
+    }
+    const auto& vt = g.values[static_cast<size_t>(v)].type;
+    if (vt.kind != ValueType::Kind::tensor || !vt.tensor.shape) return std::nullopt;
+    return *vt.tensor.shape;
+  };
+  auto da = dims_of(a), db = dims_of(b);
+  if (!da || !db || da->size() != db->size() || da->empty()) return false;
+  for (size_t i = 0; i < da->size(); ++i) {
+    const Dim &x = (*da)[i], &y = (*db)[i];
+    if (x.is_static() != y.is_static()) return false;
+    if (x.is_static() ? x.value != y.value : (x.symbol.empty() || x.symbol != y.symbol)) return false;
+  }
+  return true;
+}
+
+// Post-ops an activation node becomes, or nothing if it cannot be fused.
+std::optional<std::vector<ConvPostOp>> activation_post_ops(const Node& n, const Graph& g) {
+  using K = ConvPostOp::Kind;
+  if (!n.domain.empty() || !single_output(n) || n.inputs.empty()) return std::nullopt;
+  try {
+    if (n.op_type == "Relu" && n.inputs.size() == 1) return std::vector<ConvPostOp>{{K::relu, 0, 0}};
+    if (n.op_type == "LeakyRelu" && n.inputs.size() == 1) {
+      const float a = n.attr_float("alpha", 0.01f);
+      if (!std::isfinite(a)) return std::nullopt;
+      return std::vector<ConvPostOp>{{K::relu, a, 0}};
+    }
+    if (n.op_type == "Sigmoid" && n.inputs.size() == 1) return std::vector<ConvPostOp>{{K::logistic, 0, 0}};
+    if (n.op_type == "HardSwish" && n.inputs.size() == 1) return std::vector<ConvPostOp>{{K::hardswish, 0, 0}};
+    if (n.op_type == "HardSigmoid" && n.inputs.size() == 1) {
+      const float a = n.attr_float("alpha", 0.2f), b = n.attr_float("beta", 0.5f);
+      if (!std::isfinite(a) || !std::isfinite(b)) return std::nullopt;
+      return std::vector<ConvPostOp>{{K::linear, a, b}, {K::clip, 0.0f, 1.0f}};
+    }
+    if (n.op_type == "Clip") {
+      float lo = std::numeric_limits<float>::lowest(), hi = std::numeric_limits<float>::max();
+      if (n.opset < 11) {
+        if (n.inputs.size() != 1) return std::nullopt;
+        lo = n.attr_float("min", lo);
+        hi = n.attr_float("max", hi);
+      } else {
+        if (n.inputs.size() > 3) return std::nullopt;
+        for (size_t i = 1; i < n.inputs.size(); ++i) {
+          if (n.inputs[i] < 0) continue;
+          const Tensor* t = constant_of(g, n.inputs[i]);
+          if (!t || t->type() != ElementType::float32 || t->numel() != 1) return std::nullopt;
+          (i == 1 ? lo : hi) = t->data<float>()[0];
+        }
+      }
+      if (std::isnan(lo) || std::isnan(hi) || lo > hi) return std::nullopt;
+      lo = std::max(lo, std::numeric_limits<float>::lowest());
+      hi = std::min(hi, std::numeric_limits<float>::max());
+      return std::vector<ConvPostOp>{{K::clip, lo, hi}};
+    }
+  } catch (const Error&) {
+  }
+  return std::nullopt;
+}
+
+bool inference_batchnorm(const Node& n, const Graph& g, int64_t M) {
+  if (!n.domain.empty() || n.op_type != "BatchNormalization" || n.inputs.size() != 5) return false;
+  if (n.outputs.empty() || n.outputs[0] < 0) return false;
+  for (size_t i = 1; i < n.outputs.size(); ++i)
+    if (n.outputs[i] >= 0) return false;
+  try {
+    if (n.opset >= 14 && n.attr_int("training_mode", 0) != 0) return false;
+    if (n.opset < 9 && n.attr_int("spatial", 1) == 0) return false;
+    const float eps = n.attr_float("epsilon", 1e-5f);
+    if (!std::isfinite(eps) || eps < 0) return false;
+  } catch (const Error&) {
+    return false;
+  }
+  for (size_t i = 1; i <= 4; ++i)
+    if (!f32_constant_numel(g, n.inputs[i], M)) return false;
+  return true;
+}
+
+}  // namespace
+
+void fold_batchnorm(const Tensor& weights, const Tensor& bias, const Tensor& gamma, const Tensor& beta,
+                    const Tensor& mean, const Tensor& var, double eps, Tensor& out_weights, Tensor& out_bias) {
+  const int64_t M = weights.dim(0);
+  const int64_t per = M > 0 ? weights.numel() / M : 0;
+  out_weights = Tensor::allocate(ElementType::float32, weights.shape());
+  out_bias = Tensor::allocate(ElementType::float32, {M});
+  const float* w = weights.data<float>();
+  float* ow = out_weights.mutable_data<float>();
+  float* ob = out_bias.mutable_data<float>();
+  for (int64_t m = 0; m < M; ++m) {
+    const double s = static_cast<double>(gamma.data<float>()[m]) / std::sqrt(static_cast<double>(var.data<float>()[m]) + eps);
+    for (int64_t j = 0; j < per; ++j) ow[m * per + j] = static_cast<float>(static_cast<double>(w[m * per + j]) * s);
+    const double b = bias.defined() ? static_cast<double>(bias.data<float>()[m]) : 0.0;
+    ob[m] = static_cast<float>((b - static_cast<double>(mean.data<float>()[m])) * s + static_cast<double>(beta.data<float>()[m]));
+  }
+}
+
+namespace {
+
+std::optional<Shape> known_shape(const Graph& g, int32_t v) {
+  if (v < 0) return std::nullopt;
+  if (const Tensor* t = constant_of(g, v)) return t->shape();
+  const auto& vt = g.values[static_cast<size_t>(v)].type;
+  if (vt.kind != ValueType::Kind::tensor) return std::nullopt;
+  return vt.tensor.static_shape();
+}
+
+// Output spatial sizes of a Conv / pooling window (ONNX formulas); nullopt if unsure.
+std::optional<Shape> window_out(const Node& n, const Shape& x, const std::vector<int64_t>& kernel, bool ceil_mode,
+                                bool dilations) {
+  const size_t r = x.size() - 2;
+  if (kernel.size() != r) return std::nullopt;
+  std::vector<int64_t> st = n.attr_ints("strides"), dil = dilations ? n.attr_ints("dilations") : std::vector<int64_t>{},
+                       pads = n.attr_ints("pads");
+  if (st.empty()) st.assign(r, 1);
+  if (dil.empty()) dil.assign(r, 1);
+  if (pads.empty()) pads.assign(2 * r, 0);
+  if (st.size() != r || dil.size() != r || pads.size() != 2 * r) return std::nullopt;
+  const std::string ap = n.attr_string("auto_pad", "NOTSET");
+  Shape out = {x[0], 0};
+  for (size_t i = 0; i < r; ++i) {
+    const int64_t in = x[i + 2], s = st[i], ek = (kernel[i] - 1) * dil[i] + 1;
+    if (s < 1 || dil[i] < 1 || kernel[i] < 1) return std::nullopt;
+    int64_t o;
+    if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
+      o = (in + s - 1) / s;
+    } else if (ap == "VALID" || ap == "NOTSET") {
+      const int64_t pb = ap == "VALID" ? 0 : pads[i], pe = ap == "VALID" ? 0 : pads[i + r];
+      const int64_t span = in + pb + pe - ek;
+      if (span < 0) return std::nullopt;
+      o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+      if (ceil_mode && (o - 1) * s >= in + pb) --o;
+    } else {
+      return std::nullopt;
+    }
+    out.push_back(o);
+  }
+  return out;
+}
+
+std::optional<Shape> infer_output(const Graph& g, const Node& n) {
+  if (!n.domain.empty() || n.inputs.empty() || n.inputs[0] < 0) return std::nullopt;
+  std::vector<Shape> in;
+  for (int32_t v : n.inputs) {
+    if (v < 0) {
+      in.emplace_back();
+      continue;
+    }
+    auto s = known_shape(g, v);
+    if (!s) return std::nullopt;
+    in.push_back(*s);
+  }
+  const std::string& op = n.op_type;
+  static const std::set<std::string> same = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish",
+                                             "BatchNormalization", "Identity", "Softmax", "Elu", "Selu", "Softplus",
+                                             "Exp", "Abs", "Neg", "Sqrt", "Erf", "Dropout", "LRN", "PRelu"};
+  try {
+    if (same.count(op)) return in[0];
+    if (op == "Conv" && in.size() >= 2 && in[0].size() >= 3 && in[1].size() == in[0].size()) {
+      auto o = window_out(n, in[0], Shape(in[1].begin() + 2, in[1].end()), false, true);
+      if (o) (*o)[1] = in[1][0];
+      return o;
+    }
+    if ((op == "MaxPool" || op == "AveragePool") && in[0].size() >= 3) {
+      auto o = window_out(n, in[0], n.attr_ints("kernel_shape"), n.attr_int("ceil_mode", 0) != 0, true);
+      if (o) (*o)[1] = in[0][1];
+      return o;
+    }
+    if ((op == "GlobalAveragePool" || op == "GlobalMaxPool") && in[0].size() >= 3) {
+      Shape o = in[0];
+      for (size_t i = 2; i < o.size(); ++i) o[i] = 1;
+      return o;
+    }
+    if ((op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Sum" || op == "Max" || op == "Min") &&
+        in.size() >= 2) {
+      size_t rank = 0;
+      for (const auto& s : in) rank = std::max(rank, s.size());
+      Shape o(rank, 1);
+      for (const auto& s : in) {
+        for (size_t i = 0; i < s.size(); ++i) {
+          const int64_t d = s[i];
+          int64_t& od = o[rank - s.size() + i];
+          if (d == od || d == 1) continue;
+          if (od == 1) od = d;
+          else return std::nullopt;
+        }
+      }
+      return o;
+    }
+  } catch (const Error&) {
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int refine_static_shapes(Graph& g) {
+  int refined = 0;
+  for (const Node& n : g.nodes) {
+    if (n.outputs.empty() || n.outputs[0] < 0) continue;
+    auto& vt = g.values[static_cast<size_t>(n.outputs[0])].type;
+    if (vt.kind != ValueType::Kind::tensor || vt.tensor.has_static_shape()) continue;
+    auto s = infer_output(g, n);
+    if (!s) continue;
+    if (vt.tensor.shape) {
+      if (vt.tensor.shape->size() != s->size()) continue;
+      bool agree = true;
+      for (size_t i = 0; i < s->size(); ++i)
+        if ((*vt.tensor.shape)[i].is_static() && (*vt.tensor.shape)[i].value != (*s)[i]) agree = false;
+      if (!agree) continue;
+    }
+    std::vector<Dim> dims;
+    for (int64_t d : *s) dims.push_back(Dim{d, ""});
+    vt.tensor.shape = dims;
+    ++refined;
+  }
+  return refined;
+}
+
+FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
+  FusionPlan plan;
+  plan.group_of.assign(g.nodes.size(), -1);
+  const size_t nv = g.values.size();
+  // Uses of each value (a node reading it twice counts twice); outputs and values named
+  // from nested graphs count as uses nobody may fuse away.
+  std::vector<int> uses(nv, 0);
+  std::vector<int64_t> consumer(nv, -1), producer(nv, -1);
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    for (int32_t v : g.nodes[n].inputs)
+      if (v >= 0) {
+        ++uses[static_cast<size_t>(v)];
+        consumer[static_cast<size_t>(v)] = static_cast<int64_t>(n);
+      }
+    for (int32_t v : g.nodes[n].outputs)
+      if (v >= 0) producer[static_cast<size_t>(v)] = static_cast<int64_t>(n);
+  }
+  for (int32_t o : g.outputs) uses[static_cast<size_t>(o)] += 1000;
+  std::set<std::string> nested_names;
+  std::function<void(const Graph&)> visit = [&](const Graph& sub) {
+    for (const auto& v : sub.values) nested_names.insert(v.name);
+    for (const auto& inner : sub.nodes)
+      for (const auto& a : inner.attributes) {
+        if (a.g) visit(*a.g);
+        for (const auto& sg : a.graphs) visit(*sg);
+      }
+  };
+  for (const auto& n : g.nodes)
+    for (const auto& a : n.attributes) {
+      if (a.g) visit(*a.g);
+      for (const auto& sg : a.graphs) visit(*sg);
+    }
+  for (const auto& name : nested_names) {
+    int32_t v = g.find_value(name);
+    if (v >= 0) uses[static_cast<size_t>(v)] += 1000;
+  }
+  auto sole_consumer = [&](int32_t v) -> int64_t {
+    if (v < 0 || uses[static_cast<size_t>(v)] != 1) return -1;
+    int64_t c = consumer[static_cast<size_t>(v)];
+    return c >= 0 && plan.group_of[static_cast<size_t>(c)] < 0 ? c : -1;
+  };
+
+  for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
+    const Node& conv = g.nodes[ci];
+    if (!conv.domain.empty() || conv.op_type != "Conv" || !single_output(conv)) continue;
+    if (conv.inputs.size() < 2 || conv.inputs.size() > 3 || conv.inputs[0] < 0) continue;
+    const Tensor* W = constant_of(g, conv.inputs[1]);
+    if (!W || W->type() != ElementType::float32 || W->rank() < 3 || !is_f32_value(g, conv.inputs[0])) continue;
+    const int64_t M = W->dim(0);
+    const int32_t bias = conv.inputs.size() > 2 ? conv.inputs[2] : -1;
+    if (!check(conv, g, {})) continue;
+
+    ConvGroup grp;
+    grp.conv = ci;
+    int32_t cur = conv.outputs[0];
+    // 1. BatchNormalization folding (needs constant weights and bias).
+    if (int64_t b = sole_consumer(cur); b >= 0 && g.nodes[static_cast<size_t>(b)].inputs[0] == cur &&
+                                        (bias < 0 || f32_constant_numel(g, bias, M)) &&
+                                        inference_batchnorm(g.nodes[static_cast<size_t>(b)], g, M)) {
+      grp.bn = b;
+      grp.absorbed.push_back(static_cast<size_t>(b));
+      cur = g.nodes[static_cast<size_t>(b)].outputs[0];
+    }
+    // 2. Activations and at most one residual Add/Sum.
+    struct Step {
+      size_t node;
+      size_t ops_before;
+      int32_t value_before;
+      bool sum;
+    };
+    std::vector<Step> steps;
+    std::vector<ConvPostOp> ops;
+    while (ops.size() < 6) {
+      int64_t nx = sole_consumer(cur);
+      if (nx < 0) break;
+      const Node& n = g.nodes[static_cast<size_t>(nx)];
+      if (n.inputs.empty()) break;
+      if (auto act = activation_post_ops(n, g); act && n.inputs[0] == cur) {
+        steps.push_back({static_cast<size_t>(nx), ops.size(), cur, false});
+        ops.insert(ops.end(), act->begin(), act->end());
+        cur = n.outputs[0];
+        continue;
+      }
+      const bool add_like = n.domain.empty() && (n.op_type == "Add" || n.op_type == "Sum") && n.inputs.size() == 2 &&
+                            single_output(n);
+      if (add_like && grp.sum_value < 0) {
+        const int32_t z = n.inputs[0] == cur ? n.inputs[1] : n.inputs[0];
+        if (z >= 0 && z != cur && (n.inputs[0] == cur || n.inputs[1] == cur) && is_f32_value(g, z) &&
+            producer[static_cast<size_t>(z)] < static_cast<int64_t>(ci) && same_known_shape(g, z, cur) &&
+            same_known_shape(g, z, n.outputs[0])) {
+          bool in_chain = false;  // z must not be a value of this group
+          for (const auto& s : steps) in_chain = in_chain || s.value_before == z;
+          if (!in_chain && z != conv.outputs[0]) {
+            steps.push_back({static_cast<size_t>(nx), ops.size(), cur, true});
+            ops.push_back({ConvPostOp::Kind::sum, 1.0f, 0.0f});
+            grp.sum_value = z;
+            cur = n.outputs[0];
+            continue;
+          }
+        }
+      }
+      break;
+    }
+    // 3. Shorten the chain until oneDNN builds it.
+    while (!steps.empty()) {
+      Node probe = conv;
+      if (grp.sum_value >= 0) {
+        probe.inputs.resize(3, -1);
+        probe.inputs.push_back(grp.sum_value);
+      }
+      if (check(probe, g, ops)) break;
+      const Step last = steps.back();
+      steps.pop_back();
+      ops.resize(last.ops_before);
+      cur = last.value_before;
+      if (last.sum) grp.sum_value = -1;
+    }
+    for (const auto& s : steps) grp.absorbed.push_back(s.node);
+    if (grp.absorbed.empty()) continue;
+    grp.post_ops = ops;
+    grp.output = cur;
+    for (size_t a : grp.absorbed) {
+      const Node& n = g.nodes[a];
+      grp.summary += (grp.summary.empty() ? "" : ", ") + n.op_type +
+                     (static_cast<int64_t>(a) == grp.bn ? " folded" : n.op_type == "Add" || n.op_type == "Sum" ? " (sum)" : "");
+    }
+    const int64_t gi = static_cast<int64_t>(plan.groups.size());
+    plan.group_of[ci] = gi;
+    for (size_t a : grp.absorbed) plan.group_of[a] = gi;
+    plan.groups.push_back(std::move(grp));
+  }
+  return plan;
+}
+
+std::vector<ConvPostOp> fused_post_ops(const Node& node) {
+  std::vector<ConvPostOp> out;
+  const std::vector<float> f = node.attr_floats("post_ops");
+  for (size_t i = 0; i + 3 <= f.size(); i += 3) {
+    ConvPostOp op;
+    op.kind = static_cast<ConvPostOp::Kind>(static_cast<int>(f[i]));
+    op.alpha = f[i + 1];
+    op.beta = f[i + 2];
+    out.push_back(op);
+  }
+  return out;
+}
+
+RewrittenGraph apply_conv_fusions(const Graph& g, FusionPlan plan) {
+  RewrittenGraph r;
+  Graph& x = r.graph;
+  x.name = g.name;
+  x.values = g.values;
+  x.inputs = g.inputs;
+  x.outputs = g.outputs;
+  x.initializers = g.initializers;
+  x.opsets = g.opsets;
+  r.exec_node.assign(g.nodes.size(), -1);
+  r.role.assign(g.nodes.size(), "");
+  r.note.assign(g.nodes.size(), "");
+  auto unique_value = [&](const std::string& base, const Tensor& t) {
+    std::string name = base;
+    for (int i = 1; x.find_value(name) >= 0; ++i) name = base + "#" + std::to_string(i);
+    ValueType vt;
+    vt.kind = ValueType::Kind::tensor;
+    vt.tensor.elem = ElementType::float32;
+    std::vector<Dim> dims;
+    for (int64_t d : t.shape()) dims.push_back(Dim{d, ""});
+    vt.tensor.shape = dims;
+    int32_t id = x.add_value(name, vt);
+    x.initializers[id] = t;
+    return id;
+  };
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const int64_t gi = plan.group_of[i];
+    if (gi < 0) {
+      r.exec_node[i] = static_cast<int64_t>(x.nodes.size());
+      r.group_of_exec.push_back(-1);
+      x.nodes.push_back(g.nodes[i]);
+      continue;
+    }
+    const ConvGroup& grp = plan.groups[static_cast<size_t>(gi)];
+    const Node& conv = g.nodes[grp.conv];
+    if (i != grp.conv) continue;  // absorbed: filled below
+    Node f;
+    f.name = conv.name;
+    f.domain = kFusedDomain;
+    f.op_type = kFusedConvOp;
+    f.opset = conv.opset;
+    f.attributes = conv.attributes;
+    int32_t w = conv.inputs[1];
+    int32_t b = conv.inputs.size() > 2 ? conv.inputs[2] : -1;
+    if (grp.bn >= 0) {
+      const Node& bn = g.nodes[static_cast<size_t>(grp.bn)];
+      Tensor nw, nb;
+      const Tensor* bias = constant_of(g, b);
+      fold_batchnorm(*constant_of(g, w), bias ? *bias : Tensor(), *constant_of(g, bn.inputs[1]), *constant_of(g, bn.inputs[2]),
+                     *constant_of(g, bn.inputs[3]), *constant_of(g, bn.inputs[4]),
+                     static_cast<double>(bn.attr_float("epsilon", 1e-5f)), nw, nb);
+      const std::string base = g.value_name(conv.outputs[0]);
+      w = unique_value(base + "::bn_folded_weights", nw);
+      b = unique_value(base + "::bn_folded_bias", nb);
+    }
+    f.inputs = {conv.inputs[0], w, b};
+    if (grp.sum_value >= 0) f.inputs.push_back(grp.sum_value);
+    f.outputs = {grp.output};
+    Attribute ops;
+    ops.name = "post_ops";
+    ops.type = Attribute::Type::floats;
+    for (const auto& op : grp.post_ops) {
+      ops.floats.push_back(static_cast<float>(static_cast<int>(op.kind)));
+      ops.floats.push_back(op.alpha);
+      ops.floats.push_back(op.beta);
+    }
+    f.attributes.push_back(ops);
+    const int64_t idx = static_cast<int64_t>(x.nodes.size());
+    r.group_of_exec.push_back(gi);
+    x.nodes.push_back(std::move(f));
+    r.exec_node[i] = idx;
+    r.role[i] = "fused";
+    r.note[i] = "runs fused with " + grp.summary;
+    for (size_t a : grp.absorbed) {
+      r.exec_node[a] = idx;
+      r.role[a] = static_cast<int64_t>(a) == grp.bn ? "folded" : "absorbed";
+      r.note[a] = std::string(static_cast<int64_t>(a) == grp.bn ? "folded into " : "fused as a post-op into ") + conv.describe();
+    }
+  }
+  r.plan = std::move(plan);
+  return r;
+}
+
+}  // namespace switchyard::cpu

@@ -1,0 +1,307 @@
+// Tests for the CPU plugin's graph passes: fused executables are compared with the reference
+// interpreter on the unfused graph (rtol 1e-4), fusion decisions are checked on graphs where
+// fusion is legal and where it is not, and the serialized form pins the fusion.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "executable.h"
+#include "graph_passes.h"
+#include "switchyard/reference.h"
+
+namespace switchyard::cpu {
+namespace {
+
+Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  Tensor t = Tensor::allocate(ElementType::float32, shape);
+  uint32_t x = seed * 2654435761u + 12345u;
+  float* p = t.mutable_data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    x = x * 1664525u + 1013904223u;
+    p[i] = lo + (hi - lo) * static_cast<float>((x >> 8) & 0xffff) / 65536.0f;
+  }
+  return t;
+}
+
+Attribute ais(const std::string& name, const std::vector<int64_t>& v) {
+  Attribute a;
+  a.name = name;
+  a.type = Attribute::Type::ints;
+  a.ints = v;
+  return a;
+}
+Attribute af(const std::string& name, float v) {
+  Attribute a;
+  a.name = name;
+  a.type = Attribute::Type::floating;
+  a.f = v;
+  return a;
+}
+
+// Builds small CNN graphs value by value. Shapes are static unless `batch_symbol` is set.
+struct Builder {
+  Graph g;
+  std::vector<Value> feeds;
+  std::string batch_symbol;
+  uint32_t seed = 1;
+
+  Builder() {
+    g.name = "fusion";
+    g.opsets.push_back({"", 17});
+  }
+  ValueType type_of(const Shape& s) const {
+    ValueType vt;
+    vt.kind = ValueType::Kind::tensor;
+    vt.tensor.elem = ElementType::float32;
+    std::vector<Dim> dims;
+    for (size_t i = 0; i < s.size(); ++i)
+      dims.push_back(i == 0 && !batch_symbol.empty() ? Dim{-1, batch_symbol} : Dim{s[i], ""});
+    vt.tensor.shape = dims;
+    return vt;
+  }
+  int32_t input(const std::string& name, const Shape& s) {
+    int32_t id = g.add_value(name, type_of(s));
+    g.inputs.push_back(id);
+    feeds.push_back(Value::of(random_tensor(s, seed++)));
+    return id;
+  }
+  int32_t constant(const std::string& name, Tensor t) {
+    ValueType vt;
+    vt.kind = ValueType::Kind::tensor;
+    vt.tensor.elem = ElementType::float32;
+    std::vector<Dim> dims;
+    for (int64_t d : t.shape()) dims.push_back(Dim{d, ""});
+    vt.tensor.shape = dims;
+    int32_t id = g.add_value(name, vt);
+    g.initializers[id] = std::move(t);
+    return id;
+  }
+  int32_t node(const std::string& op, const std::string& name, std::vector<int32_t> ins, const Shape& out,
+               std::vector<Attribute> attrs = {}) {
+    Node n;
+    n.op_type = op;
+    n.name = name;
+    n.opset = 17;
+    n.inputs = std::move(ins);
+    n.attributes = std::move(attrs);
+    int32_t o = g.add_value(name + "_out", type_of(out));
+    n.outputs.push_back(o);
+    g.nodes.push_back(n);
+    return o;
+  }
+  // Conv 3x3 pad 1 (or 1x1) with bias.
+  int32_t conv(const std::string& name, int32_t x, int64_t cin, int64_t cout, const Shape& out, int64_t k = 3) {
+    int32_t w = constant(name + "_w", random_tensor({cout, cin, k, k}, seed++, -0.3f, 0.3f));
+    int32_t b = constant(name + "_b", random_tensor({cout}, seed++));
+    const int64_t p = k / 2;
+    return node("Conv", name, {x, w, b}, out, {ais("pads", {p, p, p, p}), ais("kernel_shape", {k, k})});
+  }
+  int32_t bn(const std::string& name, int32_t x, int64_t c, const Shape& out) {
+    int32_t s = constant(name + "_s", random_tensor({c}, seed++, 0.5f, 1.5f));
+    int32_t b = constant(name + "_b", random_tensor({c}, seed++));
+    int32_t m = constant(name + "_m", random_tensor({c}, seed++));
+    int32_t v = constant(name + "_v", random_tensor({c}, seed++, 0.1f, 2.0f));
+    return node("BatchNormalization", name, {x, s, b, m, v}, out, {af("epsilon", 1e-5f)});
+  }
+};
+
+// Runs the graph through the CPU executable (fused) and the reference interpreter (unfused).
+std::unique_ptr<CpuExecutable> check_against_reference(const Graph& g, const std::vector<Value>& feeds, double rtol = 1e-4,
+                                                       double atol = 1e-5) {
+  auto want = reference::Interpreter().run(g, feeds);
+  EXPECT_TRUE(want.ok()) << want.status().to_string();
+  auto exe = CpuExecutable::build(g, 2);
+  for (int rep = 0; rep < 2; ++rep) {
+    auto got = exe->run(feeds, nullptr);
+    EXPECT_EQ(got.size(), want->size());
+    for (size_t o = 0; o < got.size() && o < want->size(); ++o) {
+      const Tensor& a = got[o].tensor;
+      const Tensor& b = (*want)[o].tensor;
+      EXPECT_EQ(a.shape(), b.shape());
+      if (a.shape() != b.shape()) continue;
+      int bad = 0;
+      for (int64_t i = 0; i < a.numel() && bad < 5; ++i) {
+        const float x = a.data<float>()[i], y = b.data<float>()[i];
+        if (std::fabs(x - y) > atol + rtol * std::fabs(y)) {
+          ADD_FAILURE() << "output " << o << " element " << i << ": fused " << x << ", reference " << y;
+          ++bad;
+        }
+      }
+    }
+  }
+  return exe;
+}
+
+TEST(GraphPasses, FoldBatchNormalizationInFloat64) {
+  Tensor w = random_tensor({2, 1, 1, 1}, 1), b = random_tensor({2}, 2);
+  Tensor gamma = Tensor::from_vector<float>(ElementType::float32, {2}, {2.0f, 0.5f});
+  Tensor beta = Tensor::from_vector<float>(ElementType::float32, {2}, {1.0f, -1.0f});
+  Tensor mean = Tensor::from_vector<float>(ElementType::float32, {2}, {0.25f, -0.5f});
+  Tensor var = Tensor::from_vector<float>(ElementType::float32, {2}, {3.0f, 0.0f});
+  Tensor ow, ob;
+  fold_batchnorm(w, b, gamma, beta, mean, var, 1e-5, ow, ob);
+  for (int m = 0; m < 2; ++m) {
+    const double s = gamma.data<float>()[m] / std::sqrt(static_cast<double>(var.data<float>()[m]) + 1e-5);
+    EXPECT_FLOAT_EQ(ow.data<float>()[m], static_cast<float>(w.data<float>()[m] * s));
+    EXPECT_FLOAT_EQ(ob.data<float>()[m],
+                    static_cast<float>((b.data<float>()[m] - mean.data<float>()[m]) * s + beta.data<float>()[m]));
+  }
+}
+
+TEST(GraphPasses, ConvBatchNormReluFuses) {
+  Builder b;
+  int32_t x = b.input("x", {1, 8, 10, 10});
+  int32_t c = b.conv("c1", x, 8, 16, {1, 16, 10, 10});
+  int32_t n = b.bn("bn1", c, 16, {1, 16, 10, 10});
+  int32_t r = b.node("Relu", "relu1", {n}, {1, 16, 10, 10});
+  b.g.outputs.push_back(r);
+  auto exe = check_against_reference(b.g, b.feeds);
+  EXPECT_EQ(exe->implementations(), (std::vector<std::string>{"onednn+fused", "folded-into-conv", "fused-into-conv"}));
+  EXPECT_EQ(exe->execution_graph().nodes.size(), 1u);
+  auto answers = support_for_graph(b.g, 2);
+  EXPECT_STREQ(answers[1].implementation, "folded-into-conv");
+  EXPECT_NE(std::string(answers[1].message).find("c1"), std::string::npos) << answers[1].message;
+}
+
+TEST(GraphPasses, EveryActivationFuses) {
+  for (const std::string op : {"Relu", "LeakyRelu", "Sigmoid", "HardSwish", "HardSigmoid", "Clip"}) {
+    SCOPED_TRACE(op);
+    Builder b;
+    int32_t x = b.input("x", {1, 4, 7, 9});
+    int32_t c = b.conv("c", x, 4, 8, {1, 8, 7, 9});
+    std::vector<int32_t> ins = {c};
+    if (op == "Clip") {
+      ins.push_back(b.constant("lo", Tensor::scalar<float>(ElementType::float32, 0.0f)));
+      ins.push_back(b.constant("hi", Tensor::scalar<float>(ElementType::float32, 0.6f)));
+    }
+    int32_t a = b.node(op, "act", ins, {1, 8, 7, 9});
+    b.g.outputs.push_back(a);
+    auto exe = check_against_reference(b.g, b.feeds);
+    EXPECT_EQ(exe->implementations()[1], "fused-into-conv");
+  }
+}
+
+// A residual block: a = relu(bn(conv(x))); y = relu(bn(conv(relu(bn(conv(a))))) + a).
+Builder residual_block(const std::string& batch_symbol = "") {
+  Builder b;
+  b.batch_symbol = batch_symbol;
+  const Shape s = {2, 16, 8, 8};
+  int32_t x = b.input("x", {2, 8, 8, 8});
+  int32_t a = b.node("Relu", "r0", {b.bn("bn0", b.conv("c0", x, 8, 16, s), 16, s)}, s);
+  int32_t h = b.node("Relu", "r1", {b.bn("bn1", b.conv("c1", a, 16, 16, s), 16, s)}, s);
+  int32_t y = b.bn("bn2", b.conv("c2", h, 16, 16, s, 1), 16, s);
+  int32_t sum = b.node("Add", "add", {y, a}, s);
+  int32_t out = b.node("Relu", "r2", {sum}, s);
+  b.g.outputs.push_back(out);
+  return b;
+}
+
+TEST(GraphPasses, ResidualAddBecomesSumPostOp) {
+  Builder b = residual_block();
+  auto exe = check_against_reference(b.g, b.feeds);
+  const auto& impl = exe->implementations();
+  ASSERT_EQ(impl.size(), b.g.nodes.size());
+  EXPECT_EQ(impl[6], "onednn+fused");      // c2
+  EXPECT_EQ(impl[7], "folded-into-conv");  // bn2
+  EXPECT_EQ(impl[8], "fused-into-conv");   // add
+  EXPECT_EQ(impl[9], "fused-into-conv");   // r2
+  EXPECT_EQ(exe->execution_graph().nodes.size(), 3u);
+}
+
+TEST(GraphPasses, ResidualBlockUnfusedLayoutsAgree) {
+  // Same block with dynamic batch: fused, plain layouts, kernels built per shape at run time.
+  Builder b = residual_block("N");
+  auto exe = check_against_reference(b.g, b.feeds);
+  EXPECT_EQ(exe->implementations()[8], "fused-into-conv");
+}
+
+TEST(GraphPasses, ConvWithSecondConsumerStaysUnfused) {
+  Builder b;
+  const Shape s = {1, 8, 6, 6};
+  int32_t x = b.input("x", {1, 4, 6, 6});
+  int32_t c = b.conv("c", x, 4, 8, s);
+  int32_t n = b.bn("bn", c, 8, s);
+  int32_t r = b.node("Relu", "relu", {c}, s);  // c also read here: BN cannot fold
+  b.g.outputs.push_back(n);
+  b.g.outputs.push_back(r);
+  auto exe = check_against_reference(b.g, b.feeds);
+  EXPECT_EQ(exe->implementations(), (std::vector<std::string>{"onednn", "onednn", "onednn"}));
+}
+
+TEST(GraphPasses, GraphOutputIsNotFusedAway) {
+  Builder b;
+  const Shape s = {1, 8, 6, 6};
+  int32_t x = b.input("x", {1, 4, 6, 6});
+  int32_t c = b.conv("c", x, 4, 8, s);
+  int32_t r = b.node("Relu", "relu", {c}, s);
+  b.g.outputs.push_back(c);
+  b.g.outputs.push_back(r);
+  auto exe = check_against_reference(b.g, b.feeds);
+  EXPECT_EQ(exe->implementations(), (std::vector<std::string>{"onednn", "onednn"}));
+}
+
+TEST(GraphPasses, AddOperandProducedLaterOrBroadcastStaysUnfused) {
+  {
+    // The other operand is produced after the Conv: the Add cannot move to the Conv.
+    Builder b;
+    const Shape s = {1, 8, 6, 6};
+    int32_t x = b.input("x", {1, 8, 6, 6});
+    int32_t c = b.conv("c", x, 8, 8, s);
+    int32_t later = b.node("Sigmoid", "late", {x}, s);
+    int32_t sum = b.node("Add", "add", {c, later}, s);
+    b.g.outputs.push_back(sum);
+    auto exe = check_against_reference(b.g, b.feeds);
+    EXPECT_EQ(exe->implementations(), (std::vector<std::string>{"onednn", "onednn", "onednn"}));
+  }
+  {
+    // Broadcasting Add (other operand [1,8,1,1]) is not a sum post-op.
+    Builder b;
+    const Shape s = {1, 8, 6, 6};
+    int32_t x = b.input("x", {1, 8, 6, 6});
+    int32_t z = b.input("z", {1, 8, 1, 1});
+    int32_t c = b.conv("c", x, 8, 8, s);
+    int32_t sum = b.node("Add", "add", {c, z}, s);
+    b.g.outputs.push_back(sum);
+    auto exe = check_against_reference(b.g, b.feeds);
+    EXPECT_EQ(exe->implementations(), (std::vector<std::string>{"onednn", "onednn"}));
+  }
+}
+
+TEST(GraphPasses, TrainingModeBatchNormIsNotFolded) {
+  Builder b;
+  const Shape s = {1, 8, 6, 6};
+  int32_t x = b.input("x", {1, 4, 6, 6});
+  int32_t c = b.conv("c", x, 4, 8, s);
+  int32_t n = b.bn("bn", c, 8, s);
+  Attribute t;
+  t.name = "training_mode";
+  t.type = Attribute::Type::integer;
+  t.i = 1;
+  b.g.nodes.back().attributes.push_back(t);
+  b.g.outputs.push_back(n);
+  FusionPlan plan = plan_fusions(b.g, 2);
+  EXPECT_EQ(plan.group_of[1], -1);
+}
+
+TEST(GraphPasses, SerializedFormPinsFusion) {
+  Builder b = residual_block();
+  auto exe = CpuExecutable::build(b.g, 2);
+  const std::string bytes = exe->serialize();
+  auto names = CpuExecutable::parse(bytes.data(), bytes.size(), b.g.nodes.size());
+  EXPECT_EQ(names, exe->implementations());
+  auto restored = CpuExecutable::build(b.g, 2, &names);
+  EXPECT_EQ(restored->implementations(), exe->implementations());
+  // Bytes claiming an unfused BN where this build folds it are rejected, not misread.
+  names[7] = "onednn";
+  try {
+    CpuExecutable::build(b.g, 2, &names);
+    ADD_FAILURE() << "a serialized executable with other fusion was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), StatusCode::data_loss);
+  }
+}
+
+}  // namespace
+}  // namespace switchyard::cpu

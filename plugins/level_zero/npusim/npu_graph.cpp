@@ -1,0 +1,1125 @@
+// The NPU simulator's compiler (support checks, weight conversion and reordering, buffer
+// planning, native blob) and executor (host threads, float16 rounding after every op).
+#include "npu_graph.h"
+
+#include <level_zero/ze_api.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cfenv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <set>
+#include <thread>
+
+namespace npusim {
+
+using switchyard::zeseg::Attr;
+using switchyard::zeseg::Node;
+using switchyard::zeseg::Segment;
+using switchyard::zeseg::Value;
+
+namespace {
+
+enum ElemType : int32_t { kF32 = 1, kU8 = 2, kI8 = 3, kI32 = 6, kI64 = 7, kF16 = 10 };
+
+enum OpCode : uint16_t {
+  kConv = 1, kMatMul, kGemm, kAdd, kMul, kRelu, kClip, kSigmoid, kHardSwish, kMaxPool, kAveragePool,
+  kGlobalAveragePool, kConcat, kReshape, kTranspose, kSoftmax, kQuantize, kDequantize, kQLinearConv, kQLinearMatMul
+};
+
+const std::map<std::string, OpCode>& op_table() {
+  static const std::map<std::string, OpCode> t = {
+      {"Conv", kConv}, {"MatMul", kMatMul}, {"Gemm", kGemm}, {"Add", kAdd}, {"Mul", kMul}, {"Relu", kRelu},
+      {"Clip", kClip}, {"Sigmoid", kSigmoid}, {"HardSwish", kHardSwish}, {"MaxPool", kMaxPool},
+      {"AveragePool", kAveragePool}, {"GlobalAveragePool", kGlobalAveragePool}, {"Concat", kConcat},
+      {"Reshape", kReshape}, {"Transpose", kTranspose}, {"Softmax", kSoftmax}, {"QuantizeLinear", kQuantize},
+      {"DequantizeLinear", kDequantize}, {"QLinearConv", kQLinearConv}, {"QLinearMatMul", kQLinearMatMul}};
+  return t;
+}
+
+std::string type_name(int32_t t) {
+  switch (t) {
+    case kF32: return "float32";
+    case kU8: return "uint8";
+    case kI8: return "int8";
+    case kI32: return "int32";
+    case kI64: return "int64";
+    case kF16: return "float16";
+    case 11: return "float64";
+    case 9: return "bool";
+    case 16: return "bfloat16";
+    default: return "element type " + std::to_string(t);
+  }
+}
+
+std::string dims_text(const Value& v) {
+  if (v.rank < 0) return "[?]";
+  std::string s = "[";
+  for (size_t i = 0; i < v.dims.size(); ++i) s += (i ? "," : "") + (v.dims[i] < 0 ? std::string("?") : std::to_string(v.dims[i]));
+  return s + "]";
+}
+
+int elem_bytes_npu(int32_t t) {
+  switch (t) {
+    case kU8: case kI8: return 1;
+    case kI32: return 4;
+    case kI64: return 8;
+    default: return 2;  // float16 (float32 is converted)
+  }
+}
+
+int64_t numel(const std::vector<int64_t>& d) {
+  int64_t n = 1;
+  for (auto x : d) n *= x;
+  return n;
+}
+
+int64_t attr_i(const Node& n, const char* name, int64_t fb) {
+  const Attr* a = n.attr(name);
+  return a && a->type == switchyard::zeseg::kInt ? a->i : fb;
+}
+float attr_f(const Node& n, const char* name, float fb) {
+  const Attr* a = n.attr(name);
+  return a && a->type == switchyard::zeseg::kFloat ? static_cast<float>(a->f) : fb;
+}
+std::vector<int64_t> attr_ints(const Node& n, const char* name) {
+  const Attr* a = n.attr(name);
+  return a && a->type == switchyard::zeseg::kInts ? a->ints : std::vector<int64_t>{};
+}
+std::string attr_s(const Node& n, const char* name, const std::string& fb) {
+  const Attr* a = n.attr(name);
+  return a && a->type == switchyard::zeseg::kString ? a->s : fb;
+}
+
+struct SegIndex {
+  const Segment& seg;
+  std::map<int32_t, const switchyard::zeseg::Initializer*> inits;
+  explicit SegIndex(const Segment& s) : seg(s) {
+    for (const auto& i : s.initializers) inits[i.value] = &i;
+  }
+  const switchyard::zeseg::Initializer* init(int32_t v) const {
+    auto it = inits.find(v);
+    return it == inits.end() ? nullptr : it->second;
+  }
+  const Value& val(int32_t v) const { return seg.values.at(static_cast<size_t>(v)); }
+};
+
+// Reads a numeric initializer as doubles.
+std::vector<double> init_values(const switchyard::zeseg::Initializer& t) {
+  std::vector<double> out;
+  const int64_t n = numel(t.dims);
+  auto need = [&](size_t b) {
+    if (t.bytes.size() < static_cast<size_t>(n) * b) throw NpuError(ZE_RESULT_ERROR_INVALID_ARGUMENT, "initializer data shorter than its shape");
+  };
+  const char* p = t.bytes.data();
+  for (int64_t i = 0; i < n; ++i) {
+    switch (t.elem) {
+      case kF32: { need(4); float v; std::memcpy(&v, p + 4 * i, 4); out.push_back(v); break; }
+      case kF16: { need(2); uint16_t v; std::memcpy(&v, p + 2 * i, 2); out.push_back(f16_bits_to_f32(v)); break; }
+      case kI8: need(1); out.push_back(static_cast<int8_t>(p[i])); break;
+      case kU8: need(1); out.push_back(static_cast<uint8_t>(p[i])); break;
+      case kI32: { need(4); int32_t v; std::memcpy(&v, p + 4 * i, 4); out.push_back(v); break; }
+      case kI64: { need(8); int64_t v; std::memcpy(&v, p + 8 * i, 8); out.push_back(static_cast<double>(v)); break; }
+      case 11: { need(8); double v; std::memcpy(&v, p + 8 * i, 8); out.push_back(v); break; }
+      default: throw NpuError(ZE_RESULT_ERROR_INVALID_ARGUMENT, "initializer of " + type_name(t.elem) + " cannot be read");
+    }
+  }
+  return out;
+}
+
+bool is_data_type(int32_t t) { return t == kF32 || t == kF16 || t == kI8 || t == kU8; }
+bool is_float(int32_t t) { return t == kF32 || t == kF16; }
+
+// One node's verdict. `why` is filled when unsupported.
+NodeSupport check_node(const SegIndex& ix, const Node& n, uint64_t limit) {
+  NodeSupport s;
+  auto no = [&](uint32_t r, std::string m) {
+    s.reason = r;
+    s.message = "npusim: " + m;
+    return s;
+  };
+  if (!n.domain.empty() && n.domain != "ai.onnx") return no(1, "domain '" + n.domain + "' is not supported");
+  auto it = op_table().find(n.op_type);
+  if (it == op_table().end()) return no(1, n.op_type + " is not an NPU operator (the NPU runs Conv, MatMul, Gemm, Add, Mul, activations, pooling, Concat, Reshape, Transpose, Softmax and QDQ/QLinear ops)");
+  for (const auto& a : n.attrs)
+    if (a.type != 1 && a.type != 2 && a.type != 3 && a.type != 6 && a.type != 7)
+      return no(4, "attribute '" + a.name + "' has a type the NPU compiler does not take");
+  const OpCode op = it->second;
+  // Which inputs must be compile-time constants, and which may be non-data types.
+  auto must_const = [&](size_t i) -> bool {
+    switch (op) {
+      case kConv: return i >= 1;
+      case kReshape: return i == 1;
+      case kClip: return i >= 1;
+      case kQuantize: case kDequantize: return i >= 1;
+      case kQLinearConv: return i != 0;
+      case kQLinearMatMul: return i != 0 && i != 3;
+      default: return false;
+    }
+  };
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const int32_t v = n.inputs[i];
+    if (v < 0) continue;
+    const Value& val = ix.val(v);
+    const auto* init = ix.init(v);
+    if (must_const(i) && !init)
+      return no(3, "input " + std::to_string(i) + " ('" + val.name + "') of " + n.op_type + " must be a constant: the NPU compiles it into the blob");
+    if (init) {
+      bytes += static_cast<uint64_t>(numel(init->dims)) * elem_bytes_npu(init->elem);
+      const bool int_ok = (op == kReshape && i == 1) || (op == kQLinearConv && i == 8 && init->elem == kI32);
+      if (!is_data_type(init->elem) && !int_ok)
+        return no(2, "constant '" + val.name + "' is " + type_name(init->elem) + "; the NPU computes in float16 and int8 only");
+      continue;
+    }
+    if (val.rank < 0) return no(3, "static shapes only: input '" + val.name + "' has unknown rank");
+    for (auto d : val.dims)
+      if (d < 0) return no(3, "static shapes only: input '" + val.name + "' has dynamic dims " + dims_text(val));
+    if (!is_data_type(val.elem))
+      return no(2, "input '" + val.name + "' is " + type_name(val.elem) + "; the NPU computes in float16 and int8 only");
+    bytes += static_cast<uint64_t>(numel(val.dims)) * elem_bytes_npu(val.elem);
+  }
+  for (size_t i = 0; i < n.outputs.size(); ++i) {
+    const int32_t v = n.outputs[i];
+    if (v < 0) continue;
+    if (i > 0) return no(1, n.op_type + " optional output " + std::to_string(i) + " (e.g. MaxPool indices) is not produced by the NPU");
+    const Value& val = ix.val(v);
+    if (val.rank < 0) return no(3, "static shapes only: output '" + val.name + "' has unknown rank");
+    for (auto d : val.dims)
+      if (d < 0) return no(3, "static shapes only: output '" + val.name + "' has dynamic dims " + dims_text(val));
+    if (!is_data_type(val.elem))
+      return no(2, "output '" + val.name + "' is " + type_name(val.elem) + "; the NPU computes in float16 and int8 only");
+    bytes += static_cast<uint64_t>(numel(val.dims)) * elem_bytes_npu(val.elem);
+  }
+  if (n.inputs.empty() || n.inputs[0] < 0 || n.outputs.empty() || n.outputs[0] < 0) return no(6, "node has no data input or output");
+  const Value& x = ix.val(n.inputs[0]);
+  auto in_rank = [&](size_t i) { return i < n.inputs.size() && n.inputs[i] >= 0 ? static_cast<int>(ix.val(n.inputs[i]).dims.size()) : -1; };
+  auto in_elem = [&](size_t i) {
+    if (i >= n.inputs.size() || n.inputs[i] < 0) return 0;
+    const auto* init = ix.init(n.inputs[i]);
+    return init ? init->elem : ix.val(n.inputs[i]).elem;
+  };
+  const std::string ap = attr_s(n, "auto_pad", "NOTSET");
+  switch (op) {
+    case kConv: case kQLinearConv: {
+      const size_t wi = op == kConv ? 1 : 3;
+      if (x.dims.size() != 4 || in_rank(wi) != 4) return no(3, n.op_type + ": only 2-D convolutions (rank-4 tensors) run on the NPU");
+      if (ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER") return no(4, "auto_pad=" + ap);
+      if (op == kConv && (!is_float(x.elem) || !is_float(in_elem(1)))) return no(2, "Conv takes float data; int8 convolution is QLinearConv");
+      if (op == kQLinearConv) {
+        if (is_float(x.elem) || is_float(in_elem(3))) return no(2, "QLinearConv takes int8/uint8 data and weights");
+        for (size_t i : {1, 2, 6, 7})
+          if (numel(ix.init(n.inputs[i])->dims) != 1) return no(3, "QLinearConv x/y scales and zero points must be scalars");
+        const auto* ws = ix.init(n.inputs[4]);
+        const auto* w = ix.init(n.inputs[3]);
+        if (numel(ws->dims) != 1 && numel(ws->dims) != w->dims[0]) return no(3, "QLinearConv w_scale must be a scalar or per output channel");
+      }
+      break;
+    }
+    case kMatMul:
+      if (in_rank(0) < 2 || in_rank(1) < 2) return no(3, "MatMul with 1-D operands is not supported (rank >= 2 only)");
+      if (!is_float(x.elem) || !is_float(in_elem(1))) return no(2, "MatMul takes float data; int8 is QLinearMatMul");
+      break;
+    case kQLinearMatMul:
+      if (in_rank(0) < 2 || in_rank(3) < 2) return no(3, "QLinearMatMul with 1-D operands is not supported");
+      if (is_float(x.elem) || is_float(in_elem(3))) return no(2, "QLinearMatMul takes int8/uint8 operands");
+      for (size_t i : {1, 2, 4, 5, 6, 7})
+        if (numel(ix.init(n.inputs[i])->dims) != 1) return no(3, "QLinearMatMul scales and zero points must be scalars (per-tensor)");
+      break;
+    case kGemm:
+      if (in_rank(0) != 2 || in_rank(1) != 2) return no(3, "Gemm needs 2-D A and B");
+      if (!is_float(x.elem)) return no(2, "Gemm takes float data");
+      break;
+    case kMaxPool: case kAveragePool:
+      if (x.dims.size() != 4) return no(3, n.op_type + ": only 2-D pooling runs on the NPU");
+      if (attr_i(n, "storage_order", 0) != 0) return no(4, "MaxPool storage_order=1");
+      if (ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER") return no(4, "auto_pad=" + ap);
+      if (!is_float(x.elem)) return no(2, n.op_type + " takes float data on the NPU");
+      break;
+    case kGlobalAveragePool:
+      if (x.dims.size() < 3) return no(3, "GlobalAveragePool needs rank >= 3");
+      if (!is_float(x.elem)) return no(2, "GlobalAveragePool takes float data on the NPU");
+      break;
+    case kAdd: case kMul: case kRelu: case kClip: case kSigmoid: case kHardSwish: case kSoftmax:
+      for (size_t i = 0; i < n.inputs.size(); ++i)
+        if (n.inputs[i] >= 0 && !(op == kClip && i > 0) && !is_float(in_elem(i)))
+          return no(2, n.op_type + " takes float data on the NPU (int8 tensors go through DequantizeLinear)");
+      break;
+    case kQuantize: {
+      if (!is_float(x.elem)) return no(2, "QuantizeLinear takes float input");
+      if (n.inputs.size() > 2 && n.inputs[2] >= 0 && in_elem(2) != kI8 && in_elem(2) != kU8)
+        return no(2, "QuantizeLinear to " + type_name(in_elem(2)) + ": the NPU quantizes to int8/uint8");
+      if (attr_i(n, "saturate", 1) != 1) return no(4, "QuantizeLinear saturate=0");
+      if (n.attr("block_size") && attr_i(n, "block_size", 0) != 0) return no(4, "blocked quantization");
+      break;
+    }
+    case kDequantize:
+      if (x.elem != kI8 && x.elem != kU8) return no(2, "DequantizeLinear from " + type_name(x.elem) + ": the NPU dequantizes int8/uint8");
+      if (n.attr("block_size") && attr_i(n, "block_size", 0) != 0) return no(4, "blocked quantization");
+      break;
+    case kReshape: case kTranspose: case kConcat: break;
+  }
+  if (bytes > limit)
+    return no(5, n.op_type + " needs " + std::to_string(bytes) + " bytes of on-chip memory (weights + inputs + outputs), above the limit of " +
+                     std::to_string(limit) + " bytes");
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blob encoding helpers
+
+uint64_t fnv1a(const char* p, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(p[i]);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+constexpr char kBlobMagic[8] = {'S', 'Y', 'N', 'P', 'U', 'B', 'L', 'B'};
+constexpr size_t kBlobHeader = 8 + 4 + 32 + 8 + 8;  // magic, version, compiler, payload size, checksum
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// float16
+
+uint16_t f32_to_f16_bits(float x) {
+  _Float16 h = static_cast<_Float16>(x);
+  uint16_t b;
+  std::memcpy(&b, &h, 2);
+  return b;
+}
+float f16_bits_to_f32(uint16_t b) {
+  _Float16 h;
+  std::memcpy(&h, &b, 2);
+  return static_cast<float>(h);
+}
+float round_f16(float x) { return static_cast<float>(static_cast<_Float16>(x)); }
+
+const Settings& settings() {
+  static const Settings s = [] {
+    Settings s;
+    auto num = [](const char* name, double fb) {
+      const char* v = std::getenv(name);
+      if (!v || !*v) return fb;
+      char* end = nullptr;
+      double d = std::strtod(v, &end);
+      return end && *end == 0 && d > 0 ? d : fb;
+    };
+    s.memory_limit_bytes = static_cast<uint64_t>(num("SWITCHYARD_NPUSIM_MEMORY_MB", 32) * 1024 * 1024);
+    s.threads = static_cast<int>(num("SWITCHYARD_NPUSIM_THREADS", std::max(1u, std::thread::hardware_concurrency())));
+    s.tops_int8 = num("SWITCHYARD_NPUSIM_TOPS_INT8", 4);
+    s.tflops_f16 = num("SWITCHYARD_NPUSIM_TFLOPS_F16", 2);
+    s.watts = num("SWITCHYARD_NPUSIM_WATTS", 5);
+    return s;
+  }();
+  return s;
+}
+
+std::vector<NodeSupport> query_support(const Segment& seg, uint64_t limit) {
+  SegIndex ix(seg);
+  std::vector<NodeSupport> out;
+  for (const auto& n : seg.nodes) out.push_back(check_node(ix, n, limit));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiler
+
+namespace {
+
+struct Compiler {
+  const Segment& seg;
+  SegIndex ix;
+  Program p;
+  std::map<int32_t, int32_t> arena_of;  // segment value -> tensor id
+  explicit Compiler(const Segment& s) : seg(s), ix(s) {}
+
+  int32_t add(TensorDesc d) {
+    p.tensors.push_back(std::move(d));
+    return static_cast<int32_t>(p.tensors.size() - 1);
+  }
+  int32_t act(int32_t v) {  // an activation tensor in the arena
+    if (v < 0) return -1;
+    auto it = arena_of.find(v);
+    if (it != arena_of.end()) return it->second;
+    const Value& val = ix.val(v);
+    TensorDesc d;
+    d.dt = static_cast<uint8_t>(val.elem == kF32 ? kF16 : val.elem);
+    d.loc = 0;
+    d.dims = val.dims;
+    d.bytes = static_cast<uint64_t>(numel(d.dims)) * elem_bytes_npu(d.dt);
+    return arena_of[v] = add(d);
+  }
+  // A weight tensor: values converted to the NPU type, written in `order` (element indices).
+  int32_t weight(int32_t dt, std::vector<int64_t> dims, const std::vector<double>& vals, uint8_t layout = 0) {
+    while (p.weights.size() % 64) p.weights.push_back(0);
+    TensorDesc d;
+    d.dt = static_cast<uint8_t>(dt);
+    d.loc = 1;
+    d.layout = layout;
+    d.dims = std::move(dims);
+    d.offset = p.weights.size();
+    for (double v : vals) {
+      if (dt == kF16) {
+        uint16_t h = f32_to_f16_bits(static_cast<float>(v));
+        p.weights.append(reinterpret_cast<const char*>(&h), 2);
+      } else if (dt == kI8 || dt == kU8) {
+        p.weights.push_back(static_cast<char>(static_cast<int>(v)));
+      } else {
+        int32_t i = static_cast<int32_t>(v);
+        p.weights.append(reinterpret_cast<const char*>(&i), 4);
+      }
+    }
+    d.bytes = p.weights.size() - d.offset;
+    return add(d);
+  }
+  int32_t const_input(int32_t v) {  // plain constant data input (Add with a constant, ...)
+    const auto* init = ix.init(v);
+    int32_t dt = init->elem == kF32 ? kF16 : init->elem;
+    return weight(dt, init->dims, init_values(*init));
+  }
+  int32_t data(int32_t v) { return v < 0 ? -1 : ix.init(v) ? const_input(v) : act(v); }
+  double scalar(int32_t v, double fb) {
+    if (v < 0) return fb;
+    auto vals = init_values(*ix.init(v));
+    return vals.empty() ? fb : vals[0];
+  }
+  std::vector<double> values(int32_t v) { return v < 0 ? std::vector<double>{} : init_values(*ix.init(v)); }
+
+  // Spatial attributes: kernel, strides, dilations, pads (top, left, bottom, right) for 2-D.
+  void spatial(const Node& n, int64_t kh, int64_t kw, const std::vector<int64_t>& in, const std::vector<int64_t>& out, Op& op) {
+    auto st = attr_ints(n, "strides");
+    auto dl = attr_ints(n, "dilations");
+    auto pd = attr_ints(n, "pads");
+    if (st.size() != 2) st = {1, 1};
+    if (dl.size() != 2) dl = {1, 1};
+    if (pd.size() != 4) pd = {0, 0, 0, 0};
+    const std::string ap = attr_s(n, "auto_pad", "NOTSET");
+    if (ap == "VALID") pd = {0, 0, 0, 0};
+    if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
+      for (int a = 0; a < 2; ++a) {
+        int64_t k = a ? kw : kh;
+        int64_t total = std::max<int64_t>(0, (out[2 + a] - 1) * st[a] + (k - 1) * dl[a] + 1 - in[2 + a]);
+        int64_t small = total / 2, big = total - small;
+        pd[a] = ap == "SAME_UPPER" ? small : big;
+        pd[a + 2] = ap == "SAME_UPPER" ? big : small;
+      }
+    }
+    op.i.insert(op.i.end(), {kh, kw, st[0], st[1], dl[0], dl[1], pd[0], pd[1], pd[2], pd[3]});
+  }
+
+  void node(const Node& n) {
+    Op op;
+    op.code = op_table().at(n.op_type);
+    const Value& y = ix.val(n.outputs[0]);
+    const auto in = [&](size_t i) { return i < n.inputs.size() ? n.inputs[i] : -1; };
+    switch (op.code) {
+      case kConv: case kQLinearConv: {
+        const bool q = op.code == kQLinearConv;
+        const int32_t xv = in(0), wv = in(q ? 3 : 1), bv = in(q ? 8 : 2);
+        const auto* w = ix.init(wv);
+        const int64_t cout = w->dims[0], cin_g = w->dims[1], kh = w->dims[2], kw = w->dims[3];
+        const int64_t g = attr_i(n, "group", 1);
+        if (g <= 0 || cout % g || ix.val(xv).dims[1] != cin_g * g)
+          throw NpuError(ZE_RESULT_ERROR_INVALID_ARGUMENT, n.op_type + ": channels do not match group=" + std::to_string(g));
+        const int64_t cout_g = cout / g, B = std::min<int64_t>(16, cout_g), nb = (cout_g + B - 1) / B;
+        // Reorder [Cout][Cin_g][kh][kw] into blocks of B output channels, B innermost.
+        auto wv_vals = init_values(*w);
+        std::vector<double> blocked(static_cast<size_t>(g * nb * cin_g * kh * kw * B), 0.0);
+        for (int64_t oc = 0; oc < cout; ++oc) {
+          const int64_t gi = oc / cout_g, ol = oc % cout_g, b = ol / B, o = ol % B;
+          for (int64_t r = 0; r < cin_g * kh * kw; ++r)
+            blocked[static_cast<size_t>((((gi * nb + b) * cin_g * kh * kw) + r) * B + o)] = wv_vals[static_cast<size_t>(oc * cin_g * kh * kw + r)];
+        }
+        const int32_t wdt = q ? w->elem : kF16;
+        op.in = {act(xv), weight(wdt, {g, nb, cin_g, kh, kw, B}, blocked, 1), -1};
+        if (bv >= 0) {
+          auto b = values(bv);
+          op.in[2] = weight(q ? kI32 : kF16, {cout}, b);
+        }
+        op.i = {g, B, nb};
+        spatial(n, kh, kw, ix.val(xv).dims, y.dims, op);
+        if (q) {
+          const double xs = scalar(in(1), 1), xz = scalar(in(2), 0), ys = scalar(in(6), 1), yz = scalar(in(7), 0);
+          auto ws = values(in(4)), wz = values(in(5));
+          op.f = {static_cast<float>(xs), static_cast<float>(ys), static_cast<float>(xz), static_cast<float>(yz)};
+          for (int64_t oc = 0; oc < cout; ++oc) op.f.push_back(static_cast<float>(ws.size() == 1 ? ws[0] : ws[static_cast<size_t>(oc)]));
+          for (int64_t oc = 0; oc < cout; ++oc)
+            op.f.push_back(static_cast<float>(wz.empty() ? 0 : wz.size() == 1 ? wz[0] : wz[static_cast<size_t>(oc)]));
+        }
+        p.op_count += static_cast<uint64_t>(2 * numel(y.dims) * cin_g * kh * kw);
+        break;
+      }
+      case kMatMul: case kGemm: case kQLinearMatMul: {
+        const bool q = op.code == kQLinearMatMul;
+        const int32_t av = in(0), bvv = in(q ? 3 : 1);
+        const auto& ad = ix.val(av).dims;
+        const auto* binit = ix.init(bvv);
+        const bool transA = op.code == kGemm && attr_i(n, "transA", 0);
+        const bool transB = op.code == kGemm && attr_i(n, "transB", 0);
+        const int64_t K = transA ? ad[0] : ad[ad.size() - 1];
+        int32_t bt;
+        if (binit && binit->dims.size() == 2) {
+          // Constant 2-D B: stored transposed [N][K] so every output is a contiguous dot product.
+          auto vals = init_values(*binit);
+          const int64_t N = transB ? binit->dims[0] : binit->dims[1];
+          std::vector<double> t(static_cast<size_t>(N * K));
+          for (int64_t k = 0; k < K; ++k)
+            for (int64_t j = 0; j < N; ++j)
+              t[static_cast<size_t>(j * K + k)] = vals[static_cast<size_t>(transB ? j * K + k : k * N + j)];
+          bt = weight(q ? binit->elem : kF16, {N, K}, t, 2);
+        } else {
+          bt = data(bvv);
+        }
+        op.in = {act(av), bt};
+        if (op.code == kGemm) {
+          op.in.push_back(data(in(2)));
+          op.i = {transA, transB};
+          op.f = {attr_f(n, "alpha", 1), attr_f(n, "beta", 1)};
+        }
+        if (q)
+          op.f = {static_cast<float>(scalar(in(1), 1)), static_cast<float>(scalar(in(2), 0)), static_cast<float>(scalar(in(4), 1)),
+                  static_cast<float>(scalar(in(5), 0)), static_cast<float>(scalar(in(6), 1)), static_cast<float>(scalar(in(7), 0))};
+        p.op_count += static_cast<uint64_t>(2 * numel(y.dims) * K);
+        break;
+      }
+      case kAdd: case kMul:
+        op.in = {data(in(0)), data(in(1))};
+        p.op_count += static_cast<uint64_t>(numel(y.dims));
+        break;
+      case kRelu: case kSigmoid: case kHardSwish:
+        op.in = {act(in(0))};
+        p.op_count += static_cast<uint64_t>(numel(y.dims));
+        break;
+      case kClip: {
+        float lo = -INFINITY, hi = INFINITY;
+        if (n.opset < 11) {
+          lo = attr_f(n, "min", -INFINITY);
+          hi = attr_f(n, "max", INFINITY);
+        } else {
+          lo = static_cast<float>(scalar(in(1), -INFINITY));
+          hi = static_cast<float>(scalar(in(2), INFINITY));
+        }
+        op.in = {act(in(0))};
+        op.f = {lo, hi};
+        break;
+      }
+      case kMaxPool: case kAveragePool: {
+        auto k = attr_ints(n, "kernel_shape");
+        if (k.size() != 2) throw NpuError(ZE_RESULT_ERROR_INVALID_ARGUMENT, n.op_type + " needs a 2-D kernel_shape");
+        op.in = {act(in(0))};
+        spatial(n, k[0], k[1], ix.val(in(0)).dims, y.dims, op);
+        op.i.push_back(attr_i(n, "count_include_pad", 0));
+        p.op_count += static_cast<uint64_t>(numel(y.dims) * k[0] * k[1]);
+        break;
+      }
+      case kGlobalAveragePool:
+        op.in = {act(in(0))};
+        p.op_count += static_cast<uint64_t>(numel(ix.val(in(0)).dims));
+        break;
+      case kConcat: {
+        for (auto v : n.inputs) op.in.push_back(data(v));
+        int64_t axis = attr_i(n, "axis", 0);
+        if (axis < 0) axis += static_cast<int64_t>(y.dims.size());
+        op.i = {axis};
+        break;
+      }
+      case kReshape:
+        op.in = {data(in(0))};
+        break;
+      case kTranspose: {
+        auto perm = attr_ints(n, "perm");
+        const auto r = static_cast<int64_t>(y.dims.size());
+        if (perm.empty())
+          for (int64_t i = r - 1; i >= 0; --i) perm.push_back(i);
+        op.in = {data(in(0))};
+        op.i = perm;
+        break;
+      }
+      case kSoftmax: {
+        int64_t axis = attr_i(n, "axis", n.opset < 13 ? 1 : -1);
+        if (axis < 0) axis += static_cast<int64_t>(y.dims.size());
+        op.in = {act(in(0))};
+        op.i = {axis, n.opset < 13 ? 1 : 0};
+        p.op_count += static_cast<uint64_t>(3 * numel(y.dims));
+        break;
+      }
+      case kQuantize: case kDequantize: {
+        auto sc = values(in(1)), zp = values(in(2));
+        int64_t axis = attr_i(n, "axis", 1);
+        const int64_t r = static_cast<int64_t>(ix.val(in(0)).dims.size());
+        if (axis < 0) axis += r;
+        op.in = {data(in(0))};
+        op.i = {sc.size() > 1 ? axis : -1};
+        for (double s : sc) op.f.push_back(static_cast<float>(s));
+        const size_t ns = sc.size();
+        for (size_t i = 0; i < ns; ++i) op.f.push_back(static_cast<float>(zp.empty() ? 0 : zp.size() == 1 ? zp[0] : zp[i]));
+        p.op_count += static_cast<uint64_t>(numel(y.dims));
+        break;
+      }
+    }
+    const int32_t yt = act(n.outputs[0]);
+    // An output produced with a type the node decides (QuantizeLinear without zero point: uint8).
+    if (op.code == kQuantize && in(2) < 0) p.tensors[static_cast<size_t>(yt)].dt = kU8;
+    op.out = {yt};
+    p.ops.push_back(std::move(op));
+  }
+
+  // First-fit planning over lifetimes (op indices); the arena holds every activation,
+  // graph inputs from the start and graph outputs until the end.
+  void plan() {
+    const int32_t nt = static_cast<int32_t>(p.tensors.size());
+    std::vector<int64_t> first(static_cast<size_t>(nt), -2), last(static_cast<size_t>(nt), -2);
+    const int64_t nops = static_cast<int64_t>(p.ops.size());
+    for (auto t : p.inputs) first[static_cast<size_t>(t)] = -1, last[static_cast<size_t>(t)] = -1;
+    for (int64_t k = 0; k < nops; ++k) {
+      for (auto t : p.ops[static_cast<size_t>(k)].in)
+        if (t >= 0) last[static_cast<size_t>(t)] = std::max(last[static_cast<size_t>(t)], k);
+      for (auto t : p.ops[static_cast<size_t>(k)].out)
+        if (first[static_cast<size_t>(t)] == -2) first[static_cast<size_t>(t)] = k, last[static_cast<size_t>(t)] = std::max(last[static_cast<size_t>(t)], k);
+    }
+    for (auto t : p.outputs) last[static_cast<size_t>(t)] = nops;
+    struct Block { int64_t a, b; uint64_t off, size; };
+    std::vector<Block> placed;
+    std::vector<int32_t> order;
+    for (int32_t t = 0; t < nt; ++t)
+      if (p.tensors[static_cast<size_t>(t)].loc == 0 && first[static_cast<size_t>(t)] != -2) order.push_back(t);
+    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return p.tensors[static_cast<size_t>(a)].bytes > p.tensors[static_cast<size_t>(b)].bytes; });
+    uint64_t top = 0;
+    for (int32_t t : order) {
+      auto& d = p.tensors[static_cast<size_t>(t)];
+      const uint64_t size = (std::max<uint64_t>(d.bytes, 1) + 63) / 64 * 64;
+      const int64_t a = first[static_cast<size_t>(t)], b = last[static_cast<size_t>(t)];
+      std::vector<std::pair<uint64_t, uint64_t>> busy;
+      for (const auto& blk : placed)
+        if (!(blk.b < a || b < blk.a)) busy.push_back({blk.off, blk.off + blk.size});
+      std::sort(busy.begin(), busy.end());
+      uint64_t off = 0;
+      for (const auto& [s, e] : busy) {
+        if (off + size <= s) break;
+        off = std::max(off, e);
+      }
+      d.offset = off;
+      placed.push_back({a, b, off, size});
+      top = std::max(top, off + size);
+    }
+    p.arena_bytes = top;
+  }
+};
+
+}  // namespace
+
+Program compile(const Segment& seg, uint64_t limit) {
+  auto sup = query_support(seg, limit);
+  for (size_t i = 0; i < sup.size(); ++i)
+    if (sup[i].reason != 0)
+      throw NpuError(sup[i].reason == 5 ? ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY : ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+                     "node " + std::to_string(i) + " (" + seg.nodes[i].op_type + "): " + sup[i].message);
+  Compiler c(seg);
+  for (auto v : seg.inputs) {
+    const Value& val = c.ix.val(v);
+    if (!is_data_type(val.elem) || val.rank < 0 || std::any_of(val.dims.begin(), val.dims.end(), [](int64_t d) { return d < 0; }))
+      throw NpuError(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "npusim: graph input '" + val.name + "' " + type_name(val.elem) + dims_text(val) +
+                                                              " needs a static shape and a float16/float32/int8/uint8 type");
+    int32_t t = c.act(v);
+    c.p.tensors[static_cast<size_t>(t)].io_dt = static_cast<uint8_t>(val.elem);
+    c.p.inputs.push_back(t);
+  }
+  for (const auto& n : seg.nodes) c.node(n);
+  for (auto v : seg.outputs) {
+    const Value& val = c.ix.val(v);
+    auto it = c.arena_of.find(v);
+    if (it == c.arena_of.end() || std::count(seg.inputs.begin(), seg.inputs.end(), v))
+      throw NpuError(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "npusim: graph output '" + val.name + "' is not computed by the graph (an input or a constant)");
+    if (!is_data_type(val.elem)) throw NpuError(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "npusim: graph output '" + val.name + "' is " + type_name(val.elem));
+    if (std::count(c.p.outputs.begin(), c.p.outputs.end(), it->second))
+      throw NpuError(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "npusim: graph output '" + val.name + "' is listed twice");
+    c.p.tensors[static_cast<size_t>(it->second)].io_dt = static_cast<uint8_t>(val.elem);
+    c.p.outputs.push_back(it->second);
+  }
+  c.plan();
+  const uint64_t need = c.p.arena_bytes + c.p.weights.size();
+  if (need > limit)
+    throw NpuError(ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY,
+                   "npusim: the graph needs " + std::to_string(need) + " bytes of on-chip memory (" + std::to_string(c.p.weights.size()) +
+                       " weights + " + std::to_string(c.p.arena_bytes) + " planned activations), above the limit of " + std::to_string(limit) +
+                       " bytes");
+  return std::move(c.p);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Native blob
+
+std::string to_blob(const Program& p) {
+  switchyard::zeseg::Writer w;
+  w.pod<uint64_t>(p.arena_bytes);
+  w.pod<uint64_t>(p.op_count);
+  w.pod<uint32_t>(static_cast<uint32_t>(p.tensors.size()));
+  for (const auto& t : p.tensors) {
+    w.pod<uint8_t>(t.dt), w.pod<uint8_t>(t.loc), w.pod<uint8_t>(t.layout), w.pod<uint8_t>(t.io_dt);
+    w.pod<uint32_t>(static_cast<uint32_t>(t.dims.size()));
+    for (auto d : t.dims) w.pod<int64_t>(d);
+    w.pod<uint64_t>(t.offset), w.pod<uint64_t>(t.bytes);
+  }
+  w.pod<uint32_t>(static_cast<uint32_t>(p.ops.size()));
+  for (const auto& o : p.ops) {
+    w.pod<uint16_t>(o.code);
+    for (const auto* v : {&o.in, &o.out}) {
+      w.pod<uint32_t>(static_cast<uint32_t>(v->size()));
+      for (auto x : *v) w.pod<int32_t>(x);
+    }
+    w.pod<uint32_t>(static_cast<uint32_t>(o.i.size()));
+    for (auto x : o.i) w.pod<int64_t>(x);
+    w.pod<uint32_t>(static_cast<uint32_t>(o.f.size()));
+    for (auto x : o.f) w.pod<float>(x);
+  }
+  for (const auto* v : {&p.inputs, &p.outputs}) {
+    w.pod<uint32_t>(static_cast<uint32_t>(v->size()));
+    for (auto x : *v) w.pod<int32_t>(x);
+  }
+  w.pod<uint64_t>(p.weights.size());
+  w.raw(p.weights.data(), p.weights.size());
+  const std::string& payload = w.out;
+  std::string out(kBlobMagic, 8);
+  const uint32_t ver = settings().blob_version;
+  out.append(reinterpret_cast<const char*>(&ver), 4);
+  char comp[32] = {};
+  std::strncpy(comp, settings().compiler_version.c_str(), 31);
+  out.append(comp, 32);
+  const uint64_t size = payload.size(), sum = fnv1a(payload.data(), payload.size());
+  out.append(reinterpret_cast<const char*>(&size), 8);
+  out.append(reinterpret_cast<const char*>(&sum), 8);
+  out += payload;
+  return out;
+}
+
+Program from_blob(const void* data, size_t size) {
+  const char* b = static_cast<const char*>(data);
+  if (!data || size < kBlobHeader || std::memcmp(b, kBlobMagic, 8) != 0)
+    throw NpuError(ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, "npusim: not an npusim native blob (bad magic or too short)");
+  uint32_t ver;
+  std::memcpy(&ver, b + 8, 4);
+  char comp[33] = {};
+  std::memcpy(comp, b + 12, 32);
+  if (ver != settings().blob_version)
+    throw NpuError(ZE_RESULT_ERROR_UNSUPPORTED_VERSION, "npusim: native blob format version " + std::to_string(ver) + " (written by '" + comp +
+                                                            "'); this driver ('" + settings().compiler_version + "') loads version " +
+                                                            std::to_string(settings().blob_version) + " only: recompile the graph");
+  uint64_t psize, sum;
+  std::memcpy(&psize, b + 44, 8);
+  std::memcpy(&sum, b + 52, 8);
+  if (psize != size - kBlobHeader) throw NpuError(ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, "npusim: native blob truncated or padded");
+  if (fnv1a(b + kBlobHeader, psize) != sum) throw NpuError(ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, "npusim: native blob checksum mismatch (corrupt)");
+  try {
+    switchyard::zeseg::Reader r(b + kBlobHeader, psize);
+    Program p;
+    p.arena_bytes = r.pod<uint64_t>();
+    p.op_count = r.pod<uint64_t>();
+    p.tensors.resize(r.count(24));
+    for (auto& t : p.tensors) {
+      t.dt = r.pod<uint8_t>(), t.loc = r.pod<uint8_t>(), t.layout = r.pod<uint8_t>(), t.io_dt = r.pod<uint8_t>();
+      t.dims.resize(r.count(8));
+      for (auto& d : t.dims) d = r.pod<int64_t>();
+      t.offset = r.pod<uint64_t>(), t.bytes = r.pod<uint64_t>();
+    }
+    p.ops.resize(r.count(18));
+    for (auto& o : p.ops) {
+      o.code = r.pod<uint16_t>();
+      for (auto* v : {&o.in, &o.out}) {
+        v->resize(r.count(4));
+        for (auto& x : *v) x = r.pod<int32_t>();
+      }
+      o.i.resize(r.count(8));
+      for (auto& x : o.i) x = r.pod<int64_t>();
+      o.f.resize(r.count(4));
+      for (auto& x : o.f) x = r.pod<float>();
+    }
+    for (auto* v : {&p.inputs, &p.outputs}) {
+      v->resize(r.count(4));
+      for (auto& x : *v) x = r.pod<int32_t>();
+    }
+    uint64_t wn = r.pod<uint64_t>();
+    if (wn != r.remaining()) throw std::runtime_error("weights section size mismatch");
+    p.weights.assign(reinterpret_cast<const char*>(r.take(wn)), wn);
+    // Structural validation: every reference in range, every region inside its section.
+    const auto nt = static_cast<int32_t>(p.tensors.size());
+    for (const auto& t : p.tensors) {
+      if (t.numel() < 0 || static_cast<uint64_t>(t.numel()) * static_cast<uint64_t>(elem_bytes_npu(t.dt)) > t.bytes)
+        throw std::runtime_error("tensor size inconsistent");
+      const uint64_t end = t.offset + t.bytes;
+      if (end < t.offset || end > (t.loc == 0 ? p.arena_bytes : p.weights.size())) throw std::runtime_error("tensor outside its section");
+    }
+    for (const auto& o : p.ops) {
+      if (o.code < kConv || o.code > kQLinearMatMul || o.out.size() != 1) throw std::runtime_error("bad operation");
+      for (auto x : o.in)
+        if (x < -1 || x >= nt) throw std::runtime_error("bad tensor reference");
+      if (o.out[0] < 0 || o.out[0] >= nt) throw std::runtime_error("bad tensor reference");
+    }
+    for (auto x : p.inputs)
+      if (x < 0 || x >= nt) throw std::runtime_error("bad input reference");
+    for (auto x : p.outputs)
+      if (x < 0 || x >= nt) throw std::runtime_error("bad output reference");
+    return p;
+  } catch (const NpuError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw NpuError(ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, std::string("npusim: native blob is malformed: ") + e.what());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Executor
+
+namespace {
+
+// Splits [0, n) across the simulated tiles (host threads).
+void parallel_for(int64_t n, int64_t work_per_item, const std::function<void(int64_t, int64_t)>& fn) {
+  const int threads = settings().threads;
+  if (threads <= 1 || n < 2 || n * work_per_item < 32768) {
+    fn(0, n);
+    return;
+  }
+  const int64_t parts = std::min<int64_t>(threads, n);
+  std::vector<std::thread> pool;
+  for (int64_t t = 1; t < parts; ++t) pool.emplace_back([&, t] { fn(n * t / parts, n * (t + 1) / parts); });
+  fn(0, n / parts);
+  for (auto& th : pool) th.join();
+}
+
+std::vector<int64_t> strides(const std::vector<int64_t>& d) {
+  std::vector<int64_t> s(d.size(), 1);
+  for (int64_t i = static_cast<int64_t>(d.size()) - 2; i >= 0; --i) s[static_cast<size_t>(i)] = s[static_cast<size_t>(i) + 1] * d[static_cast<size_t>(i) + 1];
+  return s;
+}
+
+// For each output element, the flat index of a broadcast input.
+std::vector<int64_t> bcast_map(const std::vector<int64_t>& in, const std::vector<int64_t>& out) {
+  const size_t r = out.size();
+  std::vector<int64_t> ind(r, 1);
+  for (size_t i = 0; i < in.size(); ++i) ind[r - in.size() + i] = in[i];
+  auto is = strides(ind);
+  for (size_t i = 0; i < r; ++i)
+    if (ind[i] == 1) is[i] = 0;
+  const int64_t n = numel(out);
+  std::vector<int64_t> m(static_cast<size_t>(n));
+  std::vector<int64_t> idx(r, 0);
+  int64_t cur = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    m[static_cast<size_t>(k)] = cur;
+    for (int64_t a = static_cast<int64_t>(r) - 1; a >= 0; --a) {
+      auto au = static_cast<size_t>(a);
+      if (++idx[au] < out[au]) {
+        cur += is[au];
+        break;
+      }
+      cur -= is[au] * (out[au] - 1);
+      idx[au] = 0;
+    }
+  }
+  return m;
+}
+
+double round_sat(double v, int32_t dt) {
+  const double lo = dt == kI8 ? -128 : 0, hi = dt == kI8 ? 127 : 255;
+  return std::clamp(std::nearbyint(v), lo, hi);
+}
+
+}  // namespace
+
+Executor::Executor(Program p) : p_(std::move(p)) {
+  woff_.assign(p_.tensors.size(), -1);
+  for (size_t t = 0; t < p_.tensors.size(); ++t) {
+    const auto& d = p_.tensors[t];
+    if (d.loc != 1) continue;
+    woff_[t] = static_cast<int64_t>(wf_.size());
+    const char* src = p_.weights.data() + d.offset;
+    const int64_t n = d.numel();
+    for (int64_t i = 0; i < n; ++i) {
+      switch (d.dt) {
+        case kF16: { uint16_t h; std::memcpy(&h, src + 2 * i, 2); wf_.push_back(f16_bits_to_f32(h)); break; }
+        case kI8: wf_.push_back(static_cast<int8_t>(src[i])); break;
+        case kU8: wf_.push_back(static_cast<uint8_t>(src[i])); break;
+        case kI32: { int32_t v; std::memcpy(&v, src + 4 * i, 4); wf_.push_back(static_cast<float>(v)); break; }
+        default: throw NpuError(ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, "npusim: weight of unknown type");
+      }
+    }
+  }
+}
+
+void Executor::run(const void* const* inputs, void* const* outputs) const {
+  // The arena: one float per planned byte (offset in bytes == index in floats), so the
+  // planned placement (and any overlap bug in it) is exercised for real.
+  std::vector<float> arena(static_cast<size_t>(p_.arena_bytes));
+  const auto& T = p_.tensors;
+  auto ptr = [&](int32_t t) -> float* {
+    const auto& d = T[static_cast<size_t>(t)];
+    return d.loc == 0 ? arena.data() + d.offset : const_cast<float*>(wf_.data()) + woff_[static_cast<size_t>(t)];
+  };
+  auto finish = [&](int32_t t, float* y, int64_t n) {  // NPU storage rounding of a result
+    const uint8_t dt = T[static_cast<size_t>(t)].dt;
+    if (dt == kF16)
+      for (int64_t i = 0; i < n; ++i) y[i] = round_f16(y[i]);
+  };
+  for (size_t k = 0; k < p_.inputs.size(); ++k) {
+    const auto& d = T[static_cast<size_t>(p_.inputs[k])];
+    float* dst = ptr(p_.inputs[k]);
+    const int64_t n = d.numel();
+    const char* src = static_cast<const char*>(inputs[k]);
+    for (int64_t i = 0; i < n; ++i) {
+      switch (d.io_dt) {
+        case kF32: { float v; std::memcpy(&v, src + 4 * i, 4); dst[i] = round_f16(v); break; }
+        case kF16: { uint16_t h; std::memcpy(&h, src + 2 * i, 2); dst[i] = f16_bits_to_f32(h); break; }
+        case kI8: dst[i] = static_cast<int8_t>(src[i]); break;
+        default: dst[i] = static_cast<uint8_t>(src[i]); break;
+      }
+    }
+  }
+  for (const auto& op : p_.ops) {
+    const int32_t yt = op.out[0];
+    float* y = ptr(yt);
+    const auto& yd = T[static_cast<size_t>(yt)].dims;
+    const int64_t yn = numel(yd);
+    const float* x = op.in.empty() || op.in[0] < 0 ? nullptr : ptr(op.in[0]);
+    const auto& xd = op.in.empty() || op.in[0] < 0 ? yd : T[static_cast<size_t>(op.in[0])].dims;
+    switch (op.code) {
+      case kConv: case kQLinearConv: {
+        const bool q = op.code == kQLinearConv;
+        const int64_t g = op.i[0], B = op.i[1], nb = op.i[2], kh = op.i[3], kw = op.i[4], sh = op.i[5], sw = op.i[6], dh = op.i[7],
+                      dw = op.i[8], pt = op.i[9], pl = op.i[10];
+        const int64_t N = xd[0], C = xd[1], H = xd[2], W = xd[3], M = yd[1], OH = yd[2], OW = yd[3];
+        const int64_t cin_g = C / g, cout_g = M / g;
+        const float* w = ptr(op.in[1]);
+        const float* bias = op.in[2] >= 0 ? ptr(op.in[2]) : nullptr;
+        const float xz = q ? op.f[2] : 0;
+        parallel_for(N * g * nb, OH * OW * cin_g * kh * kw * B, [&](int64_t a, int64_t b) {
+          std::vector<double> acc(static_cast<size_t>(B));  // int8: exact integer sums
+          std::vector<float> facc(static_cast<size_t>(B));  // float16: fp32 accumulators
+          std::vector<float> wz(static_cast<size_t>(B), 0.f);
+          for (int64_t task = a; task < b; ++task) {
+            const int64_t n = task / (g * nb), gi = (task / nb) % g, blk = task % nb;
+            const int64_t oc0 = gi * cout_g + blk * B, valid = std::min(B, cout_g - blk * B);
+            const float* wb = w + (gi * nb + blk) * cin_g * kh * kw * B;
+            if (q)
+              for (int64_t o = 0; o < valid; ++o) wz[static_cast<size_t>(o)] = op.f[static_cast<size_t>(4 + M + oc0 + o)];
+            for (int64_t oy = 0; oy < OH; ++oy)
+              for (int64_t ox = 0; ox < OW; ++ox) {
+                for (int64_t o = 0; o < B; ++o) acc[static_cast<size_t>(o)] = facc[static_cast<size_t>(o)] = bias && o < valid ? bias[oc0 + o] : 0.f;
+                for (int64_t ic = 0; ic < cin_g; ++ic) {
+                  const float* xc = x + (n * C + gi * cin_g + ic) * H * W;
+                  for (int64_t ky = 0; ky < kh; ++ky) {
+                    const int64_t iy = oy * sh - pt + ky * dh;
+                    if (iy < 0 || iy >= H) continue;
+                    for (int64_t kx = 0; kx < kw; ++kx) {
+                      const int64_t ix = ox * sw - pl + kx * dw;
+                      if (ix < 0 || ix >= W) continue;
+                      const float xv = xc[iy * W + ix] - xz;
+                      const float* wp = wb + ((ic * kh + ky) * kw + kx) * B;
+                      if (q)
+                        for (int64_t o = 0; o < B; ++o) acc[static_cast<size_t>(o)] += static_cast<double>(xv) * (wp[o] - wz[static_cast<size_t>(o)]);
+                      else
+                        for (int64_t o = 0; o < B; ++o) facc[static_cast<size_t>(o)] += xv * wp[o];  // fp32 MAC
+                    }
+                  }
+                }
+                for (int64_t o = 0; o < valid; ++o) {
+                  float* out = y + ((n * M + oc0 + o) * OH + oy) * OW + ox;
+                  if (q) {
+                    const float mult = static_cast<float>(static_cast<float>(static_cast<double>(op.f[0]) * op.f[static_cast<size_t>(4 + oc0 + o)]) / op.f[1]);
+                    *out = static_cast<float>(round_sat(acc[static_cast<size_t>(o)] * mult + op.f[3], T[static_cast<size_t>(yt)].dt));
+                  } else {
+                    *out = round_f16(facc[static_cast<size_t>(o)]);
+                  }
+                }
+              }
+          }
+        });
+        break;
+      }
+      case kMatMul: case kGemm: case kQLinearMatMul: {
+        const bool q = op.code == kQLinearMatMul;
+        const auto& bd = T[static_cast<size_t>(op.in[1])];
+        const float* bp = ptr(op.in[1]);
+        const bool tA = op.code == kGemm && op.i[0];
+        const bool tB = op.code == kGemm && op.i[1];
+        const int64_t M = yd[yd.size() - 2], N = yd[yd.size() - 1];
+        const int64_t K = tA ? xd[0] : xd[xd.size() - 1];
+        const float az = q ? op.f[1] : 0, bz = q ? op.f[3] : 0;
+        // Batch offsets (MatMul broadcasting over leading dims).
+        std::vector<int64_t> ybatch(yd.begin(), yd.end() - 2), abatch(xd.begin(), xd.end() - 2), bbatch;
+        if (bd.layout != 2) bbatch.assign(bd.dims.begin(), bd.dims.end() - 2);
+        const int64_t nbatch = numel(ybatch);
+        auto amap = bcast_map(abatch, ybatch), bmap = bcast_map(bbatch, ybatch);
+        const float* c = op.code == kGemm && op.in[2] >= 0 ? ptr(op.in[2]) : nullptr;
+        std::vector<int64_t> cmap;
+        if (c) cmap = bcast_map(T[static_cast<size_t>(op.in[2])].dims, {M, N});
+        parallel_for(nbatch * M, N * K, [&](int64_t a, int64_t b) {
+          for (int64_t r = a; r < b; ++r) {
+            const int64_t bi = r / M, i = r % M;
+            const float* A = x + amap[static_cast<size_t>(bi)] * M * K;
+            const float* Bm = bd.layout == 2 ? bp : bp + bmap[static_cast<size_t>(bi)] * K * N;
+            for (int64_t j = 0; j < N; ++j) {
+              double acc = 0;
+              float facc = 0;
+              for (int64_t k = 0; k < K; ++k) {
+                const float av = (tA ? A[k * M + i] : A[i * K + k]) - az;
+                const float bv = (bd.layout == 2 ? Bm[j * K + k] : tB ? Bm[j * K + k] : Bm[k * N + j]) - bz;
+                if (q) acc += static_cast<double>(av) * bv;
+                else facc += av * bv;  // fp32 MAC
+              }
+              float* out = y + (bi * M + i) * N + j;
+              if (q) {
+                const float mult = static_cast<float>(static_cast<float>(static_cast<double>(op.f[0]) * op.f[2]) / op.f[4]);
+                *out = static_cast<float>(round_sat(acc * mult + op.f[5], T[static_cast<size_t>(yt)].dt));
+              } else {
+                float v = facc;
+                if (op.code == kGemm) {
+                  v *= op.f[0];
+                  if (c) v += op.f[1] * c[cmap[static_cast<size_t>(i * N + j)]];
+                }
+                *out = round_f16(v);
+              }
+            }
+          }
+        });
+        break;
+      }
+      case kAdd: case kMul: {
+        const float* b = ptr(op.in[1]);
+        auto am = bcast_map(xd, yd), bm = bcast_map(T[static_cast<size_t>(op.in[1])].dims, yd);
+        for (int64_t i = 0; i < yn; ++i) {
+          const float u = x[am[static_cast<size_t>(i)]], v = b[bm[static_cast<size_t>(i)]];
+          y[i] = op.code == kAdd ? u + v : u * v;
+        }
+        finish(yt, y, yn);
+        break;
+      }
+      case kRelu: for (int64_t i = 0; i < yn; ++i) y[i] = x[i] > 0 ? x[i] : 0.f; break;
+      case kClip: for (int64_t i = 0; i < yn; ++i) y[i] = std::min(std::max(x[i], round_f16(op.f[0])), round_f16(op.f[1])); break;
+      case kSigmoid: for (int64_t i = 0; i < yn; ++i) y[i] = round_f16(1.f / (1.f + std::exp(-x[i]))); break;
+      case kHardSwish:
+        for (int64_t i = 0; i < yn; ++i) y[i] = round_f16(x[i] * std::max(0.f, std::min(1.f, x[i] / 6.f + 0.5f)));
+        break;
+      case kMaxPool: case kAveragePool: {
+        const int64_t kh = op.i[0], kw = op.i[1], sh = op.i[2], sw = op.i[3], dh = op.i[4], dw = op.i[5], pt = op.i[6], pl = op.i[7],
+                      pb = op.i[8], pr = op.i[9], cip = op.i[10];
+        const int64_t NC = xd[0] * xd[1], H = xd[2], W = xd[3], OH = yd[2], OW = yd[3];
+        const bool mx = op.code == kMaxPool;
+        parallel_for(NC, OH * OW * kh * kw, [&](int64_t a, int64_t b) {
+          for (int64_t c = a; c < b; ++c)
+            for (int64_t oy = 0; oy < OH; ++oy)
+              for (int64_t ox = 0; ox < OW; ++ox) {
+                float best = -INFINITY;
+                double sum = 0;
+                int64_t cnt = 0, cnt_pad = 0;
+                for (int64_t ky = 0; ky < kh; ++ky)
+                  for (int64_t kx = 0; kx < kw; ++kx) {
+                    const int64_t iy = oy * sh - pt + ky * (mx ? dh : 1), ix = ox * sw - pl + kx * (mx ? dw : 1);
+                    // Positions inside the padded extent count when count_include_pad is set.
+                    if (iy >= -pt && iy < H + pb && ix >= -pl && ix < W + pr) ++cnt_pad;
+                    if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                    const float v = x[(c * H + iy) * W + ix];
+                    best = std::max(best, v);
+                    sum += v;
+                    ++cnt;
+                  }
+                float& out = y[(c * OH + oy) * OW + ox];
+                out = mx ? best : round_f16(static_cast<float>(sum / static_cast<double>(std::max<int64_t>(1, cip ? cnt_pad : cnt))));
+              }
+        });
+        break;
+      }
+      case kGlobalAveragePool: {
+        const int64_t NC = xd[0] * xd[1], S = numel(xd) / NC;
+        for (int64_t c = 0; c < NC; ++c) {
+          double s = 0;
+          for (int64_t i = 0; i < S; ++i) s += x[c * S + i];
+          y[c] = round_f16(static_cast<float>(s / static_cast<double>(S)));
+        }
+        break;
+      }
+      case kConcat: {
+        const int64_t axis = op.i[0];
+        int64_t outer = 1;
+        for (int64_t a = 0; a < axis; ++a) outer *= yd[static_cast<size_t>(a)];
+        const int64_t ystride = yn / std::max<int64_t>(1, outer);
+        int64_t pos = 0;
+        for (auto t : op.in) {
+          const int64_t chunk = numel(T[static_cast<size_t>(t)].dims) / std::max<int64_t>(1, outer);
+          const float* s = ptr(t);
+          for (int64_t o = 0; o < outer; ++o) std::memcpy(y + o * ystride + pos, s + o * chunk, static_cast<size_t>(chunk) * sizeof(float));
+          pos += chunk;
+        }
+        break;
+      }
+      case kReshape: std::memcpy(y, x, static_cast<size_t>(yn) * sizeof(float)); break;
+      case kTranspose: {
+        const auto xs = strides(xd);
+        const size_t r = yd.size();
+        std::vector<int64_t> idx(r, 0);
+        for (int64_t k = 0; k < yn; ++k) {
+          int64_t src = 0;
+          for (size_t a = 0; a < r; ++a) src += idx[a] * xs[static_cast<size_t>(op.i[a])];
+          y[k] = x[src];
+          for (int64_t a = static_cast<int64_t>(r) - 1; a >= 0; --a)
+            if (++idx[static_cast<size_t>(a)] < yd[static_cast<size_t>(a)]) break;
+            else idx[static_cast<size_t>(a)] = 0;
+        }
+        break;
+      }
+      case kSoftmax: {
+        const int64_t axis = op.i[0];
+        int64_t outer = 1, len = 1, inner = 1;
+        for (int64_t a = 0; a < static_cast<int64_t>(yd.size()); ++a) (a < axis ? outer : a == axis ? len : inner) *= yd[static_cast<size_t>(a)];
+        if (op.i[1]) len *= inner, inner = 1;  // opset < 13: flattened from axis
+        for (int64_t o = 0; o < outer; ++o)
+          for (int64_t in = 0; in < inner; ++in) {
+            const float* xs = x + o * len * inner + in;
+            float* ys = y + o * len * inner + in;
+            float mx = -INFINITY;
+            for (int64_t k = 0; k < len; ++k) mx = std::max(mx, xs[k * inner]);
+            double s = 0;
+            for (int64_t k = 0; k < len; ++k) s += std::exp(static_cast<double>(xs[k * inner] - mx));
+            for (int64_t k = 0; k < len; ++k) ys[k * inner] = round_f16(static_cast<float>(std::exp(static_cast<double>(xs[k * inner] - mx)) / s));
+          }
+        break;
+      }
+      case kQuantize: case kDequantize: {
+        const int64_t axis = op.i[0];
+        const size_t ns = op.f.size() / 2;
+        int64_t inner = 1;
+        if (axis >= 0)
+          for (size_t a = static_cast<size_t>(axis) + 1; a < xd.size(); ++a) inner *= xd[a];
+        for (int64_t i = 0; i < yn; ++i) {
+          const size_t c = axis >= 0 ? static_cast<size_t>((i / inner) % static_cast<int64_t>(ns)) : 0;
+          const float s = op.f[c], z = op.f[ns + c];
+          if (op.code == kQuantize) y[i] = static_cast<float>(round_sat(static_cast<double>(x[i]) / s + z, T[static_cast<size_t>(yt)].dt));
+          else y[i] = round_f16((x[i] - z) * s);
+        }
+        break;
+      }
+      default: throw NpuError(ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, "npusim: unknown operation code " + std::to_string(op.code));
+    }
+  }
+  for (size_t k = 0; k < p_.outputs.size(); ++k) {
+    const auto& d = T[static_cast<size_t>(p_.outputs[k])];
+    const float* src = ptr(p_.outputs[k]);
+    char* dst = static_cast<char*>(outputs[k]);
+    const int64_t n = d.numel();
+    for (int64_t i = 0; i < n; ++i) {
+      switch (d.io_dt) {
+        case kF32: std::memcpy(dst + 4 * i, &src[i], 4); break;
+        case kF16: { uint16_t h = f32_to_f16_bits(src[i]); std::memcpy(dst + 2 * i, &h, 2); break; }
+        default: dst[i] = static_cast<char>(static_cast<int>(src[i])); break;
+      }
+    }
+  }
+}
+
+}  // namespace npusim

@@ -1,0 +1,744 @@
+// Level Zero plugin: Switchyard devices over the real Level Zero loader (libze_loader).
+// One Switchyard device per Level Zero device; ZE_DEVICE_TYPE_VPU is kind npu. Graph segments
+// reach the device through ZE_extension_switchyard_graph (include/switchyard/ze_switchyard_graph.h):
+// the plugin serialises each segment (common/segment_format.h), the driver answers the support
+// query, compiles, and runs the graph from a command list. Executables serialise to the
+// driver's native blob plus metadata; a blob the driver refuses as another version is
+// recompiled (the reason goes to the host's log).
+#include <dlfcn.h>
+#include <level_zero/loader/ze_loader.h>
+#include <level_zero/ze_api.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/segment_format.h"
+#include "switchyard/plugin_abi.h"
+#include "switchyard/ze_switchyard_graph.h"
+
+#ifndef SWITCHYARD_VERSION
+#define SWITCHYARD_VERSION "0.0.0"
+#endif
+
+namespace {
+
+namespace seg = switchyard::zeseg;
+
+const sy_host_api* g_host = nullptr;
+constexpr const char* kName = "level_zero";
+
+sy_status make_status(sy_status_code code, const std::string& m) { return g_host ? g_host->make_status(code, m.c_str()) : nullptr; }
+
+void log(sy_log_level level, const std::string& m) {
+  if (g_host && g_host->log) g_host->log(level, kName, m.c_str());
+}
+
+struct Failure {
+  sy_status_code code;
+  std::string message;
+};
+
+template <typename Fn>
+sy_status guarded(Fn&& fn) noexcept {
+  try {
+    return fn();
+  } catch (const Failure& f) {
+    return make_status(f.code, f.message);
+  } catch (const std::bad_alloc&) {
+    return make_status(SY_ERROR_OUT_OF_MEMORY, "level_zero plugin: out of host memory");
+  } catch (const std::exception& e) {
+    return make_status(SY_ERROR_INTERNAL, std::string("level_zero plugin: ") + e.what());
+  } catch (...) {
+    return make_status(SY_ERROR_INTERNAL, "level_zero plugin: unknown exception");
+  }
+}
+
+const char* result_name(ze_result_t r) {
+  switch (r) {
+    case ZE_RESULT_SUCCESS: return "ZE_RESULT_SUCCESS";
+    case ZE_RESULT_NOT_READY: return "ZE_RESULT_NOT_READY";
+    case ZE_RESULT_ERROR_DEVICE_LOST: return "ZE_RESULT_ERROR_DEVICE_LOST";
+    case ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY: return "ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY";
+    case ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY: return "ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY";
+    case ZE_RESULT_ERROR_UNINITIALIZED: return "ZE_RESULT_ERROR_UNINITIALIZED";
+    case ZE_RESULT_ERROR_UNSUPPORTED_VERSION: return "ZE_RESULT_ERROR_UNSUPPORTED_VERSION";
+    case ZE_RESULT_ERROR_UNSUPPORTED_FEATURE: return "ZE_RESULT_ERROR_UNSUPPORTED_FEATURE";
+    case ZE_RESULT_ERROR_INVALID_ARGUMENT: return "ZE_RESULT_ERROR_INVALID_ARGUMENT";
+    case ZE_RESULT_ERROR_INVALID_NULL_HANDLE: return "ZE_RESULT_ERROR_INVALID_NULL_HANDLE";
+    case ZE_RESULT_ERROR_INVALID_NULL_POINTER: return "ZE_RESULT_ERROR_INVALID_NULL_POINTER";
+    case ZE_RESULT_ERROR_INVALID_SIZE: return "ZE_RESULT_ERROR_INVALID_SIZE";
+    case ZE_RESULT_ERROR_INVALID_NATIVE_BINARY: return "ZE_RESULT_ERROR_INVALID_NATIVE_BINARY";
+    default: {
+      static thread_local char buf[32];
+      std::snprintf(buf, sizeof buf, "ze_result 0x%x", static_cast<unsigned>(r));
+      return buf;
+    }
+  }
+}
+
+sy_status_code code_of(ze_result_t r) {
+  switch (r) {
+    case ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY: case ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY: return SY_ERROR_OUT_OF_MEMORY;
+    case ZE_RESULT_ERROR_UNSUPPORTED_FEATURE: case ZE_RESULT_ERROR_UNSUPPORTED_VERSION: return SY_ERROR_UNSUPPORTED;
+    case ZE_RESULT_ERROR_DEVICE_LOST: case ZE_RESULT_ERROR_UNINITIALIZED: return SY_ERROR_UNAVAILABLE;
+    case ZE_RESULT_ERROR_INVALID_NATIVE_BINARY: return SY_ERROR_DATA_LOSS;
+    case ZE_RESULT_ERROR_INVALID_ARGUMENT: case ZE_RESULT_ERROR_INVALID_SIZE: return SY_ERROR_INVALID_ARGUMENT;
+    default: return SY_ERROR_INTERNAL;
+  }
+}
+
+// The graph extension's functions, looked up per driver.
+struct Ext {
+  ze_pfnSwitchyardGetLastError_t last_error = nullptr;
+  ze_pfnSwitchyardDeviceGetModel_t model = nullptr;
+  ze_pfnSwitchyardGraphQuerySupport_t query = nullptr;
+  ze_pfnSwitchyardGraphCreate_t create = nullptr;
+  ze_pfnSwitchyardGraphCompile_t compile = nullptr;
+  ze_pfnSwitchyardGraphGetNativeBinary_t native = nullptr;
+  ze_pfnSwitchyardGraphGetProperties_t props = nullptr;
+  ze_pfnSwitchyardGraphGetArgument_t argument = nullptr;
+  ze_pfnSwitchyardCommandListAppendGraphExecute_t append = nullptr;
+  ze_pfnSwitchyardGraphDestroy_t destroy = nullptr;
+  bool complete() const { return last_error && query && create && compile && native && argument && append && destroy; }
+};
+
+struct LzDevice {
+  ze_driver_handle_t driver = nullptr;
+  ze_device_handle_t device = nullptr;
+  ze_context_handle_t context = nullptr;
+  ze_command_queue_handle_t queue = nullptr;
+  ze_command_list_handle_t copy_list = nullptr;  // immediate, synchronous: buffer transfers
+  std::mutex queue_mu, copy_mu;
+  Ext ext;
+  bool has_graph_ext = false;
+  std::string missing_ext_reason;
+  ze_switchyard_device_model_t model{};
+  bool has_model = false;
+  std::string name, vendor, driver_version, identity;
+  sy_device_kind kind = SY_DEVICE_KIND_OTHER;
+  uint64_t memory = 0, max_alloc = 0;
+  std::string compile_options;  // passed to zeSwitchyardGraphCreate
+
+  // Driver handles for the extension (the loader may wrap its handles).
+  ze_device_handle_t drv_device = nullptr;
+  ze_context_handle_t drv_context = nullptr;
+
+  ~LzDevice() {
+    if (copy_list) zeCommandListDestroy(copy_list);
+    if (queue) zeCommandQueueDestroy(queue);
+    if (context) zeContextDestroy(context);
+  }
+
+  // The driver's reason for the last failure on this thread, with the result code.
+  std::string why(ze_result_t r, const std::string& what) const {
+    std::string m = what + " failed: " + result_name(r);
+    const char* msg = nullptr;
+    if (ext.last_error && ext.last_error(&msg) == ZE_RESULT_SUCCESS && msg && *msg) m += ": " + std::string(msg);
+    return m;
+  }
+  [[noreturn]] void raise(ze_result_t r, const std::string& what) const { throw Failure{code_of(r), why(r, what)}; }
+  void check(ze_result_t r, const std::string& what) const {
+    if (r != ZE_RESULT_SUCCESS) raise(r, what);
+  }
+};
+
+struct LzPlugin {
+  std::vector<std::unique_ptr<LzDevice>> devices;
+  std::string diagnostics;
+};
+
+struct LzBuffer {
+  LzDevice* dev = nullptr;
+  void* ptr = nullptr;
+  size_t size = 0;
+  ~LzBuffer() {
+    if (ptr) zeMemFree(dev->context, ptr);
+  }
+};
+
+struct Arg {
+  int32_t elem = 0;
+  std::vector<int64_t> dims;
+  uint64_t bytes = 0;
+};
+
+struct LzExecutable {
+  LzDevice* dev = nullptr;
+  ze_switchyard_graph_handle_t graph = nullptr;
+  std::vector<Arg> inputs, outputs;
+  ~LzExecutable() {
+    if (graph) dev->ext.destroy(graph);
+  }
+};
+
+template <typename H>
+H translate(zel_handle_type_t type, H h) {
+  void* out = nullptr;
+  if (zelLoaderTranslateHandle(type, h, &out) != ZE_RESULT_SUCCESS || !out) return h;
+  return static_cast<H>(out);
+}
+
+std::string plugin_folder() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&plugin_folder), &info) && info.dli_fname)
+    return std::filesystem::path(info.dli_fname).parent_path().string();
+  return ".";
+}
+
+void probe_device(LzDevice& d, const std::map<std::string, std::string>& settings) {
+  ze_device_properties_t p{};
+  p.stype = ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES;
+  d.check(zeDeviceGetProperties(d.device, &p), "zeDeviceGetProperties");
+  d.name = p.name;
+  d.kind = p.type == ZE_DEVICE_TYPE_VPU ? SY_DEVICE_KIND_NPU
+           : p.type == ZE_DEVICE_TYPE_GPU ? SY_DEVICE_KIND_GPU
+           : p.type == ZE_DEVICE_TYPE_CPU ? SY_DEVICE_KIND_CPU
+                                          : SY_DEVICE_KIND_OTHER;
+  char vendor[16];
+  std::snprintf(vendor, sizeof vendor, "0x%04x", p.vendorId);
+  d.vendor = p.vendorId == 0x8086 ? "Intel" : p.vendorId == 0x5359 ? "Switchyard (simulator)" : vendor;
+  d.max_alloc = p.maxMemAllocSize;
+  ze_driver_properties_t dp{};
+  dp.stype = ZE_STRUCTURE_TYPE_DRIVER_PROPERTIES;
+  d.check(zeDriverGetProperties(d.driver, &dp), "zeDriverGetProperties");
+  d.driver_version = "level-zero driver " + std::to_string(dp.driverVersion);
+  uint32_t nmem = 0;
+  if (zeDeviceGetMemoryProperties(d.device, &nmem, nullptr) == ZE_RESULT_SUCCESS && nmem) {
+    std::vector<ze_device_memory_properties_t> mp(nmem);
+    for (auto& m : mp) m.stype = ZE_STRUCTURE_TYPE_DEVICE_MEMORY_PROPERTIES, m.pNext = nullptr;
+    if (zeDeviceGetMemoryProperties(d.device, &nmem, mp.data()) == ZE_RESULT_SUCCESS)
+      for (const auto& m : mp) d.memory += m.totalSize;
+  }
+  char uuid[2 * ZE_MAX_DEVICE_UUID_SIZE + 1] = {};
+  for (int i = 0; i < ZE_MAX_DEVICE_UUID_SIZE; ++i) std::snprintf(uuid + 2 * i, 3, "%02x", p.uuid.id[i]);
+
+  ze_context_desc_t cd{ZE_STRUCTURE_TYPE_CONTEXT_DESC, nullptr, 0};
+  d.check(zeContextCreate(d.driver, &cd, &d.context), "zeContextCreate");
+  ze_command_queue_desc_t qd{};
+  qd.stype = ZE_STRUCTURE_TYPE_COMMAND_QUEUE_DESC;
+  qd.ordinal = 0;
+  qd.mode = ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS;
+  d.check(zeCommandQueueCreate(d.context, d.device, &qd, &d.queue), "zeCommandQueueCreate");
+  qd.mode = ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS;
+  d.check(zeCommandListCreateImmediate(d.context, d.device, &qd, &d.copy_list), "zeCommandListCreateImmediate");
+  d.drv_device = translate(ZEL_HANDLE_DEVICE, d.device);
+  d.drv_context = translate(ZEL_HANDLE_CONTEXT, d.context);
+
+  // The graph extension.
+  uint32_t next = 0;
+  bool advertised = false;
+  if (zeDriverGetExtensionProperties(d.driver, &next, nullptr) == ZE_RESULT_SUCCESS && next) {
+    std::vector<ze_driver_extension_properties_t> ep(next);
+    if (zeDriverGetExtensionProperties(d.driver, &next, ep.data()) == ZE_RESULT_SUCCESS)
+      for (const auto& e : ep)
+        if (std::strcmp(e.name, ZE_SWITCHYARD_GRAPH_EXT_NAME) == 0 && ZE_MAJOR_VERSION(e.version) == ZE_MAJOR_VERSION(ZE_SWITCHYARD_GRAPH_EXT_VERSION))
+          advertised = true;
+  }
+  auto get = [&](const char* n, auto& fn) {
+    void* p = nullptr;
+    if (zeDriverGetExtensionFunctionAddress(d.driver, n, &p) == ZE_RESULT_SUCCESS) fn = reinterpret_cast<std::decay_t<decltype(fn)>>(p);
+  };
+  if (advertised) {
+    get("zeSwitchyardGetLastError", d.ext.last_error);
+    get("zeSwitchyardDeviceGetModel", d.ext.model);
+    get("zeSwitchyardGraphQuerySupport", d.ext.query);
+    get("zeSwitchyardGraphCreate", d.ext.create);
+    get("zeSwitchyardGraphCompile", d.ext.compile);
+    get("zeSwitchyardGraphGetNativeBinary", d.ext.native);
+    get("zeSwitchyardGraphGetProperties", d.ext.props);
+    get("zeSwitchyardGraphGetArgument", d.ext.argument);
+    get("zeSwitchyardCommandListAppendGraphExecute", d.ext.append);
+    get("zeSwitchyardGraphDestroy", d.ext.destroy);
+  }
+  d.has_graph_ext = advertised && d.ext.complete();
+  if (!advertised)
+    d.missing_ext_reason = "the Level Zero driver of '" + d.name + "' does not implement " ZE_SWITCHYARD_GRAPH_EXT_NAME;
+  else if (!d.has_graph_ext)
+    d.missing_ext_reason = "the Level Zero driver of '" + d.name + "' advertises " ZE_SWITCHYARD_GRAPH_EXT_NAME " but lacks some of its functions";
+  if (d.ext.model && d.ext.model(d.drv_device, &d.model) == ZE_RESULT_SUCCESS) d.has_model = true;
+  d.identity = "level_zero/" + d.name + "/" + uuid + "/" + d.driver_version + (d.has_model ? "/" + std::string(d.model.compiler_version) : "");
+  if (auto it = settings.find("npu_memory_mb"); it != settings.end()) {
+    char* e = nullptr;
+    unsigned long long mb = std::strtoull(it->second.c_str(), &e, 10);
+    if (!e || *e || mb == 0) throw Failure{SY_ERROR_INVALID_ARGUMENT, "setting npu_memory_mb='" + it->second + "' is not a positive number"};
+    d.compile_options = "memory_limit_bytes=" + std::to_string(mb * 1024 * 1024);
+  }
+}
+
+void get_info(sy_plugin_info* info) {
+  if (!info) return;
+  sy_plugin_info out{};
+  out.struct_size = sizeof out;
+  out.name = kName;
+  out.vendor = "Switchyard";
+  out.version = SWITCHYARD_VERSION;
+  out.description = "Level Zero devices through the system's Level Zero loader; NPUs run graphs through " ZE_SWITCHYARD_GRAPH_EXT_NAME;
+  std::memcpy(info, &out, std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out));
+}
+
+sy_status initialize(const sy_setting* settings, size_t n, sy_plugin* out) {
+  return guarded([&]() -> sy_status {
+    if (!out) return make_status(SY_ERROR_INVALID_ARGUMENT, "initialize: out_plugin is NULL");
+    std::map<std::string, std::string> s;
+    for (size_t i = 0; i < n; ++i) s[settings[i].key ? settings[i].key : ""] = settings[i].value ? settings[i].value : "";
+    auto p = std::make_unique<LzPlugin>();
+    // alt_driver: a driver library (relative to this plugin's folder, where its manifest is
+    // installed) handed to the loader through ZE_ENABLE_ALT_DRIVERS unless the user set it.
+    std::string alt_note;
+    if (auto it = s.find("alt_driver"); it != s.end() && !it->second.empty()) {
+      const char* env = std::getenv("ZE_ENABLE_ALT_DRIVERS");
+      if (env && *env) {
+        alt_note = "ZE_ENABLE_ALT_DRIVERS is set by the user ('" + std::string(env) + "'); the manifest's alt_driver is not used";
+      } else {
+        std::filesystem::path lib(it->second);
+        if (lib.is_relative()) lib = std::filesystem::path(plugin_folder()) / lib;
+        lib = lib.lexically_normal();
+        if (!std::filesystem::exists(lib)) {
+          alt_note = "alt_driver '" + lib.string() + "' does not exist";
+        } else {
+          setenv("ZE_ENABLE_ALT_DRIVERS", lib.c_str(), 0);
+          alt_note = "ZE_ENABLE_ALT_DRIVERS=" + lib.string() + " (from the manifest's alt_driver)";
+        }
+      }
+      log(SY_LOG_INFO, alt_note);
+    }
+    const char* env = std::getenv("ZE_ENABLE_ALT_DRIVERS");
+    const std::string env_text = env && *env ? std::string("ZE_ENABLE_ALT_DRIVERS=") + env : "ZE_ENABLE_ALT_DRIVERS is unset";
+    ze_result_t r = zeInit(0);
+    if (r != ZE_RESULT_SUCCESS) {
+      p->diagnostics = std::string("no Level Zero driver: zeInit returned ") + result_name(r) +
+                       " (the loader found no driver; install a Level Zero driver or point ZE_ENABLE_ALT_DRIVERS at one, e.g. "
+                       "lib/switchyard/npusim/libswitchyard_npusim.so; " + env_text + ")";
+      if (!alt_note.empty()) p->diagnostics += "; " + alt_note;
+      *out = reinterpret_cast<sy_plugin>(p.release());
+      return nullptr;
+    }
+    uint32_t nd = 0;
+    r = zeDriverGet(&nd, nullptr);
+    std::vector<ze_driver_handle_t> drivers(nd);
+    if (r == ZE_RESULT_SUCCESS && nd) r = zeDriverGet(&nd, drivers.data());
+    if (r != ZE_RESULT_SUCCESS || nd == 0) {
+      p->diagnostics = std::string("no Level Zero driver: zeDriverGet returned ") + result_name(r) + " with " + std::to_string(nd) + " drivers (" + env_text + ")";
+      *out = reinterpret_cast<sy_plugin>(p.release());
+      return nullptr;
+    }
+    std::string notes;
+    for (auto drv : drivers) {
+      uint32_t ndev = 0;
+      if (zeDeviceGet(drv, &ndev, nullptr) != ZE_RESULT_SUCCESS) continue;
+      std::vector<ze_device_handle_t> devs(ndev);
+      if (ndev && zeDeviceGet(drv, &ndev, devs.data()) != ZE_RESULT_SUCCESS) continue;
+      for (auto dev : devs) {
+        auto d = std::make_unique<LzDevice>();
+        d->driver = drv;
+        d->device = dev;
+        try {
+          probe_device(*d, s);
+        } catch (const Failure& f) {
+          notes += "; a device was skipped: " + f.message;
+          continue;
+        }
+        if (!d->has_graph_ext) notes += "; " + d->missing_ext_reason + " (its nodes are reported unsupported)";
+        p->devices.push_back(std::move(d));
+      }
+    }
+    p->diagnostics = std::to_string(drivers.size()) + " Level Zero driver(s), " + std::to_string(p->devices.size()) + " device(s) (" + env_text + ")" + notes;
+    *out = reinterpret_cast<sy_plugin>(p.release());
+    return nullptr;
+  });
+}
+
+void shutdown(sy_plugin plugin) { delete reinterpret_cast<LzPlugin*>(plugin); }
+const char* get_diagnostics(sy_plugin plugin) { return plugin ? reinterpret_cast<LzPlugin*>(plugin)->diagnostics.c_str() : ""; }
+
+sy_status device_count(sy_plugin plugin, size_t* out) {
+  if (!plugin || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "device_count: NULL argument");
+  *out = reinterpret_cast<LzPlugin*>(plugin)->devices.size();
+  return nullptr;
+}
+
+sy_status device_get(sy_plugin plugin, size_t index, sy_device* out) {
+  auto* p = reinterpret_cast<LzPlugin*>(plugin);
+  if (!p || !out || index >= p->devices.size()) return make_status(SY_ERROR_INVALID_ARGUMENT, "device_get: bad index");
+  *out = reinterpret_cast<sy_device>(p->devices[index].get());
+  return nullptr;
+}
+
+LzDevice* dev_of(sy_device d) { return reinterpret_cast<LzDevice*>(d); }
+
+sy_status device_info(sy_device device, sy_device_info* info) {
+  if (!device || !info) return make_status(SY_ERROR_INVALID_ARGUMENT, "device_info: NULL argument");
+  const LzDevice* d = dev_of(device);
+  sy_device_info out{};
+  out.struct_size = sizeof out;
+  out.kind = d->kind;
+  out.reported_kind = d->kind;
+  out.name = d->name.c_str();
+  out.vendor = d->vendor.c_str();
+  out.driver_version = d->driver_version.c_str();
+  out.identity = d->identity.c_str();
+  out.memory_bytes = d->has_model ? d->model.memory_limit_bytes : d->memory;
+  out.max_allocation_bytes = d->max_alloc;
+  if (d->has_model) {
+    // Float32 graphs are converted to float16 by the NPU compiler: both run at the f16 rate.
+    out.peak_gflops_f16 = d->model.tflops_f16 * 1000;
+    out.peak_gflops_f32 = out.peak_gflops_f16;
+    out.memory_bandwidth_gbps = d->model.bandwidth_gbps;
+    out.launch_overhead_us = d->model.launch_overhead_us;
+    out.active_power_watts = d->model.active_power_watts;
+  }
+  out.host_link_gbps = 0;  // integrated NPU: shares host memory
+  out.host_visible_memory = 0;
+  size_t n = std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out);
+  std::memcpy(info, &out, n);
+  info->struct_size = n;
+  return nullptr;
+}
+
+// sy_graph view -> Switchyard's serialised segment.
+std::string encode(const sy_graph* g) {
+  if (!g || g->struct_size < sizeof(sy_graph)) throw Failure{SY_ERROR_INVALID_ARGUMENT, "graph view is NULL or too old"};
+  seg::Segment s;
+  s.values.resize(g->num_values);
+  for (size_t i = 0; i < g->num_values; ++i) {
+    const auto& v = g->values[i];
+    auto& o = s.values[i];
+    o.name = v.name ? v.name : "";
+    if (v.kind != SY_VALUE_TENSOR) {
+      o.elem = 0, o.rank = -1;
+      continue;
+    }
+    o.elem = v.elem_type;
+    o.rank = v.rank;
+    for (int32_t d = 0; d < v.rank; ++d) o.dims.push_back(v.dims[d].value);
+  }
+  for (size_t i = 0; i < g->num_nodes; ++i) {
+    const auto& n = g->nodes[i];
+    seg::Node o;
+    o.op_type = n.op_type ? n.op_type : "";
+    o.domain = n.domain ? n.domain : "";
+    o.opset = n.opset;
+    o.inputs.assign(n.inputs, n.inputs + n.num_inputs);
+    o.outputs.assign(n.outputs, n.outputs + n.num_outputs);
+    for (size_t a = 0; a < n.num_attributes; ++a) {
+      const auto& at = n.attributes[a];
+      seg::Attr x;
+      x.name = at.name ? at.name : "";
+      x.type = static_cast<uint8_t>(at.type);
+      switch (at.type) {
+        case SY_ATTR_FLOAT: x.f = at.f; break;
+        case SY_ATTR_INT: x.i = at.i; break;
+        case SY_ATTR_STRING: x.s.assign(at.s.data ? at.s.data : "", at.s.size); break;
+        case SY_ATTR_FLOATS: x.floats.assign(at.floats, at.floats + at.count); break;
+        case SY_ATTR_INTS: x.ints.assign(at.ints, at.ints + at.count); break;
+        default: break;  // tensors / graphs: the type alone; drivers refuse what they cannot take
+      }
+      o.attrs.push_back(std::move(x));
+    }
+    s.nodes.push_back(std::move(o));
+  }
+  s.inputs.assign(g->inputs, g->inputs + g->num_inputs);
+  s.outputs.assign(g->outputs, g->outputs + g->num_outputs);
+  for (size_t i = 0; i < g->num_initializers; ++i) {
+    const auto& in = g->initializers[i];
+    seg::Initializer t;
+    t.value = in.value;
+    t.elem = in.tensor.elem_type;
+    t.dims.assign(in.tensor.dims, in.tensor.dims + in.tensor.rank);
+    t.bytes.assign(static_cast<const char*>(in.tensor.data), in.tensor.size_bytes);
+    s.initializers.push_back(std::move(t));
+  }
+  seg::Writer w;
+  seg::write_segment(s, w);
+  return std::move(w.out);
+}
+
+sy_status query_support(sy_device device, const sy_graph* view, sy_node_support* out) {
+  return guarded([&]() -> sy_status {
+    if (!device || !view || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "query_support: NULL argument");
+    LzDevice* d = dev_of(device);
+    if (!d->has_graph_ext) {
+      for (size_t i = 0; i < view->num_nodes; ++i) {
+        out[i] = sy_node_support{};
+        out[i].reason = SY_UNSUPPORTED_OTHER;
+        std::snprintf(out[i].message, sizeof out[i].message, "%s", d->missing_ext_reason.c_str());
+      }
+      return nullptr;
+    }
+    std::string bytes = encode(view);
+    std::vector<ze_switchyard_node_support_t> sup(view->num_nodes);
+    d->check(d->ext.query(d->drv_device, bytes.data(), bytes.size(), static_cast<uint32_t>(view->num_nodes), sup.data()),
+             "zeSwitchyardGraphQuerySupport");
+    for (size_t i = 0; i < view->num_nodes; ++i) {
+      out[i] = sy_node_support{};
+      out[i].reason = sup[i].reason <= SY_UNSUPPORTED_OTHER ? static_cast<sy_support_reason>(sup[i].reason) : SY_UNSUPPORTED_OTHER;
+      std::snprintf(out[i].message, sizeof out[i].message, "%s", sup[i].message);
+      std::snprintf(out[i].implementation, sizeof out[i].implementation, "%s", sup[i].implementation);
+    }
+    return nullptr;
+  });
+}
+
+// Reads the compiled graph's arguments and checks them against the view.
+void bind_arguments(LzExecutable& e, const sy_graph* view) {
+  LzDevice* d = e.dev;
+  for (uint32_t io = 0; io < 2; ++io) {
+    const size_t n = io ? view->num_outputs : view->num_inputs;
+    auto& args = io ? e.outputs : e.inputs;
+    for (size_t i = 0; i < n; ++i) {
+      ze_switchyard_argument_t a{};
+      d->check(d->ext.argument(e.graph, io, static_cast<uint32_t>(i), &a), "zeSwitchyardGraphGetArgument");
+      Arg x;
+      x.elem = a.elem_type;
+      x.dims.assign(a.dims, a.dims + a.rank);
+      x.bytes = a.size_bytes;
+      const auto& v = view->values[io ? view->outputs[i] : view->inputs[i]];
+      if (v.elem_type != x.elem || v.rank != a.rank)
+        throw Failure{SY_ERROR_DATA_LOSS, std::string("the compiled graph's ") + (io ? "output " : "input ") + std::to_string(i) + " does not match the graph ('" +
+                                              (v.name ? v.name : "") + "')"};
+      args.push_back(std::move(x));
+    }
+  }
+  ze_switchyard_argument_t extra{};
+  if (d->ext.argument(e.graph, 0, static_cast<uint32_t>(view->num_inputs), &extra) == ZE_RESULT_SUCCESS ||
+      d->ext.argument(e.graph, 1, static_cast<uint32_t>(view->num_outputs), &extra) == ZE_RESULT_SUCCESS)
+    throw Failure{SY_ERROR_DATA_LOSS, "the compiled graph has more arguments than the graph"};
+}
+
+std::unique_ptr<LzExecutable> compile_graph(LzDevice* d, const sy_graph* view) {
+  if (!d->has_graph_ext) throw Failure{SY_ERROR_UNSUPPORTED, d->missing_ext_reason};
+  std::string bytes = encode(view);
+  auto e = std::make_unique<LzExecutable>();
+  e->dev = d;
+  ze_switchyard_graph_desc_t desc{ZE_SWITCHYARD_GRAPH_FORMAT_SEGMENT, bytes.data(), bytes.size(),
+                                  d->compile_options.empty() ? nullptr : d->compile_options.c_str()};
+  d->check(d->ext.create(d->drv_context, d->drv_device, &desc, &e->graph), "zeSwitchyardGraphCreate");
+  d->check(d->ext.compile(e->graph), "zeSwitchyardGraphCompile");
+  bind_arguments(*e, view);
+  return e;
+}
+
+sy_status compile(sy_device device, const sy_graph* view, const sy_setting*, size_t, sy_executable* out) {
+  return guarded([&]() -> sy_status {
+    if (!device || !view || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "compile: NULL argument");
+    *out = reinterpret_cast<sy_executable>(compile_graph(dev_of(device), view).release());
+    return nullptr;
+  });
+}
+
+// Serialised executable: "SYLZEXE1" u32 version, str device identity, u64 blob size, blob,
+// u64 FNV-1a of everything before it.
+constexpr char kExeMagic[8] = {'S', 'Y', 'L', 'Z', 'E', 'X', 'E', '1'};
+constexpr uint32_t kExeVersion = 1;
+
+uint64_t fnv1a(const char* p, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
+  return h;
+}
+
+sy_status executable_serialize(sy_executable exe, void* data, size_t capacity, size_t* out_size) {
+  return guarded([&]() -> sy_status {
+    if (!exe || !out_size) return make_status(SY_ERROR_INVALID_ARGUMENT, "serialize: NULL argument");
+    auto* e = reinterpret_cast<LzExecutable*>(exe);
+    size_t n = 0;
+    e->dev->check(e->dev->ext.native(e->graph, &n, nullptr), "zeSwitchyardGraphGetNativeBinary");
+    std::string blob(n, '\0');
+    e->dev->check(e->dev->ext.native(e->graph, &n, blob.data()), "zeSwitchyardGraphGetNativeBinary");
+    blob.resize(n);
+    seg::Writer w;
+    w.raw(kExeMagic, 8);
+    w.pod<uint32_t>(kExeVersion);
+    w.str(e->dev->identity);
+    w.pod<uint64_t>(blob.size());
+    w.raw(blob.data(), blob.size());
+    w.pod<uint64_t>(fnv1a(w.out.data(), w.out.size()));
+    *out_size = w.out.size();
+    if (!data) return nullptr;
+    if (capacity < w.out.size()) return make_status(SY_ERROR_INVALID_ARGUMENT, "serialize: buffer too small");
+    std::memcpy(data, w.out.data(), w.out.size());
+    return nullptr;
+  });
+}
+
+sy_status executable_restore(sy_device device, const sy_graph* view, const void* data, size_t size, sy_executable* out) {
+  return guarded([&]() -> sy_status {
+    if (!device || !view || !out || (!data && size)) return make_status(SY_ERROR_INVALID_ARGUMENT, "restore: NULL argument");
+    LzDevice* d = dev_of(device);
+    if (!d->has_graph_ext) return make_status(SY_ERROR_UNSUPPORTED, d->missing_ext_reason);
+    const char* b = static_cast<const char*>(data);
+    if (size < 8 + 4 + 4 + 8 + 8 || std::memcmp(b, kExeMagic, 8) != 0)
+      return make_status(SY_ERROR_DATA_LOSS, "level_zero: not a serialised Level Zero executable (bad magic or too short)");
+    uint64_t sum;
+    std::memcpy(&sum, b + size - 8, 8);
+    if (fnv1a(b, size - 8) != sum) return make_status(SY_ERROR_DATA_LOSS, "level_zero: serialised executable checksum mismatch (corrupt)");
+    std::string identity, blob;
+    try {
+      seg::Reader r(b, size - 8);
+      r.take(8);
+      const uint32_t ver = r.pod<uint32_t>();
+      if (ver != kExeVersion)
+        return make_status(SY_ERROR_UNSUPPORTED, "level_zero: serialised executable format " + std::to_string(ver) + ", this plugin reads " + std::to_string(kExeVersion));
+      identity = r.str();
+      const uint64_t n = r.pod<uint64_t>();
+      if (n != r.remaining()) return make_status(SY_ERROR_DATA_LOSS, "level_zero: serialised executable blob size mismatch");
+      blob.assign(reinterpret_cast<const char*>(r.take(n)), n);
+    } catch (const std::exception& ex) {
+      return make_status(SY_ERROR_DATA_LOSS, std::string("level_zero: serialised executable is malformed: ") + ex.what());
+    }
+    auto e = std::make_unique<LzExecutable>();
+    e->dev = d;
+    ze_switchyard_graph_desc_t desc{ZE_SWITCHYARD_GRAPH_FORMAT_NATIVE, blob.data(), blob.size(),
+                                    d->compile_options.empty() ? nullptr : d->compile_options.c_str()};
+    ze_result_t r = d->ext.create(d->drv_context, d->drv_device, &desc, &e->graph);
+    if (r == ZE_RESULT_ERROR_UNSUPPORTED_VERSION) {
+      // Another driver/compiler version wrote it: recompile from the graph, saying why.
+      log(SY_LOG_WARNING, "recompiling: the driver refused the stored blob (written for '" + identity + "'): " +
+                              d->why(r, "zeSwitchyardGraphCreate(native)"));
+      *out = reinterpret_cast<sy_executable>(compile_graph(d, view).release());
+      return nullptr;
+    }
+    if (r == ZE_RESULT_ERROR_INVALID_NATIVE_BINARY) return make_status(SY_ERROR_DATA_LOSS, d->why(r, "zeSwitchyardGraphCreate(native)"));
+    d->check(r, "zeSwitchyardGraphCreate(native)");
+    bind_arguments(*e, view);
+    *out = reinterpret_cast<sy_executable>(e.release());
+    return nullptr;
+  });
+}
+
+void executable_release(sy_executable exe) { delete reinterpret_cast<LzExecutable*>(exe); }
+
+sy_status buffer_alloc(sy_device device, size_t size, sy_buffer* out) {
+  return guarded([&]() -> sy_status {
+    if (!device || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "buffer_alloc: NULL argument");
+    LzDevice* d = dev_of(device);
+    auto b = std::make_unique<LzBuffer>();
+    b->dev = d;
+    b->size = size;
+    ze_device_mem_alloc_desc_t md{};
+    md.stype = ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC;
+    d->check(zeMemAllocDevice(d->context, &md, std::max<size_t>(size, 1), 64, d->device, &b->ptr), "zeMemAllocDevice");
+    *out = reinterpret_cast<sy_buffer>(b.release());
+    return nullptr;
+  });
+}
+
+void buffer_release(sy_buffer b) { delete reinterpret_cast<LzBuffer*>(b); }
+size_t buffer_size(sy_buffer b) { return b ? reinterpret_cast<LzBuffer*>(b)->size : 0; }
+
+sy_status transfer(sy_buffer b, size_t offset, void* host, size_t size, bool write) {
+  return guarded([&]() -> sy_status {
+    auto* buf = reinterpret_cast<LzBuffer*>(b);
+    if (!buf || (!host && size)) return make_status(SY_ERROR_INVALID_ARGUMENT, write ? "buffer_write: NULL argument" : "buffer_read: NULL argument");
+    if (offset > buf->size || size > buf->size - offset) return make_status(SY_ERROR_INVALID_ARGUMENT, write ? "buffer_write: out of bounds" : "buffer_read: out of bounds");
+    if (!size) return nullptr;
+    char* dev = static_cast<char*>(buf->ptr) + offset;
+    std::lock_guard<std::mutex> lk(buf->dev->copy_mu);
+    buf->dev->check(zeCommandListAppendMemoryCopy(buf->dev->copy_list, write ? dev : host, write ? host : dev, size, nullptr, 0, nullptr),
+                    "zeCommandListAppendMemoryCopy");
+    return nullptr;
+  });
+}
+sy_status buffer_write(sy_buffer b, size_t offset, const void* src, size_t size) { return transfer(b, offset, const_cast<void*>(src), size, true); }
+sy_status buffer_read(sy_buffer b, size_t offset, void* dst, size_t size) { return transfer(b, offset, dst, size, false); }
+
+sy_status execute(sy_executable exe, const sy_execute_args* args) {
+  if (!exe || !args || !args->on_complete) return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: NULL argument");
+  auto* e = reinterpret_cast<LzExecutable*>(exe);
+  if (args->num_inputs != e->inputs.size() || args->num_outputs != e->outputs.size() || (!args->inputs && args->num_inputs) ||
+      (!args->outputs && args->num_outputs))
+    return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: expected " + std::to_string(e->inputs.size()) + " tensor inputs and " +
+                                                      std::to_string(e->outputs.size()) + " tensor outputs");
+  LzDevice* d = e->dev;
+  std::vector<std::unique_ptr<LzBuffer>> allocated;
+  sy_status st = guarded([&]() -> sy_status {
+    std::vector<const void*> in;
+    std::vector<void*> outp;
+    for (size_t i = 0; i < e->inputs.size(); ++i) {
+      const auto& a = args->inputs[i];
+      const Arg& want = e->inputs[i];
+      auto* buf = reinterpret_cast<LzBuffer*>(a.buffer);
+      bool same = buf && a.elem_type == want.elem && a.rank == static_cast<int32_t>(want.dims.size());
+      for (int32_t k = 0; same && k < a.rank; ++k) same = a.dims[k] == want.dims[static_cast<size_t>(k)];
+      if (!same) throw Failure{SY_ERROR_INVALID_ARGUMENT, "execute: input " + std::to_string(i) + " does not match the compiled static shape and type"};
+      if (buf->dev != d || buf->size < want.bytes) throw Failure{SY_ERROR_INVALID_ARGUMENT, "execute: input " + std::to_string(i) + " buffer is too small or on another device"};
+      in.push_back(buf->ptr);
+    }
+    for (size_t i = 0; i < e->outputs.size(); ++i) {
+      auto& o = args->outputs[i];
+      const Arg& want = e->outputs[i];
+      auto* buf = reinterpret_cast<LzBuffer*>(o.buffer);
+      if (!buf) {
+        sy_buffer nb = nullptr;
+        if (sy_status s = buffer_alloc(reinterpret_cast<sy_device>(d), want.bytes, &nb)) return s;
+        allocated.emplace_back(reinterpret_cast<LzBuffer*>(nb));
+        buf = allocated.back().get();
+      } else if (buf->dev != d || buf->size < want.bytes) {
+        throw Failure{SY_ERROR_INVALID_ARGUMENT, "execute: output " + std::to_string(i) + " buffer is too small or on another device"};
+      }
+      outp.push_back(buf->ptr);
+    }
+    ze_command_list_desc_t ld{};
+    ld.stype = ZE_STRUCTURE_TYPE_COMMAND_LIST_DESC;
+    ze_command_list_handle_t list = nullptr;
+    d->check(zeCommandListCreate(d->context, d->device, &ld, &list), "zeCommandListCreate");
+    std::unique_ptr<std::remove_pointer_t<ze_command_list_handle_t>, ze_result_t (*)(ze_command_list_handle_t)> list_guard(list, zeCommandListDestroy);
+    d->check(d->ext.append(translate(ZEL_HANDLE_COMMAND_LIST, list), e->graph, static_cast<uint32_t>(in.size()), in.data(),
+                           static_cast<uint32_t>(outp.size()), outp.data(), nullptr, 0, nullptr),
+             "zeSwitchyardCommandListAppendGraphExecute");
+    d->check(zeCommandListClose(list), "zeCommandListClose");
+    ze_fence_desc_t fd{ZE_STRUCTURE_TYPE_FENCE_DESC, nullptr, 0};
+    ze_fence_handle_t fence = nullptr;
+    d->check(zeFenceCreate(d->queue, &fd, &fence), "zeFenceCreate");
+    std::unique_ptr<std::remove_pointer_t<ze_fence_handle_t>, ze_result_t (*)(ze_fence_handle_t)> fence_guard(fence, zeFenceDestroy);
+    {
+      std::lock_guard<std::mutex> lk(d->queue_mu);  // zeCommandQueueExecuteCommandLists is not thread-safe per queue
+      d->check(zeCommandQueueExecuteCommandLists(d->queue, 1, &list, fence), "zeCommandQueueExecuteCommandLists");
+    }
+    d->check(zeFenceHostSynchronize(fence, UINT64_MAX), "zeFenceHostSynchronize");
+    ze_result_t qr;
+    {
+      std::lock_guard<std::mutex> lk(d->queue_mu);
+      qr = zeCommandQueueSynchronize(d->queue, 0);
+    }
+    if (qr != ZE_RESULT_SUCCESS && qr != ZE_RESULT_NOT_READY) d->raise(qr, "graph execution");
+    for (size_t i = 0; i < e->outputs.size(); ++i) {
+      auto& o = args->outputs[i];
+      const Arg& want = e->outputs[i];
+      o.elem_type = want.elem;
+      o.rank = static_cast<int32_t>(want.dims.size());
+      for (size_t k = 0; k < want.dims.size() && k < SY_MAX_RANK; ++k) o.dims[k] = want.dims[k];
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < e->outputs.size(); ++i)
+      if (!args->outputs[i].buffer) args->outputs[i].buffer = reinterpret_cast<sy_buffer>(allocated[k++].release());
+    return nullptr;
+  });
+  args->on_complete(args->user_data, st);
+  return nullptr;
+}
+
+const sy_plugin_api kApi = {
+    sizeof(sy_plugin_api), SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR,
+    get_info, initialize, shutdown, get_diagnostics, device_count, device_get, device_info, query_support, compile,
+    executable_serialize, executable_restore, executable_release, buffer_alloc, buffer_release, buffer_size,
+    buffer_write, buffer_read, nullptr, execute,
+};
+
+}  // namespace
+
+extern "C" SY_PLUGIN_EXPORT sy_status SwitchyardPluginGetApi(uint32_t host_abi_major, uint32_t, const sy_host_api* host,
+                                                             const sy_plugin_api** out_api) {
+  g_host = host;
+  if (out_api) *out_api = &kApi;
+  if (host_abi_major != SY_ABI_VERSION_MAJOR)
+    return host ? host->make_status(SY_ERROR_ABI_MISMATCH, "this plugin speaks ABI 1.x") : nullptr;
+  return nullptr;
+}

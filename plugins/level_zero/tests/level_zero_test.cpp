@@ -1,0 +1,601 @@
+// Level Zero plugin + NPU simulator tests, through the real Level Zero loader: discovery (with
+// and without a driver), per-operator comparisons with the reference interpreter within the
+// float16 tolerance rule, blob round trip, refused foreign/corrupt blobs, the memory limit.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "switchyard/graph_view.h"
+#include "switchyard/plugin_loader.h"
+#include "switchyard/reference.h"
+#include "switchyard/reference_util.h"
+
+namespace switchyard {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// The tolerance rule (documented in docs/level-zero-npu.md).
+//
+// A device result y computed in float16 is compared with the float64 reference r as
+//   |y - r| <= atol + rtol * |r|
+// with u the unit roundoff of the element type the device computes in (float16: 2^-11,
+// bfloat16: 2^-8, float32: 2^-24) and K the accumulation length of one output (1 for
+// elementwise ops, Cin/g * kh * kw for a convolution, K for a matrix product, the window for
+// pooling, the axis length for Softmax):
+//   rtol = 2u                      (rounding of the inputs and of the result)
+//   atol = 4u * sqrt(K) * scale    (independent roundings of K terms grow like sqrt(K); 4 sigma;
+//                                   scale = the largest |term| of the sum, e.g. max|x| * max|w|)
+// Integer results (int8/uint8) may differ by one quantisation step (atol = 1, rtol = 0): the
+// input to a quantizer was rounded to float16 first.
+struct Tolerance {
+  double atol = 0, rtol = 0;
+};
+
+double unit_roundoff(ElementType compute) {
+  switch (compute) {
+    case ElementType::float16: return std::ldexp(1.0, -11);
+    case ElementType::bfloat16: return std::ldexp(1.0, -8);
+    case ElementType::float32: return std::ldexp(1.0, -24);
+    default: return 0;
+  }
+}
+
+Tolerance derive_tolerance(ElementType result, ElementType compute, int64_t accumulation_length, double term_scale) {
+  if (result == ElementType::int8 || result == ElementType::uint8) return {1.0, 0.0};
+  const double u = unit_roundoff(compute);
+  const double k = static_cast<double>(std::max<int64_t>(1, accumulation_length));
+  return {4 * u * std::sqrt(k) * term_scale, 2 * u};
+}
+
+// ---------------------------------------------------------------------------------------------
+
+std::string build_dir() { return SWITCHYARD_TEST_BUILD_DIR; }
+
+DeviceRegistry& registry() {
+  static DeviceRegistry* reg = [] {
+    DiscoveryOptions o;
+    o.extra_paths = {build_dir() + "/lib/switchyard/plugins"};
+    o.use_environment = false;
+    o.use_default_paths = false;
+    return new DeviceRegistry(DeviceRegistry::discover(o));
+  }();
+  return *reg;
+}
+
+const Device* npu() {
+  auto d = registry().find("level_zero:0");
+  return d.ok() ? *d : nullptr;
+}
+
+// A small graph builder.
+struct G {
+  Graph g;
+  int32_t value(const std::string& name, ElementType t, Shape s) {
+    ValueType vt;
+    vt.kind = ValueType::Kind::tensor;
+    vt.tensor.elem = t;
+    std::vector<Dim> dims;
+    for (auto d : s) dims.push_back(Dim{d, ""});
+    vt.tensor.shape = dims;
+    return g.add_value(name, vt);
+  }
+  int32_t input(const std::string& n, ElementType t, Shape s) {
+    int32_t v = value(n, t, s);
+    g.inputs.push_back(v);
+    return v;
+  }
+  int32_t constant(const std::string& n, Tensor t) {
+    int32_t v = value(n, t.type(), t.shape());
+    g.initializers[v] = t;
+    return v;
+  }
+  Node& node(const std::string& op, std::vector<int32_t> in, std::vector<int32_t> out, int64_t opset = 13) {
+    Node n;
+    n.op_type = op;
+    n.name = op;
+    n.opset = opset;
+    n.inputs = std::move(in);
+    n.outputs = std::move(out);
+    g.nodes.push_back(n);
+    return g.nodes.back();
+  }
+  void output(int32_t v) { g.outputs.push_back(v); }
+};
+
+Attribute ints(const std::string& n, std::vector<int64_t> v) {
+  Attribute a;
+  a.name = n;
+  a.type = Attribute::Type::ints;
+  a.ints = std::move(v);
+  return a;
+}
+Attribute integer(const std::string& n, int64_t v) {
+  Attribute a;
+  a.name = n;
+  a.type = Attribute::Type::integer;
+  a.i = v;
+  return a;
+}
+Attribute floating(const std::string& n, float v) {
+  Attribute a;
+  a.name = n;
+  a.type = Attribute::Type::floating;
+  a.f = v;
+  return a;
+}
+
+Tensor random(ElementType t, Shape s, double lo, double hi, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> dist(lo, hi);
+  Tensor x = Tensor::allocate(t, s);
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    double v = dist(rng);
+    if (t == ElementType::int8 || t == ElementType::uint8) v = std::round(v);
+    reference::set_double(x, i, v);
+  }
+  return x;
+}
+
+struct RunResult {
+  std::vector<Tensor> device, reference;
+};
+
+RunResult run_both(G& b, const std::vector<Tensor>& inputs) {
+  RunResult r;
+  const Device* d = npu();
+  GraphView view(b.g);
+  auto sup = d->query_support(view);
+  EXPECT_TRUE(sup.ok()) << sup.status().to_string();
+  if (!sup.ok()) return r;
+  for (const auto& s : *sup) EXPECT_TRUE(s.supported) << s.message;
+  auto exe = d->compile(view);
+  EXPECT_TRUE(exe.ok()) << exe.status().to_string();
+  if (!exe.ok()) return r;
+  std::vector<DeviceTensor> dev_in;
+  for (const auto& t : inputs) {
+    auto u = upload(*d, t);
+    EXPECT_TRUE(u.ok()) << u.status().to_string();
+    if (!u.ok()) return r;
+    dev_in.push_back(*u);
+  }
+  auto out = (*exe)->execute(dev_in);
+  EXPECT_TRUE(out.ok()) << out.status().to_string();
+  if (!out.ok()) return r;
+  for (const auto& o : *out) r.device.push_back(*download(o));
+  std::vector<Value> vin;
+  for (const auto& t : inputs) vin.push_back(Value::of(t));
+  auto ref = reference::Interpreter().run(b.g, vin);
+  EXPECT_TRUE(ref.ok()) << ref.status().to_string();
+  if (ref.ok())
+    for (const auto& v : *ref) r.reference.push_back(v.tensor);
+  return r;
+}
+
+// Compares within the derived tolerance; returns the worst |err| / allowed ratio.
+void expect_close(const Tensor& dev, const Tensor& ref, Tolerance tol, const std::string& what) {
+  ASSERT_EQ(dev.shape(), ref.shape()) << what;
+  ASSERT_EQ(dev.type(), ref.type()) << what;
+  double worst = 0;
+  int64_t bad = 0;
+  for (int64_t i = 0; i < ref.numel(); ++i) {
+    const double a = reference::get_double(dev, i), b = reference::get_double(ref, i);
+    const double allowed = tol.atol + tol.rtol * std::fabs(b);
+    const double err = std::fabs(a - b);
+    if (!(err <= allowed)) {
+      if (bad++ < 3) ADD_FAILURE() << what << ": element " << i << " device " << a << " reference " << b << " allowed " << allowed;
+    }
+    worst = std::max(worst, allowed > 0 ? err / allowed : err);
+  }
+  EXPECT_EQ(bad, 0) << what << ": " << bad << " of " << ref.numel() << " elements outside atol=" << tol.atol << " rtol=" << tol.rtol;
+  ::testing::Test::RecordProperty(what + "_worst_error_over_allowed", std::to_string(worst));
+}
+
+#define NEED_NPU()                                                                                                      \
+  if (!npu()) GTEST_SKIP() << "no level_zero:0 device (simulator not built?): "                                           \
+                           << (registry().plugins().empty() ? "no plugin loaded" : registry().plugins()[0]->diagnostics())
+
+constexpr ElementType F32 = ElementType::float32;
+
+TEST(LevelZero, LoaderFindsTheSimulatorAsAnNpu) {
+  NEED_NPU();
+  const Device* d = npu();
+  EXPECT_EQ(d->info().kind, DeviceKind::npu);
+  EXPECT_EQ(d->info().name, "Switchyard NPU simulator");
+  EXPECT_GT(d->info().peak_gflops_f16, 0);
+  EXPECT_GT(d->info().active_power_watts, 0);
+  EXPECT_NE(d->plugin()->diagnostics().find("1 Level Zero driver(s), 1 device(s)"), std::string::npos) << d->plugin()->diagnostics();
+}
+
+// Runs only inside the fresh process started by WithoutADriverZeroDevicesAndTheReason:
+// zeInit reads ZE_ENABLE_ALT_DRIVERS once per process.
+TEST(LevelZeroFreshProcess, NoDriver) {
+  const char* dir = std::getenv("SY_LZ_NODRIVER_DIR");
+  if (!dir) GTEST_SKIP() << "started by LevelZero.WithoutADriverZeroDevicesAndTheReason in a fresh process";
+  ASSERT_EQ(std::getenv("ZE_ENABLE_ALT_DRIVERS"), nullptr);
+  DiscoveryOptions o;
+  o.extra_paths = {dir};
+  o.use_environment = false;
+  o.use_default_paths = false;
+  DeviceRegistry reg = DeviceRegistry::discover(o);
+  ASSERT_EQ(reg.plugins().size(), 1u) << (reg.failures().empty() ? "" : reg.failures()[0].reason);
+  EXPECT_TRUE(reg.devices().empty());
+  const std::string diag = reg.plugins()[0]->diagnostics();
+  EXPECT_NE(diag.find("no Level Zero driver: zeInit returned"), std::string::npos) << diag;
+  EXPECT_NE(diag.find("ZE_ENABLE_ALT_DRIVERS is unset"), std::string::npos) << diag;
+  std::printf("diagnostics: %s\n", diag.c_str());
+}
+
+TEST(LevelZero, WithoutADriverZeroDevicesAndTheReason) {
+  // A manifest without alt_driver, and no ZE_ENABLE_ALT_DRIVERS, in a fresh process.
+  const std::string dir = ::testing::TempDir() + "/lz_nodriver";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/level_zero.yaml") << "name: level_zero\nlibrary: " << build_dir()
+                                          << "/lib/switchyard/plugins/libswitchyard_plugin_level_zero.so\nabi_version: \"1.1\"\n";
+  fflush(nullptr);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::unsetenv("ZE_ENABLE_ALT_DRIVERS");
+    ::setenv("SY_LZ_NODRIVER_DIR", dir.c_str(), 1);
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+    execl(self.c_str(), self.c_str(), "--gtest_filter=LevelZeroFreshProcess.NoDriver", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the fresh-process check failed (its output is above)";
+}
+
+// --- per-operator comparisons ----------------------------------------------------------------
+
+struct ConvCase {
+  int64_t n, c, h, w, m, kh, kw, group, stride, pad, dil;
+};
+
+void conv_case(const ConvCase& k) {
+  G b;
+  const int64_t oh = (k.h + 2 * k.pad - k.dil * (k.kh - 1) - 1) / k.stride + 1, ow = (k.w + 2 * k.pad - k.dil * (k.kw - 1) - 1) / k.stride + 1;
+  int32_t x = b.input("x", F32, {k.n, k.c, k.h, k.w});
+  int32_t w = b.constant("w", random(F32, {k.m, k.c / k.group, k.kh, k.kw}, -0.5, 0.5, 2));
+  int32_t bias = b.constant("b", random(F32, {k.m}, -0.5, 0.5, 3));
+  int32_t y = b.value("y", F32, {k.n, k.m, oh, ow});
+  Node& n = b.node("Conv", {x, w, bias}, {y});
+  n.attributes = {integer("group", k.group), ints("strides", {k.stride, k.stride}), ints("pads", {k.pad, k.pad, k.pad, k.pad}),
+                  ints("dilations", {k.dil, k.dil}), ints("kernel_shape", {k.kh, k.kw})};
+  b.output(y);
+  auto r = run_both(b, {random(F32, {k.n, k.c, k.h, k.w}, -1, 1, 1)});
+  ASSERT_EQ(r.device.size(), 1u);
+  const int64_t K = k.c / k.group * k.kh * k.kw + 1;  // + bias
+  expect_close(r.device[0], r.reference[0], derive_tolerance(F32, ElementType::float16, K, 0.5), "Conv");
+}
+
+TEST(LevelZero, Conv) {
+  NEED_NPU();
+  conv_case({1, 8, 9, 9, 20, 3, 3, 1, 1, 1, 1});
+  conv_case({2, 3, 12, 10, 17, 5, 3, 1, 2, 2, 1});
+  conv_case({1, 4, 9, 9, 4, 3, 3, 1, 1, 2, 2});  // dilated
+}
+TEST(LevelZero, ConvDepthwiseAndGrouped) {
+  NEED_NPU();
+  conv_case({1, 16, 10, 10, 16, 3, 3, 16, 1, 1, 1});  // depthwise
+  conv_case({1, 16, 10, 10, 32, 3, 3, 4, 2, 1, 1});   // grouped, stride 2
+}
+
+TEST(LevelZero, MatMulAndGemm) {
+  NEED_NPU();
+  {
+    G b;
+    int32_t a = b.input("a", F32, {2, 5, 37}), c = b.input("b", F32, {2, 37, 6});
+    int32_t y = b.value("y", F32, {2, 5, 6});
+    b.node("MatMul", {a, c}, {y});
+    b.output(y);
+    auto r = run_both(b, {random(F32, {2, 5, 37}, -1, 1, 4), random(F32, {2, 37, 6}, -1, 1, 5)});
+    ASSERT_EQ(r.device.size(), 1u);
+    expect_close(r.device[0], r.reference[0], derive_tolerance(F32, ElementType::float16, 37, 1), "MatMul");
+  }
+  {
+    G b;
+    int32_t a = b.input("a", F32, {3, 40});
+    int32_t w = b.constant("w", random(F32, {7, 40}, -1, 1, 6)), c = b.constant("c", random(F32, {7}, -1, 1, 7));
+    int32_t y = b.value("y", F32, {3, 7});
+    Node& n = b.node("Gemm", {a, w, c}, {y});
+    n.attributes = {integer("transB", 1), floating("alpha", 0.5f), floating("beta", 2.0f)};
+    b.output(y);
+    auto r = run_both(b, {random(F32, {3, 40}, -1, 1, 8)});
+    ASSERT_EQ(r.device.size(), 1u);
+    expect_close(r.device[0], r.reference[0], derive_tolerance(F32, ElementType::float16, 41, 2), "Gemm");
+  }
+}
+
+void unary(const std::string& op, std::vector<Attribute> attrs, double lo, double hi, int64_t opset = 13) {
+  G b;
+  int32_t x = b.input("x", F32, {2, 3, 17});
+  int32_t y = b.value("y", F32, {2, 3, 17});
+  b.node(op, {x}, {y}, opset).attributes = std::move(attrs);
+  b.output(y);
+  auto r = run_both(b, {random(F32, {2, 3, 17}, lo, hi, 9)});
+  ASSERT_EQ(r.device.size(), 1u);
+  expect_close(r.device[0], r.reference[0], derive_tolerance(F32, ElementType::float16, 1, std::max(std::fabs(lo), std::fabs(hi))), op);
+}
+
+TEST(LevelZero, Elementwise) {
+  NEED_NPU();
+  unary("Relu", {}, -3, 3);
+  unary("Sigmoid", {}, -6, 6);
+  unary("HardSwish", {}, -5, 5, 14);
+  unary("Clip", {floating("min", -0.5f), floating("max", 1.5f)}, -3, 3, 6);
+  unary("Softmax", {integer("axis", -1)}, -4, 4);
+  for (const char* op : {"Add", "Mul"}) {
+    G b;
+    int32_t x = b.input("x", F32, {2, 3, 4, 5});
+    int32_t c = b.constant("c", random(F32, {3, 1, 5}, -2, 2, 10));
+    int32_t y = b.value("y", F32, {2, 3, 4, 5});
+    b.node(op, {x, c}, {y});
+    b.output(y);
+    auto r = run_both(b, {random(F32, {2, 3, 4, 5}, -2, 2, 11)});
+    ASSERT_EQ(r.device.size(), 1u);
+    expect_close(r.device[0], r.reference[0], derive_tolerance(F32, ElementType::float16, 2, 4), op);
+  }
+  {  // Clip with min/max inputs (opset 13)
+    G b;
+    int32_t x = b.input("x", F32, {30});
+    int32_t lo = b.constant("lo", Tensor::scalar<float>(F32, 0.f)), hi = b.constant("hi", Tensor::scalar<float>(F32, 6.f));
+    int32_t y = b.value("y", F32, {30});
+    b.node("Clip", {x, lo, hi}, {y});
+    b.output(y);
+    auto r = run_both(b, {random(F32, {30}, -8, 8, 12)});
+    ASSERT_EQ(r.device.size(), 1u);
+    expect_close(r.device[0], r.reference[0], derive_tolerance(F32, ElementType::float16, 1, 8), "Clip13");
+  }
+}
+
+TEST(LevelZero, Pooling) {
+  NEED_NPU();
+  {
+    G b;
+    int32_t x = b.input("x", F32, {1, 3, 11, 11});
+    int32_t y = b.value("y", F32, {1, 3, 6, 6});
+    b.node("MaxPool", {x}, {y}, 12).attributes = {ints("kernel_shape", {3, 3}), ints("strides", {2, 2}), ints("pads", {1, 1,1, 1})};
+    b.output(y);
+    auto r = run_both(b, {random(F32, {1, 3, 11, 11}, -1, 1, 13)});
+    ASSERT_EQ(r.device.size(), 1u);
+    expect_close(r.device[0], r.reference[0], derive_tolerance(F32, ElementType::float16, 1, 1), "MaxPool");
+  }
+  for (int cip = 0; cip < 2; ++cip) {
+    G b;
+    int32_t x = b.input("x", F32, {1, 2, 8, 8});
+    int32_t y = b.value("y", F32, {1, 2, 8, 8});
+    b.node("AveragePool", {x}, {y}, 11).attributes = {ints("kernel_shape", {3, 3}), ints("pads", {1, 1, 1, 1}),
+                                                      integer("count_include_pad", cip)};
+    b.output(y);
+    auto r = run_both(b, {random(F32, {1, 2, 8, 8}, -1, 1, 14)});
+    ASSERT_EQ(r.device.size(), 1u);
+    expect_close(r.device[0], r.reference[0], derive_tolerance(F32, ElementType::float16, 9, 1), "AveragePool");
+  }
+  {
+    G b;
+    int32_t x = b.input("x", F32, {2, 5, 7, 7});
+    int32_t y = b.value("y", F32, {2, 5, 1, 1});
+    b.node("GlobalAveragePool", {x}, {y});
+    b.output(y);
+    auto r = run_both(b, {random(F32, {2, 5, 7, 7}, -1, 1, 15)});
+    ASSERT_EQ(r.device.size(), 1u);
+    expect_close(r.device[0], r.reference[0], derive_tolerance(F32, ElementType::float16, 49, 1), "GlobalAveragePool");
+  }
+}
+
+TEST(LevelZero, LayoutOps) {
+  NEED_NPU();
+  G b;
+  int32_t x = b.input("x", F32, {2, 3, 4}), z = b.input("z", F32, {2, 2, 4});
+  int32_t cat = b.value("cat", F32, {2, 5, 4});
+  b.node("Concat", {x, z}, {cat}).attributes = {integer("axis", 1)};
+  int32_t tr = b.value("tr", F32, {4, 2, 5});
+  b.node("Transpose", {cat}, {tr}).attributes = {ints("perm", {2, 0, 1})};
+  int32_t shape = b.constant("shape", Tensor::from_vector<int64_t>(ElementType::int64, {2}, {8, 5}));
+  int32_t y = b.value("y", F32, {8, 5});
+  b.node("Reshape", {tr, shape}, {y});
+  b.output(y);
+  auto r = run_both(b, {random(F32, {2, 3, 4}, -1, 1, 16), random(F32, {2, 2, 4}, -1, 1, 17)});
+  ASSERT_EQ(r.device.size(), 1u);
+  expect_close(r.device[0], r.reference[0], derive_tolerance(F32, ElementType::float16, 1, 1), "Concat+Transpose+Reshape");
+}
+
+TEST(LevelZero, QuantizedOps) {
+  NEED_NPU();
+  {
+    G b;
+    int32_t x = b.input("x", F32, {4, 10});
+    int32_t s = b.constant("s", Tensor::scalar<float>(F32, 0.05f)), zp = b.constant("zp", Tensor::scalar<int8_t>(ElementType::int8, 3));
+    int32_t q = b.value("q", ElementType::int8, {4, 10}), y = b.value("y", F32, {4, 10});
+    b.node("QuantizeLinear", {x, s, zp}, {q});
+    b.node("DequantizeLinear", {q, s, zp}, {y});
+    b.output(q);
+    b.output(y);
+    auto r = run_both(b, {random(F32, {4, 10}, -5, 5, 18)});
+    ASSERT_EQ(r.device.size(), 2u);
+    expect_close(r.device[0], r.reference[0], derive_tolerance(ElementType::int8, ElementType::float16, 1, 1), "QuantizeLinear");
+    expect_close(r.device[1], r.reference[1], {0.05 + 1e-6, 2 * unit_roundoff(ElementType::float16)}, "DequantizeLinear (one step)");
+  }
+  {
+    G b;
+    const ElementType U8 = ElementType::uint8;
+    int32_t x = b.input("x", U8, {1, 4, 6, 6});
+    auto sc = [&](const char* n, float v) { return b.constant(n, Tensor::scalar<float>(F32, v)); };
+    auto zp = [&](const char* n, uint8_t v) { return b.constant(n, Tensor::scalar<uint8_t>(U8, v)); };
+    int32_t w = b.constant("w", random(U8, {5, 4, 3, 3}, 0, 255, 19));
+    int32_t bias = b.constant("bias", Tensor::from_vector<int32_t>(ElementType::int32, {5}, {100, -200, 0, 50, 7}));
+    int32_t y = b.value("y", U8, {1, 5, 6, 6});
+    b.node("QLinearConv", {x, sc("xs", 0.02f), zp("xz", 128), w, sc("ws", 0.01f), zp("wz", 120), sc("ys", 0.1f), zp("yz", 100), bias}, {y}, 10)
+        .attributes = {ints("pads", {1, 1, 1, 1}), ints("kernel_shape", {3, 3})};
+    b.output(y);
+    auto r = run_both(b, {random(U8, {1, 4, 6, 6}, 0, 255, 20)});
+    ASSERT_EQ(r.device.size(), 1u);
+    expect_close(r.device[0], r.reference[0], derive_tolerance(U8, ElementType::float16, 36, 1), "QLinearConv");
+  }
+  {
+    G b;
+    const ElementType I8 = ElementType::int8;
+    int32_t a = b.input("a", I8, {3, 20}), c = b.input("c", I8, {20, 4});
+    auto sc = [&](const char* n, float v) { return b.constant(n, Tensor::scalar<float>(F32, v)); };
+    auto zp = [&](const char* n, int8_t v) { return b.constant(n, Tensor::scalar<int8_t>(I8, v)); };
+    int32_t y = b.value("y", I8, {3, 4});
+    b.node("QLinearMatMul", {a, sc("as", 0.03f), zp("az", 1), c, sc("bs", 0.02f), zp("bz", -2), sc("ys", 0.2f), zp("yz", 5)}, {y}, 10);
+    b.output(y);
+    auto r = run_both(b, {random(I8, {3, 20}, -128, 127, 21), random(I8, {20, 4}, -128, 127, 22)});
+    ASSERT_EQ(r.device.size(), 1u);
+    expect_close(r.device[0], r.reference[0], derive_tolerance(I8, ElementType::float16, 20, 1), "QLinearMatMul");
+  }
+}
+
+// --- refusals, blobs, memory ----------------------------------------------------------------
+
+G small_conv_graph() {
+  G b;
+  int32_t x = b.input("x", F32, {1, 4, 8, 8});
+  int32_t w = b.constant("w", random(F32, {8, 4, 3, 3}, -1, 1, 30));
+  int32_t y = b.value("y", F32, {1, 8, 8, 8});
+  b.node("Conv", {x, w}, {y}).attributes = {ints("pads", {1, 1, 1, 1})};
+  int32_t z = b.value("z", F32, {1, 8, 8, 8});
+  b.node("Relu", {y}, {z});
+  b.output(z);
+  return b;
+}
+
+TEST(LevelZero, RefusalsCarryReasons) {
+  NEED_NPU();
+  G b;
+  int32_t x = b.input("x", F32, {1, 3, 8, 8});
+  // A dynamic dim.
+  ValueType vt;
+  vt.tensor.elem = F32;
+  vt.tensor.shape = std::vector<Dim>{Dim{-1, "N"}, Dim{3, ""}, Dim{8, ""}, Dim{8, ""}};
+  int32_t dyn = b.g.add_value("dyn", vt);
+  b.g.inputs.push_back(dyn);
+  int32_t y1 = b.value("y1", F32, {1, 3, 8, 8}), y2 = b.value("y2", F32, {-1, 3, 8, 8}), y3 = b.value("y3", F32, {1, 3, 8, 8});
+  b.node("Relu", {dyn}, {y2});
+  b.node("Tanh", {x}, {y1});
+  int32_t xi = b.input("xi", ElementType::int32, {4});
+  int32_t yi = b.value("yi", ElementType::int32, {4});
+  b.node("Relu", {xi}, {yi});
+  b.node("Sigmoid", {x}, {y3});
+  b.output(y1), b.output(y2), b.output(yi), b.output(y3);
+  GraphView view(b.g);
+  auto sup = npu()->query_support(view);
+  ASSERT_TRUE(sup.ok()) << sup.status().to_string();
+  ASSERT_EQ(sup->size(), 4u);
+  EXPECT_EQ((*sup)[0].reason, SY_UNSUPPORTED_SHAPE);
+  EXPECT_NE((*sup)[0].message.find("static shapes only"), std::string::npos) << (*sup)[0].message;
+  EXPECT_EQ((*sup)[1].reason, SY_UNSUPPORTED_OP);
+  EXPECT_EQ((*sup)[2].reason, SY_UNSUPPORTED_ELEMENT_TYPE);
+  EXPECT_NE((*sup)[2].message.find("float16 and int8 only"), std::string::npos) << (*sup)[2].message;
+  EXPECT_TRUE((*sup)[3].supported) << (*sup)[3].message;
+  auto exe = npu()->compile(view);
+  ASSERT_FALSE(exe.ok());
+  EXPECT_EQ(exe.status().code(), StatusCode::unsupported) << exe.status().to_string();
+}
+
+TEST(LevelZero, BlobRoundTrip) {
+  NEED_NPU();
+  G b = small_conv_graph();
+  GraphView view(b.g);
+  auto exe = npu()->compile(view);
+  ASSERT_TRUE(exe.ok()) << exe.status().to_string();
+  auto bytes = (*exe)->serialize();
+  ASSERT_TRUE(bytes.ok()) << bytes.status().to_string();
+  auto restored = npu()->restore(view, bytes->data(), bytes->size());
+  ASSERT_TRUE(restored.ok()) << restored.status().to_string();
+  Tensor x = random(F32, {1, 4, 8, 8}, -1, 1, 31);
+  auto in = upload(*npu(), x);
+  ASSERT_TRUE(in.ok());
+  auto a = (*exe)->execute({*in});
+  auto c = (*restored)->execute({*in});
+  ASSERT_TRUE(a.ok() && c.ok());
+  Tensor ta = *download((*a)[0]), tc = *download((*c)[0]);
+  ASSERT_EQ(ta.byte_size(), tc.byte_size());
+  EXPECT_EQ(std::memcmp(ta.raw(), tc.raw(), ta.byte_size()), 0) << "restored executable computes something else";
+}
+
+TEST(LevelZero, CorruptAndForeignBlobs) {
+  NEED_NPU();
+  G b = small_conv_graph();
+  GraphView view(b.g);
+  auto exe = npu()->compile(view);
+  ASSERT_TRUE(exe.ok()) << exe.status().to_string();
+  auto bytes = *(*exe)->serialize();
+  // Corrupt: one flipped byte in the middle.
+  auto bad = bytes;
+  bad[bad.size() / 2] ^= 0x5a;
+  auto r1 = npu()->restore(view, bad.data(), bad.size());
+  ASSERT_FALSE(r1.ok());
+  EXPECT_EQ(r1.status().code(), StatusCode::data_loss) << r1.status().to_string();
+  // Truncated / garbage.
+  auto r2 = npu()->restore(view, bytes.data(), 10);
+  EXPECT_FALSE(r2.ok());
+  std::vector<uint8_t> junk(300, 0xab);
+  auto r3 = npu()->restore(view, junk.data(), junk.size());
+  EXPECT_FALSE(r3.ok());
+  // Foreign version: rewrite the native blob's version field (after the plugin header:
+  // magic 8, version 4, identity str, blob size 8; the blob: magic 8, version 4) and fix the
+  // plugin checksum, as another driver release would have written it.
+  uint32_t idlen;
+  std::memcpy(&idlen, bytes.data() + 12, 4);
+  const size_t blob_at = 12 + 4 + idlen + 8;
+  ASSERT_EQ(std::memcmp(bytes.data() + blob_at, "SYNPUBLB", 8), 0);
+  auto foreign = bytes;
+  uint32_t v = 999;
+  std::memcpy(foreign.data() + blob_at + 8, &v, 4);
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i + 8 < foreign.size(); ++i) h = (h ^ foreign[i]) * 1099511628211ull;
+  std::memcpy(foreign.data() + foreign.size() - 8, &h, 8);
+  auto r4 = npu()->restore(view, foreign.data(), foreign.size());
+  ASSERT_TRUE(r4.ok()) << "a blob of another version must be recompiled, got " << r4.status().to_string();
+  Tensor x = random(F32, {1, 4, 8, 8}, -1, 1, 32);
+  auto in = upload(*npu(), x);
+  auto out = (*r4)->execute({*in});
+  ASSERT_TRUE(out.ok()) << out.status().to_string();
+}
+
+TEST(LevelZero, MemoryLimitRefusal) {
+  NEED_NPU();
+  // A 16 MiB weight (float16 after conversion: 8 MiB) and 2048x2048 activations against a
+  // 4 MiB limit, through a plugin instance configured with npu_memory_mb: 4.
+  const std::string dir = ::testing::TempDir() + "/lz_small";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/level_zero.yaml") << "name: level_zero\nlibrary: " << build_dir()
+                                          << "/lib/switchyard/plugins/libswitchyard_plugin_level_zero.so\nabi_version: \"1.1\"\n"
+                                             "settings:\n  npu_memory_mb: \"4\"\n";
+  DiscoveryOptions o;
+  o.extra_paths = {dir};
+  o.use_environment = false;
+  o.use_default_paths = false;
+  DeviceRegistry reg = DeviceRegistry::discover(o);
+  auto d = reg.find("level_zero:0");
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  G b;
+  int32_t a = b.input("a", F32, {64, 2048});
+  int32_t w = b.constant("w", Tensor::allocate(F32, {2048, 2048}));
+  int32_t y = b.value("y", F32, {64, 2048});
+  b.node("MatMul", {a, w}, {y});
+  b.output(y);
+  GraphView view(b.g);
+  auto exe = (*d)->compile(view);
+  ASSERT_FALSE(exe.ok());
+  EXPECT_EQ(exe.status().code(), StatusCode::out_of_memory) << exe.status().to_string();
+  EXPECT_NE(exe.status().message().find("above the limit of 4194304 bytes"), std::string::npos) << exe.status().to_string();
+  // The same graph fits the default (32 MiB) limit.
+  auto ok = npu()->compile(view);
+  EXPECT_TRUE(ok.ok()) << ok.status().to_string();
+}
+
+}  // namespace
+}  // namespace switchyard

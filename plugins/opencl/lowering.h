@@ -1,0 +1,23 @@
+// OpenCL plugin: the support query and the lowering of a graph to a Plan.
+#pragma once
+
+#include <cstdint>
+
+#include "plan.h"
+#include "switchyard/graph.h"
+#include "switchyard/plugin_abi.h"
+
+namespace switchyard::opencl {
+
+struct DeviceLimits {
+  uint64_t max_allocation_bytes = 0;  // 0: unknown (no limit checked)
+};
+
+// One answer per node (same checks as lower(); no device work).
+void query_support(const Graph& graph, const DeviceLimits& limits, sy_node_support* out);
+
+// Lowers the whole graph. Throws Error(unsupported) naming the first node it cannot run.
+// Program binaries are left empty (the executable builds them).
+Plan lower(const Graph& graph, const DeviceLimits& limits);
+
+}  // namespace switchyard::opencl

@@ -1,0 +1,271 @@
+// OpenCL plugin: the serialized form of a Plan. Every field is bounds-checked on read and
+// the bytes end with a 128-bit checksum of everything before it, so a corrupt or foreign
+// blob is refused with Error(data_loss) before anything is built from it.
+#include <cstring>
+
+#include "kernels_cl.h"
+#include "plan.h"
+#include "switchyard/hash.h"
+
+namespace switchyard::opencl {
+
+namespace {
+
+constexpr char kMagic[8] = {'S', 'Y', 'O', 'C', 'L', 'X', '\r', '\n'};
+
+class Writer {
+ public:
+  void u8(uint8_t v) { out.push_back(static_cast<char>(v)); }
+  void u32(uint32_t v) {
+    for (int b = 0; b < 4; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
+  }
+  void u64(uint64_t v) {
+    for (int b = 0; b < 8; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
+  }
+  void bytes(const void* p, size_t n) {
+    u64(n);
+    out.append(static_cast<const char*>(p), n);
+  }
+  void str(const std::string& s) { bytes(s.data(), s.size()); }
+  std::string out;
+};
+
+class Reader {
+ public:
+  Reader(const unsigned char* p, size_t n) : p_(p), n_(n) {}
+  void need(size_t k) const {
+    if (k > n_ - pos_) throw_error(StatusCode::data_loss, "serialized OpenCL executable is truncated");
+  }
+  uint8_t u8() {
+    need(1);
+    return p_[pos_++];
+  }
+  uint32_t u32() {
+    need(4);
+    uint32_t v = 0;
+    for (int b = 0; b < 4; ++b) v |= static_cast<uint32_t>(p_[pos_ + b]) << (8 * b);
+    pos_ += 4;
+    return v;
+  }
+  uint64_t u64() {
+    need(8);
+    uint64_t v = 0;
+    for (int b = 0; b < 8; ++b) v |= static_cast<uint64_t>(p_[pos_ + b]) << (8 * b);
+    pos_ += 8;
+    return v;
+  }
+  std::vector<uint8_t> bytes() {
+    uint64_t n = u64();
+    need(n);
+    std::vector<uint8_t> v(p_ + pos_, p_ + pos_ + n);
+    pos_ += n;
+    return v;
+  }
+  std::string str() {
+    auto b = bytes();
+    return std::string(b.begin(), b.end());
+  }
+  // A count of items each at least `min_item` bytes long: refuses counts the data cannot hold.
+  uint32_t count(size_t min_item) {
+    uint32_t c = u32();
+    if (min_item && c > (n_ - pos_) / min_item) throw_error(StatusCode::data_loss, "serialized OpenCL executable has a corrupt count");
+    return c;
+  }
+  bool done() const { return pos_ == n_; }
+
+ private:
+  const unsigned char* p_;
+  size_t n_;
+  size_t pos_ = 0;
+};
+
+void corrupt(const std::string& what) { throw_error(StatusCode::data_loss, "serialized OpenCL executable is corrupt: " + what); }
+
+void put_spec(Writer& w, const TensorSpec& t) {
+  w.u32(static_cast<uint32_t>(t.elem_type));
+  w.u32(static_cast<uint32_t>(t.dims.size()));
+  for (auto d : t.dims) w.u64(static_cast<uint64_t>(d));
+  w.u64(t.bytes);
+}
+
+TensorSpec get_spec(Reader& r) {
+  TensorSpec t;
+  t.elem_type = static_cast<int32_t>(r.u32());
+  uint32_t rank = r.u32();
+  if (rank > SY_MAX_RANK) corrupt("tensor rank");
+  for (uint32_t i = 0; i < rank; ++i) {
+    uint64_t d = r.u64();
+    if (d >= (uint64_t{1} << 62)) corrupt("tensor dim");
+    t.dims.push_back(static_cast<int64_t>(d));
+  }
+  t.bytes = r.u64();
+  return t;
+}
+
+}  // namespace
+
+std::string serialize_plan(const Plan& plan, const std::string& identity) {
+  Writer w;
+  w.out.append(kMagic, sizeof kMagic);
+  w.u32(kFormatVersion);
+  w.str(identity);
+  w.u32(plan.num_nodes);
+  w.u32(plan.num_values);
+  w.u32(static_cast<uint32_t>(plan.programs.size()));
+  for (const auto& p : plan.programs) {
+    w.u32(p.source);
+    w.str(p.options);
+    w.bytes(p.binary.data(), p.binary.size());
+  }
+  w.u32(static_cast<uint32_t>(plan.launches.size()));
+  for (const auto& l : plan.launches) {
+    w.u32(l.program);
+    w.u32(static_cast<uint32_t>(l.args.size()));
+    for (const auto& a : l.args) {
+      w.u8(a.kind);
+      w.u32(static_cast<uint32_t>(a.index));
+    }
+    w.u32(l.work_dims);
+    for (int d = 0; d < 3; ++d) w.u64(l.global[d]);
+    for (int d = 0; d < 3; ++d) w.u64(l.local[d]);
+    w.str(l.node);
+  }
+  w.u32(static_cast<uint32_t>(plan.bindings.size()));
+  for (const auto& b : plan.bindings) {
+    w.u8(b.kind);
+    w.u32(static_cast<uint32_t>(b.index));
+  }
+  w.u32(static_cast<uint32_t>(plan.slot_bytes.size()));
+  for (auto s : plan.slot_bytes) w.u64(s);
+  w.u32(static_cast<uint32_t>(plan.aux.size()));
+  for (const auto& a : plan.aux) w.bytes(a.data(), a.size());
+  w.u32(static_cast<uint32_t>(plan.inputs.size()));
+  for (const auto& t : plan.inputs) put_spec(w, t);
+  w.u32(static_cast<uint32_t>(plan.outputs.size()));
+  for (const auto& t : plan.outputs) put_spec(w, t);
+  w.u32(static_cast<uint32_t>(plan.copies.size()));
+  for (const auto& c : plan.copies) {
+    w.u32(static_cast<uint32_t>(c.output));
+    w.u32(static_cast<uint32_t>(c.value));
+  }
+  Hasher h;
+  h.update(w.out.data(), w.out.size());
+  uint64_t digest[2];
+  h.digest(digest);
+  w.u64(digest[0]);
+  w.u64(digest[1]);
+  return w.out;
+}
+
+Plan parse_plan(const void* data, size_t size, const std::string& identity) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  if (!data || size < sizeof kMagic + 16 || std::memcmp(p, kMagic, sizeof kMagic) != 0)
+    throw_error(StatusCode::data_loss, "not a serialized OpenCL executable (bad magic)");
+  {
+    Hasher h;
+    h.update(p, size - 16);
+    uint64_t digest[2];
+    h.digest(digest);
+    Reader tail(p + size - 16, 16);
+    if (tail.u64() != digest[0] || tail.u64() != digest[1])
+      throw_error(StatusCode::data_loss, "serialized OpenCL executable is corrupt (checksum mismatch)");
+  }
+  Reader r(p + sizeof kMagic, size - sizeof kMagic - 16);
+  uint32_t version = r.u32();
+  if (version != kFormatVersion)
+    throw_error(StatusCode::data_loss, "serialized OpenCL executable has format version " + std::to_string(version) + ", this plugin reads " +
+                                           std::to_string(kFormatVersion));
+  std::string id = r.str();
+  if (id != identity)
+    throw_error(StatusCode::data_loss, "serialized OpenCL executable was built for another device ('" + id + "'), this is '" + identity + "'");
+  Plan plan;
+  plan.num_nodes = r.u32();
+  plan.num_values = r.u32();
+  uint32_t np = r.count(20);
+  for (uint32_t i = 0; i < np; ++i) {
+    ProgramSpec ps;
+    ps.source = r.u32();
+    if (ps.source >= static_cast<uint32_t>(Source::count)) corrupt("kernel template index");
+    ps.options = r.str();
+    ps.binary = r.bytes();
+    plan.programs.push_back(std::move(ps));
+  }
+  uint32_t nl = r.count(64);
+  for (uint32_t i = 0; i < nl; ++i) {
+    Launch l;
+    l.program = r.u32();
+    if (l.program >= plan.programs.size()) corrupt("program index");
+    uint32_t na = r.count(5);
+    if (na > 16) corrupt("argument count");
+    for (uint32_t a = 0; a < na; ++a) {
+      ArgRef ar;
+      uint8_t k = r.u8();
+      if (k > ArgRef::aux) corrupt("argument kind");
+      ar.kind = static_cast<ArgRef::Kind>(k);
+      ar.index = static_cast<int32_t>(r.u32());
+      l.args.push_back(ar);
+    }
+    l.work_dims = r.u32();
+    if (l.work_dims < 1 || l.work_dims > 3) corrupt("work dims");
+    for (int d = 0; d < 3; ++d) l.global[d] = r.u64();
+    for (int d = 0; d < 3; ++d) l.local[d] = r.u64();
+    for (int d = 0; d < 3; ++d)
+      if (l.global[d] > (uint64_t{1} << 40) || l.local[d] > 4096) corrupt("work size");
+    l.node = r.str();
+    plan.launches.push_back(std::move(l));
+  }
+  uint32_t nb = r.count(5);
+  if (nb != plan.num_values) corrupt("binding count");
+  for (uint32_t i = 0; i < nb; ++i) {
+    Binding b;
+    uint8_t k = r.u8();
+    if (k > Binding::constant) corrupt("binding kind");
+    b.kind = static_cast<Binding::Kind>(k);
+    b.index = static_cast<int32_t>(r.u32());
+    plan.bindings.push_back(b);
+  }
+  uint32_t ns = r.count(8);
+  for (uint32_t i = 0; i < ns; ++i) plan.slot_bytes.push_back(r.u64());
+  uint32_t nx = r.count(8);
+  for (uint32_t i = 0; i < nx; ++i) plan.aux.push_back(r.bytes());
+  uint32_t ni = r.count(16);
+  for (uint32_t i = 0; i < ni; ++i) plan.inputs.push_back(get_spec(r));
+  uint32_t no = r.count(16);
+  for (uint32_t i = 0; i < no; ++i) plan.outputs.push_back(get_spec(r));
+  uint32_t nc = r.count(8);
+  for (uint32_t i = 0; i < nc; ++i) {
+    OutputCopy c;
+    c.output = static_cast<int32_t>(r.u32());
+    c.value = static_cast<int32_t>(r.u32());
+    plan.copies.push_back(c);
+  }
+  if (!r.done()) corrupt("trailing bytes");
+  // Cross-references.
+  auto check_value = [&](int32_t v) {
+    if (v < 0 || static_cast<uint32_t>(v) >= plan.num_values) corrupt("value index");
+  };
+  for (size_t v = 0; v < plan.bindings.size(); ++v) {
+    const Binding& b = plan.bindings[v];
+    switch (b.kind) {
+      case Binding::input: if (b.index < 0 || static_cast<size_t>(b.index) >= plan.inputs.size()) corrupt("input binding"); break;
+      case Binding::initializer: check_value(b.index); break;
+      case Binding::slot: if (b.index < 0 || static_cast<size_t>(b.index) >= plan.slot_bytes.size()) corrupt("slot binding"); break;
+      case Binding::alias: check_value(b.index); break;
+      case Binding::output: if (b.index < 0 || static_cast<size_t>(b.index) >= plan.outputs.size()) corrupt("output binding"); break;
+      case Binding::constant: if (b.index < 0 || static_cast<size_t>(b.index) >= plan.aux.size()) corrupt("constant binding"); break;
+      default: break;
+    }
+  }
+  for (const auto& l : plan.launches)
+    for (const auto& a : l.args) {
+      if (a.kind == ArgRef::value) check_value(a.index);
+      else if (a.index < 0 || static_cast<size_t>(a.index) >= plan.aux.size()) corrupt("aux index");
+    }
+  for (const auto& c : plan.copies) {
+    check_value(c.value);
+    if (c.output < 0 || static_cast<size_t>(c.output) >= plan.outputs.size()) corrupt("output copy");
+  }
+  return plan;
+}
+
+}  // namespace switchyard::opencl

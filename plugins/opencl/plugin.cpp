@@ -1,0 +1,285 @@
+// OpenCL plugin: the ABI entry point and its noexcept trampolines. One Switchyard device per
+// OpenCL device of every platform the ICD loader finds.
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cl_device.h"
+#include "executable.h"
+#include "lowering.h"
+#include "switchyard/graph_view.h"
+#include "switchyard/plugin_abi.h"
+
+#ifndef SWITCHYARD_VERSION
+#define SWITCHYARD_VERSION "0.0.0"
+#endif
+
+namespace switchyard::opencl {
+
+namespace {
+const sy_host_api* g_host = nullptr;
+}
+
+sy_status make_plugin_status(sy_status_code code, const std::string& message) {
+  return g_host ? g_host->make_status(code, message.c_str()) : nullptr;
+}
+
+namespace {
+
+void host_log(sy_log_level level, const std::string& message) {
+  if (g_host && g_host->log) g_host->log(level, "opencl", message.c_str());
+}
+
+template <typename Fn>
+sy_status guarded(Fn&& fn) noexcept {
+  try {
+    return fn();
+  } catch (const Error& e) {
+    return make_plugin_status(static_cast<sy_status_code>(e.code()), e.what());
+  } catch (const std::bad_alloc&) {
+    return make_plugin_status(SY_ERROR_OUT_OF_MEMORY, "opencl plugin: out of host memory");
+  } catch (const std::exception& e) {
+    return make_plugin_status(SY_ERROR_INTERNAL, std::string("opencl plugin: ") + e.what());
+  } catch (...) {
+    return make_plugin_status(SY_ERROR_INTERNAL, "opencl plugin: unknown exception");
+  }
+}
+
+struct OclPlugin {
+  std::vector<std::unique_ptr<OclDevice>> devices;
+  std::string diagnostics;
+};
+
+struct ExecutableHandle {
+  std::unique_ptr<OclExecutable> exe;
+};
+
+void get_info(sy_plugin_info* info) {
+  if (!info) return;
+  sy_plugin_info out{};
+  out.struct_size = sizeof out;
+  out.name = "opencl";
+  out.vendor = "Switchyard";
+  out.version = SWITCHYARD_VERSION;
+  out.description = "OpenCL 1.2 devices: shape-specialised OpenCL C kernels, float32";
+  std::memcpy(info, &out, std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out));
+}
+
+sy_status initialize(const sy_setting* settings, size_t n, sy_plugin* out) {
+  return guarded([&]() -> sy_status {
+    if (!out) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "initialize: out_plugin is NULL");
+    std::map<std::string, std::string> s;
+    for (size_t i = 0; i < n; ++i) s[settings[i].key ? settings[i].key : ""] = settings[i].value ? settings[i].value : "";
+    bool override_kind = false;
+    sy_device_kind kind = SY_DEVICE_KIND_OTHER;
+    if (auto it = s.find("kind"); it != s.end()) {
+      override_kind = true;
+      if (it->second == "gpu") kind = SY_DEVICE_KIND_GPU;
+      else if (it->second == "cpu") kind = SY_DEVICE_KIND_CPU;
+      else if (it->second == "npu") kind = SY_DEVICE_KIND_NPU;
+      else if (it->second == "other") kind = SY_DEVICE_KIND_OTHER;
+      else return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "setting kind='" + it->second + "' must be cpu, gpu, npu or other");
+    }
+    auto p = std::make_unique<OclPlugin>();
+    cl_uint np = 0;
+    cl_int err = clGetPlatformIDs(0, nullptr, &np);
+    if (err != CL_SUCCESS || np == 0) {
+      p->diagnostics = err == CL_SUCCESS || err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */
+                           ? "no OpenCL platform found (no ICD in /etc/OpenCL/vendors, or OCL_ICD_VENDORS points nowhere)"
+                           : std::string("clGetPlatformIDs failed: ") + cl_error_name(err);
+      *out = reinterpret_cast<sy_plugin>(p.release());
+      return nullptr;
+    }
+    std::vector<cl_platform_id> platforms(np);
+    clGetPlatformIDs(np, platforms.data(), nullptr);
+    std::string notes;
+    for (auto pl : platforms) {
+      cl_uint nd = 0;
+      if (clGetDeviceIDs(pl, CL_DEVICE_TYPE_ALL, 0, nullptr, &nd) != CL_SUCCESS || nd == 0) continue;
+      std::vector<cl_device_id> ids(nd);
+      clGetDeviceIDs(pl, CL_DEVICE_TYPE_ALL, nd, ids.data(), nullptr);
+      for (auto id : ids) {
+        try {
+          auto d = open_device(pl, id);
+          if (override_kind) d->kind = kind;
+          notes += d->name + " (" + d->platform_name + ", " + d->device_version + "): bandwidth " + d->bandwidth_source + "; ";
+          p->devices.push_back(std::move(d));
+        } catch (const Error& e) {
+          notes += std::string("a device was skipped: ") + e.what() + "; ";
+        }
+      }
+    }
+    p->diagnostics = std::to_string(np) + " OpenCL platform(s), " + std::to_string(p->devices.size()) + " device(s)" +
+                     (notes.empty() ? std::string() : ": " + notes.substr(0, notes.size() - 2));
+    if (p->devices.empty()) p->diagnostics += " (no usable OpenCL device)";
+    *out = reinterpret_cast<sy_plugin>(p.release());
+    return nullptr;
+  });
+}
+
+void shutdown(sy_plugin plugin) { delete reinterpret_cast<OclPlugin*>(plugin); }
+
+const char* get_diagnostics(sy_plugin plugin) { return plugin ? reinterpret_cast<OclPlugin*>(plugin)->diagnostics.c_str() : ""; }
+
+sy_status device_count(sy_plugin plugin, size_t* out) {
+  if (!plugin || !out) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "device_count: NULL argument");
+  *out = reinterpret_cast<OclPlugin*>(plugin)->devices.size();
+  return nullptr;
+}
+
+sy_status device_get(sy_plugin plugin, size_t index, sy_device* out) {
+  auto* p = reinterpret_cast<OclPlugin*>(plugin);
+  if (!p || !out || index >= p->devices.size()) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "device_get: bad index");
+  *out = reinterpret_cast<sy_device>(p->devices[index].get());
+  return nullptr;
+}
+
+OclDevice* dev(sy_device d) { return reinterpret_cast<OclDevice*>(d); }
+
+sy_status device_info(sy_device device, sy_device_info* info) {
+  if (!device || !info) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "device_info: NULL argument");
+  const OclDevice* d = dev(device);
+  sy_device_info out{};
+  out.struct_size = sizeof out;
+  out.kind = d->kind;
+  out.reported_kind = d->reported_kind;
+  out.name = d->name.c_str();
+  out.vendor = d->vendor.c_str();
+  out.driver_version = d->driver_version.c_str();
+  out.identity = d->identity.c_str();
+  out.memory_bytes = d->memory;
+  out.max_allocation_bytes = d->max_alloc;
+  out.peak_gflops_f32 = d->peak_gflops_f32;
+  out.peak_gflops_f16 = d->peak_gflops_f16;
+  out.memory_bandwidth_gbps = d->bandwidth_gbps;
+  out.host_link_gbps = d->host_link_gbps;
+  out.launch_overhead_us = d->launch_overhead_us;
+  out.active_power_watts = 0;
+  out.host_visible_memory = 0;
+  size_t n = std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out);
+  std::memcpy(info, &out, n);
+  info->struct_size = n;
+  return nullptr;
+}
+
+DeviceLimits limits_of(const OclDevice* d) { return DeviceLimits{d->max_alloc}; }
+
+sy_status query_support(sy_device device, const sy_graph* view, sy_node_support* out) {
+  return guarded([&]() -> sy_status {
+    if (!device || !view || (!out && view->num_nodes)) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "query_support: NULL argument");
+    auto g = graph_from_view(view);
+    if (!g.ok()) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
+    opencl::query_support(*g, limits_of(dev(device)), out);
+    return nullptr;
+  });
+}
+
+sy_status compile(sy_device device, const sy_graph* view, const sy_setting*, size_t, sy_executable* out) {
+  return guarded([&]() -> sy_status {
+    if (!device || !view || !out) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "compile: NULL argument");
+    auto g = graph_from_view(view);
+    if (!g.ok()) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
+    Plan plan = lower(*g, limits_of(dev(device)));
+    auto h = std::make_unique<ExecutableHandle>();
+    h->exe = OclExecutable::build(*dev(device), *g, std::move(plan), false, host_log);
+    *out = reinterpret_cast<sy_executable>(h.release());
+    return nullptr;
+  });
+}
+
+sy_status executable_serialize(sy_executable exe, void* data, size_t capacity, size_t* out_size) {
+  return guarded([&]() -> sy_status {
+    if (!exe || !out_size) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "serialize: NULL argument");
+    std::string bytes = reinterpret_cast<ExecutableHandle*>(exe)->exe->serialize();
+    *out_size = bytes.size();
+    if (!data) return nullptr;
+    if (capacity < bytes.size()) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "serialize: buffer too small");
+    std::memcpy(data, bytes.data(), bytes.size());
+    return nullptr;
+  });
+}
+
+sy_status executable_restore(sy_device device, const sy_graph* view, const void* data, size_t size, sy_executable* out) {
+  return guarded([&]() -> sy_status {
+    if (!device || !view || !out || (!data && size)) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "restore: NULL argument");
+    auto g = graph_from_view(view);
+    if (!g.ok()) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
+    Plan plan = parse_plan(data, size, dev(device)->identity);
+    auto h = std::make_unique<ExecutableHandle>();
+    h->exe = OclExecutable::build(*dev(device), *g, std::move(plan), true, host_log);
+    *out = reinterpret_cast<sy_executable>(h.release());
+    return nullptr;
+  });
+}
+
+void executable_release(sy_executable exe) { delete reinterpret_cast<ExecutableHandle*>(exe); }
+
+sy_status buffer_alloc(sy_device device, size_t size, sy_buffer* out) {
+  return guarded([&]() -> sy_status {
+    if (!device || !out) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "buffer_alloc: NULL argument");
+    OclDevice* d = dev(device);
+    if (d->max_alloc && size > d->max_alloc)
+      return make_plugin_status(SY_ERROR_OUT_OF_MEMORY, "buffer_alloc: " + std::to_string(size) + " bytes exceed CL_DEVICE_MAX_MEM_ALLOC_SIZE (" +
+                                                            std::to_string(d->max_alloc) + ")");
+    auto b = std::make_unique<OclBuffer>();
+    b->device = d;
+    b->size = size;
+    b->mem = create_buffer(*d, size);
+    *out = reinterpret_cast<sy_buffer>(b.release());
+    return nullptr;
+  });
+}
+
+void buffer_release(sy_buffer b) { delete reinterpret_cast<OclBuffer*>(b); }
+size_t buffer_size(sy_buffer b) { return b ? reinterpret_cast<OclBuffer*>(b)->size : 0; }
+
+sy_status buffer_write(sy_buffer b, size_t offset, const void* src, size_t size) {
+  return guarded([&]() -> sy_status {
+    auto* buf = reinterpret_cast<OclBuffer*>(b);
+    if (!buf || (!src && size)) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "buffer_write: NULL argument");
+    if (offset > buf->size || size > buf->size - offset) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "buffer_write: out of bounds");
+    if (size) check(clEnqueueWriteBuffer(buf->device->queue, buf->mem, CL_TRUE, offset, size, src, 0, nullptr, nullptr), "clEnqueueWriteBuffer");
+    return nullptr;
+  });
+}
+
+sy_status buffer_read(sy_buffer b, size_t offset, void* dst, size_t size) {
+  return guarded([&]() -> sy_status {
+    auto* buf = reinterpret_cast<OclBuffer*>(b);
+    if (!buf || (!dst && size)) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "buffer_read: NULL argument");
+    if (offset > buf->size || size > buf->size - offset) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "buffer_read: out of bounds");
+    if (size) check(clEnqueueReadBuffer(buf->device->queue, buf->mem, CL_TRUE, offset, size, dst, 0, nullptr, nullptr), "clEnqueueReadBuffer");
+    return nullptr;
+  });
+}
+
+sy_status execute(sy_executable exe, const sy_execute_args* args) {
+  return guarded([&]() -> sy_status {
+    if (!exe || !args || !args->on_complete) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "execute: NULL argument");
+    if (args->struct_size >= offsetof(sy_execute_args, output_values) + sizeof(void*) && (args->input_values || args->output_values))
+      return make_plugin_status(SY_ERROR_UNSUPPORTED, "execute: sequence and optional values are not supported by the OpenCL plugin");
+    reinterpret_cast<ExecutableHandle*>(exe)->exe->execute(args);
+    return nullptr;
+  });
+}
+
+const sy_plugin_api kApi = {
+    sizeof(sy_plugin_api), SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR,
+    get_info, initialize, shutdown, get_diagnostics, device_count, device_get, device_info, query_support, compile,
+    executable_serialize, executable_restore, executable_release, buffer_alloc, buffer_release, buffer_size,
+    buffer_write, buffer_read, nullptr /* buffer_map: device memory is not host-visible */, execute,
+};
+
+}  // namespace
+}  // namespace switchyard::opencl
+
+extern "C" SY_PLUGIN_EXPORT sy_status SwitchyardPluginGetApi(uint32_t host_abi_major, uint32_t, const sy_host_api* host,
+                                                             const sy_plugin_api** out_api) {
+  switchyard::opencl::g_host = host;
+  if (out_api) *out_api = &switchyard::opencl::kApi;
+  if (host_abi_major != SY_ABI_VERSION_MAJOR)
+    return host ? host->make_status(SY_ERROR_ABI_MISMATCH, "this plugin speaks ABI 1.x") : nullptr;
+  return nullptr;
+}
