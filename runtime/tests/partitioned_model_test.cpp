@@ -58,7 +58,7 @@ TEST(PartitionedModel, ResNetSplitsAcrossDevicesAndMatches) {
   auto want = load_tensor_pb(kShared / "models" / "light_resnet50_output_0.pb");
   ASSERT_TRUE(in.ok() && want.ok());
   PartitionOptions o;
-  o.policy.units = ComputeUnits::cpu_and_gpu;
+  o.policy.devices = {"test_double:0", "cpu:0"};  // other GPUs present (OpenCL) stay out of this test
   auto pm = PartitionedModel::load(*model, registry(), o);
   ASSERT_TRUE(pm.ok()) << pm.status().to_string();
   const Plan& plan = (*pm)->plan();
@@ -79,7 +79,7 @@ TEST(PartitionedModel, PinnedNodesSplitPpocrIntoSeveralSegmentsAndMatchTheRefere
   // Concat, Slice, MatMul and Softmax stay on the CPU, which forces real splits.
   PartitionOptions o;
   o.policy.pin_ops["Conv"] = "test_double:0";
-  o.policy.units = ComputeUnits::all;
+  o.policy.devices = {"test_double:0", "cpu:0"};
   auto pm = PartitionedModel::load(*model, registry(), o);
   ASSERT_TRUE(pm.ok()) << pm.status().to_string();
   const Plan& plan = (*pm)->plan();
