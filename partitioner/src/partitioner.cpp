@@ -458,12 +458,8 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
       if (t.from_device != t.to_device) plan.transfers.push_back(t);
     }
     double work = cost.launch_us(sd);
-    for (int32_t n : s.nodes) {
-      size_t d = static_cast<size_t>(std::find(allowed.begin(), allowed.end(), s.device) - allowed.begin());
-      double t = cost.node_us(g.nodes[static_cast<size_t>(n)], estimate_work(g, g.nodes[static_cast<size_t>(n)]), sd);
-      (void)d;
-      work += t;
-    }
+    for (int32_t n : s.nodes)
+      work += cost.node_us(g.nodes[static_cast<size_t>(n)], estimate_work(g, g.nodes[static_cast<size_t>(n)]), sd);
     s.estimated_us = work;
     finish[static_cast<size_t>(s.id)] = start + work;
   }

@@ -223,7 +223,9 @@ Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& i
   std::mutex mu;
   std::map<int32_t, Slot> slots;
   for (size_t i = 0; i < inputs.size(); ++i) slots[graph_.inputs[i]].host = inputs[i];
-  for (const auto& [id, t] : graph_.initializers) slots[id].host = Value::of(t);  // outer reads of nested graphs
+  // Segments carry their own initializers; only a graph output that is an initializer is read here.
+  for (int32_t o : graph_.outputs)
+    if (auto it = graph_.initializers.find(o); it != graph_.initializers.end()) slots[o].host = Value::of(it->second);
 
   auto value_on = [&](int32_t v, const Device* d) -> Result<DeviceValue> {
     std::unique_lock<std::mutex> lock(mu);
@@ -373,7 +375,8 @@ void PartitionedModel::predict_async(std::vector<Value> inputs, PredictControl c
   run->control = control;
   run->done = std::move(done);
   for (size_t i = 0; i < inputs.size(); ++i) run->slots[graph_.inputs[i]].host = inputs[i];
-  for (const auto& [id, t] : graph_.initializers) run->slots[id].host = Value::of(t);
+  for (int32_t o : graph_.outputs)
+    if (auto it = graph_.initializers.find(o); it != graph_.initializers.end()) run->slots[o].host = Value::of(it->second);
   run->inputs = std::move(inputs);
   const size_t S = plan_.segments.size();
   run->waiting.resize(S);

@@ -137,7 +137,6 @@ int cmd_run(const std::vector<std::string>& argv) {
   auto run_on = [&](const std::string& target, const Policy& target_policy) -> Result<RunResult> {
     RunResult rr;
     rr.device = target;
-    auto t0 = std::chrono::steady_clock::now();
     if (target == "reference") {
       for (size_t i = 0; i < inputs.size(); ++i) SY_RETURN_IF_ERROR(check_input(g.values[static_cast<size_t>(g.inputs[i])], inputs[i]));
       rr.load_ms = import_ms;
@@ -154,7 +153,6 @@ int cmd_run(const std::vector<std::string>& argv) {
     SY_ASSIGN_OR_RETURN(auto pm, cache.load(model_path, *registry, options, &report));
     trace.span("load", report.state == CacheState::cached ? "load (cached)" : "load (prepare and cache)", "load", t_cache,
                std::chrono::steady_clock::now(), {{"reason", report.reason}});
-    (void)t0;
     rr.load_ms = report.load_ms;
     rr.cache_state = report.state == CacheState::cached ? "cached" : "uncached";
     rr.cache_reason = report.reason;
