@@ -146,13 +146,26 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
     return Status(StatusCode::unsupported, std::to_string(error_count) + " node(s) cannot be placed under policy " +
                                                in.policy.canonical() + ":" + errors);
 
+  // --- objective ---------------------------------------------------------------------------
+  // Under `accelerator`, a node that a preferred device (an accelerator the units name) can run
+  // may only go to preferred devices; the cost model chooses among those.
+  const Objective objective = in.policy.effective_objective();
+  const bool accel_first = objective == Objective::accelerator;
+  std::vector<char> is_pref(D, 0);
+  for (size_t d = 0; d < D; ++d) is_pref[d] = std::find(preferred.begin(), preferred.end(), allowed[d]) != preferred.end();
+  std::vector<char> pref_ok(N, 0);
+  for (size_t n = 0; n < N; ++n)
+    for (size_t d = 0; d < D; ++d)
+      if (ok[n][d] && is_pref[d]) pref_ok[n] = 1;
+  auto candidate = [&](size_t n, size_t d) { return ok[n][d] && (!accel_first || !pref_ok[n] || is_pref[d]); };
+
   // --- costs ---------------------------------------------------------------------------
   std::vector<std::vector<double>> node_us(N, std::vector<double>(D, 0));
   for (size_t n = 0; n < N; ++n) {
     NodeWork w = estimate_work(g, g.nodes[n]);
     for (size_t d = 0; d < D; ++d) {
       double t = cost.node_us(g.nodes[n], w, *fig[allowed[d]]);
-      node_us[n][d] = in.policy.objective == Objective::power ? t * default_power(*fig[allowed[d]]) : t;
+      node_us[n][d] = objective == Objective::power ? t * default_power(*fig[allowed[d]]) : t;
     }
   }
   std::vector<int32_t> producer(g.values.size(), -1);
@@ -161,7 +174,7 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
       if (o >= 0) producer[static_cast<size_t>(o)] = static_cast<int32_t>(n);
   std::vector<double> vbytes(g.values.size(), 0);
   for (size_t v = 0; v < g.values.size(); ++v) vbytes[v] = value_bytes(g, static_cast<int32_t>(v));
-  const bool power = in.policy.objective == Objective::power;
+  const bool power = objective == Objective::power;
   auto xfer = [&](double bytes, const DeviceFigures& a, const DeviceFigures& b) {
     double t = cost.transfer_us(bytes, a, b);
     return power ? t * 10 : t;  // moving data costs energy too (~10 W of link and memory)
@@ -187,7 +200,7 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
   for (size_t n = 0; n < N; ++n) {
     double best = INFINITY;
     for (size_t d = 0; d < D; ++d) {
-      if (!ok[n][d]) continue;
+      if (!candidate(n, d)) continue;
       double c = node_us[n][d] + input_cost(n, d, dev);
       if (c < best - 1e-9) {
         best = c;
@@ -266,7 +279,7 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
       double best_cost = cur_cost;
       for (size_t d = 0; d < D; ++d) {
         if (static_cast<int32_t>(d) == cur) continue;
-        bool all_ok = std::all_of(members[s].begin(), members[s].end(), [&](int32_t n) { return ok[static_cast<size_t>(n)][d] != 0; });
+        bool all_ok = std::all_of(members[s].begin(), members[s].end(), [&](int32_t n) { return candidate(static_cast<size_t>(n), d); });
         if (!all_ok) continue;
         double c = seg_cost(static_cast<int32_t>(d));
         if (c < best_cost - 1e-6 * std::max(1.0, best_cost)) {
@@ -504,6 +517,22 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
     std::string text = p.device + ": ";
     if (!pin_note.empty()) {
       text += pin_note;
+    } else if (accel_first && is_pref[static_cast<size_t>(dev[n])] &&
+               std::any_of(allowed.begin(), allowed.end(), [&](const std::string& id) {
+                 auto d = static_cast<size_t>(&id - allowed.data());
+                 return ok[n][d] && !is_pref[d];
+               })) {
+      // Accelerator first: say so, and what the fallback would have cost.
+      double alt = INFINITY;
+      std::string alt_id;
+      for (size_t d = 0; d < D; ++d)
+        if (ok[n][d] && !is_pref[d] && node_us[n][d] < alt) {
+          alt = node_us[n][d];
+          alt_id = allowed[d];
+        }
+      text += "objective accelerator (" + std::string(in.policy.devices.empty() ? compute_units_name(in.policy.units) : "device list") +
+              "): the accelerator runs every node it supports; " + value_str(node_us[n][static_cast<size_t>(dev[n])]) + " vs " + alt_id +
+              " " + value_str(alt);
     } else {
       int alternatives = 0;
       size_t best_alt = 0;

@@ -25,6 +25,30 @@ Result<ComputeUnits> parse_compute_units(const std::string& s) {
   return Status(StatusCode::invalid_argument, "unknown compute units '" + s + "' (use all, cpu-only, cpu-and-gpu or cpu-and-npu)");
 }
 
+const char* objective_name(Objective o) {
+  switch (o) {
+    case Objective::automatic: return "auto";
+    case Objective::latency: return "latency";
+    case Objective::power: return "power";
+    case Objective::accelerator: return "accelerator";
+  }
+  return "auto";
+}
+
+Result<Objective> parse_objective(const std::string& s) {
+  if (s == "auto" || s == "automatic") return Objective::automatic;
+  if (s == "latency") return Objective::latency;
+  if (s == "power") return Objective::power;
+  if (s == "accelerator") return Objective::accelerator;
+  return Status(StatusCode::invalid_argument, "objective must be auto, latency, power or accelerator, got '" + s + "'");
+}
+
+Objective Policy::effective_objective() const {
+  if (objective != Objective::automatic) return objective;
+  if (devices.empty() && (units == ComputeUnits::cpu_and_gpu || units == ComputeUnits::cpu_and_npu)) return Objective::accelerator;
+  return Objective::latency;
+}
+
 namespace {
 Status read_map(const YAML::Node& n, const std::string& where, std::map<std::string, std::string>& out) {
   if (!n) return {};
@@ -75,10 +99,9 @@ Result<Policy> Policy::from_yaml_string(const std::string& text, const std::stri
       for (const auto& d : root["devices"]) p.devices.push_back(d.as<std::string>());
     }
     if (root["objective"]) {
-      std::string o = root["objective"].as<std::string>();
-      if (o == "latency") p.objective = Objective::latency;
-      else if (o == "power") p.objective = Objective::power;
-      else return Status(StatusCode::invalid_argument, where + ": objective must be latency or power, got '" + o + "'");
+      auto o = parse_objective(root["objective"].as<std::string>());
+      if (!o.ok()) return o.status().with_context(where);
+      p.objective = *o;
     }
     if (root["strict"]) p.strict = root["strict"].as<bool>();
     if (YAML::Node pin = root["pin"]) {
@@ -113,7 +136,7 @@ std::string Policy::canonical() const {
   std::ostringstream s;
   s << "units=" << compute_units_name(units) << ";devices=";
   for (const auto& d : devices) s << d << ",";
-  s << ";objective=" << (objective == Objective::latency ? "latency" : "power") << ";strict=" << strict;
+  s << ";objective=" << objective_name(effective_objective()) << ";strict=" << strict;
   for (const auto& [k, v] : pin_nodes) s << ";pin.node." << k << "=" << v;
   for (const auto& [k, v] : pin_ops) s << ";pin.op." << k << "=" << v;
   for (const auto& [k, v] : ban_nodes) {

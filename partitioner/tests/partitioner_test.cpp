@@ -257,10 +257,47 @@ TEST(Partitioner, SmallFragmentsAreNotWorthATransfer) {
   for (const auto& d : devices)
     for (const auto& n : g.nodes) in.support[d.id].push_back({d.kind == "cpu" || n.op_type == "Relu", "op", "no Custom"});
   in.policy.units = ComputeUnits::cpu_and_gpu;
+  in.policy.objective = Objective::latency;  // the cost model decides
   auto plan = Partitioner::partition(in);
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(plan->placements[1].device, "cpu:0") << plan->to_table(g);
   EXPECT_EQ(plan->segments.size(), 1u);
+
+  // cpu-and-gpu's default objective is `accelerator`: the GPU runs every node it supports,
+  // transfers or not, and the reason says so.
+  in.policy.objective = Objective::automatic;
+  EXPECT_EQ(in.policy.effective_objective(), Objective::accelerator);
+  auto accel = Partitioner::partition(in);
+  ASSERT_TRUE(accel.ok()) << accel.status().to_string();
+  EXPECT_EQ(accel->placements[1].device, "gpu:0") << accel->to_table(g);
+  EXPECT_NE(accel->placements[1].reason.find("objective accelerator (cpu-and-gpu)"), std::string::npos) << accel->placements[1].reason;
+  EXPECT_EQ(accel->placements[0].device, "cpu:0");
+  EXPECT_EQ(accel->segments.size(), 3u);
+  EXPECT_NE(accel->policy.find("objective=accelerator"), std::string::npos) << accel->policy;
+}
+
+TEST(Partitioner, AcceleratorObjectiveKeepsTheCostModelBetweenAccelerators) {
+  // `all` with objective accelerator: the NPU and the GPU are both preferred; the CPU gets
+  // nothing they support, and the cost model picks between the two accelerators.
+  Graph g = chain(4);
+  for (auto& n : g.nodes) n.op_type = "Conv";
+  auto devices = three_devices();
+  PartitionInput in;
+  in.graph = &g;
+  in.devices = devices;
+  for (const auto& d : devices) in.support[d.id].assign(g.nodes.size(), {true, "", ""});
+  in.policy.objective = Objective::accelerator;
+  auto plan = Partitioner::partition(in);
+  ASSERT_TRUE(plan.ok());
+  for (const auto& p : plan->placements) EXPECT_NE(p.device, "cpu:0") << p.reason;
+  // cpu-only under accelerator: the CPU is the preferred device, so nothing changes.
+  in.policy.units = ComputeUnits::cpu_only;
+  auto cpu = Partitioner::partition(in);
+  ASSERT_TRUE(cpu.ok());
+  for (const auto& p : cpu->placements) EXPECT_EQ(p.device, "cpu:0");
+  // `all` keeps the cost model by default.
+  Policy all;
+  EXPECT_EQ(all.effective_objective(), Objective::latency);
 }
 
 TEST(Partitioner, PowerObjectivePrefersTheNpu) {

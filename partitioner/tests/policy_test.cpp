@@ -31,6 +31,27 @@ ban:
   EXPECT_EQ(p->canonical(), same->canonical());
 }
 
+TEST(Policy, ObjectivesParseAndAutoResolvesByUnits) {
+  for (const char* o : {"auto", "latency", "power", "accelerator"}) {
+    auto p = Policy::from_yaml_string(std::string("objective: ") + o + "\n");
+    ASSERT_TRUE(p.ok()) << o;
+    EXPECT_STREQ(objective_name(p->objective), o);
+  }
+  auto bad = Policy::from_yaml_string("objective: fastest\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("objective must be auto, latency, power or accelerator, got 'fastest'"), std::string::npos);
+  Policy p;
+  EXPECT_EQ(p.effective_objective(), Objective::latency);
+  p.units = ComputeUnits::cpu_and_npu;
+  EXPECT_EQ(p.effective_objective(), Objective::accelerator);
+  EXPECT_NE(p.canonical().find("objective=accelerator"), std::string::npos);
+  p.objective = Objective::latency;
+  EXPECT_EQ(p.effective_objective(), Objective::latency);
+  p.objective = Objective::automatic;
+  p.devices = {"npu:0", "cpu:0"};  // an explicit list keeps the cost model unless asked
+  EXPECT_EQ(p.effective_objective(), Objective::latency);
+}
+
 TEST(Policy, ErrorsNameTheProblem) {
   auto bad_units = Policy::from_yaml_string("units: cpu-and-tpu\n");
   ASSERT_FALSE(bad_units.ok());

@@ -2,6 +2,7 @@
 #include "switchyard/compiled_model.h"
 
 #include <chrono>
+#include <algorithm>
 #include <set>
 
 #include "switchyard/reference.h"
@@ -26,7 +27,40 @@ Result<int> fold_constants(Graph& graph, size_t max_bytes) {
   std::vector<Node> kept;
   kept.reserve(graph.nodes.size());
   std::set<int32_t> graph_outputs(graph.outputs.begin(), graph.outputs.end());
+  auto set_constant = [&](int32_t id, const Tensor& t) {
+    graph.initializers[id] = t;
+    auto& vt = graph.values[static_cast<size_t>(id)].type;
+    vt.kind = ValueType::Kind::tensor;
+    vt.tensor.elem = t.type();
+    vt.tensor.shape.emplace();
+    for (int64_t d : t.shape()) vt.tensor.shape->push_back({d, {}});
+  };
   for (auto& node : graph.nodes) {
+    // Shape and Size of a value whose shape is static are constants, whatever its contents.
+    if ((node.op_type == "Shape" || node.op_type == "Size") && node.domain.empty() && node.inputs.size() == 1 &&
+        node.inputs[0] >= 0 && node.outputs.size() == 1 && node.outputs[0] >= 0 && !graph_outputs.count(node.outputs[0])) {
+      const ValueType& in = graph.values[static_cast<size_t>(node.inputs[0])].type;
+      bool is_static = in.kind == ValueType::Kind::tensor && in.tensor.shape.has_value();
+      if (is_static)
+        for (const auto& d : *in.tensor.shape) is_static = is_static && d.is_static();
+      if (is_static) {
+        std::vector<int64_t> dims;
+        for (const auto& d : *in.tensor.shape) dims.push_back(d.value);
+        const auto rank = static_cast<int64_t>(dims.size());
+        if (node.op_type == "Size") {
+          int64_t n = 1;
+          for (int64_t d : dims) n *= d;
+          set_constant(node.outputs[0], Tensor::scalar<int64_t>(ElementType::int64, n));
+        } else {
+          auto clamp = [&](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank); };
+          int64_t start = clamp(node.attr_int("start", 0)), end = clamp(node.attr_int("end", rank));
+          std::vector<int64_t> part(dims.begin() + start, dims.begin() + std::max(start, end));
+          set_constant(node.outputs[0], Tensor::from_vector<int64_t>(ElementType::int64, {static_cast<int64_t>(part.size())}, part));
+        }
+        ++folded;
+        continue;
+      }
+    }
     bool foldable = !is_nondeterministic(node) && interp.supports(node) && !node.outputs.empty();
     for (const auto& a : node.attributes) foldable = foldable && !a.g && a.graphs.empty();
     for (int32_t v : node.inputs) foldable = foldable && (v < 0 || graph.is_initializer(v));
@@ -71,16 +105,7 @@ Result<int> fold_constants(Graph& graph, size_t max_bytes) {
       kept.push_back(std::move(node));
       continue;
     }
-    for (size_t i = 0; i < node.outputs.size(); ++i) {
-      int32_t id = node.outputs[i];
-      const Tensor& t = (*result)[i].tensor;
-      graph.initializers[id] = t;
-      auto& vt = graph.values[static_cast<size_t>(id)].type;
-      vt.kind = ValueType::Kind::tensor;
-      vt.tensor.elem = t.type();
-      vt.tensor.shape.emplace();
-      for (int64_t d : t.shape()) vt.tensor.shape->push_back({d, {}});
-    }
+    for (size_t i = 0; i < node.outputs.size(); ++i) set_constant(node.outputs[i], (*result)[i].tensor);
     ++folded;
   }
   graph.nodes = std::move(kept);

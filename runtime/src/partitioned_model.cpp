@@ -90,9 +90,14 @@ Status PartitionedModel::prepare(const DeviceRegistry& devices, const PartitionO
   SY_RETURN_IF_ERROR(specialize_inputs(graph_, options.input_shapes));
   if (!options.input_shapes.empty()) SY_RETURN_IF_ERROR(infer_shapes(graph_).status());
   if (options.fold_constants) {
-    SY_ASSIGN_OR_RETURN(int folded, fold_constants(graph_));
-    // Folded constants (weights, shapes) let ONNX infer shapes it could not before.
-    if (folded > 0) SY_RETURN_IF_ERROR(infer_shapes(graph_).status());
+    // Folded constants (weights, shapes) let ONNX infer shapes it could not before, and newly
+    // static shapes let Shape/Size nodes fold: repeat until neither makes progress.
+    for (int round = 0; round < 8; ++round) {
+      SY_ASSIGN_OR_RETURN(int folded, fold_constants(graph_));
+      if (folded == 0) break;
+      SY_ASSIGN_OR_RETURN(int improved, infer_shapes(graph_));
+      if (improved == 0) break;
+    }
   }
   times_.prepare_ms = ms_since(t0);
 

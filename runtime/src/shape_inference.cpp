@@ -212,6 +212,49 @@ Status specialize_inputs(Graph& graph, const std::map<std::string, Shape>& shape
   return {};
 }
 
+namespace {
+bool fully_static(const ValueType& vt) {
+  if (vt.kind != ValueType::Kind::tensor || !vt.tensor.shape) return false;
+  for (const auto& d : *vt.tensor.shape)
+    if (!d.is_static()) return false;
+  return true;
+}
+}  // namespace
+
+std::map<std::string, Shape> input_shapes_of(const Graph& graph, const std::vector<Value>& inputs,
+                                             const std::map<std::string, Shape>& given) {
+  std::map<std::string, Shape> out;
+  for (size_t i = 0; i < graph.inputs.size() && i < inputs.size(); ++i) {
+    const ValueInfo& vi = graph.values[static_cast<size_t>(graph.inputs[i])];
+    if (given.count(vi.name) || vi.type.kind != ValueType::Kind::tensor || fully_static(vi.type)) continue;
+    if (inputs[i].kind != Value::Kind::tensor) continue;
+    out[vi.name] = inputs[i].tensor.shape();
+  }
+  return out;
+}
+
+std::map<std::string, Shape> default_input_shapes(const Graph& graph, const std::map<std::string, Shape>& given, std::string* note) {
+  std::map<std::string, Shape> out;
+  std::string text;
+  for (int32_t id : graph.inputs) {
+    const ValueInfo& vi = graph.values[static_cast<size_t>(id)];
+    if (given.count(vi.name) || vi.type.kind != ValueType::Kind::tensor || !vi.type.tensor.shape || fully_static(vi.type)) continue;
+    Shape shape;
+    std::string assumed;
+    for (size_t k = 0; k < vi.type.tensor.shape->size(); ++k) {
+      const Dim& d = (*vi.type.tensor.shape)[k];
+      shape.push_back(d.is_static() ? d.value : 1);
+      if (!d.is_static()) assumed += (assumed.empty() ? "" : ", ") + (d.symbol.empty() ? "dim " + std::to_string(k) : d.symbol) + " = 1";
+    }
+    std::string dims;
+    for (int64_t d : shape) dims += (dims.empty() ? "" : ",") + std::to_string(d);
+    text += (text.empty() ? "" : "; ") + vi.name + "=" + dims + " (" + assumed + ")";
+    out[vi.name] = std::move(shape);
+  }
+  if (note) *note = text;
+  return out;
+}
+
 Result<std::map<std::string, Shape>> parse_input_shapes(const std::string& text) {
   std::map<std::string, Shape> out;
   std::stringstream ss(text);

@@ -10,6 +10,7 @@
 #include "switchyard/plugin_loader.h"
 #include "switchyard/reference.h"
 #include "switchyard/reference_util.h"
+#include "switchyard/shape_inference.h"
 #include "switchyard/tensor_io.h"
 
 namespace switchyard {
@@ -110,6 +111,53 @@ TEST(CompiledModel, FoldsConstantSubgraphs) {
   ASSERT_TRUE(folded.ok());
   EXPECT_EQ(*folded, 239);  // every ConstantOfShape weight generator
   EXPECT_EQ(g.nodes.size(), before - 239);
+}
+
+TEST(CompiledModel, ShapeAndSizeOfStaticValuesFold) {
+  // x [2,3,4] -> Shape(start=1) -> Reshape(x) and Size(x): both become constants.
+  Graph g;
+  ValueType vt;
+  vt.kind = ValueType::Kind::tensor;
+  vt.tensor.elem = ElementType::float32;
+  vt.tensor.shape = std::vector<Dim>{{2, ""}, {3, ""}, {4, ""}};
+  ValueType unknown;
+  int32_t x = g.add_value("x", vt), s = g.add_value("s", unknown), n = g.add_value("n", unknown), y = g.add_value("y", unknown);
+  g.inputs = {x};
+  Attribute start;
+  start.name = "start";
+  start.type = Attribute::Type::integer;
+  start.i = -2;
+  g.nodes = {{"shape", "", "Shape", 17, {x}, {s}, {start}}, {"size", "", "Size", 17, {x}, {n}, {}}, {"reshape", "", "Reshape", 17, {x, s}, {y}, {}}};
+  g.outputs = {y, n};
+  auto folded = fold_constants(g);
+  ASSERT_TRUE(folded.ok()) << folded.status().to_string();
+  EXPECT_EQ(*folded, 1);  // Shape; Size produces a graph output, which stays computed
+  ASSERT_EQ(g.nodes.size(), 2u);
+  ASSERT_TRUE(g.is_initializer(s));
+  const Tensor& st = g.initializers.at(s);
+  ASSERT_EQ(st.shape(), (Shape{2}));
+  EXPECT_EQ(st.data<int64_t>()[0], 3);
+  EXPECT_EQ(st.data<int64_t>()[1], 4);
+  // A symbolic dim keeps Shape computed.
+  Graph h;
+  vt.tensor.shape = std::vector<Dim>{{-1, "N"}, {3, ""}};
+  int32_t a = h.add_value("a", vt), b = h.add_value("b", unknown), c = h.add_value("c", unknown);
+  h.inputs = {a};
+  h.nodes = {{"shape", "", "Shape", 17, {a}, {b}, {}}, {"reshape", "", "Reshape", 17, {a, b}, {c}, {}}};
+  h.outputs = {c};
+  auto none = fold_constants(h);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 0);
+  // Default shapes name what they assumed; shapes of actual inputs specialise only symbolic inputs.
+  std::string note;
+  auto defaults = default_input_shapes(h, {}, &note);
+  ASSERT_EQ(defaults.count("a"), 1u);
+  EXPECT_EQ(defaults.at("a"), (Shape{1, 3}));
+  EXPECT_EQ(note, "a=1,3 (N = 1)");
+  EXPECT_TRUE(default_input_shapes(h, {{"a", {5, 3}}}).empty());
+  auto from_inputs = input_shapes_of(h, {Value::of(Tensor::allocate(ElementType::float32, {7, 3}))}, {});
+  EXPECT_EQ(from_inputs.at("a"), (Shape{7, 3}));
+  EXPECT_TRUE(input_shapes_of(g, {Value::of(Tensor::allocate(ElementType::float32, {2, 3, 4}))}, {}).empty());
 }
 
 void check_model_against_expected(const fs::path& model_path, const fs::path& input, const fs::path& expected, bool with_reference) {

@@ -107,7 +107,7 @@ TEST(PartitionedModel, StrictNamesTheNodeAndTheReason) {
   auto model = import_onnx_file(kSource / "models" / "tiny_cnn.onnx");
   ASSERT_TRUE(model.ok());
   PartitionOptions o;
-  o.policy.units = ComputeUnits::cpu_and_gpu;
+  o.policy.devices = {"test_double:0", "cpu:0"};  // test_double:0 preferred (an OpenCL gpu may be present too)
   o.policy.strict = true;
   auto pm = PartitionedModel::plan_only(*model, registry(), o);
   ASSERT_FALSE(pm.ok());

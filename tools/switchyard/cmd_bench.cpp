@@ -67,10 +67,16 @@ int cmd_bench(const std::vector<std::string>& argv) {
   DeviceRegistry devices = DeviceRegistry::discover();
   auto imported = import_onnx_file(model_path);
   if (!imported.ok()) return fail(imported.status().to_string());
+  // Symbolic input dims: benchmarked at 1 unless --input-shape says otherwise (shown in the report).
+  std::string assumed;
+  {
+    auto defaults = default_input_shapes((*imported)->graph, options.input_shapes, &assumed);
+    options.input_shapes.insert(defaults.begin(), defaults.end());
+  }
   Graph shaped = (*imported)->graph;
   if (Status st = specialize_inputs(shaped, options.input_shapes); !st.ok()) return fail(st.message(), 2);
   auto inputs = generate_inputs(shaped);
-  if (!inputs.ok()) return fail(inputs.status().message() + " (fix symbolic dims with --input-shape)", 2);
+  if (!inputs.ok()) return fail(inputs.status().message(), 2);
 
   // Loads: uncached into a fresh cache folder, then cached (as a new process would).
   const auto cache_dir = std::filesystem::temp_directory_path() / ("switchyard_bench_" + std::to_string(::getpid()));
@@ -187,6 +193,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   const Plan& plan = pm.plan();
   if (json_out) {
     std::string out = "{\"model\": " + json::quote(model_path) + ", \"placement\": " + json::quote(plan.summary()) +
+                      (assumed.empty() ? std::string() : ", \"input_shapes\": " + json::quote(assumed)) +
                       ",\n \"load\": {\"uncached_ms\": " + json::number(ms(t1 - t0)) + ", \"cached_ms\": " + json::number(ms(t3 - t2)) +
                       ", \"cached\": " + (warm_report.state == CacheState::cached ? "true" : "false") + "},\n \"compile_ms\": " +
                       json::number(compile_ms) + ", \"first_prediction_ms\": " + json::number(first_ms) +
@@ -215,7 +222,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
     std::fputs(out.c_str(), stdout);
     return 0;
   }
-  std::printf("model:      %s\nplacement:  %s\n\n", model_path.c_str(), plan.summary().c_str());
+  std::printf("model:      %s\nplacement:  %s\n", model_path.c_str(), plan.summary().c_str());
+  if (!assumed.empty()) std::printf("shapes:     %s (symbolic input dims; choose with --input-shape)\n", assumed.c_str());
+  std::printf("\n");
   std::printf("load        uncached %9.2f ms  (prepare and cache: %s)\n", ms(t1 - t0), cold_report.reason.c_str());
   std::printf("            cached   %9.2f ms  (%.1fx faster)\n", ms(t3 - t2), ms(t1 - t0) / std::max(1e-9, ms(t3 - t2)));
   std::printf("compile              %9.2f ms\n", compile_ms);

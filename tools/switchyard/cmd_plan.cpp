@@ -17,7 +17,7 @@ int cmd_plan(const std::vector<std::string>& argv) {
   if (!parsed.ok()) return fail(parsed.status().message(), 2);
   const Args& args = *parsed;
   if (args.positional().size() != 1)
-    return fail("usage: switchyard plan MODEL [--units U | --device ID...] [--policy FILE] [--objective latency|power] [--strict] "
+    return fail("usage: switchyard plan MODEL [--units U | --device ID...] [--policy FILE] [--objective auto|latency|power|accelerator] [--strict] "
                 "[--input-shape NAME=D0,D1,...] [--format table|json|dot]",
                 2);
   const std::string format = args.get("--format").value_or("table");
@@ -34,6 +34,10 @@ int cmd_plan(const std::vector<std::string>& argv) {
     if (!shapes.ok()) return fail(shapes.status().message(), 2);
     options.input_shapes.insert(shapes->begin(), shapes->end());
   }
+  // Symbolic input dims: planned at 1 (what `run` and `bench` generate), said in the output.
+  std::string assumed;
+  auto defaults = default_input_shapes((*model)->graph, options.input_shapes, &assumed);
+  options.input_shapes.insert(defaults.begin(), defaults.end());
   auto pm = PartitionedModel::plan_only(*model, registry, options);
   if (!pm.ok()) return fail(pm.status().to_string(), pm.status().code() == StatusCode::not_found ? 2 : 1);
   const Plan& plan = (*pm)->plan();
@@ -42,6 +46,7 @@ int cmd_plan(const std::vector<std::string>& argv) {
   else if (format == "dot") std::fputs(plan.to_dot(g).c_str(), stdout);
   else {
     std::printf("model: %s\n", args.positional()[0].c_str());
+    if (!assumed.empty()) std::printf("input shapes: %s; symbolic dims planned at 1 (choose with --input-shape)\n", assumed.c_str());
     std::fputs(plan.to_table(g).c_str(), stdout);
     std::printf("\nplanned in %.2f ms (support queries %.2f ms, partitioning %.2f ms)\n",
                 (*pm)->times().prepare_ms + (*pm)->times().support_ms + (*pm)->times().partition_ms, (*pm)->times().support_ms,

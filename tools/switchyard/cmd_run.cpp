@@ -105,6 +105,13 @@ int cmd_run(const std::vector<std::string>& argv) {
     }
   }
 
+  // Symbolic input dims: the graph is specialised to the inputs about to run (generated ones use 1).
+  std::string specialised;
+  for (const auto& [name, shape] : input_shapes_of(g, inputs, input_shapes)) {
+    specialised += (specialised.empty() ? "" : "; ") + name + "=" + shape_to_string(shape);
+    input_shapes[name] = shape;
+  }
+
   const auto device_args = args.all("--device");
   const bool all_mode = device_args.size() == 1 && device_args[0] == "all";
   const bool reference_only = device_args.size() == 1 && device_args[0] == "reference";
@@ -237,6 +244,7 @@ int cmd_run(const std::vector<std::string>& argv) {
       std::string out = "{\"model\": " + json::quote(model_path) + ", \"device\": " + json::quote(device_id) +
                         ", \"load_ms\": " + json::number(load_ms) + ", \"predict_ms\": " + json::number(predict_ms) +
                         (rr->placement_json.empty() ? std::string() : ", \"placement\": " + rr->placement_json) +
+                        (specialised.empty() ? std::string() : ", \"input_shapes\": " + json::quote(specialised)) +
                         (rr->cache_state.empty() ? std::string()
                                                  : ", \"cache\": {\"state\": " + json::quote(rr->cache_state) +
                                                        ", \"reason\": " + (rr->cache_reason.empty() ? std::string("null") : json::quote(rr->cache_reason)) + "}") +
@@ -260,6 +268,8 @@ int cmd_run(const std::vector<std::string>& argv) {
     std::printf("model:   %s\ndevice:  %s%s%s%s\n", model_path.c_str(), device_id.c_str(),
                 implementations.empty() ? "" : " (kernels: ", implementations.c_str(), implementations.empty() ? "" : ")");
     if (!rr->placement.empty()) std::printf("placement: %s\n", rr->placement.c_str());
+    if (!specialised.empty() && targets[k].first != "reference")
+      std::printf("shapes:  %s (symbolic input dims specialised to the inputs; --input-shape to choose)\n", specialised.c_str());
     std::string cache_note;
     if (!rr->cache_state.empty()) cache_note = " (" + rr->cache_state + (rr->cache_reason.empty() ? "" : ": " + rr->cache_reason) + ")";
     std::printf("load:    %.2f ms%s\npredict: %.2f ms\n", load_ms, cache_note.c_str(), predict_ms);

@@ -25,7 +25,7 @@ const char* kUsage =
     "                                           and print its outputs; --device all runs each device and\n"
     "                                           the reference in turn, --device reference the reference;\n"
     "                                           --input-shape x=1,3,48,192 fixes symbolic input dims\n"
-    "  plan MODEL [--units U | --device ID...] [--policy FILE] [--objective latency|power] [--strict]\n"
+    "  plan MODEL [--units U | --device ID...] [--policy FILE] [--objective auto|latency|power|accelerator] [--strict]\n"
     "             [--format table|json|dot]     segments, transfers, estimates and a reason for every node\n"
     "  bench MODEL [--units U | --device ID...] [--concurrency N] [--requests N] [--cpu-threads N]\n"
     "              [--input-shape NAME=D0,...] [--trace FILE] [--json]\n"

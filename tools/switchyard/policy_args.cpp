@@ -17,9 +17,9 @@ Result<Policy> policy_from_args(const Args& args) {
     p.devices = devices;
   }
   if (auto o = args.get("--objective")) {
-    if (*o == "latency") p.objective = Objective::latency;
-    else if (*o == "power") p.objective = Objective::power;
-    else return Status(StatusCode::invalid_argument, "--objective must be latency or power, got '" + *o + "'");
+    auto parsed = parse_objective(*o);
+    if (!parsed.ok()) return Status(StatusCode::invalid_argument, "--" + parsed.status().message());
+    p.objective = *parsed;
   }
   if (args.has("--strict")) p.strict = true;
   return p;

@@ -85,7 +85,7 @@ TEST(Cli, PlanTableJsonAndDot) {
 }
 
 TEST(Cli, StrictPlanFailsNamingTheNode) {
-  CliRun r = run("plan " + kTiny + " --units cpu-and-gpu --strict", kTestDouble);
+  CliRun r = run("plan " + kTiny + " --device test_double:0 --device cpu:0 --strict", kTestDouble);
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("Gemm 'fc' would run on cpu:0"), std::string::npos) << r.out;
 }

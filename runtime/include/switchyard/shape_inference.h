@@ -7,9 +7,11 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "switchyard/graph.h"
 #include "switchyard/status.h"
+#include "switchyard/tensor.h"
 
 namespace switchyard {
 
@@ -20,6 +22,18 @@ Result<int> infer_shapes(Graph& graph);
 // Fixes the shapes of graph inputs (name -> dims). Each given shape must match the declared
 // rank and static dims; errors name the input.
 Status specialize_inputs(Graph& graph, const std::map<std::string, Shape>& shapes);
+
+// Shapes for the graph inputs whose declared shape is not fully static and that `given` does not
+// name: the shapes of the tensors in `inputs` (one per graph input, in order). A caller about to
+// run these inputs specialises the graph to them, so static-shape devices can take it.
+std::map<std::string, Shape> input_shapes_of(const Graph& graph, const std::vector<Value>& inputs,
+                                             const std::map<std::string, Shape>& given);
+
+// Shapes for planning without inputs: every symbolic or unknown dim of an input that `given` does
+// not name is taken as 1 (batch 1, as generated inputs use). Inputs of unknown rank are left out.
+// `note`, when given, names what was assumed ("x=1,3,48,192 (N = 1)"), empty if nothing.
+std::map<std::string, Shape> default_input_shapes(const Graph& graph, const std::map<std::string, Shape>& given,
+                                                  std::string* note = nullptr);
 
 // Parses "x=1,3,48,192;y=2,5" (';' between inputs) into a map; errors name the bad part.
 Result<std::map<std::string, Shape>> parse_input_shapes(const std::string& text);
