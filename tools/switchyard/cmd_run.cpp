@@ -200,6 +200,7 @@ int cmd_run(const std::vector<std::string>& argv) {
     for (const auto& d : registry->devices()) {
       Policy one;
       one.devices = {d->id()};
+      one.objective = Objective::accelerator;  // the first device of the list runs all it supports
       for (const auto& c : registry->devices())
         if (c->info().kind == DeviceKind::cpu && c->id() != d->id()) one.devices.push_back(c->id());
       targets.emplace_back(d->id(), one);
