@@ -19,6 +19,7 @@ TargetFactory device_target_factory(const std::string& device_id) {
   return [device_id]() -> Result<Target> {
     auto registry = std::make_shared<DeviceRegistry>(DeviceRegistry::discover());
     SY_ASSIGN_OR_RETURN(const Device* device, registry->find(device_id));
+    const ElementType compute = device->info().compute_element_type;
     return Target([registry, device](const Model& model, const std::vector<Value>& inputs) -> Result<std::vector<Value>> {
       // The corpus models are small: compile per case, without constant folding so the
       // device itself runs every node the case tests.
@@ -27,7 +28,7 @@ TargetFactory device_target_factory(const std::string& device_id) {
       options.fold_constants = false;
       SY_ASSIGN_OR_RETURN(auto compiled, CompiledModel::load(shared, *device, options));
       return compiled->predict(inputs);
-    });
+    }, compute);
   };
 }
 

@@ -8,7 +8,10 @@
 
 #include "switchyard/conformance_targets.h"
 #include "switchyard/onnx_suite.h"
+#include "switchyard/reference.h"
+#include "switchyard/reference_util.h"
 #include "switchyard/tensor_io.h"
+#include "switchyard/tolerance.h"
 
 namespace switchyard::conformance {
 namespace {
@@ -113,6 +116,98 @@ TEST(CompareValues, Tolerances) {
   auto j = Value::of(Tensor::from_vector<int64_t>(ElementType::int64, {1}, {(int64_t{1} << 60) + 1}));
   EXPECT_NE(compare_values(i, j, 1e-3, 1e-7), "");  // integers compare exactly
   EXPECT_NE(compare_values(t({1, 2}), t({1}), 1e-3, 1e-7).find("shape"), std::string::npos);
+}
+
+// A target that runs the reference, then scales every float result by (1 + rel): a stand-in for a
+// device whose results carry a relative error.
+Target perturbed_reference(double rel, ElementType compute) {
+  return Target(
+      [rel](const Model& m, const std::vector<Value>& in) -> Result<std::vector<Value>> {
+        SY_ASSIGN_OR_RETURN(auto out, reference::Interpreter().run(m.graph, in));
+        for (auto& v : out)
+          if (v.kind == Value::Kind::tensor && is_floating(v.tensor.type()))
+            for (int64_t i = 0; i < v.tensor.numel(); ++i) reference::set_double(v.tensor, i, reference::get_double(v.tensor, i) * (1 + rel));
+        return out;
+      },
+      compute);
+}
+
+TEST(Tolerance, DerivedRule) {
+  const double u = std::ldexp(1.0, -11);
+  Tolerance t = derive_tolerance(ElementType::float32, ElementType::float16, 9, 2);
+  EXPECT_DOUBLE_EQ(t.atol, 4 * u * 3 * 2);
+  EXPECT_DOUBLE_EQ(t.rtol, 2 * u);
+  Tolerance q = derive_tolerance(ElementType::int8, ElementType::float16, 100, 5);
+  EXPECT_EQ(q.atol, 1);
+  EXPECT_EQ(q.rtol, 0);
+  EXPECT_DOUBLE_EQ(derive_tolerance(ElementType::float32, ElementType::bfloat16, 1, 1).rtol, 2 * std::ldexp(1.0, -8));
+}
+
+TEST(Tolerance, CaseSumsAlongTheGraph) {
+  // Conv (K = 2 x 3 x 3 + bias = 19) then Relu: the Relu carries the Conv's error.
+  Graph g;
+  auto value = [&](const std::string& n, Shape s) {
+    ValueType vt;
+    vt.kind = ValueType::Kind::tensor;
+    vt.tensor.elem = ElementType::float32;
+    std::vector<Dim> dims;
+    for (auto d : s) dims.push_back(Dim{d, ""});
+    vt.tensor.shape = dims;
+    return g.add_value(n, vt);
+  };
+  std::vector<float> wv(54), xv(32);
+  for (size_t i = 0; i < wv.size(); ++i) wv[i] = static_cast<float>(std::sin(0.7 * static_cast<double>(i))) * 0.5f;
+  for (size_t i = 0; i < xv.size(); ++i) xv[i] = static_cast<float>(std::cos(0.3 * static_cast<double>(i))) * 2;
+  int32_t x = value("x", {1, 2, 4, 4}), w = value("w", {3, 2, 3, 3}), b = value("b", {3}), c = value("c", {1, 3, 2, 2}), y = value("y", {1, 3, 2, 2});
+  g.inputs = {x};
+  g.initializers[w] = Tensor::from_vector<float>(ElementType::float32, {3, 2, 3, 3}, wv);
+  g.initializers[b] = Tensor::from_vector<float>(ElementType::float32, {3}, {0.1f, -0.2f, 0.3f});
+  Node conv;
+  conv.op_type = "Conv";
+  conv.opset = 13;
+  conv.inputs = {x, w, b};
+  conv.outputs = {c};
+  Node relu;
+  relu.op_type = "Relu";
+  relu.opset = 13;
+  relu.inputs = {c};
+  relu.outputs = {y};
+  g.nodes = {conv, relu};
+  g.outputs = {y};
+  const Tensor xt = Tensor::from_vector<float>(ElementType::float32, {1, 2, 4, 4}, xv);
+  auto tol = derive_case_tolerances(g, {Value::of(xt)}, ElementType::float16);
+  ASSERT_TRUE(tol.ok()) << tol.status().to_string();
+  ASSERT_EQ(tol->size(), 1u);
+  // Expected, by hand: max|x| = 2 (cos(0) * 2), max|w| from the data, M = max|conv output|.
+  double mw = 0;
+  for (float v : wv) mw = std::max(mw, std::fabs(static_cast<double>(v)));
+  auto ref = reference::Interpreter().run(g, {Value::of(xt)}, reference::RunOptions{{"c"}});
+  ASSERT_TRUE(ref.ok());
+  double M = 0;
+  for (int64_t i = 0; i < (*ref)[1].tensor.numel(); ++i) M = std::max(M, std::fabs(reference::get_double((*ref)[1].tensor, i)));
+  const double u = std::ldexp(1.0, -11);
+  const double conv_atol = 4 * u * std::sqrt(19.0) * std::max(2 * mw, 0.3);
+  const double relu_own = 4 * u * M;
+  EXPECT_NEAR((*tol)[0].atol, relu_own + conv_atol + 2 * u * M, 1e-12);
+  EXPECT_DOUBLE_EQ((*tol)[0].rtol, 4 * u);
+}
+
+TEST(OnnxSuite, NarrowFloatTargetUsesTheDerivedTolerance) {
+  // The corpus case is Add then Relu: two operations, derived rtol 4u = 1.95e-3 in float16.
+  SuiteOptions o;
+  o.tests_dir = make_corpus();
+  o.isolate = false;
+  auto factory = [](double rel, ElementType compute) { return [=]() -> Result<Target> { return perturbed_reference(rel, compute); }; };
+  auto exact = run_suite(o, factory(1.5e-3, ElementType::float32));
+  ASSERT_TRUE(exact.ok());
+  EXPECT_EQ(exact->failed, 1) << "a float32 target is held to rtol 1e-3";
+  auto narrow = run_suite(o, factory(1.5e-3, ElementType::float16));
+  ASSERT_TRUE(narrow.ok());
+  EXPECT_EQ(narrow->passed, 1) << (narrow->cases.empty() ? "" : narrow->cases[0].detail);
+  auto too_far = run_suite(o, factory(5e-2, ElementType::float16));
+  ASSERT_TRUE(too_far.ok());
+  EXPECT_EQ(too_far->failed, 1) << "beyond the derived rule";
+  fs::remove_all(o.tests_dir);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <functional>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -538,6 +539,10 @@ DeviceRegistry DeviceRegistry::discover(const DiscoveryOptions& options) {
         info.launch_overhead_us = di.launch_overhead_us;
         info.active_power_watts = di.active_power_watts;
         info.host_visible_memory = di.host_visible_memory != 0;
+        // Since ABI 1.2; a plugin built against an older header fills (and reports) fewer bytes.
+        if (di.struct_size >= offsetof(sy_device_info, compute_element_type) + sizeof di.compute_element_type &&
+            (di.compute_element_type == SY_ELEM_FLOAT16 || di.compute_element_type == SY_ELEM_BFLOAT16))
+          info.compute_element_type = static_cast<ElementType>(di.compute_element_type);
         reg.devices_.push_back(std::make_unique<Device>(plugin, dev, m->name + ":" + std::to_string(i), std::move(info)));
       }
       reg.plugins_.push_back(plugin);

@@ -353,15 +353,49 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
     }
   }
 
+  // --- device memory: a segment's weights must fit its device -----------------------------------
+  // On a device with a small memory (an NPU's on-chip memory), a segment is cut, in topological
+  // order, where the weights it holds (at the device's float width) would pass 3/4 of that
+  // memory; the rest is left for activations. A cut never creates a cycle: every piece depends
+  // only on earlier pieces of its segment and on what the whole segment depended on.
+  std::vector<int32_t> piece(N, 0);
+  std::vector<std::string> cut_note(N);
+  {
+    std::map<int32_t, std::pair<int32_t, double>> filled;  // segment root -> (piece, weight bytes)
+    for (size_t n = 0; n < N; ++n) {
+      const DeviceFigures& f = *fig[allowed[static_cast<size_t>(dev[n])]];
+      if (f.memory_bytes <= 0) continue;
+      double w = 0;
+      for (int32_t v : g.nodes[n].inputs) {
+        if (v < 0 || !g.is_initializer(v)) continue;
+        const ValueType& vt = g.values[static_cast<size_t>(v)].type;
+        const bool is_f32 = vt.kind == ValueType::Kind::tensor && vt.tensor.elem == ElementType::float32;
+        w += vbytes[static_cast<size_t>(v)] * (is_f32 ? f.float_bytes / 4 : 1.0);
+      }
+      auto& [p, bytes] = filled[uf.find(seg_of[n])];
+      const double budget = 0.75 * f.memory_bytes;
+      if (bytes > 0 && bytes + w > budget) {
+        ++p;
+        bytes = 0;
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "new segment: the weights before it fill 3/4 of %s's memory (%.1f MiB)", f.id.c_str(),
+                      f.memory_bytes / (1024.0 * 1024.0));
+        cut_note[n] = buf;
+      }
+      bytes += w;
+      piece[n] = p;
+    }
+  }
+
   // --- build the plan -----------------------------------------------------------------------
   Plan plan;
   plan.policy = in.policy.canonical();
   plan.devices = allowed;
-  std::map<int32_t, int32_t> root_to_id;
+  std::map<std::pair<int32_t, int32_t>, int32_t> root_to_id;
   std::vector<int32_t> final_seg(N);
   // Number segments by first node so the order is deterministic, then sort topologically.
   for (size_t n = 0; n < N; ++n) {
-    int32_t r = uf.find(seg_of[n]);
+    std::pair<int32_t, int32_t> r{uf.find(seg_of[n]), piece[n]};
     if (!root_to_id.count(r)) root_to_id[r] = static_cast<int32_t>(root_to_id.size());
     final_seg[n] = root_to_id[r];
   }
@@ -559,6 +593,7 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
       }
     }
     if (!why_only[n].empty()) text += "; " + why_only[n];
+    if (!cut_note[n].empty()) text += "; " + cut_note[n];
     p.reason = text;
   }
 

@@ -276,6 +276,51 @@ TEST(Partitioner, SmallFragmentsAreNotWorthATransfer) {
   EXPECT_NE(accel->policy.find("objective=accelerator"), std::string::npos) << accel->policy;
 }
 
+TEST(Partitioner, SegmentsAreCutToFitASmallDeviceMemory) {
+  // Six convolutions with 1 MiB of float32 weights each on an NPU with 2 MiB of memory that
+  // computes in float16 (0.5 MiB per conv): at most 3 convs' weights (1.5 MiB = 3/4) per segment.
+  Graph g;
+  ValueType act;
+  act.tensor.elem = ElementType::float32;
+  act.tensor.shape = std::vector<Dim>{{1, ""}, {256, ""}, {8, ""}, {8, ""}};
+  ValueType wt;
+  wt.tensor.elem = ElementType::float32;
+  wt.tensor.shape = std::vector<Dim>{{256, ""}, {256, ""}, {2, ""}, {2, ""}};
+  int32_t prev = g.add_value("x", act);
+  g.inputs = {prev};
+  for (int i = 0; i < 6; ++i) {
+    int32_t w = g.add_value("w" + std::to_string(i), wt);
+    g.initializers[w] = Tensor::allocate(ElementType::float32, {256, 256, 2, 2});
+    int32_t y = g.add_value("y" + std::to_string(i), act);
+    g.nodes.push_back({"conv" + std::to_string(i), "", "Conv", 17, {prev, w}, {y}, {}});
+    prev = y;
+  }
+  g.outputs = {prev};
+  auto devices = three_devices();
+  devices[2].memory_bytes = 2 * 1024 * 1024;
+  devices[2].float_bytes = 2;
+  PartitionInput in;
+  in.graph = &g;
+  in.devices = devices;
+  for (const auto& d : devices) in.support[d.id].assign(g.nodes.size(), {true, "", ""});
+  in.policy.units = ComputeUnits::cpu_and_npu;
+  auto plan = Partitioner::partition(in);
+  ASSERT_TRUE(plan.ok()) << plan.status().to_string();
+  ASSERT_EQ(plan->segments.size(), 2u) << plan->to_table(g);
+  for (const auto& s : plan->segments) {
+    EXPECT_EQ(s.device, "npu:0");
+    EXPECT_EQ(s.nodes.size(), 3u);
+  }
+  EXPECT_NE(plan->placements[3].reason.find("new segment: the weights before it fill 3/4 of npu:0's memory (2.0 MiB)"), std::string::npos)
+      << plan->placements[3].reason;
+  // Without a memory limit it is one segment.
+  devices[2].memory_bytes = 0;
+  in.devices = devices;
+  auto whole = Partitioner::partition(in);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(whole->segments.size(), 1u);
+}
+
 TEST(Partitioner, AcceleratorObjectiveKeepsTheCostModelBetweenAccelerators) {
   // `all` with objective accelerator: the NPU and the GPU are both preferred; the CPU gets
   // nothing they support, and the cost model picks between the two accelerators.

@@ -260,7 +260,7 @@ std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const vo
   }
   static const std::map<std::string, const Value*> kNoScope;
   for (size_t n = 0; n < g.nodes.size(); ++n) {
-    if (cancel_flag && *cancel_flag) throw_error(StatusCode::cancelled, "cancelled before " + g.nodes[n].describe());
+    if (cancel_flag && __atomic_load_n(cancel_flag, __ATOMIC_ACQUIRE)) throw_error(StatusCode::cancelled, "cancelled before " + g.nodes[n].describe());
     const Node& node = g.nodes[n];
     std::vector<const Value*> in;
     in.reserve(node.inputs.size());

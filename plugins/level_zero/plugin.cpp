@@ -394,6 +394,9 @@ sy_status device_info(sy_device device, sy_device_info* info) {
     out.launch_overhead_us = d->model.launch_overhead_us;
     out.active_power_watts = d->model.active_power_watts;
   }
+  // Graphs reach the device only through the graph extension, whose drivers compute float32
+  // graphs in float16 unless their model says otherwise (ABI 1.2 field).
+  if (d->has_graph_ext) out.compute_element_type = d->has_model && d->model.float_compute_type ? d->model.float_compute_type : SY_ELEM_FLOAT16;
   out.host_link_gbps = 0;  // integrated NPU: shares host memory
   out.host_visible_memory = 0;
   size_t n = std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out);
@@ -579,7 +582,9 @@ sy_status executable_restore(sy_device device, const sy_graph* view, const void*
     uint64_t sum;
     std::memcpy(&sum, b + size - 8, 8);
     if (fnv1a(b, size - 8) != sum) return make_status(SY_ERROR_DATA_LOSS, "level_zero: serialised executable checksum mismatch (corrupt)");
-    std::string identity, blob;
+    std::string identity;
+    const char* blob = nullptr;  // inside `data`, borrowed for the driver call (it copies what it keeps)
+    uint64_t blob_size = 0;
     try {
       seg::Reader r(b, size - 8);
       r.take(8);
@@ -589,13 +594,14 @@ sy_status executable_restore(sy_device device, const sy_graph* view, const void*
       identity = r.str();
       const uint64_t n = r.pod<uint64_t>();
       if (n != r.remaining()) return make_status(SY_ERROR_DATA_LOSS, "level_zero: serialised executable blob size mismatch");
-      blob.assign(reinterpret_cast<const char*>(r.take(n)), n);
+      blob = reinterpret_cast<const char*>(r.take(n));
+      blob_size = n;
     } catch (const std::exception& ex) {
       return make_status(SY_ERROR_DATA_LOSS, std::string("level_zero: serialised executable is malformed: ") + ex.what());
     }
     auto e = std::make_unique<LzExecutable>();
     e->dev = d;
-    ze_switchyard_graph_desc_t desc{ZE_SWITCHYARD_GRAPH_FORMAT_NATIVE, blob.data(), blob.size(),
+    ze_switchyard_graph_desc_t desc{ZE_SWITCHYARD_GRAPH_FORMAT_NATIVE, blob, static_cast<size_t>(blob_size),
                                     d->compile_options.empty() ? nullptr : d->compile_options.c_str()};
     ze_result_t r = d->ext.create(d->drv_context, d->drv_device, &desc, &e->graph);
     if (r == ZE_RESULT_ERROR_UNSUPPORTED_VERSION) {

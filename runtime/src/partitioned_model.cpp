@@ -42,6 +42,9 @@ DeviceFigures figures_of(const Device& d) {
   f.host_link_gbps = d.info().host_link_gbps;
   f.launch_overhead_us = d.info().launch_overhead_us;
   f.active_power_watts = d.info().active_power_watts;
+  // Only small memories shape the plan (NPUs); a CPU's or GPU's gigabytes never split a segment.
+  if (d.info().memory_bytes > 0 && d.info().memory_bytes < (uint64_t{1} << 30)) f.memory_bytes = static_cast<double>(d.info().memory_bytes);
+  if (d.info().compute_element_type == ElementType::float16 || d.info().compute_element_type == ElementType::bfloat16) f.float_bytes = 2;
   return f;
 }
 
@@ -200,7 +203,7 @@ Result<std::shared_ptr<PartitionedModel>> PartitionedModel::restore(Graph graph,
 Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& inputs, const PredictControl* control) const {
   const volatile int32_t* cancel_flag = control ? control->cancel_flag : nullptr;
   auto check_stop = [&](const std::string& where) -> Status {
-    if (cancel_flag && *cancel_flag) return Status(StatusCode::cancelled, "prediction cancelled " + where);
+    if (cancel_flag && __atomic_load_n(cancel_flag, __ATOMIC_ACQUIRE)) return Status(StatusCode::cancelled, "prediction cancelled " + where);
     if (control && control->deadline && std::chrono::steady_clock::now() > *control->deadline)
       return Status(StatusCode::deadline_exceeded, "prediction passed its deadline " + where);
     return {};
@@ -462,7 +465,7 @@ void PartitionedModel::async_start(const std::shared_ptr<AsyncRun>& run, size_t 
     }
   };
   const volatile int32_t* cancel = run->control.cancel_flag;
-  if (cancel && *cancel) return fail(Status(StatusCode::cancelled, "prediction cancelled before segment #" + std::to_string(s.id)));
+  if (cancel && __atomic_load_n(cancel, __ATOMIC_ACQUIRE)) return fail(Status(StatusCode::cancelled, "prediction cancelled before segment #" + std::to_string(s.id)));
   if (run->control.deadline && std::chrono::steady_clock::now() > *run->control.deadline)
     return fail(Status(StatusCode::deadline_exceeded, "prediction passed its deadline before segment #" + std::to_string(s.id)));
   std::vector<DeviceValue> args;

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "switchyard/onnx_import.h"
@@ -28,15 +29,28 @@ struct CaseResult {
 };
 
 // Runs a model on the target. Unsupported work must come back as StatusCode::unsupported
-// (the case is then skipped with the message as reason).
-using Target = std::function<Result<std::vector<Value>>(const Model& model, const std::vector<Value>& inputs)>;
+// (the case is then skipped with the message as reason). `compute_type` is the float type the
+// target computes float32 graphs in (a device's DeviceInfo::compute_element_type): when it is
+// narrower than float32, each case's float tolerance is derived from the computation
+// (switchyard/tolerance.h) instead of the fixed SuiteOptions rtol/atol alone.
+struct Target {
+  using Fn = std::function<Result<std::vector<Value>>(const Model& model, const std::vector<Value>& inputs)>;
+  Fn run;
+  ElementType compute_type = ElementType::float32;
+
+  Target() = default;
+  template <typename F>
+    requires(!std::is_same_v<std::decay_t<F>, Target> && std::is_invocable_v<F&, const Model&, const std::vector<Value>&>)
+  Target(F fn, ElementType compute = ElementType::float32) : run(std::move(fn)), compute_type(compute) {}
+  Result<std::vector<Value>> operator()(const Model& model, const std::vector<Value>& inputs) const { return run(model, inputs); }
+};
 // Builds the target inside the process that runs the case (plugins are loaded there).
 using TargetFactory = std::function<Result<Target>()>;
 
 struct SuiteOptions {
   std::filesystem::path tests_dir;
   std::string filter;        // ECMAScript regex on the case name; empty = all
-  double rtol = 1e-3;
+  double rtol = 1e-3;         // float32 targets; narrow-float targets use max(these, the derived rule)
   double atol = 1e-7;
   bool isolate = true;       // run each case in a child process (a crash or hang fails that case only)
   double case_timeout_s = 120;

@@ -28,6 +28,10 @@ struct DeviceInfo {
   double peak_gflops_f32 = 0, peak_gflops_f16 = 0, memory_bandwidth_gbps = 0, host_link_gbps = 0;
   double launch_overhead_us = 0, active_power_watts = 0;
   bool host_visible_memory = false;
+  // The float type float32 graphs are computed in (sy_device_info.compute_element_type, ABI 1.2):
+  // float16 / bfloat16 for a device that converts them, float32 when exact (and for plugins
+  // older than 1.2, which do not report it).
+  ElementType compute_element_type = ElementType::float32;
 };
 
 struct PluginIdentity {

@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define SY_ABI_VERSION_MAJOR 1
-#define SY_ABI_VERSION_MINOR 1
+#define SY_ABI_VERSION_MINOR 2
 
 #if defined(_WIN32)
 #define SY_PLUGIN_EXPORT __declspec(dllexport)
@@ -134,6 +134,12 @@ typedef struct sy_device_info {
   double launch_overhead_us;      /* fixed cost of one execute() */
   double active_power_watts;      /* for the low-power objective; 0 if unknown */
   uint32_t host_visible_memory;   /* 1 if buffer_map returns host pointers */
+  /* --- since 1.2 --- */
+  /* The float type (sy_element_type) the device computes float32 graphs in: SY_ELEM_FLOAT16 or
+   * SY_ELEM_BFLOAT16 for a device that converts them (an NPU), 0 or SY_ELEM_FLOAT32 for exact
+   * float32. The host reads it only when struct_size covers it (older plugins: float32). The
+   * conformance suite derives its float tolerances from it (docs/conformance.md). */
+  int32_t compute_element_type;
 } sy_device_info;
 
 /* ------------------------------------------------------------------------------------------ */

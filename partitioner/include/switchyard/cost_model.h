@@ -21,6 +21,10 @@ struct DeviceFigures {
   double host_link_gbps = 0;  // 0: shares host memory
   double launch_overhead_us = 0;
   double active_power_watts = 0;
+  // Memory a compiled segment must fit in (an NPU's on-chip memory); 0 = no limit to plan for.
+  double memory_bytes = 0;
+  // Bytes per float32 weight on the device (2 for devices that compute in float16).
+  double float_bytes = 4;
 };
 
 struct NodeWork {

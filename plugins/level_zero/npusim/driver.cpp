@@ -975,6 +975,7 @@ ze_result_t ZE_APICALL SyDeviceGetModel(ze_device_handle_t dev, ze_switchyard_de
   m->memory_limit_bytes = s.memory_limit_bytes;
   m->blob_version = s.blob_version;
   std::strncpy(m->compiler_version, s.compiler_version.c_str(), sizeof m->compiler_version - 1);
+  m->float_compute_type = 10;  // float32 graphs are converted to float16 at compile
   return ZE_RESULT_SUCCESS;
 }
 

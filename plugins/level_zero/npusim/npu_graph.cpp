@@ -28,7 +28,10 @@ enum ElemType : int32_t { kF32 = 1, kU8 = 2, kI8 = 3, kI32 = 6, kI64 = 7, kF16 =
 
 enum OpCode : uint16_t {
   kConv = 1, kMatMul, kGemm, kAdd, kMul, kRelu, kClip, kSigmoid, kHardSwish, kMaxPool, kAveragePool,
-  kGlobalAveragePool, kConcat, kReshape, kTranspose, kSoftmax, kQuantize, kDequantize, kQLinearConv, kQLinearMatMul
+  kGlobalAveragePool, kConcat, kReshape, kTranspose, kSoftmax, kQuantize, kDequantize, kQLinearConv, kQLinearMatMul,
+  // Added with blob format 4.
+  kBatchNorm, kSum, kSub, kDiv, kHardSigmoid, kFlatten,
+  kLastOp = kFlatten
 };
 
 const std::map<std::string, OpCode>& op_table() {
@@ -37,7 +40,9 @@ const std::map<std::string, OpCode>& op_table() {
       {"Clip", kClip}, {"Sigmoid", kSigmoid}, {"HardSwish", kHardSwish}, {"MaxPool", kMaxPool},
       {"AveragePool", kAveragePool}, {"GlobalAveragePool", kGlobalAveragePool}, {"Concat", kConcat},
       {"Reshape", kReshape}, {"Transpose", kTranspose}, {"Softmax", kSoftmax}, {"QuantizeLinear", kQuantize},
-      {"DequantizeLinear", kDequantize}, {"QLinearConv", kQLinearConv}, {"QLinearMatMul", kQLinearMatMul}};
+      {"DequantizeLinear", kDequantize}, {"QLinearConv", kQLinearConv}, {"QLinearMatMul", kQLinearMatMul},
+      {"BatchNormalization", kBatchNorm}, {"Sum", kSum}, {"Sub", kSub}, {"Div", kDiv}, {"HardSigmoid", kHardSigmoid},
+      {"Flatten", kFlatten}};
   return t;
 }
 
@@ -144,7 +149,7 @@ NodeSupport check_node(const SegIndex& ix, const Node& n, uint64_t limit) {
   };
   if (!n.domain.empty() && n.domain != "ai.onnx") return no(1, "domain '" + n.domain + "' is not supported");
   auto it = op_table().find(n.op_type);
-  if (it == op_table().end()) return no(1, n.op_type + " is not an NPU operator (the NPU runs Conv, MatMul, Gemm, Add, Mul, activations, pooling, Concat, Reshape, Transpose, Softmax and QDQ/QLinear ops)");
+  if (it == op_table().end()) return no(1, n.op_type + " is not an NPU operator (the NPU runs Conv, BatchNormalization, MatMul, Gemm, Add, Sub, Mul, Div, Sum, activations, pooling, Concat, Reshape, Flatten, Transpose, Softmax and QDQ/QLinear ops)");
   for (const auto& a : n.attrs)
     if (a.type != 1 && a.type != 2 && a.type != 3 && a.type != 6 && a.type != 7)
       return no(4, "attribute '" + a.name + "' has a type the NPU compiler does not take");
@@ -155,6 +160,7 @@ NodeSupport check_node(const SegIndex& ix, const Node& n, uint64_t limit) {
       case kConv: return i >= 1;
       case kReshape: return i == 1;
       case kClip: return i >= 1;
+      case kBatchNorm: return i >= 1;
       case kQuantize: case kDequantize: return i >= 1;
       case kQLinearConv: return i != 0;
       case kQLinearMatMul: return i != 0 && i != 3;
@@ -244,7 +250,17 @@ NodeSupport check_node(const SegIndex& ix, const Node& n, uint64_t limit) {
       if (x.dims.size() < 3) return no(3, "GlobalAveragePool needs rank >= 3");
       if (!is_float(x.elem)) return no(2, "GlobalAveragePool takes float data on the NPU");
       break;
-    case kAdd: case kMul: case kRelu: case kClip: case kSigmoid: case kHardSwish: case kSoftmax:
+    case kBatchNorm:
+      if (x.dims.size() < 2) return no(3, "BatchNormalization needs rank >= 2 (channels on axis 1)");
+      if (attr_i(n, "training_mode", 0) != 0) return no(4, "BatchNormalization training_mode=1 (the NPU runs the inference form)");
+      for (size_t i = 0; i < n.inputs.size(); ++i)
+        if (n.inputs[i] >= 0 && !is_float(in_elem(i))) return no(2, "BatchNormalization takes float data and statistics");
+      for (size_t i = 1; i < 5; ++i)
+        if (i >= n.inputs.size() || n.inputs[i] < 0 || numel(ix.init(n.inputs[i])->dims) != x.dims[1])
+          return no(3, "BatchNormalization: scale, B, mean and var must hold one value per channel (" + std::to_string(x.dims[1]) + ")");
+      break;
+    case kAdd: case kMul: case kSub: case kDiv: case kSum: case kRelu: case kClip: case kSigmoid: case kHardSwish: case kHardSigmoid:
+    case kSoftmax:
       for (size_t i = 0; i < n.inputs.size(); ++i)
         if (n.inputs[i] >= 0 && !(op == kClip && i > 0) && !is_float(in_elem(i)))
           return no(2, n.op_type + " takes float data on the NPU (int8 tensors go through DequantizeLinear)");
@@ -261,7 +277,7 @@ NodeSupport check_node(const SegIndex& ix, const Node& n, uint64_t limit) {
       if (x.elem != kI8 && x.elem != kU8) return no(2, "DequantizeLinear from " + type_name(x.elem) + ": the NPU dequantizes int8/uint8");
       if (n.attr("block_size") && attr_i(n, "block_size", 0) != 0) return no(4, "blocked quantization");
       break;
-    case kReshape: case kTranspose: case kConcat: break;
+    case kReshape: case kTranspose: case kConcat: case kFlatten: break;
   }
   if (bytes > limit)
     return no(5, n.op_type + " needs " + std::to_string(bytes) + " bytes of on-chip memory (weights + inputs + outputs), above the limit of " +
@@ -339,7 +355,45 @@ struct Compiler {
   SegIndex ix;
   Program p;
   std::map<int32_t, int32_t> arena_of;  // segment value -> tensor id
+  // BatchNormalization folded into the Conv before it: conv node index -> BN node index.
+  std::map<size_t, size_t> fold_bn;
+  std::set<size_t> folded;  // BN node indices that have no operation of their own
   explicit Compiler(const Segment& s) : seg(s), ix(s) {}
+
+  // A BN folds into a Conv when it reads the Conv's output, nothing else reads that output and
+  // it is not a segment output (it never exists after folding), and the channels match.
+  void find_folds() {
+    std::map<int32_t, int> uses;
+    for (const auto& n : seg.nodes)
+      for (auto v : n.inputs)
+        if (v >= 0) ++uses[v];
+    for (auto v : seg.outputs) ++uses[v];
+    std::map<int32_t, size_t> producer;
+    for (size_t k = 0; k < seg.nodes.size(); ++k)
+      if (seg.nodes[k].op_type == "Conv" && !seg.nodes[k].outputs.empty()) producer[seg.nodes[k].outputs[0]] = k;
+    for (size_t k = 0; k < seg.nodes.size(); ++k) {
+      const Node& bn = seg.nodes[k];
+      if (bn.op_type != "BatchNormalization" || bn.inputs.empty()) continue;
+      auto it = producer.find(bn.inputs[0]);
+      if (it == producer.end() || uses[bn.inputs[0]] != 1 || fold_bn.count(it->second)) continue;
+      const auto* w = ix.init(seg.nodes[it->second].inputs.size() > 1 ? seg.nodes[it->second].inputs[1] : -1);
+      const auto* sc = ix.init(bn.inputs[1]);
+      if (!w || !sc || w->dims.empty() || numel(sc->dims) != w->dims[0]) continue;
+      fold_bn[it->second] = k;
+      folded.insert(k);
+    }
+  }
+  // BatchNormalization (inference form) as y = x * s + t per channel, computed in double.
+  void bn_scale_shift(const Node& bn, std::vector<double>& s, std::vector<double>& t) {
+    const double eps = attr_f(bn, "epsilon", 1e-5f);
+    auto g = values(bn.inputs[1]), b = values(bn.inputs[2]), m = values(bn.inputs[3]), v = values(bn.inputs[4]);
+    s.resize(g.size());
+    t.resize(g.size());
+    for (size_t c = 0; c < g.size(); ++c) {
+      s[c] = g[c] / std::sqrt(v[c] + eps);
+      t[c] = b[c] - m[c] * s[c];
+    }
+  }
 
   int32_t add(TensorDesc d) {
     p.tensors.push_back(std::move(d));
@@ -415,10 +469,15 @@ struct Compiler {
     op.i.insert(op.i.end(), {kh, kw, st[0], st[1], dl[0], dl[1], pd[0], pd[1], pd[2], pd[3]});
   }
 
-  void node(const Node& n) {
+  void node(size_t index) {
+    if (folded.count(index)) return;
+    const Node& n = seg.nodes[index];
     Op op;
     op.code = op_table().at(n.op_type);
-    const Value& y = ix.val(n.outputs[0]);
+    auto fold = fold_bn.find(index);
+    const Node* bn = fold == fold_bn.end() ? nullptr : &seg.nodes[fold->second];
+    const int32_t out_value = bn ? bn->outputs[0] : n.outputs[0];
+    const Value& y = ix.val(out_value);
     const auto in = [&](size_t i) { return i < n.inputs.size() ? n.inputs[i] : -1; };
     switch (op.code) {
       case kConv: case kQLinearConv: {
@@ -432,6 +491,17 @@ struct Compiler {
         const int64_t cout_g = cout / g, B = std::min<int64_t>(16, cout_g), nb = (cout_g + B - 1) / B;
         // Reorder [Cout][Cin_g][kh][kw] into blocks of B output channels, B innermost.
         auto wv_vals = init_values(*w);
+        std::vector<double> folded_bias;
+        if (bn) {  // w' = w * s, b' = b * s + t, in double before the float16 conversion
+          std::vector<double> sc, sh;
+          bn_scale_shift(*bn, sc, sh);
+          const int64_t per = cin_g * kh * kw;
+          for (int64_t oc = 0; oc < cout; ++oc)
+            for (int64_t r = 0; r < per; ++r) wv_vals[static_cast<size_t>(oc * per + r)] *= sc[static_cast<size_t>(oc)];
+          folded_bias = bv >= 0 ? values(bv) : std::vector<double>(static_cast<size_t>(cout), 0.0);
+          for (int64_t oc = 0; oc < cout; ++oc)
+            folded_bias[static_cast<size_t>(oc)] = folded_bias[static_cast<size_t>(oc)] * sc[static_cast<size_t>(oc)] + sh[static_cast<size_t>(oc)];
+        }
         std::vector<double> blocked(static_cast<size_t>(g * nb * cin_g * kh * kw * B), 0.0);
         for (int64_t oc = 0; oc < cout; ++oc) {
           const int64_t gi = oc / cout_g, ol = oc % cout_g, b = ol / B, o = ol % B;
@@ -440,7 +510,9 @@ struct Compiler {
         }
         const int32_t wdt = q ? w->elem : kF16;
         op.in = {act(xv), weight(wdt, {g, nb, cin_g, kh, kw, B}, blocked, 1), -1};
-        if (bv >= 0) {
+        if (bn) {
+          op.in[2] = weight(kF16, {cout}, folded_bias);
+        } else if (bv >= 0) {
           auto b = values(bv);
           op.in[2] = weight(q ? kI32 : kF16, {cout}, b);
         }
@@ -490,13 +562,33 @@ struct Compiler {
         p.op_count += static_cast<uint64_t>(2 * numel(y.dims) * K);
         break;
       }
-      case kAdd: case kMul:
+      case kAdd: case kMul: case kSub: case kDiv:
         op.in = {data(in(0)), data(in(1))};
         p.op_count += static_cast<uint64_t>(numel(y.dims));
+        break;
+      case kSum:
+        for (auto v : n.inputs) op.in.push_back(data(v));
+        p.op_count += static_cast<uint64_t>(numel(y.dims) * std::max<int64_t>(1, static_cast<int64_t>(n.inputs.size()) - 1));
         break;
       case kRelu: case kSigmoid: case kHardSwish:
         op.in = {act(in(0))};
         p.op_count += static_cast<uint64_t>(numel(y.dims));
+        break;
+      case kHardSigmoid:
+        op.in = {act(in(0))};
+        op.f = {attr_f(n, "alpha", 0.2f), attr_f(n, "beta", 0.5f)};
+        p.op_count += static_cast<uint64_t>(2 * numel(y.dims));
+        break;
+      case kBatchNorm: {  // standalone: per-channel scale and shift
+        std::vector<double> sc, sh;
+        bn_scale_shift(n, sc, sh);
+        const int64_t C = static_cast<int64_t>(sc.size());
+        op.in = {data(in(0)), weight(kF16, {C}, sc), weight(kF16, {C}, sh)};
+        p.op_count += static_cast<uint64_t>(2 * numel(y.dims));
+        break;
+      }
+      case kFlatten:
+        op.in = {data(in(0))};
         break;
       case kClip: {
         float lo = -INFINITY, hi = INFINITY;
@@ -565,7 +657,7 @@ struct Compiler {
         break;
       }
     }
-    const int32_t yt = act(n.outputs[0]);
+    const int32_t yt = act(out_value);
     // An output produced with a type the node decides (QuantizeLinear without zero point: uint8).
     if (op.code == kQuantize && in(2) < 0) p.tensors[static_cast<size_t>(yt)].dt = kU8;
     op.out = {yt};
@@ -632,7 +724,8 @@ Program compile(const Segment& seg, uint64_t limit) {
     c.p.tensors[static_cast<size_t>(t)].io_dt = static_cast<uint8_t>(val.elem);
     c.p.inputs.push_back(t);
   }
-  for (const auto& n : seg.nodes) c.node(n);
+  c.find_folds();
+  for (size_t k = 0; k < seg.nodes.size(); ++k) c.node(k);
   for (auto v : seg.outputs) {
     const Value& val = c.ix.val(v);
     auto it = c.arena_of.find(v);
@@ -757,7 +850,7 @@ Program from_blob(const void* data, size_t size) {
       if (end < t.offset || end > (t.loc == 0 ? p.arena_bytes : p.weights.size())) throw std::runtime_error("tensor outside its section");
     }
     for (const auto& o : p.ops) {
-      if (o.code < kConv || o.code > kQLinearMatMul || o.out.size() != 1) throw std::runtime_error("bad operation");
+      if (o.code < kConv || o.code > kLastOp || o.out.size() != 1) throw std::runtime_error("bad operation");
       for (auto x : o.in)
         if (x < -1 || x >= nt) throw std::runtime_error("bad tensor reference");
       if (o.out[0] < 0 || o.out[0] >= nt) throw std::runtime_error("bad tensor reference");
@@ -833,23 +926,46 @@ double round_sat(double v, int32_t dt) {
 
 }  // namespace
 
+namespace {
+// Every float16 bit pattern as a float: decoding weights by table (a loaded ResNet-50 has 25M
+// of them; without F16C the compiler's conversion is a library call per value).
+const float* f16_table() {
+  static const std::vector<float> t = [] {
+    std::vector<float> v(65536);
+    for (uint32_t b = 0; b < 65536; ++b) v[b] = f16_bits_to_f32(static_cast<uint16_t>(b));
+    return v;
+  }();
+  return t.data();
+}
+}  // namespace
+
 Executor::Executor(Program p) : p_(std::move(p)) {
   woff_.assign(p_.tensors.size(), -1);
+  size_t total = 0;
+  for (const auto& d : p_.tensors)
+    if (d.loc == 1) total += static_cast<size_t>(d.numel());
+  wf_.resize(total);
+  const float* f16 = f16_table();
+  size_t at = 0;
   for (size_t t = 0; t < p_.tensors.size(); ++t) {
     const auto& d = p_.tensors[t];
     if (d.loc != 1) continue;
-    woff_[t] = static_cast<int64_t>(wf_.size());
+    woff_[t] = static_cast<int64_t>(at);
     const char* src = p_.weights.data() + d.offset;
     const int64_t n = d.numel();
-    for (int64_t i = 0; i < n; ++i) {
-      switch (d.dt) {
-        case kF16: { uint16_t h; std::memcpy(&h, src + 2 * i, 2); wf_.push_back(f16_bits_to_f32(h)); break; }
-        case kI8: wf_.push_back(static_cast<int8_t>(src[i])); break;
-        case kU8: wf_.push_back(static_cast<uint8_t>(src[i])); break;
-        case kI32: { int32_t v; std::memcpy(&v, src + 4 * i, 4); wf_.push_back(static_cast<float>(v)); break; }
-        default: throw NpuError(ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, "npusim: weight of unknown type");
-      }
+    float* dst = wf_.data() + at;
+    switch (d.dt) {
+      case kF16:
+        for (int64_t i = 0; i < n; ++i) { uint16_t h; std::memcpy(&h, src + 2 * i, 2); dst[i] = f16[h]; }
+        break;
+      case kI8: for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<int8_t>(src[i]); break;
+      case kU8: for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<uint8_t>(src[i]); break;
+      case kI32:
+        for (int64_t i = 0; i < n; ++i) { int32_t v; std::memcpy(&v, src + 4 * i, 4); dst[i] = static_cast<float>(v); }
+        break;
+      default: throw NpuError(ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, "npusim: weight of unknown type");
     }
+    at += static_cast<size_t>(n);
   }
 }
 
@@ -990,16 +1106,41 @@ void Executor::run(const void* const* inputs, void* const* outputs) const {
         });
         break;
       }
-      case kAdd: case kMul: {
+      case kAdd: case kMul: case kSub: case kDiv: {
         const float* b = ptr(op.in[1]);
         auto am = bcast_map(xd, yd), bm = bcast_map(T[static_cast<size_t>(op.in[1])].dims, yd);
         for (int64_t i = 0; i < yn; ++i) {
           const float u = x[am[static_cast<size_t>(i)]], v = b[bm[static_cast<size_t>(i)]];
-          y[i] = op.code == kAdd ? u + v : u * v;
+          y[i] = op.code == kAdd ? u + v : op.code == kMul ? u * v : op.code == kSub ? u - v : u / v;
         }
         finish(yt, y, yn);
         break;
       }
+      case kSum: {  // n-ary, broadcasting; one float32 accumulator, rounded once
+        std::vector<float> acc(static_cast<size_t>(yn), 0.f);
+        for (auto t : op.in) {
+          const float* s = ptr(t);
+          auto m = bcast_map(T[static_cast<size_t>(t)].dims, yd);
+          for (int64_t i = 0; i < yn; ++i) acc[static_cast<size_t>(i)] += s[m[static_cast<size_t>(i)]];
+        }
+        std::memcpy(y, acc.data(), static_cast<size_t>(yn) * sizeof(float));
+        finish(yt, y, yn);
+        break;
+      }
+      case kBatchNorm: {
+        const float* sc = ptr(op.in[1]);
+        const float* sh = ptr(op.in[2]);
+        const int64_t C = xd[1], inner = numel(xd) / std::max<int64_t>(1, xd[0] * C);
+        for (int64_t i = 0; i < yn; ++i) {
+          const int64_t c = (i / inner) % C;
+          y[i] = round_f16(x[i] * sc[c] + sh[c]);
+        }
+        break;
+      }
+      case kHardSigmoid:
+        for (int64_t i = 0; i < yn; ++i) y[i] = round_f16(std::max(0.f, std::min(1.f, op.f[0] * x[i] + op.f[1])));
+        break;
+      case kFlatten: std::memcpy(y, x, static_cast<size_t>(yn) * sizeof(float)); break;
       case kRelu: for (int64_t i = 0; i < yn; ++i) y[i] = x[i] > 0 ? x[i] : 0.f; break;
       case kClip: for (int64_t i = 0; i < yn; ++i) y[i] = std::min(std::max(x[i], round_f16(op.f[0])), round_f16(op.f[1])); break;
       case kSigmoid: for (int64_t i = 0; i < yn; ++i) y[i] = round_f16(1.f / (1.f + std::exp(-x[i]))); break;
@@ -1020,7 +1161,7 @@ void Executor::run(const void* const* inputs, void* const* outputs) const {
                 int64_t cnt = 0, cnt_pad = 0;
                 for (int64_t ky = 0; ky < kh; ++ky)
                   for (int64_t kx = 0; kx < kw; ++kx) {
-                    const int64_t iy = oy * sh - pt + ky * (mx ? dh : 1), ix = ox * sw - pl + kx * (mx ? dw : 1);
+                    const int64_t iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw;  // dilations: MaxPool, AveragePool (opset 19)
                     // Positions inside the padded extent count when count_include_pad is set.
                     if (iy >= -pt && iy < H + pb && ix >= -pl && ix < W + pr) ++cnt_pad;
                     if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;

@@ -94,6 +94,10 @@ typedef struct _ze_switchyard_device_model_t {
   uint64_t memory_limit_bytes; /* on-chip memory a compiled graph must fit in */
   uint32_t blob_version;       /* native blob format version written and accepted */
   char compiler_version[64];
+  /* Appended (extension 1.0, Switchyard 0.1): the float type float32 graphs are computed in, ONNX
+   * numbering (10 float16, 16 bfloat16, 1 float32). 0 = float16, the extension's default. The
+   * caller zero-fills the struct, so a driver that does not write the field reports float16. */
+  int32_t float_compute_type;
 } ze_switchyard_device_model_t;
 
 typedef ze_result_t (ZE_APICALL* ze_pfnSwitchyardDeviceGetModel_t)(ze_device_handle_t device, ze_switchyard_device_model_t* model);

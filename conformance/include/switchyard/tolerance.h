@@ -1,0 +1,47 @@
+// Tolerances for devices that compute float32 graphs in a narrower float type (an NPU converting
+// to float16). The rule is documented in docs/conformance.md ("Narrow-float devices") and
+// docs/level-zero-npu.md; it is derived from the computation, never tuned per test.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "switchyard/element_type.h"
+#include "switchyard/graph.h"
+#include "switchyard/status.h"
+#include "switchyard/tensor.h"
+
+namespace switchyard::conformance {
+
+// |device - reference| <= atol + rtol * |reference|
+struct Tolerance {
+  double atol = 0, rtol = 0;
+};
+
+// Unit roundoff u of a float type: float16 2^-11, bfloat16 2^-8, float32 2^-24; 0 for others.
+double unit_roundoff(ElementType compute);
+
+// One operation's tolerance. `result` is the element type of the output, `compute` the float
+// type the device computes in, `accumulation_length` K the number of terms summed for one
+// output (1 for elementwise ops), `term_scale` the largest magnitude of one term.
+//   float results:          rtol = 2u, atol = 4u * sqrt(K) * term_scale
+//   int8 / uint8 results:   atol = 1 (one quantisation step), rtol = 0
+// Thread-safe; pure.
+Tolerance derive_tolerance(ElementType result, ElementType compute, int64_t accumulation_length, double term_scale);
+
+// One node's accumulation length K and term scale, from the node and the values its inputs and
+// outputs took (reference run). `values` is indexed by value id; absent values are empty tensors.
+struct NodeTerms {
+  int64_t accumulation_length = 1;
+  double term_scale = 0;
+};
+NodeTerms node_terms(const Graph& graph, const Node& node, const std::vector<const Tensor*>& values);
+
+// A whole case: runs the reference interpreter on `graph` with `inputs`, keeping every
+// intermediate, derives each float node's tolerance with node_terms, and sums them along the
+// graph (a chain of n operations accumulates n such errors). Returns one Tolerance per graph
+// output: int8/uint8 outputs get {1, 0}; other non-float outputs {0, 0} (exact).
+// REQUIRES: the reference interpreter supports the graph.
+Result<std::vector<Tolerance>> derive_case_tolerances(const Graph& graph, const std::vector<Value>& inputs, ElementType compute);
+
+}  // namespace switchyard::conformance
