@@ -43,7 +43,7 @@ Result<Manifest> parse_manifest(const std::filesystem::path& file) {
       return Status(StatusCode::invalid_argument, where + ": abi_version '" + abi + "' must look like 1 or 1.0");
     m.abi_major = static_cast<uint32_t>(std::stoul(match[1]));
     m.abi_minor = match[3].matched ? static_cast<uint32_t>(std::stoul(match[3])) : 0;
-    if (YAML::Node settings = root["settings"]) {
+    if (YAML::Node settings = root["settings"]; settings && !settings.IsNull()) {  // `settings:` with only comments: none
       if (!settings.IsMap()) return Status(StatusCode::invalid_argument, where + ": 'settings' must be a mapping");
       for (const auto& kv : settings) {
         if (!kv.second.IsScalar())

@@ -11,7 +11,8 @@ namespace switchyard::cli {
 namespace {
 std::string gib(uint64_t bytes) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
+  if (bytes < (uint64_t{1} << 30)) std::snprintf(buf, sizeof buf, "%.0f MiB", static_cast<double>(bytes) / (1024.0 * 1024));
+  else std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
   return buf;
 }
 }  // namespace

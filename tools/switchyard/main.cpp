@@ -1,4 +1,5 @@
 // switchyard: command-line front end (devices, run, conformance).
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -49,7 +50,8 @@ int main(int argc, char** argv) {
   }
   std::string cmd = argv[1];
   std::vector<std::string> rest(argv + 2, argv + argc);
-  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+  const bool help_after = std::any_of(rest.begin(), rest.end(), [](const std::string& a) { return a == "-h" || a == "--help"; });
+  if (cmd == "-h" || cmd == "--help" || cmd == "help" || help_after) {
     std::fputs(kUsage, stdout);
     return 0;
   }
