@@ -3,7 +3,9 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -108,6 +110,27 @@ std::string cpuinfo_field(const std::string& key) {
   return {};
 }
 
+// Host memory bandwidth: one 32 MiB copy after a warm-up copy, (read + write bytes) / time, the
+// better of two (~10 ms). The same measurement the OpenCL plugin makes for its devices, so the cost
+// model compares like with like. Falls back to 20 GB/s if the buffers cannot be had.
+double measure_bandwidth_gbps() {
+  const size_t n = size_t{32} << 20;
+  std::unique_ptr<char[]> a(new (std::nothrow) char[n]), b(new (std::nothrow) char[n]);
+  if (!a || !b) return 20;
+  std::memset(a.get(), 1, n);
+  std::memcpy(b.get(), a.get(), n);
+  double best = 0;
+  for (int rep = 0; rep < 2; ++rep) {
+    auto t0 = std::chrono::steady_clock::now();
+    std::memcpy(b.get(), a.get(), n);
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    volatile char sink = b[n / 2];
+    (void)sink;
+    if (s > 0) best = std::max(best, 2.0 * static_cast<double>(n) / s / 1e9);
+  }
+  return best > 0 ? best : 20;
+}
+
 CpuDevice probe_device(int threads, const std::map<std::string, std::string>& settings) {
   CpuDevice d;
   d.name = cpuinfo_field("model name");
@@ -130,6 +153,7 @@ CpuDevice probe_device(int threads, const std::map<std::string, std::string>& se
   d.identity = "cpu/" + d.name + "/" + (avx512 ? "avx512" : avx2 ? "avx2" : "sse") + "/" + std::to_string(threads) + "t";
   if (auto it = settings.find("peak_gflops"); it != settings.end()) d.peak_gflops = std::stod(it->second);
   if (auto it = settings.find("bandwidth_gbps"); it != settings.end()) d.bandwidth_gbps = std::stod(it->second);
+  else d.bandwidth_gbps = measure_bandwidth_gbps();
   return d;
 }
 

@@ -138,6 +138,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
     Predictor predictor(*model, {.max_in_flight = static_cast<size_t>(concurrency), .overflow = OverflowPolicy::block,
                                  .threads = static_cast<size_t>(concurrency)});
     std::mutex mu;
+    int async_failed = 0;
+    std::string async_error;
     std::vector<std::future<Result<Outputs>>> futures;
     std::vector<std::vector<PredictEvent>> async_events(static_cast<size_t>(requests));
     std::vector<Clock::time_point> starts(static_cast<size_t>(requests)), ends(static_cast<size_t>(requests));
@@ -147,7 +149,10 @@ int cmd_bench(const std::vector<std::string>& argv) {
       predictor.predict_async(*inputs, {.events = &async_events[static_cast<size_t>(i)]}, [&, i](Result<Outputs> r) {
         std::lock_guard<std::mutex> lock(mu);
         ends[static_cast<size_t>(i)] = Clock::now();
-        (void)r;
+        if (!r.ok()) {
+          ++async_failed;
+          if (async_error.empty()) async_error = r.status().to_string();
+        }
       });
     }
     // Wait for all: the Predictor's destructor would cancel queued ones, so drain first.
@@ -157,6 +162,11 @@ int cmd_bench(const std::vector<std::string>& argv) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     const double async_total_s = ms(Clock::now() - ta) / 1000;
+    {
+      std::lock_guard<std::mutex> lock(mu);  // only successful predictions count
+      if (async_failed > 0)
+        return fail(std::to_string(async_failed) + " of " + std::to_string(requests) + " async predictions failed: " + async_error);
+    }
     async_tput = requests / async_total_s;
     for (int i = 0; i < requests; ++i) {
       async_lat.push_back(ms(ends[static_cast<size_t>(i)] - starts[static_cast<size_t>(i)]));
