@@ -274,6 +274,8 @@ sy_status device_info(sy_device device, sy_device_info* info) {
   out.host_link_gbps = setting_or(p->figures, "host_link_gbps", 16);
   out.launch_overhead_us = setting_or(p->figures, "launch_overhead_us", 10);
   out.active_power_watts = setting_or(p->figures, "power_watts", 40);
+  // A driver update, for plan-cache tests: same plugin version, another driver version.
+  if (auto it = p->figures.find("driver_version"); it != p->figures.end()) out.driver_version = it->second.c_str();
 #endif
   size_t n = std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out);
   std::memcpy(info, &out, n);

@@ -139,6 +139,24 @@ TEST_F(PlanCacheTest, ChangedPluginVersionMissesWithPluginUpdated) {
   EXPECT_EQ(b.reason, "plugin updated");
 }
 
+TEST_F(PlanCacheTest, ChangedDriverVersionMissesWithDriverUpdated) {
+  // The same test-double library behind a manifest that reports another driver version.
+  const fs::path dir = root_ / "driver2";
+  fs::create_directories(dir);
+  std::ofstream(dir / "test_double.yaml") << "name: test_double\nlibrary: " << SWITCHYARD_TEST_DOUBLE_DIR
+                                         << "/libswitchyard_plugin_test_double.so\nabi_version: \"1.1\"\nsettings:\n  kind: gpu\n"
+                                            "  threads: \"1\"\n  ops: \"Conv,Relu\"\n  peak_gflops: \"4000\"\n"
+                                            "  driver_version: \"test-double-driver 2\"\n";
+  LoadReport a, b, c;
+  ASSERT_TRUE(load(a).ok());
+  auto updated = load(b, {}, uint64_t{1} << 30, dir.string());
+  ASSERT_TRUE(updated.ok()) << updated.status().to_string();
+  EXPECT_EQ(b.state, CacheState::uncached);
+  EXPECT_EQ(b.reason, "driver updated");
+  ASSERT_TRUE(load(c, {}, uint64_t{1} << 30, dir.string()).ok());
+  EXPECT_EQ(c.state, CacheState::cached);
+}
+
 TEST_F(PlanCacheTest, CorruptEntriesAreDetectedRemovedAndRebuilt) {
   LoadReport first;
   auto m = load(first);
