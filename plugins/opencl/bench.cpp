@@ -3,7 +3,7 @@
 // the host library like any application would. PoCL's own kernel cache is disabled so the
 // compile figure is the real cost. Outputs are checked against the reference interpreter.
 //
-// usage: switchyard_opencl_bench [--models DIR] [--device ID] [--repeat N]
+// usage: switchyard_opencl_bench [--models DIR] [--device ID] [--repeat N] [--predict-repeat N] [--only NAME]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -64,7 +64,7 @@ struct ModelCase {
   Shape input_shape;  // fixes symbolic dims when non-empty
 };
 
-void bench(const Device& dev, const std::string& dir, const ModelCase& mc, int repeat) {
+void bench(const Device& dev, const std::string& dir, const ModelCase& mc, int repeat, int predict_repeat) {
   auto model = take(import_onnx_file(dir + "/" + mc.file), mc.file);
   Graph& g = model->graph;
   // The same preparation as the runtime's PartitionedModel: fixed input shapes, shape
@@ -105,7 +105,7 @@ void bench(const Device& dev, const std::string& dir, const ModelCase& mc, int r
   auto in = take(upload(dev, input), "upload");
   double first = 0;
   std::vector<DeviceTensor> out;
-  for (int i = 0; i <= repeat; ++i) {
+  for (int i = 0; i <= predict_repeat; ++i) {
     auto t0 = Clock::now();
     out = take(exe->execute({in}), "execute");
     (i == 0 ? first : (predict_ms.push_back(0), predict_ms.back())) = ms_since(t0);
@@ -129,7 +129,7 @@ void bench(const Device& dev, const std::string& dir, const ModelCase& mc, int r
   for (double t : restore_ms) std::printf(" %.1f", t);
   std::printf("\n");
   std::printf("  first predict:       %9.1f ms (after restore; includes the driver's lazy work-group code generation)\n", first);
-  std::printf("  predict:             %9.1f ms (median of %d)\n", median(predict_ms), repeat);
+  std::printf("  predict:             %9.1f ms (median of %d)\n", median(predict_ms), predict_repeat);
   std::printf("  vs reference: %s (max abs error %.3g; rtol 1e-3, atol 1e-5)\n", ok ? "match" : "MISMATCH", max_err);
 }
 
@@ -137,13 +137,16 @@ void bench(const Device& dev, const std::string& dir, const ModelCase& mc, int r
 
 int main(int argc, char** argv) {
   std::string dir = std::string(SWITCHYARD_SHARED_DIR) + "/models", device = "opencl:0";
-  int repeat = 3;
+  int repeat = 3, predict_repeat = 0;
+  std::string only;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--models" && i + 1 < argc) dir = argv[++i];
+    else if (a == "--only" && i + 1 < argc) only = argv[++i];
+    else if (a == "--predict-repeat" && i + 1 < argc) predict_repeat = std::max(1, std::atoi(argv[++i]));
     else if (a == "--device" && i + 1 < argc) device = argv[++i];
     else if (a == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
-    else die("usage: switchyard_opencl_bench [--models DIR] [--device ID] [--repeat N]");
+    else die("usage: switchyard_opencl_bench [--models DIR] [--device ID] [--repeat N] [--predict-repeat N] [--only NAME]");
   }
   setenv("POCL_KERNEL_CACHE", "0", 1);  // before the plugin (and PoCL) load
   auto registry = DeviceRegistry::discover();
@@ -157,7 +160,9 @@ int main(int argc, char** argv) {
   const Device& dev = **found;
   std::printf("device %s: %s (%s, driver %s)\n", dev.id().c_str(), dev.info().name.c_str(), dev.info().vendor.c_str(),
               dev.info().driver_version.c_str());
-  bench(dev, dir, {"light_resnet50", "light_resnet50.onnx", "light_resnet50_input_0.pb", {}}, repeat);
-  bench(dev, dir, {"ppocr_mobile_v2_cls (x=1,3,48,192)", "ppocr_mobile_v2_cls.onnx", "", {1, 3, 48, 192}}, repeat);
+  const std::vector<ModelCase> cases = {{"light_resnet50", "light_resnet50.onnx", "light_resnet50_input_0.pb", {}},
+                                        {"ppocr_mobile_v2_cls (x=1,3,48,192)", "ppocr_mobile_v2_cls.onnx", "", {1, 3, 48, 192}}};
+  for (const auto& mc : cases)
+    if (only.empty() || mc.name.find(only) != std::string::npos) bench(dev, dir, mc, repeat, predict_repeat ? predict_repeat : repeat);
   return 0;
 }

@@ -168,10 +168,9 @@ std::unique_ptr<OclDevice> open_device(cl_platform_id platform, cl_device_id id)
   d->peak_gflops_f32 = cus * mhz * 1e-3 * vw * 2.0;
   std::string ext = device_string(id, CL_DEVICE_EXTENSIONS);
   d->fp16 = ext.find("cl_khr_fp16") != std::string::npos;
-  if (d->fp16) {
-    const double hw = std::max<cl_uint>(1, device_value<cl_uint>(id, CL_DEVICE_PREFERRED_VECTOR_WIDTH_HALF));
-    d->peak_gflops_f16 = cus * mhz * 1e-3 * hw * 2.0;
-  }
+  // float16 tensors are loaded and stored as half (vload_half / vstore_half, OpenCL 1.2 core)
+  // but computed in float on every device, cl_khr_fp16 or not: their peak is the float peak.
+  d->peak_gflops_f16 = d->peak_gflops_f32;
   cl_int err = CL_SUCCESS;
   cl_context_properties props[] = {CL_CONTEXT_PLATFORM, reinterpret_cast<cl_context_properties>(platform), 0};
   d->context = clCreateContext(props, 1, &id, nullptr, nullptr, &err);

@@ -1,6 +1,7 @@
 // OpenCL plugin: building programs, instantiating a plan and running it.
 #include "executable.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels_cl.h"
@@ -24,8 +25,9 @@ std::string build_log(cl_program p, cl_device_id d) {
 cl_program build_from_source(OclDevice& d, const ProgramSpec& spec) {
   const char* src = kernel_source(static_cast<Source>(spec.source));
   if (!src) throw_error(StatusCode::data_loss, "unknown kernel template " + std::to_string(spec.source));
+  const char* parts[2] = {kernel_prologue(), src};
   cl_int err = CL_SUCCESS;
-  cl_program p = clCreateProgramWithSource(d.context, 1, &src, nullptr, &err);
+  cl_program p = clCreateProgramWithSource(d.context, 2, parts, nullptr, &err);
   check(err, "clCreateProgramWithSource");
   std::string options = spec.options + kBuildFlags;
   err = clBuildProgram(p, 1, &d.id, options.c_str(), nullptr, nullptr);
@@ -120,7 +122,18 @@ std::unique_ptr<OclExecutable> OclExecutable::build(OclDevice& device, const Gra
       if (a.kind == ArgRef::value) want(a.index);
   for (const auto& c : p.copies) want(c.value);
   for (const auto& a : p.aux) exe->aux_.push_back(create_buffer(device, a.size(), a.data()));
-  exe->release(exe->acquire());  // one workspace up front: kernels created, sizes checked
+  for (const auto& dw : p.derived) {  // transformed weights: the same recipe on compile and restore
+    if (p.bindings[dw.value].kind != Binding::initializer || !graph.initializers.count(dw.value))
+      throw_error(StatusCode::data_loss, "plan transforms '" + graph.value_name(dw.value) + "', which is not an initializer of the graph");
+    std::vector<float> w = derive_weight(dw, graph.initializers.at(dw.value));
+    exe->derived_.push_back(create_buffer(device, std::max<size_t>(w.size(), 1) * sizeof(float), w.empty() ? nullptr : w.data()));
+  }
+  if (!from_binaries) {
+    exe->warm_up();  // also creates the first workspace: kernels created, sizes checked
+    for (size_t i = 0; i < p.programs.size(); ++i) p.programs[i].binary = program_binary(exe->programs_[i]);
+  } else {
+    exe->release(exe->acquire());  // one workspace up front: kernels created, sizes checked
+  }
   return exe;
 }
 
@@ -128,6 +141,7 @@ OclExecutable::~OclExecutable() {
   for (auto& ws : pool_) free_workspace(*ws);
   for (auto& [v, m] : initializers_) clReleaseMemObject(m);
   for (auto m : aux_) clReleaseMemObject(m);
+  for (auto m : derived_) clReleaseMemObject(m);
   for (auto prog : programs_) clReleaseProgram(prog);
 }
 
@@ -168,6 +182,79 @@ std::unique_ptr<OclExecutable::Workspace> OclExecutable::acquire() {
 void OclExecutable::release(std::unique_ptr<Workspace> ws) {
   std::lock_guard<std::mutex> lock(pool_mu_);
   pool_.push_back(std::move(ws));
+}
+
+void OclExecutable::enqueue_all(Workspace& ws, const std::vector<cl_mem>& in_mem, const std::vector<cl_mem>& out_mem) {
+  const Plan& p = plan_;
+  auto resolve = [&](int32_t v) -> cl_mem {
+    for (int guard = 0; p.bindings[v].kind == Binding::alias && guard < 1 << 20; ++guard) v = p.bindings[v].index;
+    const Binding& b = p.bindings[v];
+    switch (b.kind) {
+      case Binding::input: return in_mem[b.index];
+      case Binding::initializer: return initializers_.at(v);
+      case Binding::slot: return ws.slots[b.index];
+      case Binding::output: return out_mem[b.index];
+      case Binding::constant: return aux_[b.index];
+      default: throw_error(StatusCode::internal, "value " + std::to_string(v) + " has no storage");
+    }
+  };
+  for (const auto& l : p.launches) {
+    cl_kernel k = ws.kernels[l.program];
+    for (size_t a = 0; a < l.args.size(); ++a) {
+      const ArgRef& ar = l.args[a];
+      cl_mem m = ar.kind == ArgRef::aux ? aux_[ar.index] : ar.kind == ArgRef::derived ? derived_[ar.index] : resolve(ar.index);
+      check(clSetKernelArg(k, static_cast<cl_uint>(a), sizeof m, &m), l.node + ": clSetKernelArg");
+    }
+    size_t global[3], local[3];
+    bool empty = false, has_local = false;
+    for (uint32_t d = 0; d < l.work_dims; ++d) {
+      global[d] = static_cast<size_t>(l.global[d]);
+      local[d] = static_cast<size_t>(l.local[d]);
+      empty |= global[d] == 0;
+      has_local |= local[d] != 0;
+    }
+    if (empty) continue;
+    check(clEnqueueNDRangeKernel(device_.queue, k, l.work_dims, nullptr, global, has_local ? local : nullptr, 0, nullptr, nullptr),
+          l.node + ": clEnqueueNDRangeKernel(" + kernel_name(static_cast<Source>(p.programs[l.program].source)) + ")");
+  }
+  for (const auto& c : p.copies) {
+    const TensorSpec& s = p.outputs[c.output];
+    if (s.bytes == 0) continue;
+    check(clEnqueueCopyBuffer(device_.queue, resolve(c.value), out_mem[c.output], 0, 0, s.bytes, 0, nullptr, nullptr),
+          "clEnqueueCopyBuffer(output " + std::to_string(c.output) + ")");
+  }
+}
+
+// Drivers such as PoCL generate a kernel's device code at its first launch (for the work-group
+// size used), not at clBuildProgram. One run of every launch on zero-filled scratch inputs moves
+// that work into compile, and into the program binaries serialize() stores, so a restored
+// executable's first execute is as fast as the next.
+void OclExecutable::warm_up() {
+  const Plan& p = plan_;
+  std::vector<std::unique_ptr<OclBuffer>> scratch;
+  auto zeroed = [&](size_t bytes) {
+    std::vector<uint8_t> zeros(std::max<size_t>(bytes, 1), 0);
+    auto b = std::make_unique<OclBuffer>();
+    b->device = &device_;
+    b->size = bytes;
+    b->mem = create_buffer(device_, zeros.size(), zeros.data());
+    cl_mem m = b->mem;
+    scratch.push_back(std::move(b));
+    return m;
+  };
+  std::vector<cl_mem> in_mem, out_mem;
+  for (const auto& s : p.inputs) in_mem.push_back(zeroed(s.bytes));
+  for (const auto& s : p.outputs) out_mem.push_back(zeroed(s.bytes));
+  auto ws = acquire();
+  try {
+    enqueue_all(*ws, in_mem, out_mem);
+    check(clFinish(device_.queue), "clFinish (warm-up)");
+  } catch (...) {
+    clFinish(device_.queue);
+    release(std::move(ws));
+    throw;
+  }
+  release(std::move(ws));
 }
 
 void OclExecutable::execute(const sy_execute_args* args) {
@@ -222,7 +309,7 @@ void OclExecutable::execute(const sy_execute_args* args) {
     drop_allocated();
     throw;
   }
-  if (args->cancel_flag && *args->cancel_flag) {
+  if (args->cancel_flag && __atomic_load_n(args->cancel_flag, __ATOMIC_ACQUIRE)) {
     drop_allocated();
     args->on_complete(args->user_data, make_plugin_status(SY_ERROR_CANCELLED, "execute: cancelled before it started"));
     return;
@@ -234,44 +321,9 @@ void OclExecutable::execute(const sy_execute_args* args) {
     drop_allocated();
     throw;
   }
-  auto resolve = [&](int32_t v) -> cl_mem {
-    for (int guard = 0; p.bindings[v].kind == Binding::alias && guard < 1 << 20; ++guard) v = p.bindings[v].index;
-    const Binding& b = p.bindings[v];
-    switch (b.kind) {
-      case Binding::input: return in_mem[b.index];
-      case Binding::initializer: return initializers_.at(v);
-      case Binding::slot: return ws->slots[b.index];
-      case Binding::output: return out_mem[b.index];
-      case Binding::constant: return aux_[b.index];
-      default: throw_error(StatusCode::internal, "value " + std::to_string(v) + " has no storage");
-    }
-  };
   cl_event done = nullptr;
   try {
-    for (const auto& l : p.launches) {
-      cl_kernel k = ws->kernels[l.program];
-      for (size_t a = 0; a < l.args.size(); ++a) {
-        cl_mem m = l.args[a].kind == ArgRef::aux ? aux_[l.args[a].index] : resolve(l.args[a].index);
-        check(clSetKernelArg(k, static_cast<cl_uint>(a), sizeof m, &m), l.node + ": clSetKernelArg");
-      }
-      size_t global[3], local[3];
-      bool empty = false, has_local = false;
-      for (uint32_t d = 0; d < l.work_dims; ++d) {
-        global[d] = static_cast<size_t>(l.global[d]);
-        local[d] = static_cast<size_t>(l.local[d]);
-        empty |= global[d] == 0;
-        has_local |= local[d] != 0;
-      }
-      if (empty) continue;
-      check(clEnqueueNDRangeKernel(device_.queue, k, l.work_dims, nullptr, global, has_local ? local : nullptr, 0, nullptr, nullptr),
-            l.node + ": clEnqueueNDRangeKernel(" + kernel_name(static_cast<Source>(p.programs[l.program].source)) + ")");
-    }
-    for (const auto& c : p.copies) {
-      const TensorSpec& s = p.outputs[c.output];
-      if (s.bytes == 0) continue;
-      check(clEnqueueCopyBuffer(device_.queue, resolve(c.value), out_mem[c.output], 0, 0, s.bytes, 0, nullptr, nullptr),
-            "clEnqueueCopyBuffer(output " + std::to_string(c.output) + ")");
-    }
+    enqueue_all(*ws, in_mem, out_mem);
     check(clEnqueueMarkerWithWaitList(device_.queue, 0, nullptr, &done), "clEnqueueMarkerWithWaitList");
     check(clFlush(device_.queue), "clFlush");
   } catch (...) {

@@ -45,12 +45,17 @@ class OclExecutable {
   std::unique_ptr<Workspace> acquire();
   void release(std::unique_ptr<Workspace> ws);
   void free_workspace(Workspace& ws);
+  // Enqueues every launch and output copy of the plan on the device's queue.
+  void enqueue_all(Workspace& ws, const std::vector<cl_mem>& in_mem, const std::vector<cl_mem>& out_mem);
+  // Runs everything once on zeroed scratch buffers (see executable.cpp).
+  void warm_up();
 
   OclDevice& device_;
   Plan plan_;
   std::vector<cl_program> programs_;
   std::map<int32_t, cl_mem> initializers_;
   std::vector<cl_mem> aux_;
+  std::vector<cl_mem> derived_;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Workspace>> pool_;
   size_t rebuilt_ = 0;

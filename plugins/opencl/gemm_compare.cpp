@@ -54,11 +54,13 @@ int main(int argc, char** argv) {
 
   // The plugin's kernel, specialised for the shape as the lowering does.
   auto t_build = Clock::now();
-  const char* src = kernel_source(Source::matmul);
+  const char* src[2] = {kernel_prologue(), kernel_source(Source::matmul)};
   cl_int err;
-  cl_program prog = clCreateProgramWithSource(d->context, 1, &src, nullptr, &err);
+  cl_program prog = clCreateProgramWithSource(d->context, 2, src, nullptr, &err);
+  const int vw = 8, tm = 8;  // as the lowering chooses for this shape
   std::string opts = "-DM=" + std::to_string(n) + " -DN=" + std::to_string(n) + " -DK=" + std::to_string(n) +
-                     " -DTRANS_A=0 -DTRANS_B=0 -DALPHA=1.0f -DBETA=0.0f -DHAS_C=0 -DCSM=0 -DCSN=0 -cl-std=CL1.2";
+                     " -DTRANS_A=0 -DTRANS_B=0 -DALPHA=1.0f -DBETA=0.0f -DHAS_C=0 -DCSM=0 -DCSN=0 -DVW=" + std::to_string(vw) +
+                     " -DTM=" + std::to_string(tm) + " -DB_PACKED=0 -DNP=" + std::to_string((n + vw - 1) / vw * vw) + " -cl-std=CL1.2";
   check(clBuildProgram(prog, 1, &d->id, opts.c_str(), nullptr, nullptr), "clBuildProgram");
   cl_kernel k = clCreateKernel(prog, "matmul", &err);
   check(err, "clCreateKernel");
@@ -67,7 +69,7 @@ int main(int argc, char** argv) {
   cl_mem args[] = {A, B, A, C, O};
   for (cl_uint i = 0; i < 5; ++i) clSetKernelArg(k, i, sizeof(cl_mem), &args[i]);
   const double build_ms = ms_since(t_build);
-  size_t global[3] = {static_cast<size_t>(n), static_cast<size_t>((n + 3) / 4), 1};
+  size_t global[3] = {static_cast<size_t>((n + vw - 1) / vw), static_cast<size_t>((n + tm - 1) / tm), 1};
   std::vector<double> t_own;
   double first_own = 0;
   for (int r = 0; r <= reps; ++r) {

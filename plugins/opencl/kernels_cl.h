@@ -21,18 +21,80 @@ enum class Source : uint32_t {
   gather = 9,
   pad = 10,
   resize = 11,
-  count = 12
+  conv_tiled = 12,
+  dwconv = 13,
+  cast = 14,
+  count = 15
 };
+
+// Prepended to every program. Each compute-kernel tensor argument has a letter (A, B, C, D
+// for inputs, Y for the output); -D<letter>_HALF=1 makes it a float16 buffer, read with
+// vload_half and written with vstore_half_rte (OpenCL C 1.2 core: no cl_khr_fp16 needed).
+// Arithmetic is float either way, so a float16 result is rounded once, when it is stored.
+inline const char* kernel_prologue() {
+  return R"CLC(
+#ifndef A_HALF
+#define A_HALF 0
+#endif
+#ifndef B_HALF
+#define B_HALF 0
+#endif
+#ifndef C_HALF
+#define C_HALF 0
+#endif
+#ifndef D_HALF
+#define D_HALF 0
+#endif
+#ifndef Y_HALF
+#define Y_HALF 0
+#endif
+#if A_HALF
+#define TA half
+#define LDA(p, i) vload_half((i), (p))
+#else
+#define TA float
+#define LDA(p, i) ((p)[(i)])
+#endif
+#if B_HALF
+#define TB half
+#define LDB(p, i) vload_half((i), (p))
+#else
+#define TB float
+#define LDB(p, i) ((p)[(i)])
+#endif
+#if C_HALF
+#define TC half
+#define LDC(p, i) vload_half((i), (p))
+#else
+#define TC float
+#define LDC(p, i) ((p)[(i)])
+#endif
+#if D_HALF
+#define TD half
+#define LDD(p, i) vload_half((i), (p))
+#else
+#define TD float
+#define LDD(p, i) ((p)[(i)])
+#endif
+#if Y_HALF
+#define TY half
+#define STY(p, i, v) vstore_half_rte((v), (i), (p))
+#else
+#define TY float
+#define STY(p, i, v) ((p)[(i)] = (v))
+#endif
+)CLC";
+}
 
 inline const char* kernel_source(Source s) {
   switch (s) {
     case Source::unary:
       return R"CLC(
 // y = f(x), elementwise. OP selects f; P0/P1 are its parameters.
-__kernel void unary(__global const float* x, __global float* y) {
+__kernel void unary(__global const TA* x, __global TY* y) {
   int i = get_global_id(0);
   if (i >= N) return;
-  float v = x[i];
+  float v = LDA(x, i);
   float r;
 #if OP == 0
   r = v;                                   /* copy */
@@ -77,14 +139,14 @@ __kernel void unary(__global const float* x, __global float* y) {
 #else
 #error unknown unary OP
 #endif
-  y[i] = r;
+  STY(y, i, r);
 }
 )CLC";
     case Source::binary:
       return R"CLC(
 // y = a OP b with numpy broadcasting: D0..D5 are the output dims (padded to rank 6),
 // SA*/SB* the operands' strides (0 on broadcast dims).
-__kernel void binary(__global const float* a, __global const float* b, __global float* y) {
+__kernel void binary(__global const TA* a, __global const TB* b, __global TY* y) {
   int i = get_global_id(0);
   if (i >= N) return;
   int r = i, ia = 0, ib = 0, c;
@@ -94,34 +156,35 @@ __kernel void binary(__global const float* a, __global const float* b, __global 
   c = r % D2; r /= D2; ia += c * SA2; ib += c * SB2;
   c = r % D1; r /= D1; ia += c * SA1; ib += c * SB1;
   c = r;               ia += c * SA0; ib += c * SB0;
-  float x = a[ia], z = b[ib];
+  float x = LDA(a, ia), z = LDB(b, ib), res;
 #if OP == 0
-  y[i] = x + z;
+  res = x + z;
 #elif OP == 1
-  y[i] = x - z;
+  res = x - z;
 #elif OP == 2
-  y[i] = x * z;
+  res = x * z;
 #elif OP == 3
-  y[i] = x / z;
+  res = x / z;
 #elif OP == 4
-  y[i] = pow(x, z);
+  res = pow(x, z);
 #elif OP == 5
-  y[i] = fmax(x, z);
+  res = fmax(x, z);
 #elif OP == 6
-  y[i] = fmin(x, z);
+  res = fmin(x, z);
 #elif OP == 7
-  y[i] = x < 0.0f ? x * z : x;  /* PRelu */
+  res = x < 0.0f ? x * z : x;  /* PRelu */
 #else
 #error unknown binary OP
 #endif
+  STY(y, i, res);
 }
 )CLC";
     case Source::conv:
       return R"CLC(
 // Direct convolution, NCHW, grouped (G groups of CG input / MG output channels), strided,
-// dilated and padded; one work item per output element.
-__kernel void conv(__global const float* x, __global const float* w, __global const float* bias,
-                   __global float* y) {
+// dilated and padded; one work item per output element. Used when the weights are not a
+// compile-time initializer (conv_tiled needs them pre-transformed).
+__kernel void conv(__global const TA* x, __global const TB* w, __global const TC* bias, __global TY* y) {
   int i = get_global_id(0);
   if (i >= TOTAL) return;
   int ow = i % OW; int t = i / OW;
@@ -129,36 +192,187 @@ __kernel void conv(__global const float* x, __global const float* w, __global co
   int m = t % M;   int n = t / M;
   int g = m / MG;
 #if HAS_BIAS
-  float acc = bias[m];
+  float acc = LDC(bias, m);
 #else
   float acc = 0.0f;
 #endif
   int ih0 = oh * SH - PT, iw0 = ow * SW - PL;
-  __global const float* xg = x + (n * C + g * CG) * (H * W);
-  __global const float* wm = w + m * (CG * KH * KW);
+  int xg = (n * C + g * CG) * (H * W);
+  int wm = m * (CG * KH * KW);
   for (int c = 0; c < CG; ++c) {
-    __global const float* xp = xg + c * (H * W);
-    __global const float* wp = wm + c * (KH * KW);
+    int xp = xg + c * (H * W);
+    int wp = wm + c * (KH * KW);
     for (int kh = 0; kh < KH; ++kh) {
       int ih = ih0 + kh * DH;
       if (ih < 0 || ih >= H) continue;
       for (int kw = 0; kw < KW; ++kw) {
         int iw = iw0 + kw * DW;
         if (iw < 0 || iw >= W) continue;
-        acc += xp[ih * W + iw] * wp[kh * KW + kw];
+        acc += LDA(x, xp + ih * W + iw) * LDB(w, wp + kh * KW + kw);
       }
     }
   }
-  y[i] = acc;
+  STY(y, i, acc);
+}
+)CLC";
+    case Source::conv_tiled:
+      return R"CLC(
+// Register-blocked convolution (implicit GEMM), NCHW. Each work item computes VW output
+// channels x TP output pixels of one image and group, accumulating TP private float vectors.
+// The weights are pre-transformed at compile time (executable.cpp, transform "conv") into
+// w[g][(c*KH + kh)*KW + kw][MGP], MGP = MG rounded up to VW with zero padding, so each
+// step reads VW consecutive floats. Pixels past the end are clamped (computed, not stored).
+// Tiles whose receptive fields lie inside the input (all of them with NOPAD, no padding) run
+// a loop without bounds checks, each pixel's input offset computed once; border tiles check
+// every input element.
+// Global size: (ceil(OH*OW / TP), MGP / VW, N * G).
+#if VW == 16
+#define VT float16
+#define VLOAD vload16
+#define VSTORE_ACC(v, p) vstore16((v), 0, (p))
+#elif VW == 8
+#define VT float8
+#define VLOAD vload8
+#define VSTORE_ACC(v, p) vstore8((v), 0, (p))
+#else
+#define VT float4
+#define VLOAD vload4
+#define VSTORE_ACC(v, p) vstore4((v), 0, (p))
+#endif
+#define OHW (OH * OW)
+#define KK (CG * KH * KW)
+__kernel void conv_tiled(__global const TA* x, __global const float* w, __global const TC* bias, __global TY* y) {
+  const int pt = get_global_id(0), mt = get_global_id(1), ng = get_global_id(2);
+  const int g = ng % G, n = ng / G;
+  const int m0 = mt * VW, p0 = pt * TP;
+  if (p0 >= OHW || m0 >= MG) return;
+  const int xg = (n * C + g * CG) * (H * W);
+  __global const float* wg = w + g * (KK * MGP) + m0;
+  VT acc[TP];
+  int ihb[TP], iwb[TP], xo[TP];
+  bool interior = true;  /* every receptive field of this tile inside the input */
+  for (int j = 0; j < TP; ++j) {
+    acc[j] = (VT)(0.0f);
+    int p = min(p0 + j, OHW - 1);
+    ihb[j] = (p / OW) * SH - PT;
+    iwb[j] = (p % OW) * SW - PL;
+    xo[j] = ihb[j] * W + iwb[j];
+    interior = interior && ihb[j] >= 0 && ihb[j] + (KH - 1) * DH < H && iwb[j] >= 0 && iwb[j] + (KW - 1) * DW < W;
+  }
+#if !NOPAD
+  if (!interior) {  /* border tiles: bounds checks per input element */
+    for (int c = 0; c < CG; ++c) {
+      const int xc = xg + c * (H * W);
+      for (int kh = 0; kh < KH; ++kh) {
+        for (int kw = 0; kw < KW; ++kw) {
+          VT wv = VLOAD(0, wg + ((c * KH + kh) * KW + kw) * MGP);
+          for (int j = 0; j < TP; ++j) {
+            int ih = ihb[j] + kh * DH, iw = iwb[j] + kw * DW;
+            bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
+            float xv = LDA(x, xc + (inside ? ih * W + iw : 0));
+            acc[j] = mad((VT)(inside ? xv : 0.0f), wv, acc[j]);
+          }
+        }
+      }
+    }
+  } else
+#endif
+  {  /* no padding, or an interior tile: no checks, offsets computed once */
+    for (int c = 0; c < CG; ++c) {
+      const int xc = xg + c * (H * W);
+      for (int kh = 0; kh < KH; ++kh) {
+        for (int kw = 0; kw < KW; ++kw) {
+          VT wv = VLOAD(0, wg + ((c * KH + kh) * KW + kw) * MGP);
+          for (int j = 0; j < TP; ++j) acc[j] = mad((VT)(LDA(x, xc + xo[j] + kh * DH * W + kw * DW)), wv, acc[j]);
+        }
+      }
+    }
+  }
+  float res[VW];
+  for (int j = 0; j < TP; ++j) {
+    int p = p0 + j;
+    if (p >= OHW) break;
+    VSTORE_ACC(acc[j], res);
+    for (int v = 0; v < VW; ++v) {
+      int m = m0 + v;
+      if (m >= MG) break;
+      int mm = g * MG + m;
+#if HAS_BIAS
+      float r = res[v] + LDC(bias, mm);
+#else
+      float r = res[v];
+#endif
+      STY(y, (n * M + mm) * OHW + p, r);
+    }
+  }
+}
+)CLC";
+    case Source::dwconv:
+      return R"CLC(
+// Depthwise convolution (C == M == groups): each work item computes OWB consecutive outputs
+// of one output row of one channel; the channel's KH x KW weights are read once.
+// Global size: N * M * OH * ceil(OW / OWB).
+#define OWT ((OW + OWB - 1) / OWB)
+__kernel void dwconv(__global const TA* x, __global const TB* w, __global const TC* bias, __global TY* y) {
+  int i = get_global_id(0);
+  if (i >= N * M * OH * OWT) return;
+  int owt = i % OWT; int t = i / OWT;
+  int oh = t % OH; t /= OH;
+  int m = t % M; int n = t / M;
+  int ow0 = owt * OWB;
+  float wk[KH * KW];
+  for (int k = 0; k < KH * KW; ++k) wk[k] = LDB(w, m * (KH * KW) + k);
+#if HAS_BIAS
+  float b0 = LDC(bias, m);
+#else
+  float b0 = 0.0f;
+#endif
+  float acc[OWB];
+  for (int j = 0; j < OWB; ++j) acc[j] = b0;
+  int xp = (n * C + m) * (H * W);
+  for (int kh = 0; kh < KH; ++kh) {
+    int ih = oh * SH - PT + kh * DH;
+    if (ih < 0 || ih >= H) continue;
+    for (int kw = 0; kw < KW; ++kw) {
+      float wv = wk[kh * KW + kw];
+      for (int j = 0; j < OWB; ++j) {
+        int iw = (ow0 + j) * SW - PL + kw * DW;
+        bool inside = iw >= 0 && iw < W;
+        float xv = LDA(x, xp + ih * W + (inside ? iw : 0));
+        acc[j] = mad(inside ? xv : 0.0f, wv, acc[j]);
+      }
+    }
+  }
+  int yo = ((n * M + m) * OH + oh) * OW;
+  for (int j = 0; j < OWB; ++j)
+    if (ow0 + j < OW) STY(y, yo + ow0 + j, acc[j]);
 }
 )CLC";
     case Source::matmul:
       return R"CLC(
-// Y[b] = ALPHA * op(A[b]) x op(B[b]) (+ BETA * C). Each work item owns RB consecutive rows of
-// one column: B is read once per RB rows (consecutive work items read consecutive columns, so
-// GPU loads coalesce and CPU drivers vectorise across work items), A is broadcast. No local
-// memory or barriers. offs holds each batch's element offsets into A and B.
-#define RB 4
+// Y[b] = ALPHA * op(A[b]) x op(B[b]) (+ BETA * C), register-blocked: each work item owns TM
+// rows x VW consecutive columns, accumulating TM private float vectors; per k it reads one
+// vector of B and TM scalars of A. B_PACKED: B is a compile-time initializer transformed to
+// [K][NP] float (NP = N rounded up to VW, zero padded): always a plain vector load.
+// Otherwise a vector load when the columns are contiguous (no transB, N % VW == 0), else an
+// element-wise gather. Rows past M are clamped (computed, not stored). No local memory.
+// offs holds each batch's element offsets into A and B.
+#if VW == 16
+#define VT float16
+#define VLOAD vload16
+#define VSTORE_ACC(v, p) vstore16((v), 0, (p))
+#define VLOADH vload_half16
+#elif VW == 8
+#define VT float8
+#define VLOAD vload8
+#define VSTORE_ACC(v, p) vstore8((v), 0, (p))
+#define VLOADH vload_half8
+#else
+#define VT float4
+#define VLOAD vload4
+#define VSTORE_ACC(v, p) vstore4((v), 0, (p))
+#define VLOADH vload_half4
+#endif
 #if TRANS_A
 #define AIDX(r, k) ((k) * M + (r))
 #else
@@ -169,46 +383,67 @@ __kernel void conv(__global const float* x, __global const float* w, __global co
 #else
 #define BIDX(k, c) ((k) * N + (c))
 #endif
-__kernel void matmul(__global const float* A, __global const float* B, __global const float* Cm,
-                     __global float* Y, __global const int* offs) {
-  int col = get_global_id(0), row0 = get_global_id(1) * RB, b = get_global_id(2);
-  if (col >= N) return;
-  __global const float* Ab = A + offs[2 * b];
-  __global const float* Bb = B + offs[2 * b + 1];
-  float acc[RB];
-  for (int r = 0; r < RB; ++r) acc[r] = 0.0f;
-  if (row0 + RB <= M) {
-    for (int k = 0; k < K; ++k) {
-      float bv = Bb[BIDX(k, col)];
-      for (int r = 0; r < RB; ++r) acc[r] += Ab[AIDX(row0 + r, k)] * bv;
-    }
-  } else {
-    for (int k = 0; k < K; ++k) {
-      float bv = Bb[BIDX(k, col)];
-      for (int r = 0; r < RB; ++r)
-        if (row0 + r < M) acc[r] += Ab[AIDX(row0 + r, k)] * bv;
-    }
+__kernel void matmul(__global const TA* A, __global const TB* B, __global const TC* Cm, __global TY* Y, __global const int* offs) {
+  const int n0 = get_global_id(0) * VW, m0 = get_global_id(1) * TM, b = get_global_id(2);
+  if (n0 >= N || m0 >= M) return;
+  __global const TA* Ab = A + offs[2 * b];
+  __global const TB* Bb = B + offs[2 * b + 1];
+  VT acc[TM];
+  int rows[TM];
+  for (int r = 0; r < TM; ++r) {
+    acc[r] = (VT)(0.0f);
+    rows[r] = min(m0 + r, M - 1);
   }
-  for (int r = 0; r < RB; ++r) {
-    int row = row0 + r;
-    if (row >= M) break;
-    float v = ALPHA * acc[r];
-#if HAS_C
-    v += BETA * Cm[row * CSM + col * CSN];
+#if B_PACKED
+  for (int k = 0; k < K; ++k) {
+    VT bv = VLOAD(0, (__global const float*)Bb + k * NP + n0);
+    for (int r = 0; r < TM; ++r) acc[r] = mad((VT)(LDA(Ab, AIDX(rows[r], k))), bv, acc[r]);
+  }
+#else
+#if !TRANS_B && (N % VW == 0)
+  for (int k = 0; k < K; ++k) {
+#if B_HALF
+    VT bv = VLOADH(0, Bb + k * N + n0);
+#else
+    VT bv = VLOAD(0, Bb + k * N + n0);
 #endif
-    Y[b * (M * N) + row * N + col] = v;
+    for (int r = 0; r < TM; ++r) acc[r] = mad((VT)(LDA(Ab, AIDX(rows[r], k))), bv, acc[r]);
+  }
+#else
+  float tmp[VW];
+  for (int k = 0; k < K; ++k) {
+    for (int v = 0; v < VW; ++v) tmp[v] = LDB(Bb, BIDX(k, min(n0 + v, N - 1)));
+    VT bv = VLOAD(0, tmp);
+    for (int r = 0; r < TM; ++r) acc[r] = mad((VT)(LDA(Ab, AIDX(rows[r], k))), bv, acc[r]);
+  }
+#endif
+#endif
+  float res[VW];
+  for (int r = 0; r < TM; ++r) {
+    int row = m0 + r;
+    if (row >= M) break;
+    VSTORE_ACC(acc[r], res);
+    for (int v = 0; v < VW; ++v) {
+      int col = n0 + v;
+      if (col >= N) break;
+      float o = ALPHA * res[v];
+#if HAS_C
+      o += BETA * LDC(Cm, row * CSM + col * CSN);
+#endif
+      STY(Y, b * (M * N) + row * N + col, o);
+    }
   }
 }
 )CLC";
     case Source::pool:
       return R"CLC(
 // Max / average pooling over the last two dims (NC x H x W); one work item per output.
-__kernel void pool(__global const float* x, __global float* y) {
+__kernel void pool(__global const TA* x, __global TY* y) {
   int i = get_global_id(0);
   if (i >= TOTAL) return;
   int ow = i % OW; int t = i / OW;
   int oh = t % OH; int nc = t / OH;
-  __global const float* xp = x + nc * (H * W);
+  int xp = nc * (H * W);
   int ih0 = oh * SH - PT, iw0 = ow * SW - PL;
 #if IS_MAX
   float acc = -INFINITY;
@@ -222,9 +457,9 @@ __kernel void pool(__global const float* x, __global float* y) {
       int iw = iw0 + kw * DW;
       bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
 #if IS_MAX
-      if (inside) acc = fmax(acc, xp[ih * W + iw]);
+      if (inside) acc = fmax(acc, LDA(x, xp + ih * W + iw));
 #else
-      if (inside) acc += xp[ih * W + iw];
+      if (inside) acc += LDA(x, xp + ih * W + iw);
 #if COUNT_PAD
       if (ih >= -PT && ih < H + PB && iw >= -PL && iw < W + PR) ++count;
 #else
@@ -234,40 +469,41 @@ __kernel void pool(__global const float* x, __global float* y) {
     }
   }
 #if IS_MAX
-  y[i] = acc;
+  STY(y, i, acc);
 #else
-  y[i] = count > 0 ? acc / (float)count : 0.0f;
+  STY(y, i, count > 0 ? acc / (float)count : 0.0f);
 #endif
 }
 )CLC";
     case Source::batchnorm:
       return R"CLC(
 // Inference batch normalisation: channel c = (i / INNER) % C.
-__kernel void batchnorm(__global const float* x, __global const float* scale, __global const float* bias,
-                        __global const float* mean, __global const float* var, __global float* y) {
+// A: x, B: scale and bias, C: mean and var.
+__kernel void batchnorm(__global const TA* x, __global const TB* scale, __global const TB* bias,
+                        __global const TC* mean, __global const TC* var, __global TY* y) {
   int i = get_global_id(0);
   if (i >= TOTAL) return;
   int c = (i / INNER) % C;
-  y[i] = (x[i] - mean[c]) * (scale[c] / sqrt(var[c] + EPS)) + bias[c];
+  STY(y, i, (LDA(x, i) - LDC(mean, c)) * (LDB(scale, c) / sqrt(LDC(var, c) + EPS)) + LDB(bias, c));
 }
 )CLC";
     case Source::softmax:
       return R"CLC(
 // Softmax / LogSoftmax along an axis of length L with INNER elements after it.
-__kernel void softmax(__global const float* x, __global float* y) {
+__kernel void softmax(__global const TA* x, __global TY* y) {
   int i = get_global_id(0);
   if (i >= OUTER * INNER) return;
   int o = i / INNER, in = i % INNER;
   int base = o * L * INNER + in;
   float mx = -INFINITY;
-  for (int j = 0; j < L; ++j) mx = fmax(mx, x[base + j * INNER]);
+  for (int j = 0; j < L; ++j) mx = fmax(mx, LDA(x, base + j * INNER));
   float sum = 0.0f;
-  for (int j = 0; j < L; ++j) sum += exp(x[base + j * INNER] - mx);
+  for (int j = 0; j < L; ++j) sum += exp(LDA(x, base + j * INNER) - mx);
 #if LOG
   float ls = log(sum);
-  for (int j = 0; j < L; ++j) y[base + j * INNER] = x[base + j * INNER] - mx - ls;
+  for (int j = 0; j < L; ++j) STY(y, base + j * INNER, LDA(x, base + j * INNER) - mx - ls);
 #else
-  for (int j = 0; j < L; ++j) y[base + j * INNER] = exp(x[base + j * INNER] - mx) / sum;
+  for (int j = 0; j < L; ++j) STY(y, base + j * INNER, exp(LDA(x, base + j * INNER) - mx) / sum);
 #endif
 }
 )CLC";
@@ -275,7 +511,7 @@ __kernel void softmax(__global const float* x, __global float* y) {
       return R"CLC(
 // Reduction: each work item owns one output; KD*/KS* are the kept dims and their input
 // strides, RD*/RS* the reduced dims and strides (all padded to rank 6 with size 1).
-__kernel void reduce(__global const float* x, __global float* y) {
+__kernel void reduce(__global const TA* x, __global TY* y) {
   int i = get_global_id(0);
   if (i >= NOUT) return;
   int r = i, base = 0, c;
@@ -300,7 +536,7 @@ __kernel void reduce(__global const float* x, __global float* y) {
     c = q % RD2; q /= RD2; off += c * RS2;
     c = q % RD1; q /= RD1; off += c * RS1;
     off += q * RS0;
-    float v = x[off];
+    float v = LDA(x, off);
 #if OP == 2
     acc = fmax(acc, v);
 #elif OP == 3
@@ -312,7 +548,7 @@ __kernel void reduce(__global const float* x, __global float* y) {
 #if OP == 1
   acc = acc / (float)RCOUNT;
 #endif
-  y[i] = acc;
+  STY(y, i, acc);
 }
 )CLC";
     case Source::strided_copy:
@@ -367,7 +603,7 @@ int src_coord(int o, int pb, int n, int* inside) {
   return c < n ? c : period - c;
 #endif
 }
-__kernel void pad(__global const float* x, __global float* y) {
+__kernel void pad(__global const TA* x, __global TY* y) {
   int i = get_global_id(0);
   if (i >= N) return;
   int r = i, s = 0, inside = 1, c;
@@ -377,7 +613,8 @@ __kernel void pad(__global const float* x, __global float* y) {
   c = r % OD2; r /= OD2; s += src_coord(c, PB2, ID2, &inside) * IS2;
   c = r % OD1; r /= OD1; s += src_coord(c, PB1, ID1, &inside) * IS1;
   s += src_coord(r, PB0, ID0, &inside) * IS0;
-  y[i] = inside ? x[s] : VAL;
+  float v = LDA(x, inside ? s : 0);
+  STY(y, i, inside ? v : VAL);
 }
 )CLC";
     case Source::resize:
@@ -412,12 +649,12 @@ int nearest(float p, int n) {
 #endif
   return clamp(k, 0, n - 1);
 }
-__kernel void resize(__global const float* x, __global float* y) {
+__kernel void resize(__global const TA* x, __global TY* y) {
   int i = get_global_id(0);
   if (i >= TOTAL) return;
   int ox = i % OW; int t = i / OW;
   int oy = t % OH; int nc = t / OH;
-  __global const float* xp = x + nc * (IH * IW);
+  int xp = nc * (IH * IW);
   float py = src_pos(oy, IH, OLH, SCH), px = src_pos(ox, IW, OLW, SCW);
 #if LINEAR
   py = clamp(py, 0.0f, (float)(IH - 1));
@@ -425,11 +662,53 @@ __kernel void resize(__global const float* x, __global float* y) {
   int y0 = (int)floor(py), x0 = (int)floor(px);
   int y1 = min(y0 + 1, IH - 1), x1 = min(x0 + 1, IW - 1);
   float ly = py - (float)y0, lx = px - (float)x0;
-  float top = xp[y0 * IW + x0] * (1.0f - lx) + xp[y0 * IW + x1] * lx;
-  float bot = xp[y1 * IW + x0] * (1.0f - lx) + xp[y1 * IW + x1] * lx;
-  y[i] = top * (1.0f - ly) + bot * ly;
+  float top = LDA(x, xp + y0 * IW + x0) * (1.0f - lx) + LDA(x, xp + y0 * IW + x1) * lx;
+  float bot = LDA(x, xp + y1 * IW + x0) * (1.0f - lx) + LDA(x, xp + y1 * IW + x1) * lx;
+  STY(y, i, top * (1.0f - ly) + bot * ly);
 #else
-  y[i] = xp[nearest(py, IH) * IW + nearest(px, IW)];
+  STY(y, i, LDA(x, xp + nearest(py, IH) * IW + nearest(px, IW)));
+#endif
+}
+)CLC";
+    case Source::cast:
+      return R"CLC(
+// ONNX Cast between float32, float16, int32, int64, int8, uint8 and bool (storage types
+// ST/DT; SK/DK the kinds: 0 float32, 1 float16, 2 signed int, 3 unsigned int, 4 bool).
+// float -> int truncates toward zero and wraps modulo 2^bits (NaN/inf give 0), like the
+// reference interpreter; int -> int wraps; anything -> bool is v != 0; int -> float16 is
+// rounded once (round-to-odd to float, then round-to-nearest-even to half).
+__kernel void cast(__global const ST* x, __global DT* y) {
+  int i = get_global_id(0);
+  if (i >= N) return;
+#if SK <= 1
+#if SK == 1
+  float v = vload_half(i, x);
+#else
+  float v = x[i];
+#endif
+#if DK == 0
+  y[i] = v;
+#elif DK == 1
+  vstore_half_rte(v, i, y);
+#elif DK == 4
+  y[i] = (v != 0.0f) ? 1 : 0;
+#else
+  long t = (isnan(v) || isinf(v)) ? 0 : convert_long_sat_rtz(v);
+  y[i] = AS_DT((UDT)(ulong)t);
+#endif
+#else
+  long v = (long)x[i];
+#if DK == 0
+  y[i] = (float)v;
+#elif DK == 1
+  float f = convert_float_rtz(v);
+  if ((long)f != v) f = as_float(as_uint(f) | 1u); /* round to odd: exact half rounding below */
+  vstore_half_rte(f, i, y);
+#elif DK == 4
+  y[i] = (v != 0) ? 1 : 0;
+#else
+  y[i] = AS_DT((UDT)(ulong)v);
+#endif
 #endif
 }
 )CLC";
@@ -440,7 +719,8 @@ __kernel void resize(__global const float* x, __global float* y) {
 
 inline const char* kernel_name(Source s) {
   static const char* names[] = {"unary", "binary", "conv", "matmul", "pool", "batchnorm",
-                                "softmax", "reduce", "strided_copy", "gather", "pad", "resize"};
+                                "softmax", "reduce", "strided_copy", "gather", "pad", "resize",
+                                "conv_tiled", "dwconv", "cast"};
   auto i = static_cast<uint32_t>(s);
   return i < static_cast<uint32_t>(Source::count) ? names[i] : nullptr;
 }

@@ -138,8 +138,14 @@ class Lowerer {
   int32_t elem(int32_t v) const { return static_cast<int32_t>(ttype(v).elem); }
   void need_float(int32_t v) const {
     auto e = ttype(v).elem;
-    if (e != ElementType::float32)
-      refuse(SY_UNSUPPORTED_ELEMENT_TYPE, "value '" + g_.value_name(v) + "' is " + std::string(element_type_name(e)) + "; kernels are float32 only");
+    if (e != ElementType::float32 && e != ElementType::float16)
+      refuse(SY_UNSUPPORTED_ELEMENT_TYPE, "value '" + g_.value_name(v) + "' is " + std::string(element_type_name(e)) +
+                                              "; compute kernels are float32 and float16 only");
+  }
+  bool is_half(int32_t v) const { return ttype(v).elem == ElementType::float16; }
+  // -D<letter>_HALF=1 for a float16 argument (kernels_cl.h prologue).
+  void half_arg(Opts& o, const char* macro, int32_t v) const {
+    if (is_half(v)) o.i(macro, 1);
   }
   int32_t in(size_t i) const {
     if (i >= node_->inputs.size() || node_->inputs[i] < 0) refuse(SY_UNSUPPORTED_OTHER, "input " + std::to_string(i) + " is missing");
@@ -171,7 +177,12 @@ class Lowerer {
   }
   std::vector<float> const_floats(int32_t v, const char* what) const {
     const Tensor& t = constant(v, what);
-    if (t.type() != ElementType::float32) refuse(SY_UNSUPPORTED_ELEMENT_TYPE, std::string(what) + " must be float32");
+    if (t.type() == ElementType::float16) {
+      std::vector<float> r;
+      for (int64_t i = 0; i < t.numel(); ++i) r.push_back(half_bits_to_float(t.data<uint16_t>()[i]));
+      return r;
+    }
+    if (t.type() != ElementType::float32) refuse(SY_UNSUPPORTED_ELEMENT_TYPE, std::string(what) + " must be float32 or float16");
     return std::vector<float>(t.data<float>(), t.data<float>() + t.numel());
   }
   std::string attr_s(const char* name, const char* fallback) const { return node_->attr_string(name, fallback); }
@@ -203,6 +214,17 @@ class Lowerer {
     pending_.push_back(std::move(l));
   }
   static ArgRef val(int32_t v) { return {ArgRef::value, v}; }
+  // A transformed copy of initializer v (deduplicated per recipe), staged with the node.
+  ArgRef derived(int32_t v, uint32_t kind, std::vector<int64_t> params) {
+    for (size_t i = 0; i < plan_.derived.size(); ++i)
+      if (plan_.derived[i].value == v && plan_.derived[i].kind == kind && plan_.derived[i].params == params)
+        return {ArgRef::derived, static_cast<int32_t>(i)};
+    for (size_t i = 0; i < new_derived_.size(); ++i)
+      if (new_derived_[i].value == v && new_derived_[i].kind == kind && new_derived_[i].params == params)
+        return {ArgRef::derived, static_cast<int32_t>(plan_.derived.size() + i)};
+    new_derived_.push_back({v, kind, std::move(params)});
+    return {ArgRef::derived, static_cast<int32_t>(plan_.derived.size() + new_derived_.size() - 1)};
+  }
   void produce(int32_t v) { produced_.push_back(v); }
   void alias(int32_t v, int32_t src) { aliases_.emplace_back(v, src); }
 
@@ -226,6 +248,7 @@ class Lowerer {
   void pad();
   void resize();
   void constant_node();
+  void cast(bool like);
   void shape_node();
   void copy_box(int32_t src, int32_t dst, Shape dims, Shape src_strides, int64_t src_base, Shape dst_strides, int64_t dst_base);
   void matmul_launch(int32_t a, int32_t b, int32_t c, int32_t y, int64_t M, int64_t N, int64_t K, bool ta, bool tb, float alpha,
@@ -244,6 +267,8 @@ class Lowerer {
   std::vector<int32_t> produced_;
   std::vector<std::pair<int32_t, int32_t>> aliases_;
   std::vector<std::pair<int32_t, Tensor>> new_constants_;
+  std::vector<DerivedWeight> new_derived_;
+  std::vector<std::vector<uint8_t>> pending_aux_;
 };
 
 void Lowerer::unary(int code, float p0, float p1) {
@@ -254,7 +279,11 @@ void Lowerer::unary(int code, float p0, float p1) {
   if (sx != sy) refuse(SY_UNSUPPORTED_SHAPE, "output shape " + shape_str(sy) + " differs from input " + shape_str(sx));
   only_outputs(1);
   int64_t n = numel(sy);
-  launch(Source::unary, Opts().i("N", n).i("OP", code).f("P0", p0).f("P1", p1), {val(x), val(y)}, n);
+  Opts o;
+  o.i("N", n).i("OP", code).f("P0", p0).f("P1", p1);
+  half_arg(o, "A_HALF", x);
+  half_arg(o, "Y_HALF", y);
+  launch(Source::unary, o, {val(x), val(y)}, n);
   produce(y);
 }
 
@@ -286,7 +315,11 @@ void Lowerer::binary(int code) {
   if (count == 1) {  // Sum/Max/Min of one input: a copy
     int32_t x = in(0);
     if (shape(x) != sy) refuse(SY_UNSUPPORTED_SHAPE, "single input must have the output's shape");
-    launch(Source::unary, Opts().i("N", n).i("OP", 0).f("P0", 0).f("P1", 0), {val(x), val(y)}, n);
+    Opts o;
+    o.i("N", n).i("OP", 0).f("P0", 0).f("P1", 0);
+    half_arg(o, "A_HALF", x);
+    half_arg(o, "Y_HALF", y);
+    launch(Source::unary, o, {val(x), val(y)}, n);
     produce(y);
     return;
   }
@@ -303,6 +336,9 @@ void Lowerer::binary(int code) {
     const char* an[] = {"SA0", "SA1", "SA2", "SA3", "SA4", "SA5"};
     const char* bn[] = {"SB0", "SB1", "SB2", "SB3", "SB4", "SB5"};
     for (int k = 0; k < kMaxRank; ++k) o.i(dn[k], d[k]).i(an[k], sa[k]).i(bn[k], sb[k]);
+    half_arg(o, "A_HALF", acc);
+    half_arg(o, "B_HALF", b);
+    half_arg(o, "Y_HALF", y);
     launch(Source::binary, o, {val(acc), val(b), val(y)}, n);
     acc = y;
   }
@@ -364,32 +400,79 @@ void Lowerer::conv() {
   Shape outsp(sy.begin() + 2, sy.end());
   const int64_t OH = sp(outsp, 0), OW = sp(outsp, 1);
   auto pick = [&](const std::vector<int64_t>& v, int64_t d2, int64_t one) { return one_d ? (d2 == 0 ? one : v[0]) : v[d2]; };
+  const int64_t SH = pick(strides, 0, 1), SW = pick(strides, 1, 1), DH = pick(dil, 0, 1), DW = pick(dil, 1, 1);
+  const int64_t PT = pick(pb, 0, 0), PL = pick(pb, 1, 0), PB = pick(pe, 0, 0), PR = pick(pe, 1, 0);
+  const int64_t CG = C / group, MG = M / group;
   Opts o;
-  o.i("TOTAL", numel(sy)).i("C", C).i("H", H).i("W", W).i("M", M).i("OH", OH).i("OW", OW).i("KH", KH).i("KW", KW);
-  o.i("SH", pick(strides, 0, 1)).i("SW", pick(strides, 1, 1)).i("DH", pick(dil, 0, 1)).i("DW", pick(dil, 1, 1));
-  o.i("PT", pick(pb, 0, 0)).i("PL", pick(pb, 1, 0)).i("CG", C / group).i("MG", M / group).i("HAS_BIAS", bias ? 1 : 0);
-  launch(Source::conv, o, {val(x), val(w), val(bias ? in(2) : w), val(y)}, numel(sy));
+  o.i("C", C).i("H", H).i("W", W).i("M", M).i("OH", OH).i("OW", OW).i("KH", KH).i("KW", KW);
+  o.i("SH", SH).i("SW", SW).i("DH", DH).i("DW", DW).i("PT", PT).i("PL", PL).i("CG", CG).i("MG", MG).i("HAS_BIAS", bias ? 1 : 0);
+  half_arg(o, "A_HALF", x);
+  half_arg(o, "B_HALF", w);
+  if (bias) half_arg(o, "C_HALF", in(2));
+  half_arg(o, "Y_HALF", y);
+  std::vector<ArgRef> args = {val(x), val(w), val(bias ? in(2) : w), val(y)};
+  if (numel(sy) == 0) {
+    produce(y);
+    return;
+  }
+  if (CG == 1 && MG == 1) {  // depthwise: OWB outputs of a row per work item
+    const int64_t owb = std::min<int64_t>(OW, 8);
+    o.i("N", N).i("OWB", owb);
+    launch(Source::dwconv, o, args, N * M * OH * ((OW + owb - 1) / owb));
+  } else if (g_.initializers.count(w) && numel(sw) > 0) {
+    // Register-blocked kernel on weights transformed at build time (DerivedWeight::conv).
+    // VW output channels (one float16 vector when the group has >= 16) x TP pixels per work
+    // item; measured on PoCL (docs/opencl.md): 16 x 8 beats 8 x 8, 8 x 4 and 8 x 16.
+    const int64_t vw = MG >= 16 ? 16 : MG > 4 ? 8 : 4;
+    const int64_t tp = 8;
+    const int64_t mgp = (MG + vw - 1) / vw * vw;
+    const bool nopad = PT == 0 && PL == 0 && PB == 0 && PR == 0;
+    o.i("G", group).i("VW", vw).i("TP", tp).i("MGP", mgp).i("NOPAD", nopad);
+    args[1] = derived(w, DerivedWeight::conv, {M, CG, KH, KW, group, vw});
+    Launch l;
+    l.program = program(Source::conv_tiled, o.str());
+    l.args = args;
+    l.work_dims = 3;
+    l.global[0] = static_cast<uint64_t>((OH * OW + tp - 1) / tp);
+    l.global[1] = static_cast<uint64_t>(mgp / vw);
+    l.global[2] = static_cast<uint64_t>(N * group);
+    l.node = node_->describe();
+    pending_.push_back(std::move(l));
+  } else {
+    o.i("TOTAL", numel(sy));
+    launch(Source::conv, o, args, numel(sy));
+  }
   produce(y);
 }
 
 void Lowerer::matmul_launch(int32_t a, int32_t b, int32_t c, int32_t y, int64_t M, int64_t N, int64_t K, bool ta, bool tb, float alpha,
                             float beta, int64_t csm, int64_t csn, const std::vector<int32_t>& offs) {
+  const int64_t vw = N <= 4 ? 4 : 8, tm = M >= 8 ? 8 : 4;
+  // A constant 2-D B (every batch reads offset 0) is packed to [K][NP] float at build time.
+  bool b_const = K > 0 && M > 0 && N > 0 && g_.initializers.count(b) > 0;
+  for (size_t i = 1; i < offs.size() && b_const; i += 2) b_const = offs[i] == 0;
+  const int64_t np = (N + vw - 1) / vw * vw;
   Opts o;
   o.i("M", M).i("N", N).i("K", K).i("TRANS_A", ta).i("TRANS_B", tb).f("ALPHA", alpha).f("BETA", beta);
-  o.i("HAS_C", c >= 0).i("CSM", csm).i("CSN", csn);
+  o.i("HAS_C", c >= 0).i("CSM", csm).i("CSN", csn).i("VW", vw).i("TM", tm).i("B_PACKED", b_const).i("NP", np);
+  half_arg(o, "A_HALF", a);
+  if (!b_const) half_arg(o, "B_HALF", b);
+  if (c >= 0) half_arg(o, "C_HALF", c);
+  half_arg(o, "Y_HALF", y);
   std::vector<uint8_t> bytes(offs.size() * sizeof(int32_t));
   std::memcpy(bytes.data(), offs.data(), bytes.size());
-  int32_t aux = static_cast<int32_t>(plan_.aux.size());
-  plan_.aux.push_back(std::move(bytes));
+  int32_t aux = static_cast<int32_t>(plan_.aux.size() + pending_aux_.size());
+  pending_aux_.push_back(std::move(bytes));
   Launch l;
   l.program = program(Source::matmul, o.str());
-  l.args = {val(a), val(b), val(c >= 0 ? c : a), val(y), ArgRef{ArgRef::aux, aux}};
+  l.args = {val(a), b_const ? derived(b, DerivedWeight::matrix, {K, N, tb ? 1 : 0, np}) : val(b), val(c >= 0 ? c : a), val(y),
+            ArgRef{ArgRef::aux, aux}};
   l.work_dims = 3;
-  l.global[0] = N;
-  l.global[1] = (M + 3) / 4;  // RB rows per work item (kernels_cl.h)
+  l.global[0] = static_cast<uint64_t>(np / vw);
+  l.global[1] = static_cast<uint64_t>((M + tm - 1) / tm);
   l.global[2] = offs.size() / 2;
   l.node = node_->describe();
-  pending_.push_back(std::move(l));
+  if (M > 0 && N > 0) pending_.push_back(std::move(l));
 }
 
 void Lowerer::gemm() {
@@ -524,6 +607,8 @@ void Lowerer::pool(bool is_max, bool global) {
   o.i("KH", pick(k, 0, 1)).i("KW", pick(k, 1, 1)).i("SH", pick(strides, 0, 1)).i("SW", pick(strides, 1, 1));
   o.i("DH", pick(dil, 0, 1)).i("DW", pick(dil, 1, 1)).i("PT", pick(pb, 0, 0)).i("PL", pick(pb, 1, 0));
   o.i("PB", pick(pe, 0, 0)).i("PR", pick(pe, 1, 0)).i("IS_MAX", is_max).i("COUNT_PAD", count_pad);
+  half_arg(o, "A_HALF", x);
+  half_arg(o, "Y_HALF", y);
   launch(Source::pool, o, {val(x), val(y)}, numel(sy));
   produce(y);
 }
@@ -544,6 +629,12 @@ void Lowerer::batchnorm() {
   for (size_t d = 2; d < sx.size(); ++d) inner *= sx[d];
   Opts o;
   o.i("TOTAL", numel(sx)).i("C", sx[1]).i("INNER", inner).f("EPS", attr_f("epsilon", 1e-5f));
+  if (is_half(in(1)) != is_half(in(2)) || is_half(in(3)) != is_half(in(4)))
+    refuse(SY_UNSUPPORTED_ELEMENT_TYPE, "scale/bias and mean/var pairs must have the same element type");
+  half_arg(o, "A_HALF", x);
+  half_arg(o, "B_HALF", in(1));
+  half_arg(o, "C_HALF", in(3));
+  half_arg(o, "Y_HALF", y);
   launch(Source::batchnorm, o, {val(x), val(in(1)), val(in(2)), val(in(3)), val(in(4)), val(y)}, numel(sx));
   produce(y);
 }
@@ -569,6 +660,8 @@ void Lowerer::softmax(bool log) {
   }
   Opts o;
   o.i("OUTER", outer).i("L", L).i("INNER", inner).i("LOG", log);
+  half_arg(o, "A_HALF", x);
+  half_arg(o, "Y_HALF", y);
   launch(Source::softmax, o, {val(x), val(y)}, outer * inner);
   produce(y);
 }
@@ -592,7 +685,11 @@ void Lowerer::reduce(int code) {
   if (axes.empty()) {
     if (attr_i("noop_with_empty_axes", 0) != 0) {
       if (sy != sx) refuse(SY_UNSUPPORTED_SHAPE, "no-op reduction with a different output shape");
-      launch(Source::unary, Opts().i("N", numel(sx)).i("OP", 0).f("P0", 0).f("P1", 0), {val(x), val(y)}, numel(sx));
+      Opts o;
+      o.i("N", numel(sx)).i("OP", 0).f("P0", 0).f("P1", 0);
+      half_arg(o, "A_HALF", x);
+      half_arg(o, "Y_HALF", y);
+      launch(Source::unary, o, {val(x), val(y)}, numel(sx));
       produce(y);
       return;
     }
@@ -624,6 +721,8 @@ void Lowerer::reduce(int code) {
   const char* rdn[] = {"RD0", "RD1", "RD2", "RD3", "RD4", "RD5"};
   const char* rsn[] = {"RS0", "RS1", "RS2", "RS3", "RS4", "RS5"};
   for (int k = 0; k < kMaxRank; ++k) o.i(kdn[k], kd[k]).i(ksn[k], ks[k]).i(rdn[k], rd[k]).i(rsn[k], rs[k]);
+  half_arg(o, "A_HALF", x);
+  half_arg(o, "Y_HALF", y);
   launch(Source::reduce, o, {val(x), val(y)}, numel(sy));
   produce(y);
 }
@@ -863,6 +962,8 @@ void Lowerer::pad() {
   const char* isn[] = {"IS0", "IS1", "IS2", "IS3", "IS4", "IS5"};
   const char* pbn[] = {"PB0", "PB1", "PB2", "PB3", "PB4", "PB5"};
   for (int k = 0; k < kMaxRank; ++k) o.i(odn[k], od[k]).i(idn[k], id[k]).i(isn[k], is[k]).i(pbn[k], pb6[k]);
+  half_arg(o, "A_HALF", x);
+  half_arg(o, "Y_HALF", y);
   if (numel(sy) > 0) launch(Source::pad, o, {val(x), val(y)}, numel(sy));
   produce(y);
 }
@@ -922,10 +1023,53 @@ void Lowerer::resize() {
   o.i("TOTAL", numel(sy)).i("IH", sx[rank - 2]).i("IW", sx[rank - 1]).i("OH", sy[rank - 2]).i("OW", sy[rank - 1]);
   o.f("SCH", static_cast<float>(sc[rank - 2])).f("SCW", static_cast<float>(sc[rank - 1]));
   o.f("OLH", static_cast<float>(sc[rank - 2] * static_cast<double>(sx[rank - 2]))).f("OLW", static_cast<float>(sc[rank - 1] * static_cast<double>(sx[rank - 1]))).i("CT", ctc).i("NM", nmc).i("LINEAR", mode == "linear");
+  half_arg(o, "A_HALF", x);
+  half_arg(o, "Y_HALF", y);
   if (numel(sy) > 0) {
     if (numel(sx) == 0) refuse(SY_UNSUPPORTED_SHAPE, "resizing an empty tensor to a non-empty one");
     launch(Source::resize, o, {val(x), val(y)}, numel(sy));
   }
+  produce(y);
+}
+
+void Lowerer::cast(bool like) {
+  int32_t x = in(0), y = out(0);
+  only_outputs(1);
+  if (!like && node_->opset < 6) bad_attr("Cast-1 (string 'to') unsupported");
+  struct Kind {
+    const char* type;
+    const char* unsigned_type;
+    const char* as;
+    int kind;  // 0 float32, 1 float16, 2 signed, 3 unsigned, 4 bool
+  };
+  auto kind_of = [&](int32_t v) -> Kind {
+    switch (ttype(v).elem) {
+      case ElementType::float32: return {"float", "uint", "", 0};
+      case ElementType::float16: return {"half", "ushort", "", 1};
+      case ElementType::int32: return {"int", "uint", "as_int", 2};
+      case ElementType::int64: return {"long", "ulong", "as_long", 2};
+      case ElementType::int8: return {"char", "uchar", "as_char", 2};
+      case ElementType::uint8: return {"uchar", "uchar", "", 3};
+      case ElementType::boolean: return {"uchar", "uchar", "", 4};
+      default:
+        refuse(SY_UNSUPPORTED_ELEMENT_TYPE, "Cast of '" + g_.value_name(v) + "' (" + std::string(element_type_name(ttype(v).elem)) +
+                                                "): only float32, float16, int32, int64, int8, uint8 and bool");
+    }
+  };
+  Kind s = kind_of(x), d = kind_of(y);
+  if (like ? elem(in(1)) != elem(y) : static_cast<int64_t>(ttype(y).elem) != attr_i("to", -1))
+    bad_attr("Cast target type does not match the declared output type");
+  Shape sx = shape(x), sy = shape(y);
+  if (sx != sy) refuse(SY_UNSUPPORTED_SHAPE, "output shape " + shape_str(sy) + " differs from input " + shape_str(sx));
+  const int64_t n = numel(sy);
+  if (elem(x) == elem(y)) {  // no conversion: a copy
+    alias(y, x);
+    return;
+  }
+  Opts o;
+  o.i("N", n).s("ST", s.type).s("DT", d.type).s("UDT", d.unsigned_type).i("SK", s.kind).i("DK", d.kind);
+  o.s("AS_DT", *d.as ? d.as : "");
+  if (n > 0) launch(Source::cast, o, {val(x), val(y)}, n);
   produce(y);
 }
 
@@ -963,6 +1107,8 @@ void Lowerer::lower_node(size_t index) {
   produced_.clear();
   aliases_.clear();
   new_constants_.clear();
+  new_derived_.clear();
+  pending_aux_.clear();
   const std::string& op = node_->op_type;
   if (!node_->domain.empty() && node_->domain != "ai.onnx") refuse(SY_UNSUPPORTED_OP, "no OpenCL kernel for " + node_->domain + "::" + op);
   try {
@@ -1035,12 +1181,16 @@ void Lowerer::lower_node(size_t index) {
     else if (op == "Pad") pad();
     else if (op == "Resize") resize();
     else if (op == "Constant") constant_node();
+    else if (op == "Cast") cast(false);
+    else if (op == "CastLike") cast(true);
     else if (op == "Shape") shape_node();
     else refuse(SY_UNSUPPORTED_OP, "no OpenCL kernel for " + op);
   } catch (const Error& e) {  // attribute of the wrong type, bad tensor, ...
     refuse(SY_UNSUPPORTED_ATTRIBUTE, e.what());
   }
   // Commit the node.
+  for (auto& d : new_derived_) plan_.derived.push_back(std::move(d));
+  for (auto& a : pending_aux_) plan_.aux.push_back(std::move(a));
   for (auto& l : pending_) {
     plan_.launches.push_back(std::move(l));
     launch_node_.push_back(static_cast<int>(index));

@@ -104,6 +104,54 @@ TensorSpec get_spec(Reader& r) {
 
 }  // namespace
 
+float half_bits_to_float(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1fu, man = h & 0x3ffu, bits;
+  if (exp == 0x1f) bits = sign | 0x7f800000u | (man << 13);  // inf / NaN
+  else if (exp != 0) bits = sign | ((exp + 112) << 23) | (man << 13);
+  else if (man == 0) bits = sign;
+  else {  // subnormal: normalise
+    int e = -1;
+    do {
+      man <<= 1;
+      ++e;
+    } while (!(man & 0x400u));
+    bits = sign | ((112 - e) << 23) | ((man & 0x3ffu) << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+std::vector<float> derive_weight(const DerivedWeight& d, const Tensor& t) {
+  auto fail = [&](const std::string& why) -> void { throw_error(StatusCode::data_loss, "derived weight: " + why); };
+  if (t.type() != ElementType::float32 && t.type() != ElementType::float16) fail("initializer is not float32/float16");
+  const bool half = t.type() == ElementType::float16;
+  auto at = [&](int64_t i) { return half ? half_bits_to_float(t.data<uint16_t>()[i]) : t.data<float>()[i]; };
+  const auto& p = d.params;
+  std::vector<float> out;
+  if (d.kind == DerivedWeight::conv) {
+    if (p.size() != 6) fail("conv needs 6 parameters");
+    const int64_t M = p[0], CG = p[1], KH = p[2], KW = p[3], G = p[4], VW = p[5];
+    if (M <= 0 || CG <= 0 || KH <= 0 || KW <= 0 || G <= 0 || VW <= 0 || M % G || t.numel() != M * CG * KH * KW) fail("conv shape mismatch");
+    const int64_t MG = M / G, MGP = (MG + VW - 1) / VW * VW, KK = CG * KH * KW;
+    out.assign(static_cast<size_t>(G * KK * MGP), 0.0f);
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t m = 0; m < MG; ++m)
+        for (int64_t k = 0; k < KK; ++k) out[static_cast<size_t>((g * KK + k) * MGP + m)] = at((g * MG + m) * KK + k);
+  } else if (d.kind == DerivedWeight::matrix) {
+    if (p.size() != 4) fail("matrix needs 4 parameters");
+    const int64_t K = p[0], N = p[1], trans = p[2], NP = p[3];
+    if (K <= 0 || N <= 0 || NP < N || t.numel() != K * N) fail("matrix shape mismatch");
+    out.assign(static_cast<size_t>(K * NP), 0.0f);
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t n = 0; n < N; ++n) out[static_cast<size_t>(k * NP + n)] = at(trans ? n * K + k : k * N + n);
+  } else {
+    fail("unknown kind");
+  }
+  return out;
+}
+
 std::string serialize_plan(const Plan& plan, const std::string& identity) {
   Writer w;
   w.out.append(kMagic, sizeof kMagic);
@@ -147,6 +195,13 @@ std::string serialize_plan(const Plan& plan, const std::string& identity) {
   for (const auto& c : plan.copies) {
     w.u32(static_cast<uint32_t>(c.output));
     w.u32(static_cast<uint32_t>(c.value));
+  }
+  w.u32(static_cast<uint32_t>(plan.derived.size()));
+  for (const auto& d : plan.derived) {
+    w.u32(static_cast<uint32_t>(d.value));
+    w.u32(d.kind);
+    w.u32(static_cast<uint32_t>(d.params.size()));
+    for (auto v : d.params) w.u64(static_cast<uint64_t>(v));
   }
   Hasher h;
   h.update(w.out.data(), w.out.size());
@@ -200,7 +255,7 @@ Plan parse_plan(const void* data, size_t size, const std::string& identity) {
     for (uint32_t a = 0; a < na; ++a) {
       ArgRef ar;
       uint8_t k = r.u8();
-      if (k > ArgRef::aux) corrupt("argument kind");
+      if (k > ArgRef::derived) corrupt("argument kind");
       ar.kind = static_cast<ArgRef::Kind>(k);
       ar.index = static_cast<int32_t>(r.u32());
       l.args.push_back(ar);
@@ -239,6 +294,21 @@ Plan parse_plan(const void* data, size_t size, const std::string& identity) {
     c.value = static_cast<int32_t>(r.u32());
     plan.copies.push_back(c);
   }
+  uint32_t nd = r.count(12);
+  for (uint32_t i = 0; i < nd; ++i) {
+    DerivedWeight d;
+    d.value = static_cast<int32_t>(r.u32());
+    d.kind = r.u32();
+    if (d.kind >= DerivedWeight::count) corrupt("derived weight kind");
+    uint32_t np = r.count(8);
+    if (np > 8) corrupt("derived weight parameters");
+    for (uint32_t k = 0; k < np; ++k) {
+      uint64_t v = r.u64();
+      if (v >= (uint64_t{1} << 40)) corrupt("derived weight parameter");
+      d.params.push_back(static_cast<int64_t>(v));
+    }
+    plan.derived.push_back(std::move(d));
+  }
   if (!r.done()) corrupt("trailing bytes");
   // Cross-references.
   auto check_value = [&](int32_t v) {
@@ -259,8 +329,11 @@ Plan parse_plan(const void* data, size_t size, const std::string& identity) {
   for (const auto& l : plan.launches)
     for (const auto& a : l.args) {
       if (a.kind == ArgRef::value) check_value(a.index);
-      else if (a.index < 0 || static_cast<size_t>(a.index) >= plan.aux.size()) corrupt("aux index");
+      else if (a.kind == ArgRef::derived) {
+        if (a.index < 0 || static_cast<size_t>(a.index) >= plan.derived.size()) corrupt("derived weight index");
+      } else if (a.index < 0 || static_cast<size_t>(a.index) >= plan.aux.size()) corrupt("aux index");
     }
+  for (const auto& d : plan.derived) check_value(d.value);
   for (const auto& c : plan.copies) {
     check_value(c.value);
     if (c.output < 0 || static_cast<size_t>(c.output) >= plan.outputs.size()) corrupt("output copy");

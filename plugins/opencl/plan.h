@@ -10,6 +10,7 @@
 
 #include "switchyard/graph.h"
 #include "switchyard/plugin_abi.h"
+#include "switchyard/tensor.h"
 
 namespace switchyard::opencl {
 
@@ -22,10 +23,31 @@ struct ProgramSpec {
 
 // A kernel argument.
 struct ArgRef {
-  enum Kind : uint8_t { value = 0, aux = 1 };
+  enum Kind : uint8_t { value = 0, aux = 1, derived = 2 };
   Kind kind = value;
-  int32_t index = 0;  // value id (resolved through the binding table) or aux buffer index
+  int32_t index = 0;  // value id (resolved through the binding table), aux buffer or derived weight index
 };
+
+// A weight buffer derived from an initializer at build time (compile and restore alike): the
+// executable applies the transform to the graph's initializer and uploads the result, so
+// serialized executables store the recipe, never the bytes. Results are float32.
+struct DerivedWeight {
+  enum Kind : uint32_t {
+    conv = 0,    // params {M, CG, KH, KW, G, VW}: [M][CG][KH][KW] -> [G][CG*KH*KW][MGP], MGP = MG rounded up to VW
+    matrix = 1,  // params {K, N, trans, NP}: [K][N] (trans: [N][K]) -> [K][NP], zero padded
+    count = 2
+  };
+  int32_t value = 0;  // the initializer's value id
+  uint32_t kind = conv;
+  std::vector<int64_t> params;
+};
+
+// Applies a transform to an initializer (float32 or float16). Throws Error(data_loss) when
+// the tensor does not fit the recipe.
+std::vector<float> derive_weight(const DerivedWeight& d, const Tensor& t);
+
+// IEEE binary16 bits to float (exact).
+float half_bits_to_float(uint16_t h);
 
 struct Launch {
   uint32_t program = 0;  // index into Plan::programs
@@ -64,11 +86,12 @@ struct Plan {
   std::vector<std::vector<uint8_t>> aux;  // small constant buffers (matmul batch offsets)
   std::vector<TensorSpec> inputs, outputs;
   std::vector<OutputCopy> copies;
+  std::vector<DerivedWeight> derived;     // transformed initializers (ArgRef::derived)
 };
 
 // Serialized form (little endian): magic "SYOCLX", format version, device identity, the plan
 // and program binaries. parse() throws Error(data_loss) on anything malformed.
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 std::string serialize_plan(const Plan& plan, const std::string& device_identity);
 Plan parse_plan(const void* data, size_t size, const std::string& device_identity);
 

@@ -11,6 +11,7 @@
 #include "switchyard/graph_view.h"
 #include "switchyard/plugin_loader.h"
 #include "switchyard/reference.h"
+#include "switchyard/reference_util.h"
 
 namespace switchyard {
 namespace {
@@ -50,6 +51,12 @@ Tensor random_tensor(Shape shape, uint32_t seed, float lo = -1.0f, float hi = 1.
     s = s * 1664525u + 1013904223u;
     p[i] = lo + (hi - lo) * static_cast<float>(s >> 8) / static_cast<float>(1u << 24);
   }
+  return t;
+}
+
+Tensor to_half(const Tensor& f) {
+  Tensor t = Tensor::allocate(ElementType::float16, f.shape());
+  for (int64_t i = 0; i < f.numel(); ++i) t.mutable_data<uint16_t>()[i] = reference::float_to_half(f.data<float>()[i]);
   return t;
 }
 
@@ -107,6 +114,13 @@ struct Builder {
     feeds.push_back(random_tensor(s, static_cast<uint32_t>(feeds.size() + 7 * g.values.size()), lo, hi));
     return v;
   }
+  // A float16 runtime input with random values in [lo, hi].
+  int32_t input_h(const std::string& name, const Shape& s, float lo = -1.0f, float hi = 1.0f) {
+    int32_t v = value(name, s, ElementType::float16);
+    g.inputs.push_back(v);
+    feeds.push_back(to_half(random_tensor(s, static_cast<uint32_t>(feeds.size() + 7 * g.values.size()), lo, hi)));
+    return v;
+  }
   int32_t init(const std::string& name, const Tensor& t) {
     int32_t v = value(name, t.shape(), t.type());
     g.initializers[v] = t;
@@ -126,9 +140,32 @@ struct Builder {
   void output(int32_t v) { g.outputs.push_back(v); }
 };
 
-void expect_close(const Tensor& want, const Tensor& got, const std::string& what) {
+// float16 tolerance (docs/opencl.md, "float16"): the kernels compute in float and round
+// once to half, the reference computes exactly (double) and rounds once, so results differ
+// by at most one half ulp (<= 2u|want|, u = 2^-11 the unit roundoff of float16) plus the
+// float32 accumulation error of n terms of magnitude <= s (n * 2^-24 * s), plus 2^-24 (the
+// spacing of half subnormals) for results near zero.
+struct HalfTol {
+  int64_t n = 1;   // accumulation length (terms summed into one output)
+  double s = 1.0;  // bound on |term|
+};
+
+void expect_close(const Tensor& want, const Tensor& got, const std::string& what, HalfTol ht = {}) {
   ASSERT_EQ(want.shape(), got.shape()) << what;
   ASSERT_EQ(want.type(), got.type()) << what;
+  if (want.type() == ElementType::float16 && ht.n > 0) {
+    const double u = std::ldexp(1.0, -11);
+    for (int64_t i = 0; i < want.numel(); ++i) {
+      const double a = reference::half_to_float(want.data<uint16_t>()[i]), b = reference::half_to_float(got.data<uint16_t>()[i]);
+      if (std::isnan(a)) {
+        ASSERT_TRUE(std::isnan(b)) << what << " element " << i;
+        continue;
+      }
+      const double tol = 2 * u * std::fabs(a) + static_cast<double>(ht.n) * std::ldexp(ht.s, -24) + std::ldexp(1.0, -24);
+      ASSERT_LE(std::fabs(a - b), tol) << what << " element " << i << ": reference " << a << ", opencl " << b;
+    }
+    return;
+  }
   if (want.type() != ElementType::float32) {
     ASSERT_EQ(0, std::memcmp(want.raw(), got.raw(), want.byte_size())) << what;
     return;
@@ -165,7 +202,7 @@ std::vector<Tensor> run_device(const Executable& exe, const Device& d, const std
 }
 
 // Compiles on opencl:0, checks every node is claimed, runs and compares with the reference.
-void check(Builder& b, const std::string& what) {
+void check(Builder& b, const std::string& what, std::vector<HalfTol> ht = {HalfTol{}}) {
   const Device& d = *env().device;
   GraphView view(b.g);
   auto support = d.query_support(view);
@@ -180,7 +217,8 @@ void check(Builder& b, const std::string& what) {
   ASSERT_TRUE(want.ok()) << want.status().message();
   auto got = run_device(**exe, d, b.feeds);
   ASSERT_EQ(got.size(), want->size());
-  for (size_t i = 0; i < got.size(); ++i) expect_close((*want)[i].tensor, got[i], what + " output " + std::to_string(i));
+  for (size_t i = 0; i < got.size(); ++i)
+    expect_close((*want)[i].tensor, got[i], what + " output " + std::to_string(i), ht.size() == got.size() ? ht[i] : ht.at(0));
 }
 
 class OpenCL : public ::testing::Test {
@@ -270,6 +308,19 @@ TEST_F(OpenCL, Convolutions) {
   conv_case("auto_pad SAME_LOWER", {1, 2, 6, 6}, {2, 2, 2, 2}, {1, 2, 6, 6}, {attr_s("auto_pad", "SAME_LOWER")}, false);
   conv_case("1-D", {1, 2, 12}, {3, 2, 3}, {1, 3, 5}, {attr_is("strides", {2}), attr_is("pads", {0, 0})}, true);
   conv_case("1x1", {1, 8, 5, 5}, {16, 8, 1, 1}, {1, 16, 5, 5}, {}, true);
+  conv_case("1x1 contiguous, channels not a multiple of the vector", {2, 6, 4, 4}, {13, 6, 1, 1}, {2, 13, 4, 4}, {}, true);
+  conv_case("7x7 stride 2 pad 3", {1, 3, 17, 15}, {9, 3, 7, 7}, {1, 9, 9, 8}, {attr_is("strides", {2, 2}), attr_is("pads", {3, 3, 3, 3})}, true);
+  conv_case("grouped, 12 channels per group", {1, 6, 5, 5}, {24, 3, 3, 3}, {1, 24, 3, 3}, {attr_i("group", 2)}, false);
+  conv_case("depthwise strided dilated", {2, 5, 11, 13}, {5, 1, 3, 3}, {2, 5, 5, 6},
+            {attr_i("group", 5), attr_is("strides", {2, 2}), attr_is("dilations", {2, 1}), attr_is("pads", {1, 1, 1, 0})}, true);
+  conv_case("depthwise multiplier 2", {1, 3, 6, 6}, {6, 1, 3, 3}, {1, 6, 6, 6}, {attr_i("group", 3), attr_is("pads", {1, 1, 1, 1})}, true);
+  {  // weights as a runtime input: the direct kernel
+    Builder b;
+    int32_t x = b.input("x", {1, 4, 7, 7}), w = b.input("w", {5, 4, 3, 3}), y = b.value("y", {1, 5, 5, 5});
+    b.node("Conv", {x, w}, {y});
+    b.output(y);
+    check(b, "Conv with runtime weights");
+  }
 }
 
 // --- matrix products ---
@@ -310,6 +361,133 @@ TEST_F(OpenCL, GemmAndMatMul) {
     b.output(y);
     check(b, "MatMul vector x matrix");
   }
+}
+
+TEST_F(OpenCL, GemmTilesAndEdges) {
+  {  // packed constant B (transposed), tails in both dimensions, C broadcast along rows
+    Builder b;
+    int32_t a = b.input("a", {19, 37}), w = b.init("w", random_tensor({29, 37}, 8)), c = b.init("c", random_tensor({19, 1}, 9)),
+            y = b.value("y", {19, 29});
+    b.node("Gemm", {a, w, c}, {y}, {attr_i("transB", 1)});
+    b.output(y);
+    check(b, "Gemm packed transB with tails");
+  }
+  {  // runtime B, contiguous vector loads
+    Builder b;
+    int32_t a = b.input("a", {3, 9, 24}), w = b.input("w", {3, 24, 16}), y = b.value("y", {3, 9, 16});
+    b.node("MatMul", {a, w}, {y});
+    b.output(y);
+    check(b, "batched MatMul, runtime B");
+  }
+}
+
+// --- float16 (loads/stores as half, arithmetic in float) ---
+
+TEST_F(OpenCL, Float16ComputeKernels) {
+  {
+    Builder b;
+    int32_t x = b.input_h("x", {1, 4, 9, 9}), w = b.init("w", to_half(random_tensor({10, 4, 3, 3}, 41))),
+            bias = b.init("b", to_half(random_tensor({10}, 42))), y = b.value("y", {1, 10, 9, 9}, ElementType::float16);
+    b.node("Conv", {x, w, bias}, {y}, {attr_is("pads", {1, 1, 1, 1})});
+    b.output(y);
+    check(b, "float16 Conv 3x3 (tiled)", {{4 * 9 + 1, 1.0}});
+  }
+  {
+    Builder b;
+    int32_t x = b.input_h("x", {1, 3, 8, 8}), w = b.init("w", to_half(random_tensor({3, 1, 3, 3}, 43))),
+            y = b.value("y", {1, 3, 8, 8}, ElementType::float16);
+    b.node("Conv", {x, w}, {y}, {attr_i("group", 3), attr_is("pads", {1, 1, 1, 1})});
+    b.output(y);
+    check(b, "float16 depthwise Conv", {{9, 1.0}});
+  }
+  {
+    Builder b;
+    int32_t x = b.input_h("x", {1, 2, 6, 6}), w = b.input_h("w", {3, 2, 3, 3}), y = b.value("y", {1, 3, 4, 4}, ElementType::float16);
+    b.node("Conv", {x, w}, {y});
+    b.output(y);
+    check(b, "float16 Conv, runtime weights (direct)", {{18, 1.0}});
+  }
+  {
+    Builder b;
+    int32_t a = b.input_h("a", {7, 20}), w = b.init("w", to_half(random_tensor({20, 11}, 44))), c = b.init("c", to_half(random_tensor({11}, 45))),
+            y = b.value("y", {7, 11}, ElementType::float16);
+    b.node("Gemm", {a, w, c}, {y});
+    b.output(y);
+    check(b, "float16 Gemm packed B", {{21, 1.0}});
+  }
+  {
+    Builder b;
+    int32_t a = b.input_h("a", {2, 5, 12}), w = b.input_h("w", {12, 8}), y = b.value("y", {2, 5, 8}, ElementType::float16);
+    b.node("MatMul", {a, w}, {y});
+    b.output(y);
+    check(b, "float16 MatMul runtime B", {{12, 1.0}});
+  }
+  {
+    Builder b;
+    int32_t x = b.input_h("x", {2, 3, 8, 8}, -3, 3), s = b.init("s", to_half(random_tensor({3}, 1))), bb = b.init("bb", to_half(random_tensor({3}, 2))),
+            m = b.init("m", to_half(random_tensor({3}, 3))), v = b.init("v", to_half(random_tensor({3}, 4, 0.5f, 2.0f))),
+            n = b.value("n", {2, 3, 8, 8}, ElementType::float16), r = b.value("r", {2, 3, 8, 8}, ElementType::float16),
+            c = b.input_h("c", {3, 1, 1}), a = b.value("a", {2, 3, 8, 8}, ElementType::float16),
+            mp = b.value("mp", {2, 3, 4, 4}, ElementType::float16), ap = b.value("ap", {2, 3, 4, 4}, ElementType::float16),
+            sm = b.value("sm", {2, 3, 4, 4}, ElementType::float16), rm = b.value("rm", {2, 3, 1, 1}, ElementType::float16),
+            pads = b.init("pads", ints({0, 0, 1, 1, 0, 0, 1, 1})), pd = b.value("pd", {2, 3, 10, 10}, ElementType::float16),
+            roi = b.init("roi", floats({})), sc = b.init("sc", floats({1, 1, 2, 2})), rs = b.value("rs", {2, 3, 8, 8}, ElementType::float16),
+            sg = b.value("sg", {2, 3, 8, 8}, ElementType::float16);
+    b.node("BatchNormalization", {x, s, bb, m, v}, {n});
+    b.node("Relu", {n}, {r});
+    b.node("Add", {r, c}, {a});
+    b.node("MaxPool", {a}, {mp}, {attr_is("kernel_shape", {2, 2}), attr_is("strides", {2, 2})});
+    b.node("AveragePool", {a}, {ap}, {attr_is("kernel_shape", {2, 2}), attr_is("strides", {2, 2})});
+    b.node("Softmax", {ap}, {sm}, {attr_i("axis", 1)});
+    b.node("ReduceMean", {a}, {rm}, {attr_is("axes", {2, 3})});
+    b.node("Pad", {x, pads}, {pd}, {attr_s("mode", "reflect")});
+    b.node("Resize", {mp, roi, sc}, {rs}, {attr_s("mode", "linear")});
+    b.node("Sigmoid", {x}, {sg});
+    for (int32_t o : {n, r, a, mp, pd, sg, ap, rm, sm, rs}) b.output(o);
+    // Elementwise results: one rounding from float16 inputs (n = 1). Averages, sums and
+    // interpolation: up to 64 terms of magnitude <= 4.
+    const HalfTol one{1, 1.0}, sum{64, 4.0};
+    check(b, "float16 elementwise, pooling, normalisation, pad, reductions, resize", {one, one, one, one, one, one, sum, sum, sum, sum});
+  }
+}
+
+// --- Cast ---
+
+TEST_F(OpenCL, CastBetweenTypes) {
+  Builder b;
+  int32_t x = b.input("x", {4, 33}, -300, 300);
+  auto cast = [&](int32_t from, ElementType to, const std::string& name) {
+    int32_t y = b.value(name, {4, 33}, to);
+    b.node("Cast", {from}, {y}, {attr_i("to", static_cast<int64_t>(to))});
+    b.output(y);
+    return y;
+  };
+  int32_t i32 = cast(x, ElementType::int32, "i32");  // truncation toward zero
+  cast(i32, ElementType::int8, "i8");                 // int -> int wraps
+  cast(x, ElementType::uint8, "u8");                  // float -> uint8 wraps
+  int32_t h = cast(x, ElementType::float16, "h");     // one rounding
+  cast(h, ElementType::float32, "h_f");
+  cast(h, ElementType::int64, "h_l");
+  int32_t l = cast(i32, ElementType::int64, "l");
+  cast(l, ElementType::float16, "l_h");
+  int32_t bo = cast(x, ElementType::boolean, "bo");
+  cast(bo, ElementType::float32, "bo_f");
+  cast(x, ElementType::float32, "same");  // an alias
+  {
+    int32_t like = b.init("like", Tensor::from_vector<int64_t>(ElementType::int64, {1}, {0})), y = b.value("cl", {4, 33}, ElementType::int64);
+    b.node("CastLike", {h, like}, {y});
+    b.output(y);
+  }
+  check(b, "Cast chain", {{0, 0.0}});  // n = 0: every float16 result must be bit-exact
+  Builder r;
+  int32_t d = r.value("d", {2}, ElementType::float64), e = r.value("e", {2}, ElementType::float32);
+  r.g.inputs.push_back(d);
+  r.node("Cast", {d}, {e}, {attr_i("to", static_cast<int64_t>(ElementType::float32))});
+  r.output(e);
+  GraphView rv(r.g);
+  auto rs = env().device->query_support(rv);
+  ASSERT_TRUE(rs.ok());
+  EXPECT_EQ((*rs)[0].reason, SY_UNSUPPORTED_ELEMENT_TYPE) << (*rs)[0].message;
 }
 
 // --- pooling and normalisation ---
@@ -643,6 +821,7 @@ TEST_F(OpenCL, DeviceInfo) {
   EXPECT_GT(i.memory_bytes, 0u);
   EXPECT_GT(i.max_allocation_bytes, 0u);
   EXPECT_GT(i.peak_gflops_f32, 0.0);
+  EXPECT_EQ(i.peak_gflops_f16, i.peak_gflops_f32);  // float16 is computed in float
   EXPECT_GT(i.memory_bandwidth_gbps, 0.0);
   EXPECT_EQ(i.kind, DeviceKind::gpu);  // the manifest's `kind: gpu`
 }
