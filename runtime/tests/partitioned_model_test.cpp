@@ -9,6 +9,7 @@
 #include "switchyard/partitioned_model.h"
 #include "switchyard/reference.h"
 #include "switchyard/reference_util.h"
+#include "switchyard/shape_inference.h"
 #include "switchyard/tensor_io.h"
 
 namespace switchyard {
@@ -135,6 +136,51 @@ TEST(PartitionedModel, ExplicitDeviceListRunsOnTheFirstDeviceWherePossible) {
   auto bad = (*pm)->predict({Value::of(image({1, 3, 8, 8}))});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("input 'image'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace switchyard
+
+namespace switchyard {
+namespace {
+
+// The acceptance check for the OpenCL plugin: both sample models under --units
+// cpu-and-gpu run every node on the OpenCL device (objective accelerator) and match the
+// reference interpreter (rtol 1e-3, atol 1e-5). PoCL compiles each kernel specialisation with
+// LLVM, so this test takes tens of seconds on a cold PoCL cache.
+TEST(PartitionedModel, ModelsUnderCpuAndGpuRunOnOpenClAndMatch) {
+  static DeviceRegistry reg = DeviceRegistry::discover();  // the build's plugins, no test double
+  if (!reg.find("opencl:0").ok()) GTEST_SKIP() << "no opencl:0 device (OpenCL plugin or an OpenCL driver missing)";
+  struct Case {
+    const char* file;
+    std::map<std::string, Shape> shapes;
+  };
+  for (const Case& c : {Case{"light_resnet50.onnx", {}}, Case{"ppocr_mobile_v2_cls.onnx", {{"x", {1, 3, 48, 192}}}}}) {
+    SCOPED_TRACE(c.file);
+    auto model = import_onnx_file(kShared / "models" / c.file);
+    if (!model.ok()) GTEST_SKIP() << "../shared/models not available";
+    PartitionOptions o;
+    o.policy.units = ComputeUnits::cpu_and_gpu;
+    o.input_shapes = c.shapes;
+    auto pm = PartitionedModel::load(*model, reg, o);
+    ASSERT_TRUE(pm.ok()) << pm.status().to_string();
+    const Plan& plan = (*pm)->plan();
+    for (const auto& p : plan.placements) {
+      const auto& answer = (*pm)->support().at("opencl:0")[static_cast<size_t>(p.node)];
+      if (answer.supported) EXPECT_EQ(p.device, "opencl:0") << p.reason;
+    }
+    Graph shaped = (*model)->graph;
+    ASSERT_TRUE(specialize_inputs(shaped, c.shapes).ok());
+    const ValueInfo& in = shaped.values[static_cast<size_t>(shaped.inputs[0])];
+    Shape dims;
+    for (const auto& d : *in.type.tensor.shape) dims.push_back(d.value);
+    Tensor x = image(dims);
+    auto got = (*pm)->predict({Value::of(x)});
+    ASSERT_TRUE(got.ok()) << got.status().to_string();
+    auto ref = reference::Interpreter().run((*model)->graph, {Value::of(x)});
+    ASSERT_TRUE(ref.ok()) << ref.status().to_string();
+    EXPECT_LE(max_excess((*got)[0].tensor, (*ref)[0].tensor, 1e-3, 1e-5), 0.0);
+  }
 }
 
 }  // namespace
