@@ -233,12 +233,19 @@ std::map<std::string, Shape> input_shapes_of(const Graph& graph, const std::vect
   return out;
 }
 
-std::map<std::string, Shape> default_input_shapes(const Graph& graph, const std::map<std::string, Shape>& given, std::string* note) {
+std::map<std::string, Shape> default_input_shapes(const Graph& graph, const std::map<std::string, Shape>& given, std::string* note,
+                                                  std::string* unresolved) {
   std::map<std::string, Shape> out;
-  std::string text;
+  std::string text, open;
   for (int32_t id : graph.inputs) {
     const ValueInfo& vi = graph.values[static_cast<size_t>(id)];
     if (given.count(vi.name) || vi.type.kind != ValueType::Kind::tensor || !vi.type.tensor.shape || fully_static(vi.type)) continue;
+    bool beyond_batch = false;
+    for (size_t k = 1; k < vi.type.tensor.shape->size(); ++k) beyond_batch = beyond_batch || !(*vi.type.tensor.shape)[k].is_static();
+    if (beyond_batch) {
+      open += (open.empty() ? "" : "; ") + vi.name + ": " + vi.type.tensor.to_string();
+      continue;
+    }
     Shape shape;
     std::string assumed;
     for (size_t k = 0; k < vi.type.tensor.shape->size(); ++k) {
@@ -252,6 +259,7 @@ std::map<std::string, Shape> default_input_shapes(const Graph& graph, const std:
     out[vi.name] = std::move(shape);
   }
   if (note) *note = text;
+  if (unresolved) *unresolved = open;
   return out;
 }
 

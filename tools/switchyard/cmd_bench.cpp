@@ -70,7 +70,11 @@ int cmd_bench(const std::vector<std::string>& argv) {
   // Symbolic input dims: benchmarked at 1 unless --input-shape says otherwise (shown in the report).
   std::string assumed;
   {
-    auto defaults = default_input_shapes((*imported)->graph, options.input_shapes, &assumed);
+    std::string unresolved;
+    auto defaults = default_input_shapes((*imported)->graph, options.input_shapes, &assumed, &unresolved);
+    if (!unresolved.empty())
+      return fail("input " + unresolved + " has symbolic dims beyond the batch dim; give --input-shape NAME=D0,D1,... "
+                  "(e.g. --input-shape x=1,3,48,192)", 2);
     options.input_shapes.insert(defaults.begin(), defaults.end());
   }
   Graph shaped = (*imported)->graph;

@@ -35,8 +35,8 @@ int cmd_plan(const std::vector<std::string>& argv) {
     options.input_shapes.insert(shapes->begin(), shapes->end());
   }
   // Symbolic input dims: planned at 1 (what `run` and `bench` generate), said in the output.
-  std::string assumed;
-  auto defaults = default_input_shapes((*model)->graph, options.input_shapes, &assumed);
+  std::string assumed, unresolved;
+  auto defaults = default_input_shapes((*model)->graph, options.input_shapes, &assumed, &unresolved);
   options.input_shapes.insert(defaults.begin(), defaults.end());
   auto pm = PartitionedModel::plan_only(*model, registry, options);
   if (!pm.ok()) return fail(pm.status().to_string(), pm.status().code() == StatusCode::not_found ? 2 : 1);
@@ -46,7 +46,10 @@ int cmd_plan(const std::vector<std::string>& argv) {
   else if (format == "dot") std::fputs(plan.to_dot(g).c_str(), stdout);
   else {
     std::printf("model: %s\n", args.positional()[0].c_str());
-    if (!assumed.empty()) std::printf("input shapes: %s; symbolic dims planned at 1 (choose with --input-shape)\n", assumed.c_str());
+    if (!assumed.empty()) std::printf("input shapes: %s; symbolic batch dims planned at 1 (choose with --input-shape)\n", assumed.c_str());
+    if (!unresolved.empty())
+      std::printf("input shapes: %s planned with symbolic dims: static-shape devices refuse what depends on them; "
+                  "give --input-shape NAME=D0,D1,...\n", unresolved.c_str());
     std::fputs(plan.to_table(g).c_str(), stdout);
     std::printf("\nplanned in %.2f ms (support queries %.2f ms, partitioning %.2f ms)\n",
                 (*pm)->times().prepare_ms + (*pm)->times().support_ms + (*pm)->times().partition_ms, (*pm)->times().support_ms,

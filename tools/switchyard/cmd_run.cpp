@@ -99,6 +99,13 @@ int cmd_run(const std::vector<std::string>& argv) {
       by_name[name] = *t;
     }
     if (by_name.size() < g.inputs.size() && !gen.ok()) return fail(gen.status().to_string());
+    // Generated inputs take 1 for a symbolic batch dim; other symbolic dims have no sensible default.
+    std::map<std::string, Shape> named = input_shapes;
+    for (const auto& [name, t] : by_name) named[name] = t.shape();
+    std::string unresolved;
+    (void)default_input_shapes(g, named, nullptr, &unresolved);
+    if (!unresolved.empty())
+      return fail("input " + unresolved + " has symbolic dims beyond the batch dim; give --input-shape NAME=D0,D1,... or --input NAME=FILE", 2);
     for (size_t i = 0; i < g.inputs.size(); ++i) {
       auto it = by_name.find(g.value_name(g.inputs[i]));
       inputs.push_back(it != by_name.end() ? Value::of(it->second) : (*gen)[i]);

@@ -29,11 +29,13 @@ Status specialize_inputs(Graph& graph, const std::map<std::string, Shape>& shape
 std::map<std::string, Shape> input_shapes_of(const Graph& graph, const std::vector<Value>& inputs,
                                              const std::map<std::string, Shape>& given);
 
-// Shapes for planning without inputs: every symbolic or unknown dim of an input that `given` does
-// not name is taken as 1 (batch 1, as generated inputs use). Inputs of unknown rank are left out.
-// `note`, when given, names what was assumed ("x=1,3,48,192 (N = 1)"), empty if nothing.
+// Shapes for planning without inputs: a symbolic or unknown leading (batch) dim of an input that
+// `given` does not name is taken as 1. Inputs with symbolic dims beyond the leading one (an
+// image's height and width) have no sensible default: they are left out and named in
+// `unresolved` ("x: [N,3,H,W]"). `note`, when given, names what was assumed
+// ("x=1,3,48,192 (N = 1)"). Inputs of unknown rank are left out.
 std::map<std::string, Shape> default_input_shapes(const Graph& graph, const std::map<std::string, Shape>& given,
-                                                  std::string* note = nullptr);
+                                                  std::string* note = nullptr, std::string* unresolved = nullptr);
 
 // Parses "x=1,3,48,192;y=2,5" (';' between inputs) into a map; errors name the bad part.
 Result<std::map<std::string, Shape>> parse_input_shapes(const std::string& text);
