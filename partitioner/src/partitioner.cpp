@@ -545,28 +545,22 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
       std::snprintf(buf, sizeof buf, "%.1f", v);
       return std::string(buf) + unit;
     };
+    // Under `accelerator`, the cheapest non-preferred device a preferred placement passed over.
+    size_t fallback = D;
+    if (accel_first && is_pref[static_cast<size_t>(dev[n])])
+      for (size_t d = 0; d < D; ++d)
+        if (ok[n][d] && !is_pref[d] && (fallback == D || node_us[n][d] < node_us[n][fallback])) fallback = d;
     std::string pin_note;
     if (!g.nodes[n].name.empty() && in.policy.pin_nodes.count(g.nodes[n].name)) pin_note = "pinned by policy (node)";
     else if (in.policy.pin_ops.count(g.nodes[n].op_type)) pin_note = "pinned by policy (op " + g.nodes[n].op_type + ")";
     std::string text = p.device + ": ";
     if (!pin_note.empty()) {
       text += pin_note;
-    } else if (accel_first && is_pref[static_cast<size_t>(dev[n])] &&
-               std::any_of(allowed.begin(), allowed.end(), [&](const std::string& id) {
-                 auto d = static_cast<size_t>(&id - allowed.data());
-                 return ok[n][d] && !is_pref[d];
-               })) {
+    } else if (fallback < D) {
       // Accelerator first: say so, and what the fallback would have cost.
-      double alt = INFINITY;
-      std::string alt_id;
-      for (size_t d = 0; d < D; ++d)
-        if (ok[n][d] && !is_pref[d] && node_us[n][d] < alt) {
-          alt = node_us[n][d];
-          alt_id = allowed[d];
-        }
       text += "objective accelerator (" + std::string(in.policy.devices.empty() ? compute_units_name(in.policy.units) : "device list") +
-              "): the accelerator runs every node it supports; " + value_str(node_us[n][static_cast<size_t>(dev[n])]) + " vs " + alt_id +
-              " " + value_str(alt);
+              "): the accelerator runs every node it supports; " + value_str(node_us[n][static_cast<size_t>(dev[n])]) + " vs " +
+              allowed[fallback] + " " + value_str(node_us[n][fallback]);
     } else {
       int alternatives = 0;
       size_t best_alt = 0;

@@ -59,6 +59,15 @@ std::vector<DeviceFigures> three_devices() {
   return {cpu, gpu, npu};
 }
 
+// The three devices, each supporting every node of g.
+PartitionInput supported_everywhere(const Graph& g) {
+  PartitionInput in;
+  in.graph = &g;
+  in.devices = three_devices();
+  for (const auto& d : in.devices) in.support[d.id].assign(g.nodes.size(), {true, "", ""});
+  return in;
+}
+
 SupportTable random_support(std::mt19937& rng, const Graph& g, const std::vector<DeviceFigures>& devices) {
   SupportTable t;
   for (const auto& d : devices) {
@@ -326,11 +335,7 @@ TEST(Partitioner, AcceleratorObjectiveKeepsTheCostModelBetweenAccelerators) {
   // nothing they support, and the cost model picks between the two accelerators.
   Graph g = chain(4);
   for (auto& n : g.nodes) n.op_type = "Conv";
-  auto devices = three_devices();
-  PartitionInput in;
-  in.graph = &g;
-  in.devices = devices;
-  for (const auto& d : devices) in.support[d.id].assign(g.nodes.size(), {true, "", ""});
+  PartitionInput in = supported_everywhere(g);
   in.policy.objective = Objective::accelerator;
   auto plan = Partitioner::partition(in);
   ASSERT_TRUE(plan.ok());
@@ -348,11 +353,7 @@ TEST(Partitioner, AcceleratorObjectiveKeepsTheCostModelBetweenAccelerators) {
 TEST(Partitioner, PowerObjectivePrefersTheNpu) {
   Graph g = chain(4);
   for (auto& n : g.nodes) n.op_type = "Conv";
-  auto devices = three_devices();
-  PartitionInput in;
-  in.graph = &g;
-  in.devices = devices;
-  for (const auto& d : devices) in.support[d.id].assign(g.nodes.size(), {true, "", ""});
+  PartitionInput in = supported_everywhere(g);
   in.policy.objective = Objective::power;
   auto plan = Partitioner::partition(in);
   ASSERT_TRUE(plan.ok());
