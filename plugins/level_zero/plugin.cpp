@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "common/checksum.h"
 #include "common/segment_format.h"
 #include "switchyard/plugin_abi.h"
 #include "switchyard/ze_switchyard_graph.h"
@@ -537,15 +538,9 @@ sy_status compile(sy_device device, const sy_graph* view, const sy_setting*, siz
 }
 
 // Serialised executable: "SYLZEXE1" u32 version, str device identity, u64 blob size, blob,
-// u64 FNV-1a of everything before it.
+// u64 checksum64 of everything before it (version 2; version 1 used FNV-1a).
 constexpr char kExeMagic[8] = {'S', 'Y', 'L', 'Z', 'E', 'X', 'E', '1'};
-constexpr uint32_t kExeVersion = 1;
-
-uint64_t fnv1a(const char* p, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
-  return h;
-}
+constexpr uint32_t kExeVersion = 2;
 
 sy_status executable_serialize(sy_executable exe, void* data, size_t capacity, size_t* out_size) {
   return guarded([&]() -> sy_status {
@@ -562,7 +557,7 @@ sy_status executable_serialize(sy_executable exe, void* data, size_t capacity, s
     w.str(e->dev->identity);
     w.pod<uint64_t>(blob.size());
     w.raw(blob.data(), blob.size());
-    w.pod<uint64_t>(fnv1a(w.out.data(), w.out.size()));
+    w.pod<uint64_t>(seg::checksum64(w.out.data(), w.out.size()));
     *out_size = w.out.size();
     if (!data) return nullptr;
     if (capacity < w.out.size()) return make_status(SY_ERROR_INVALID_ARGUMENT, "serialize: buffer too small");
@@ -581,7 +576,7 @@ sy_status executable_restore(sy_device device, const sy_graph* view, const void*
       return make_status(SY_ERROR_DATA_LOSS, "level_zero: not a serialised Level Zero executable (bad magic or too short)");
     uint64_t sum;
     std::memcpy(&sum, b + size - 8, 8);
-    if (fnv1a(b, size - 8) != sum) return make_status(SY_ERROR_DATA_LOSS, "level_zero: serialised executable checksum mismatch (corrupt)");
+    if (seg::checksum64(b, size - 8) != sum) return make_status(SY_ERROR_DATA_LOSS, "level_zero: serialised executable checksum mismatch (corrupt)");
     std::string identity;
     const char* blob = nullptr;  // inside `data`, borrowed for the driver call (it copies what it keeps)
     uint64_t blob_size = 0;

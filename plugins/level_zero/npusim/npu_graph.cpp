@@ -2,6 +2,8 @@
 // planning, native blob) and executor (host threads, float16 rounding after every op).
 #include "npu_graph.h"
 
+#include "../common/checksum.h"
+
 #include <level_zero/ze_api.h>
 
 #include <algorithm>
@@ -288,14 +290,6 @@ NodeSupport check_node(const SegIndex& ix, const Node& n, uint64_t limit) {
 // ---------------------------------------------------------------------------------------------
 // Blob encoding helpers
 
-uint64_t fnv1a(const char* p, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; ++i) {
-    h ^= static_cast<unsigned char>(p[i]);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 constexpr char kBlobMagic[8] = {'S', 'Y', 'N', 'P', 'U', 'B', 'L', 'B'};
 constexpr size_t kBlobHeader = 8 + 4 + 32 + 8 + 8;  // magic, version, compiler, payload size, checksum
@@ -786,7 +780,7 @@ std::string to_blob(const Program& p) {
   char comp[32] = {};
   std::strncpy(comp, settings().compiler_version.c_str(), 31);
   out.append(comp, 32);
-  const uint64_t size = payload.size(), sum = fnv1a(payload.data(), payload.size());
+  const uint64_t size = payload.size(), sum = switchyard::zeseg::checksum64(payload.data(), payload.size());
   out.append(reinterpret_cast<const char*>(&size), 8);
   out.append(reinterpret_cast<const char*>(&sum), 8);
   out += payload;
@@ -809,7 +803,7 @@ Program from_blob(const void* data, size_t size) {
   std::memcpy(&psize, b + 44, 8);
   std::memcpy(&sum, b + 52, 8);
   if (psize != size - kBlobHeader) throw NpuError(ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, "npusim: native blob truncated or padded");
-  if (fnv1a(b + kBlobHeader, psize) != sum) throw NpuError(ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, "npusim: native blob checksum mismatch (corrupt)");
+  if (switchyard::zeseg::checksum64(b + kBlobHeader, psize) != sum) throw NpuError(ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, "npusim: native blob checksum mismatch (corrupt)");
   try {
     switchyard::zeseg::Reader r(b + kBlobHeader, psize);
     Program p;

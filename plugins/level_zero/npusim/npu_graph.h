@@ -23,8 +23,8 @@ struct NpuError : std::runtime_error {
 struct Settings {
   uint64_t memory_limit_bytes = 32ull << 20;  // on-chip SRAM model (SWITCHYARD_NPUSIM_MEMORY_MB)
   int threads = 2;                            // host threads that simulate the NPU tiles
-  uint32_t blob_version = 4;                  // native blob format written and accepted (4: BN, Sum, Sub, Div, HardSigmoid, Flatten)
-  std::string compiler_version = "npusim-compiler 0.4";
+  uint32_t blob_version = 5;                  // native blob format written and accepted (4: BN, Sum, Sub, Div, HardSigmoid, Flatten; 5: word checksum)
+  std::string compiler_version = "npusim-compiler 0.5";
   // Performance model of a mid-range NPU (figures from settings, not measured).
   double tops_int8 = 4.0;
   double tflops_f16 = 2.0;
