@@ -213,6 +213,22 @@ Tolerance derive_tolerance(ElementType result, ElementType compute, int64_t accu
   return {4 * u * std::sqrt(k) * term_scale, u};
 }
 
+Tolerance derive_deep_tolerance(ElementType compute, int64_t depth, double scale) {
+  return {4 * unit_roundoff(compute) * std::sqrt(static_cast<double>(std::max<int64_t>(1, depth))) * scale, 0};
+}
+
+std::vector<int64_t> graph_depth(const Graph& graph) {
+  std::vector<int64_t> depth(graph.values.size(), 0);
+  for (const auto& n : graph.nodes) {
+    int64_t d = 0;
+    for (auto v : n.inputs)
+      if (v >= 0) d = std::max(d, depth[static_cast<size_t>(v)]);
+    for (auto v : n.outputs)
+      if (v >= 0) depth[static_cast<size_t>(v)] = d + 1;
+  }
+  return depth;
+}
+
 namespace {
 
 // Largest finite magnitude of a numeric tensor (0 for empty or non-numeric ones).

@@ -195,6 +195,13 @@ TEST(Tolerance, CaseSumsAlongTheGraph) {
   const double relu_own = 4 * u * M;
   EXPECT_NEAR((*tol)[0].atol, relu_own + conv_atol + conv_rtol * M, 1e-12);
   EXPECT_DOUBLE_EQ((*tol)[0].rtol, u + conv_rtol);
+  // The deep-value rule: Relu's output is two operations from the input.
+  const auto depth = graph_depth(g);
+  EXPECT_EQ(depth[static_cast<size_t>(x)], 0);
+  EXPECT_EQ(depth[static_cast<size_t>(c)], 1);
+  EXPECT_EQ(depth[static_cast<size_t>(y)], 2);
+  EXPECT_DOUBLE_EQ(derive_deep_tolerance(ElementType::float16, 2, M).atol, 4 * u * std::sqrt(2.0) * M);
+  EXPECT_EQ(derive_deep_tolerance(ElementType::float16, 2, M).rtol, 0);
 }
 
 TEST(Tolerance, InputRoundingIsCarriedThroughSoftmax) {

@@ -3,6 +3,8 @@
 
 #include "switchyard/shape_inference.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -117,12 +119,73 @@ Status PartitionedModel::prepare(const DeviceRegistry& devices, const PartitionO
     auto& table = support_[d->id()];
     for (const auto& a : answers) table.push_back({a.supported, reason_code_name(a.reason), a.message, a.implementation});
   }
-  in.support = support_;
   times_.support_ms = ms_since(t1);
+  SY_RETURN_IF_ERROR(check_ranges(devices, options, in.devices));
+  in.support = support_;
 
   auto t2 = std::chrono::steady_clock::now();
   SY_ASSIGN_OR_RETURN(plan_, Partitioner::partition(in));
   times_.partition_ms = ms_since(t2);
+  return {};
+}
+
+Status PartitionedModel::check_ranges(const DeviceRegistry& devices, const PartitionOptions& options, const std::vector<DeviceFigures>& figures) {
+  if (!options.range_check.enabled) return {};
+  // Narrow-float devices the policy allows that claim at least one node.
+  std::vector<std::string> allowed;
+  auto a = Partitioner::allowed_devices(options.policy, figures);
+  if (!a.ok()) return {};  // the partitioner reports a bad policy itself
+  allowed = *a;
+  std::vector<const Device*> narrow;
+  for (const auto& d : devices.devices()) {
+    const ElementType t = d->info().compute_element_type;
+    if (!is_floating(t) || max_finite(t) >= max_finite(ElementType::float32)) continue;
+    if (std::find(allowed.begin(), allowed.end(), d->id()) == allowed.end()) continue;
+    const auto& table = support_[d->id()];
+    if (std::any_of(table.begin(), table.end(), [](const SupportAnswer& s) { return s.supported; })) narrow.push_back(d.get());
+  }
+  if (narrow.empty()) return {};
+  auto t0 = std::chrono::steady_clock::now();
+  const std::string what = options.range_check.inputs.empty() ? "generated calibration inputs" : "calibration inputs";
+  std::vector<Value> inputs;
+  {
+    auto generated = generate_inputs(graph_);
+    for (size_t i = 0; i < graph_.inputs.size(); ++i) {
+      auto given = options.range_check.inputs.find(graph_.value_name(graph_.inputs[i]));
+      if (given != options.range_check.inputs.end()) inputs.push_back(Value::of(given->second));
+      else if (generated.ok() && i < generated->size()) inputs.push_back((*generated)[i]);
+      else {
+        range_note_ = "range check skipped: input '" + graph_.value_name(graph_.inputs[i]) + "' has no calibration value" +
+                      (generated.ok() ? "" : " (" + generated.status().message() + ")");
+        times_.range_check_ms = ms_since(t0);
+        return {};
+      }
+    }
+  }
+  for (const auto& [name, t] : options.range_check.inputs)
+    if (graph_.find_value(name) < 0 || std::find(graph_.inputs.begin(), graph_.inputs.end(), graph_.find_value(name)) == graph_.inputs.end())
+      return Status(StatusCode::invalid_argument, "calibration input '" + name + "' is not an input of the model");
+  auto mags = value_magnitudes(graph_, inputs);
+  times_.range_check_ms = ms_since(t0);
+  if (!mags.ok()) {
+    if (!options.range_check.inputs.empty()) return mags.status().with_context("range check on the calibration inputs");
+    range_note_ = "range check skipped: the reference could not run the model: " + mags.status().message();
+    return {};
+  }
+  std::string note;
+  for (const Device* d : narrow) {
+    auto refusals = range_refusals(graph_, *mags, d->info().compute_element_type, options.range_check.headroom, what);
+    auto& table = support_[d->id()];
+    int refused = 0;
+    for (size_t n = 0; n < refusals.size() && n < table.size(); ++n)
+      if (!refusals[n].empty() && table[n].supported) {
+        table[n] = SupportAnswer{false, "range", refusals[n], ""};
+        ++refused;
+      }
+    note += (note.empty() ? "" : "; ") + std::to_string(refused) + " node(s) kept off " + d->id() + " (" +
+            std::string(element_type_name(d->info().compute_element_type)) + ")";
+  }
+  range_note_ = "range check on " + what + ": " + note;
   return {};
 }
 

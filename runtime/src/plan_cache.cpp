@@ -305,6 +305,7 @@ Result<CacheKey> PlanCache::key_for(const fs::path& model_file, const std::strin
   k.options = options.policy.canonical() + ";fold=" + (options.fold_constants ? "1" : "0") +
               (options.cost_model ? ";cost_model=custom" : "");
   for (const auto& [name, shape] : options.input_shapes) k.options += ";shape." + name + "=" + shape_to_string(shape);
+  k.options += ";range=" + options.range_check.key();
   k.abi_version = std::to_string(SY_ABI_VERSION_MAJOR) + "." + std::to_string(SY_ABI_VERSION_MINOR);
   k.switchyard_version = SWITCHYARD_VERSION;
   for (const auto& d : devices.devices())

@@ -185,3 +185,69 @@ TEST(PartitionedModel, ModelsUnderCpuAndGpuRunOnOpenClAndMatch) {
 
 }  // namespace
 }  // namespace switchyard
+
+namespace switchyard {
+namespace {
+
+// The range check's parts, without a device: x -> Mul(1e5) -> Relu.
+Graph scaled_graph() {
+  Graph g;
+  auto value = [&](const std::string& n) {
+    ValueType vt;
+    vt.kind = ValueType::Kind::tensor;
+    vt.tensor.elem = ElementType::float32;
+    vt.tensor.shape = std::vector<Dim>{Dim{2, ""}};
+    return g.add_value(n, vt);
+  };
+  const int32_t x = value("x"), k = value("k"), m = value("m"), y = value("y");
+  g.inputs = {x};
+  g.initializers[k] = Tensor::scalar<float>(ElementType::float32, 1e5f);
+  Node mul;
+  mul.op_type = "Mul";
+  mul.opset = 13;
+  mul.inputs = {x, k};
+  mul.outputs = {m};
+  Node relu;
+  relu.op_type = "Relu";
+  relu.opset = 13;
+  relu.inputs = {m};
+  relu.outputs = {y};
+  g.nodes = {mul, relu};
+  g.outputs = {y};
+  return g;
+}
+
+TEST(RangeCheck, RefusesNodesWhoseValuesExceedTheNarrowTypeWithHeadroom) {
+  const Graph g = scaled_graph();
+  auto big = value_magnitudes(g, {Value::of(Tensor::from_vector<float>(ElementType::float32, {2}, {-1.0f, 2.0f}))});
+  ASSERT_TRUE(big.ok()) << big.status().to_string();
+  EXPECT_DOUBLE_EQ((*big)[static_cast<size_t>(g.find_value("m"))], 2e5);
+  EXPECT_DOUBLE_EQ((*big)[static_cast<size_t>(g.find_value("k"))], 1e5);
+  auto refused = range_refusals(g, *big, ElementType::float16, 16, "test inputs");
+  ASSERT_EQ(refused.size(), 2u);
+  EXPECT_NE(refused[0].find("values reach 2e+05 at 'm' on the test inputs; float16 holds 65504"), std::string::npos) << refused[0];
+  EXPECT_FALSE(refused[1].empty());
+  // The same graph in bfloat16 fits; small inputs fit float16 too, except the constant itself.
+  EXPECT_TRUE(range_refusals(g, *big, ElementType::bfloat16, 16, "test inputs")[0].empty());
+  auto small = value_magnitudes(g, {Value::of(Tensor::from_vector<float>(ElementType::float32, {2}, {-1e-3f, 2e-3f}))});
+  ASSERT_TRUE(small.ok());
+  auto r = range_refusals(g, *small, ElementType::float16, 16, "test inputs");
+  EXPECT_NE(r[0].find("at 'k'"), std::string::npos) << "the 1e5 constant itself is beyond 65504 / 16: " << r[0];
+  EXPECT_TRUE(r[1].empty()) << r[1];
+  EXPECT_TRUE(range_refusals(g, *small, ElementType::float16, 1, "test inputs")[1].empty());
+}
+
+TEST(RangeCheck, CacheKeyNamesTheCalibration) {
+  RangeCheckOptions a, b, off;
+  off.enabled = false;
+  b.inputs["x"] = Tensor::from_vector<float>(ElementType::float32, {2}, {1.0f, 2.0f});
+  EXPECT_EQ(off.key(), "off");
+  EXPECT_EQ(a.key(), "16:generated");
+  EXPECT_NE(a.key(), b.key());
+  RangeCheckOptions c = b;
+  c.inputs["x"] = Tensor::from_vector<float>(ElementType::float32, {2}, {1.0f, 3.0f});
+  EXPECT_NE(b.key(), c.key()) << "other calibration values, another plan";
+}
+
+}  // namespace
+}  // namespace switchyard

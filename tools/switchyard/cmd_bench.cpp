@@ -52,6 +52,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   if (!policy.ok()) return fail(policy.status().message(), 2);
   PartitionOptions options;
   options.policy = *policy;
+  if (Status st = range_check_from_args(args, &options.range_check); !st.ok()) return fail(st.message(), 2);
   for (const auto& spec : args.all("--input-shape")) {
     auto s = parse_input_shapes(spec);
     if (!s.ok()) return fail(s.status().message(), 2);

@@ -29,6 +29,7 @@ int cmd_plan(const std::vector<std::string>& argv) {
   DeviceRegistry registry = DeviceRegistry::discover();
   PartitionOptions options;
   options.policy = *policy;
+  if (Status st = range_check_from_args(args, &options.range_check); !st.ok()) return fail(st.message(), 2);
   for (const auto& spec : args.all("--input-shape")) {
     auto shapes = parse_input_shapes(spec);
     if (!shapes.ok()) return fail(shapes.status().message(), 2);
@@ -51,9 +52,10 @@ int cmd_plan(const std::vector<std::string>& argv) {
       std::printf("input shapes: %s planned with symbolic dims: static-shape devices refuse what depends on them; "
                   "give --input-shape NAME=D0,D1,...\n", unresolved.c_str());
     std::fputs(plan.to_table(g).c_str(), stdout);
-    std::printf("\nplanned in %.2f ms (support queries %.2f ms, partitioning %.2f ms)\n",
-                (*pm)->times().prepare_ms + (*pm)->times().support_ms + (*pm)->times().partition_ms, (*pm)->times().support_ms,
-                (*pm)->times().partition_ms);
+    if (!(*pm)->range_check_note().empty()) std::printf("\n%s\n", (*pm)->range_check_note().c_str());
+    const PartitionTimes& t = (*pm)->times();
+    std::printf("\nplanned in %.2f ms (support queries %.2f ms, range check %.2f ms, partitioning %.2f ms)\n",
+                t.prepare_ms + t.support_ms + t.range_check_ms + t.partition_ms, t.support_ms, t.range_check_ms, t.partition_ms);
   }
   return 0;
 }

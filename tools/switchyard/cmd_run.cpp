@@ -65,6 +65,8 @@ int cmd_run(const std::vector<std::string>& argv) {
   if (args.positional().size() != 1) return fail("usage: switchyard run MODEL [--units U | --device ID... | --device all | --device reference] [--policy FILE] [--input NAME=FILE]... [--input-shape NAME=D0,D1,...]... [--output-dir DIR] [--cache-dir DIR | --no-cache] [--trace FILE] [--json]", 2);
   const std::string model_path = args.positional()[0];
   const bool json_out = args.has("--json");
+  RangeCheckOptions range_check;
+  if (Status st = range_check_from_args(args, &range_check); !st.ok()) return fail(st.message(), 2);
 
   auto t_load = std::chrono::steady_clock::now();
   auto model = import_onnx_file(model_path);
@@ -162,6 +164,7 @@ int cmd_run(const std::vector<std::string>& argv) {
     PartitionOptions options;
     options.policy = target_policy;
     options.input_shapes = input_shapes;
+    options.range_check = range_check;
     LoadReport report;
     auto t_cache = std::chrono::steady_clock::now();
     SY_ASSIGN_OR_RETURN(auto pm, cache.load(model_path, *registry, options, &report));

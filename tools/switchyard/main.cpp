@@ -38,6 +38,9 @@ const char* kUsage =
     "                                           run the ONNX backend node tests\n"
     "\n"
     "Compute units (--units): all (default), cpu-only, cpu-and-gpu, cpu-and-npu.\n"
+    "Range check (run, plan, bench): float16 devices refuse nodes whose values would overflow them,\n"
+    "measured on --calibration-input NAME=FILE (else generated inputs), with --range-headroom X\n"
+    "(default 16); --no-range-check turns it off.\n"
     "Plugins are found through SWITCHYARD_PLUGIN_PATH (folders of *.yaml manifests, ':'-separated),\n"
     "then the install folder, then build/lib/switchyard/plugins.\n";
 }

@@ -1,6 +1,10 @@
 // Policy options on the command line.
 #include "policy_args.h"
 
+#include <cmath>
+
+#include "switchyard/tensor_io.h"
+
 namespace switchyard::cli {
 
 Result<Policy> policy_from_args(const Args& args) {
@@ -23,6 +27,26 @@ Result<Policy> policy_from_args(const Args& args) {
   }
   if (args.has("--strict")) p.strict = true;
   return p;
+}
+
+Status range_check_from_args(const Args& args, RangeCheckOptions* out) {
+  out->enabled = !args.has("--no-range-check");
+  if (auto h = args.get("--range-headroom")) {
+    char* end = nullptr;
+    const double v = std::strtod(h->c_str(), &end);
+    if (h->empty() || *end != '\0' || !std::isfinite(v) || v < 1)
+      return Status(StatusCode::invalid_argument, "--range-headroom expects a number >= 1, got '" + *h + "'");
+    out->headroom = v;
+  }
+  for (const auto& spec : args.all("--calibration-input")) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      return Status(StatusCode::invalid_argument, "--calibration-input expects NAME=FILE, got '" + spec + "'");
+    auto t = load_tensor_file(spec.substr(eq + 1));
+    if (!t.ok()) return t.status().with_context("--calibration-input " + spec.substr(0, eq));
+    out->inputs[spec.substr(0, eq)] = std::move(t).value();
+  }
+  return {};
 }
 
 }  // namespace switchyard::cli

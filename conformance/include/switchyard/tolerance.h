@@ -44,4 +44,16 @@ NodeTerms node_terms(const Graph& graph, const Node& node, const std::vector<con
 // REQUIRES: the reference interpreter supports the graph.
 Result<std::vector<Tolerance>> derive_case_tolerances(const Graph& graph, const std::vector<Value>& inputs, ElementType compute);
 
+// Values deep in a float16 graph. The first-order sum above grows geometrically with depth
+// (ppocr's 215 operations: atol ~1e62), so it cannot resolve a value 30 operations deep. Each
+// operation's rounding is an independent relative error of at most u, so along a chain of n of
+// them the relative error is a random walk: 4 standard deviations of it is 4u * sqrt(n), taken
+// relative to the value's largest magnitude `scale` (normalisations such as BatchNormalization
+// keep every value of a layer on that scale):  atol = 4u * sqrt(n) * scale, rtol = 0.
+// `depth` is the number of operations on the longest path from the graph inputs (graph_depth).
+Tolerance derive_deep_tolerance(ElementType compute, int64_t depth, double scale);
+// Operations on the longest path from the graph's inputs and constants to each value (indexed by
+// value id; 0 for inputs and constants). Nodes must be in topological order, as graphs are.
+std::vector<int64_t> graph_depth(const Graph& graph);
+
 }  // namespace switchyard::conformance

@@ -99,7 +99,8 @@ void collect_subgraph_names(const Node& n, std::set<std::string>& names) {
 // Runs `graph`; returns its outputs followed by the values named in `extra_outputs`.
 std::vector<Value> run_graph(const Interpreter& interpreter, const KernelRegistry& registry, const Graph& graph,
                              const std::vector<Value>& inputs, const std::map<std::string, const Value*>& outer_scope,
-                             const std::vector<std::string>& extra_outputs) {
+                             const std::vector<std::string>& extra_outputs,
+                             const std::function<void(size_t, const std::vector<Value>&)>& on_node = {}) {
   if (inputs.size() != graph.inputs.size())
     throw_error(StatusCode::invalid_argument, "graph '" + graph.name + "' takes " + std::to_string(graph.inputs.size()) +
                                                   " inputs, got " + std::to_string(inputs.size()));
@@ -180,6 +181,7 @@ std::vector<Value> run_graph(const Interpreter& interpreter, const KernelRegistr
     } catch (const std::exception& e) {
       throw Error(StatusCode::internal, node.describe() + ": " + e.what());
     }
+    if (on_node) on_node(n, out);
     for (size_t o = 0; o < node.outputs.size(); ++o) {
       int32_t id = node.outputs[o];
       if (id < 0) continue;
@@ -211,7 +213,7 @@ std::vector<Value> Interpreter::run_scoped(const Graph& graph, const std::vector
 Result<std::vector<Value>> Interpreter::run(const Graph& graph, const std::vector<Value>& inputs,
                                             const RunOptions& options) const {
   try {
-    return run_graph(*this, registry_, graph, inputs, {}, options.extra_outputs);
+    return run_graph(*this, registry_, graph, inputs, {}, options.extra_outputs, options.on_node);
   } catch (const Error& e) {
     return e.status();
   } catch (const std::bad_alloc&) {

@@ -17,6 +17,7 @@
 #include "switchyard/compiled_model.h"
 #include "switchyard/graph_view.h"
 #include "switchyard/onnx_import.h"
+#include "switchyard/partitioned_model.h"
 #include "switchyard/plugin_loader.h"
 #include "switchyard/reference.h"
 #include "switchyard/reference_util.h"
@@ -789,6 +790,74 @@ TEST(LevelZeroModels, LightResnet50ExceedsTheFloat16Range) {
   }
   std::printf("light_resnet50: %d NPU-held values beyond 65504; largest %.4g\n", beyond, worst);
   EXPECT_GT(beyond, 0) << "light_resnet50 now fits float16: run it on the NPU and compare with the reference instead";
+}
+
+// light_resnet50 under cpu-and-npu: the range check (calibrated on the model's own input) keeps
+// the nodes whose values would overflow float16 on the CPU, so the NPU computes the rest and
+// the model's result is finite. Every value the NPU hands to the CPU is checked against the
+// reference within the deep-value rule (derive_deep_tolerance: 4u sqrt(depth) max|value|; the
+// first-order sum along 30 operations exceeds the values themselves, so it cannot resolve them),
+// the final softmax within the rule of that last operation alone, as for ppocr. The softmax is a
+// weak check (constant weights make it uniform); the handed-over values are the strong one.
+TEST(LevelZeroModels, LightResnet50UnderCpuAndNpuKeepsOverflowOffTheNpuAndMatches) {
+  NEED_NPU();
+  const std::string path = model_path("light_resnet50.onnx");
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
+  auto model = import_onnx_file(path);
+  ASSERT_TRUE(model.ok()) << model.status().to_string();
+  auto x = load_tensor_pb(model_path("light_resnet50_input_0.pb"));
+  ASSERT_TRUE(x.ok()) << x.status().to_string();
+  const std::string in_name = (*model)->graph.value_name((*model)->graph.inputs[0]);
+  PartitionOptions o;
+  o.policy.units = ComputeUnits::cpu_and_npu;
+  o.range_check.inputs[in_name] = *x;
+  auto planned = PartitionedModel::plan_only(*model, registry(), o);
+  ASSERT_TRUE(planned.ok()) << planned.status().to_string();
+  const Plan& plan = (*planned)->plan();
+  const Graph& pg = (*planned)->graph();
+  int on_npu = 0, range_refused = 0;
+  for (const auto& p : plan.placements) on_npu += p.device == "level_zero:0";
+  for (const auto& a : (*planned)->support().at("level_zero:0")) range_refused += a.reason_code == "range";
+  std::printf("light_resnet50: %d nodes on level_zero:0, %d kept off by the range check (%s)\n", on_npu, range_refused,
+              (*planned)->range_check_note().c_str());
+  EXPECT_GT(on_npu, 0);
+  EXPECT_GT(range_refused, 0) << "light_resnet50 now fits float16: this test no longer exercises the range check";
+  // The values NPU segments hand to the CPU become extra graph outputs.
+  std::vector<std::string> handed;
+  for (const auto& t : plan.transfers)
+    if (t.from_device == "level_zero:0") handed.push_back(pg.value_name(t.value));
+  ASSERT_FALSE(handed.empty());
+  auto widened = std::make_shared<Model>(**model);
+  for (const auto& name : handed) {
+    const int32_t v = widened->graph.find_value(name);
+    ASSERT_GE(v, 0) << name;
+    if (std::find(widened->graph.outputs.begin(), widened->graph.outputs.end(), v) == widened->graph.outputs.end()) widened->graph.outputs.push_back(v);
+  }
+  auto pm = PartitionedModel::load(widened, registry(), o);
+  ASSERT_TRUE(pm.ok()) << pm.status().to_string();
+  auto out = (*pm)->predict({Value::of(*x)});
+  ASSERT_TRUE(out.ok()) << out.status().to_string();
+  const std::vector<int64_t> depth = conformance::graph_depth(widened->graph);
+  auto ref = reference::Interpreter().run(widened->graph, {Value::of(*x)});
+  ASSERT_TRUE(ref.ok()) << ref.status().to_string();
+  ASSERT_EQ(out->size(), ref->size());
+  for (size_t i = 1; i < out->size(); ++i) {
+    const std::string name = widened->graph.value_name(widened->graph.outputs[i]);
+    double err = 0, big = 0;
+    for (int64_t k = 0; k < (*ref)[i].tensor.numel(); ++k) {
+      const double r = reference::get_double((*ref)[i].tensor, k);
+      err = std::max(err, std::fabs(reference::get_double((*out)[i].tensor, k) - r));
+      big = std::max(big, std::fabs(r));
+    }
+    const int64_t n = depth[static_cast<size_t>(widened->graph.outputs[i])];
+    const Tolerance t = conformance::derive_deep_tolerance(ElementType::float16, n, big);
+    std::printf("  handed to the CPU: %s, %lld operations deep: max|ref| %.4g max|err| %.3g (%.2g relative); allowed %.3g\n", name.c_str(),
+                static_cast<long long>(n), big, err, err / big, t.atol);
+    expect_close((*out)[i].tensor, (*ref)[i].tensor, t, "light_resnet50 value '" + name + "' from the NPU");
+  }
+  const Tensor& y = (*out)[0].tensor;
+  for (int64_t i = 0; i < y.numel(); ++i) ASSERT_TRUE(std::isfinite(reference::get_double(y, i))) << "output " << i;
+  expect_close(y, (*ref)[0].tensor, derive_tolerance(F32, ElementType::float16, 1000, 1), "light_resnet50 softmax");
 }
 
 }  // namespace

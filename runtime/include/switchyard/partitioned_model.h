@@ -17,6 +17,7 @@
 #include "switchyard/onnx_import.h"
 #include "switchyard/partitioner.h"
 #include "switchyard/plugin_loader.h"
+#include "switchyard/range_check.h"
 
 namespace switchyard {
 
@@ -27,6 +28,9 @@ struct PartitionOptions {
   // Fixed shapes for inputs with symbolic dims (name -> dims): the graph is specialised to them
   // before planning, so static-shape devices can take it; predict() then requires these shapes.
   std::map<std::string, Shape> input_shapes;
+  // Narrow-float devices (float16 NPUs) refuse nodes whose values would overflow them, measured
+  // on calibration inputs (switchyard/range_check.h).
+  RangeCheckOptions range_check;
 };
 
 struct PartitionTimes {
@@ -34,6 +38,7 @@ struct PartitionTimes {
   double support_ms = 0;    // support queries on every device
   double partition_ms = 0;
   double compile_ms = 0;    // all segments
+  double range_check_ms = 0;  // the calibration run for narrow-float devices (0 when none is allowed)
 };
 
 // One timed span of a prediction, for performance reports and traces.
@@ -77,6 +82,9 @@ class PartitionedModel {
   const Plan& plan() const { return plan_; }
   const SupportTable& support() const { return support_; }
   const PartitionTimes& times() const { return times_; }
+  // What the range check did on this load ("" when no narrow-float device was allowed; on a
+  // cached load the refusals are in support() and the plan's reasons, and this is empty).
+  const std::string& range_check_note() const { return range_note_; }
 
   // For the plan cache: every segment's executable as bytes (in segment order), and the way
   // back from a prepared graph, its plan, the support answers and those bytes. A segment whose
@@ -102,12 +110,14 @@ class PartitionedModel {
 
   Status prepare(const DeviceRegistry& devices, const PartitionOptions& options);
   Status compile_segments(const DeviceRegistry& devices);
+  Status check_ranges(const DeviceRegistry& devices, const PartitionOptions& options, const std::vector<DeviceFigures>& figures);
 
   std::shared_ptr<const Model> model_;
   Graph graph_;
   Plan plan_;
   SupportTable support_;
   PartitionTimes times_;
+  std::string range_note_;
   std::vector<CompiledSegment> segments_;
 };
 

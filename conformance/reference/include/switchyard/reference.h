@@ -86,6 +86,9 @@ class KernelRegistry {
 struct RunOptions {
   // Values the caller wants kept besides graph outputs (by name); empty = outputs only.
   std::vector<std::string> extra_outputs;
+  // Called after every node of the top-level graph with the node's index and its outputs,
+  // before intermediates are freed: lets a caller look at every value without keeping them all.
+  std::function<void(size_t node, const std::vector<Value>& outputs)> on_node;
 };
 
 class Interpreter {
