@@ -17,7 +17,11 @@ TargetFactory reference_target_factory() {
 
 TargetFactory device_target_factory(const std::string& device_id) {
   return [device_id]() -> Result<Target> {
-    auto registry = std::make_shared<DeviceRegistry>(DeviceRegistry::discover());
+    // Only the device's own plugin: every case process starts here, and initialising the other
+    // plugins (a CPU bandwidth probe, OpenCL platforms) cost more than most cases.
+    DiscoveryOptions discovery;
+    discovery.only_plugins = {device_id.substr(0, device_id.find(':'))};
+    auto registry = std::make_shared<DeviceRegistry>(DeviceRegistry::discover(discovery));
     SY_ASSIGN_OR_RETURN(const Device* device, registry->find(device_id));
     const ElementType compute = device->info().compute_element_type;
     return Target([registry, device](const Model& model, const std::vector<Value>& inputs) -> Result<std::vector<Value>> {

@@ -500,6 +500,9 @@ DeviceRegistry DeviceRegistry::discover(const DiscoveryOptions& options) {
         continue;
       }
       if (loaded_names.count(m->name)) continue;  // shadowed by an earlier folder
+      if (!options.only_plugins.empty() &&
+          std::find(options.only_plugins.begin(), options.only_plugins.end(), m->name) == options.only_plugins.end())
+        continue;
       auto p = PluginLoader::load(*m);
       if (!p.ok()) {
         reg.failures_.push_back({file, m->name, p.status().message()});

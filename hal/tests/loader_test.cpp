@@ -47,6 +47,23 @@ TEST(Loader, BrokenPluginsAreReportedAndSkipped) {
   EXPECT_EQ((*cpu)->plugin_identity().name, "cpu");
 }
 
+TEST(Loader, OnlyPluginsLoadsJustThoseNamed) {
+  // The broken plugins beside the build tree's are not even loaded; only manifests that cannot
+  // be read (so their name is unknown) are still reported.
+  DiscoveryOptions opts;
+  opts.extra_paths = {SWITCHYARD_BROKEN_PLUGIN_DIR};
+  opts.use_environment = false;
+  opts.only_plugins = {"cpu"};
+  DeviceRegistry reg = DeviceRegistry::discover(opts);
+  ASSERT_EQ(reg.plugins().size(), 1u);
+  EXPECT_EQ(reg.plugins()[0]->manifest().name, "cpu");
+  EXPECT_TRUE(reg.find("cpu:0").ok());
+  for (const auto& f : reg.failures()) EXPECT_TRUE(f.name.empty()) << "tried " << f.manifest << ": " << f.reason;
+  EXPECT_EQ(reason_for(reg, "d_init_fails.yaml"), "<not reported>");
+  opts.only_plugins = {"no_such_plugin"};
+  EXPECT_TRUE(DeviceRegistry::discover(opts).devices().empty());
+}
+
 TEST(Loader, UnknownDeviceListsTheDevicesPresent) {
   DeviceRegistry reg = DeviceRegistry::discover();
   auto d = reg.find("opencl:7");

@@ -28,6 +28,9 @@ struct DiscoveryOptions {
   std::vector<std::filesystem::path> extra_paths;
   bool use_environment = true;     // read SWITCHYARD_PLUGIN_PATH
   bool use_default_paths = true;   // install folder and build tree
+  // Load only the plugins with these manifest names (empty: every plugin found). A caller that
+  // needs one device (a conformance case process) skips initialising the others.
+  std::vector<std::string> only_plugins;
 };
 
 class PluginLoader {
