@@ -68,6 +68,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
   DeviceRegistry devices = DeviceRegistry::discover();
   auto imported = import_onnx_file(model_path);
   if (!imported.ok()) return fail(imported.status().to_string());
+  if (Status st = check_calibration_inputs((*imported)->graph, options.range_check); !st.ok()) return fail(st.message(), 2);
   // Symbolic input dims: benchmarked at 1 unless --input-shape says otherwise (shown in the report).
   std::string assumed;
   {

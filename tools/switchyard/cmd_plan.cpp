@@ -30,6 +30,7 @@ int cmd_plan(const std::vector<std::string>& argv) {
   PartitionOptions options;
   options.policy = *policy;
   if (Status st = range_check_from_args(args, &options.range_check); !st.ok()) return fail(st.message(), 2);
+  if (Status st = check_calibration_inputs((*model)->graph, options.range_check); !st.ok()) return fail(st.message(), 2);
   for (const auto& spec : args.all("--input-shape")) {
     auto shapes = parse_input_shapes(spec);
     if (!shapes.ok()) return fail(shapes.status().message(), 2);

@@ -72,6 +72,7 @@ int cmd_run(const std::vector<std::string>& argv) {
   auto model = import_onnx_file(model_path);
   if (!model.ok()) return fail(model.status().to_string());
   const Graph& g = (*model)->graph;
+  if (Status st = check_calibration_inputs(g, range_check); !st.ok()) return fail(st.message(), 2);
 
   // Fixed shapes for symbolic input dims (the graph is specialised to them at load).
   std::map<std::string, Shape> input_shapes;

@@ -41,6 +41,25 @@ TEST(Cli, BadArgumentsExitTwo) {
   EXPECT_EQ(run("conformance onnx --reference").code, 2);
 }
 
+TEST(Cli, RangeCheckArgumentsAreChecked) {
+  const std::string dir = ::testing::TempDir() + "/cli_calibration";
+  ASSERT_EQ(run("run " + kTiny + " --output-dir '" + dir + "'").code, 0);
+  const std::string file = dir + "/probabilities.npy";
+  CliRun wrong_name = run("plan " + kTiny + " --calibration-input nope='" + file + "'");
+  EXPECT_EQ(wrong_name.code, 2) << wrong_name.out;
+  EXPECT_NE(wrong_name.out.find("the model has no input named 'nope' (its inputs: "), std::string::npos) << wrong_name.out;
+  EXPECT_EQ(run("run " + kTiny + " --calibration-input nope='" + file + "'").code, 2);
+  EXPECT_EQ(run("bench " + kTiny + " --calibration-input nope='" + file + "'").code, 2);
+  CliRun missing = run("plan " + kTiny + " --calibration-input x=/nonexistent/x.npy");
+  EXPECT_EQ(missing.code, 2) << missing.out;
+  EXPECT_NE(missing.out.find("--calibration-input x"), std::string::npos) << missing.out;
+  EXPECT_EQ(run("plan " + kTiny + " --calibration-input x").code, 2);
+  CliRun headroom = run("plan " + kTiny + " --range-headroom 0.5");
+  EXPECT_EQ(headroom.code, 2);
+  EXPECT_NE(headroom.out.find("--range-headroom expects a number >= 1, got '0.5'"), std::string::npos) << headroom.out;
+  EXPECT_EQ(run("plan " + kTiny + " --no-range-check").code, 0);
+}
+
 TEST(Cli, RunJsonHasTheDocumentedFields) {
   CliRun r = run("run " + kTiny + " --json");
   ASSERT_EQ(r.code, 0) << r.out;
