@@ -167,7 +167,9 @@ TEST(PartitionedModel, ModelsUnderCpuAndGpuRunOnOpenClAndMatch) {
     const Plan& plan = (*pm)->plan();
     for (const auto& p : plan.placements) {
       const auto& answer = (*pm)->support().at("opencl:0")[static_cast<size_t>(p.node)];
-      if (answer.supported) EXPECT_EQ(p.device, "opencl:0") << p.reason;
+      if (answer.supported) {
+        EXPECT_EQ(p.device, "opencl:0") << p.reason;
+      }
     }
     Graph shaped = (*model)->graph;
     ASSERT_TRUE(specialize_inputs(shaped, c.shapes).ok());

@@ -261,7 +261,6 @@ void conv_case(const ConvCase& k) {
   b.output(y);
   auto r = run_both(b, {random(F32, {k.n, k.c, k.h, k.w}, -1, 1, 1)});
   ASSERT_EQ(r.device.size(), 1u);
-  const int64_t K = k.c / k.group * k.kh * k.kw + 1;  // + bias
   expect_close(r.device[0], r.reference[0], r.derived.at(0), "Conv");
 }
 
