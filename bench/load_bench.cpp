@@ -30,6 +30,9 @@ double median(std::vector<double> v) {
 }
 }  // namespace
 
+constexpr const char* kUsage =
+    "usage: switchyard_load_bench [--units U] [--runs N] [--input-shape NAME=D0,...] [--driver-caches] [--no-range-check] [--json] MODEL...\n";
+
 int main(int argc, char** argv) {
   Policy policy;
   int runs = 5;
@@ -63,14 +66,14 @@ int main(int argc, char** argv) {
     } else if (a == "--json") {
       json = true;
     } else if (a.rfind("--", 0) == 0) {
-      std::fprintf(stderr, "usage: switchyard_load_bench [--units U] [--runs N] [--input-shape NAME=D0,...] [--driver-caches] [--no-range-check] [--json] MODEL...\n");
+      std::fputs(kUsage, stderr);
       return 2;
     } else {
       models.push_back(a);
     }
   }
   if (models.empty()) {
-    std::fprintf(stderr, "usage: switchyard_load_bench [--units U] [--runs N] [--input-shape NAME=D0,...] [--driver-caches] [--no-range-check] [--json] MODEL...\n");
+    std::fputs(kUsage, stderr);
     return 2;
   }
   if (!driver_caches) {

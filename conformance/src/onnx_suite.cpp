@@ -255,11 +255,12 @@ const Tensor* input_of(const Node& n, const std::vector<const Tensor*>& values, 
 double input_gain(const Graph& g, const Node& n, const std::vector<const Tensor*>& values, size_t i) {
   const std::string& op = n.op_type;
   auto in = [&](size_t k) { return input_of(n, values, k); };
+  const Tensor* y = n.outputs.empty() || n.outputs[0] < 0 ? nullptr : values[static_cast<size_t>(n.outputs[0])];
   if (op == "Mul") return max_abs(in(1 - std::min<size_t>(i, 1)));
   if (op == "Div") {
     const double d = min_abs(in(1));
     if (d == 0) return 0;  // a zero divisor gives inf/NaN, compared exactly
-    return i == 0 ? 1 / d : max_abs(n.outputs.empty() ? nullptr : values[static_cast<size_t>(n.outputs[0])]) / d;
+    return i == 0 ? 1 / d : max_abs(y) / d;
   }
   if ((op == "Conv" || op == "Gemm") && i == 2) return op == "Gemm" ? std::fabs(n.attr_float("beta", 1)) : 1;  // the bias
   if (op == "Conv" || op == "MatMul" || op == "Gemm") {
@@ -276,9 +277,9 @@ double input_gain(const Graph& g, const Node& n, const std::vector<const Tensor*
     return m;
   }
   // Softmax: dy_i = y_i (dx_i - sum_j y_j dx_j), so |dy| <= 2 max|y| max|dx|; LogSoftmax: 2.
-  if (op == "Softmax") return 2 * max_abs(n.outputs.empty() ? nullptr : values[static_cast<size_t>(n.outputs[0])]);
+  if (op == "Softmax") return 2 * max_abs(y);
   if (op == "LogSoftmax") return 2;
-  if (op == "Exp") return max_abs(n.outputs.empty() ? nullptr : values[static_cast<size_t>(n.outputs[0])]);  // dy = y dx
+  if (op == "Exp") return max_abs(y);  // dy = y dx
   return 1;  // Add, Sub, Sum, activations (slope <= 1), pooling, layout ops
 }
 

@@ -4,7 +4,6 @@
 #include "switchyard/shape_inference.h"
 
 #include <algorithm>
-
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -12,6 +11,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -131,40 +131,39 @@ Status PartitionedModel::prepare(const DeviceRegistry& devices, const PartitionO
 
 Status PartitionedModel::check_ranges(const DeviceRegistry& devices, const PartitionOptions& options, const std::vector<DeviceFigures>& figures) {
   if (!options.range_check.enabled) return {};
+  SY_RETURN_IF_ERROR(check_calibration_inputs(graph_, options.range_check));
+  auto allowed = Partitioner::allowed_devices(options.policy, figures);
+  if (!allowed.ok()) return {};  // the partitioner reports a bad policy itself
   // Narrow-float devices the policy allows that claim at least one node.
-  std::vector<std::string> allowed;
-  auto a = Partitioner::allowed_devices(options.policy, figures);
-  if (!a.ok()) return {};  // the partitioner reports a bad policy itself
-  allowed = *a;
   std::vector<const Device*> narrow;
   for (const auto& d : devices.devices()) {
     const ElementType t = d->info().compute_element_type;
     if (!is_floating(t) || max_finite(t) >= max_finite(ElementType::float32)) continue;
-    if (std::find(allowed.begin(), allowed.end(), d->id()) == allowed.end()) continue;
+    if (std::find(allowed->begin(), allowed->end(), d->id()) == allowed->end()) continue;
     const auto& table = support_[d->id()];
     if (std::any_of(table.begin(), table.end(), [](const SupportAnswer& s) { return s.supported; })) narrow.push_back(d.get());
   }
   if (narrow.empty()) return {};
   auto t0 = std::chrono::steady_clock::now();
   const std::string what = options.range_check.inputs.empty() ? "generated calibration inputs" : "calibration inputs";
+  // The given inputs, and generated values for the rest (generated only when some are missing).
   std::vector<Value> inputs;
-  {
-    auto generated = generate_inputs(graph_);
-    for (size_t i = 0; i < graph_.inputs.size(); ++i) {
-      auto given = options.range_check.inputs.find(graph_.value_name(graph_.inputs[i]));
-      if (given != options.range_check.inputs.end()) inputs.push_back(Value::of(given->second));
-      else if (generated.ok() && i < generated->size()) inputs.push_back((*generated)[i]);
-      else {
-        range_note_ = "range check skipped: input '" + graph_.value_name(graph_.inputs[i]) + "' has no calibration value" +
-                      (generated.ok() ? "" : " (" + generated.status().message() + ")");
-        times_.range_check_ms = ms_since(t0);
-        return {};
-      }
+  std::optional<Result<std::vector<Value>>> generated;
+  for (size_t i = 0; i < graph_.inputs.size(); ++i) {
+    auto given = options.range_check.inputs.find(graph_.value_name(graph_.inputs[i]));
+    if (given != options.range_check.inputs.end()) {
+      inputs.push_back(Value::of(given->second));
+      continue;
     }
+    if (!generated) generated = generate_inputs(graph_);
+    if (!generated->ok() || i >= (*generated)->size()) {
+      range_note_ = "range check skipped: input '" + graph_.value_name(graph_.inputs[i]) + "' has no calibration value" +
+                    (generated->ok() ? "" : " (" + generated->status().message() + ")");
+      times_.range_check_ms = ms_since(t0);
+      return {};
+    }
+    inputs.push_back((**generated)[i]);
   }
-  for (const auto& [name, t] : options.range_check.inputs)
-    if (graph_.find_value(name) < 0 || std::find(graph_.inputs.begin(), graph_.inputs.end(), graph_.find_value(name)) == graph_.inputs.end())
-      return Status(StatusCode::invalid_argument, "calibration input '" + name + "' is not an input of the model");
   auto mags = value_magnitudes(graph_, inputs);
   times_.range_check_ms = ms_since(t0);
   if (!mags.ok()) {

@@ -42,6 +42,19 @@ std::string RangeCheckOptions::key() const {
   return figure(headroom) + (inputs.empty() ? ":generated" : ":" + h.hex());
 }
 
+Status check_calibration_inputs(const Graph& graph, const RangeCheckOptions& options) {
+  for (const auto& [name, t] : options.inputs) {
+    bool known = false;
+    for (int32_t id : graph.inputs) known = known || graph.value_name(id) == name;
+    if (!known) {
+      std::string names;
+      for (int32_t id : graph.inputs) names += (names.empty() ? "" : ", ") + graph.value_name(id);
+      return Status(StatusCode::invalid_argument, "calibration input: the model has no input named '" + name + "' (its inputs: " + names + ")");
+    }
+  }
+  return {};
+}
+
 double max_finite(ElementType type) {
   switch (type) {
     case ElementType::float16: return 65504.0;

@@ -49,17 +49,4 @@ Status range_check_from_args(const Args& args, RangeCheckOptions* out) {
   return {};
 }
 
-Status check_calibration_inputs(const Graph& graph, const RangeCheckOptions& options) {
-  for (const auto& [name, t] : options.inputs) {
-    bool known = false;
-    for (int32_t id : graph.inputs) known = known || graph.value_name(id) == name;
-    if (!known) {
-      std::string names;
-      for (int32_t id : graph.inputs) names += (names.empty() ? "" : ", ") + graph.value_name(id);
-      return Status(StatusCode::invalid_argument, "--calibration-input: the model has no input named '" + name + "' (its inputs: " + names + ")");
-    }
-  }
-  return {};
-}
-
 }  // namespace switchyard::cli

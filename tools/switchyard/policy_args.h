@@ -18,7 +18,5 @@ Result<Policy> policy_from_args(const Args& args);
 // The range check for narrow-float devices: --calibration-input NAME=FILE (repeated; a tensor
 // file as for --input), --range-headroom X (>= 1), --no-range-check.
 Status range_check_from_args(const Args& args, RangeCheckOptions* out);
-// Every calibration input names an input of `graph` (else invalid_argument, naming them).
-Status check_calibration_inputs(const Graph& graph, const RangeCheckOptions& options);
 
 }  // namespace switchyard::cli

@@ -30,6 +30,10 @@ struct RangeCheckOptions {
   std::string key() const;
 };
 
+// Every calibration input names an input of `graph`; else invalid_argument naming the model's
+// inputs.
+Status check_calibration_inputs(const Graph& graph, const RangeCheckOptions& options);
+
 // Largest finite magnitude of a float type (float16 65504, bfloat16 3.39e38; float32 3.40e38);
 // 0 for non-float types.
 double max_finite(ElementType type);
