@@ -63,6 +63,22 @@ merge_bench() {
   } > "$OUT/bench.json"
 }
 
+# run_bench MODEL NAME CAP_S PLACEMENT_ARGS...: one `switchyard bench --json` within the budget,
+# its output kept for merge_bench.
+run_bench() {
+  local m=$1 name=$2 cap=$3 shape="" rc
+  shift 3
+  [ "$m" = ppocr_mobile_v2_cls ] && shape="--input-shape x=1,3,48,192"
+  section "bench $m $* $shape"
+  # shellcheck disable=SC2086
+  timeout -k 5 "$(budget "$cap")" env LD_LIBRARY_PATH="$SYL" "$B/bin/switchyard" bench "$B/models/$m.onnx" "$@" $shape --json \
+    > "$TMPD/$name.json" 2> "$TMPD/$name.stderr"
+  rc=$?
+  echo "rc=$rc"
+  BENCH_NAMES+=("$name"); BENCH_RCS+=("$rc")
+  head -c 4000 "$TMPD/$name.json"; echo; show_stderr "$TMPD/$name.stderr"
+}
+
 main() {
   section "host"
   uname -a
@@ -170,36 +186,16 @@ main() {
   tail -n 3 "$OUT/conformance_opencl.txt" | cut -c1-300
   [ -f "$OUT/conformance_opencl.json" ] && head -c 1500 "$OUT/conformance_opencl.json" | sed -n '1,/"cases"/p' | head -30
 
-  local m shape name rc
+  local m
   for m in light_resnet50 ppocr_mobile_v2_cls; do
-    shape=""
-    [ "$m" = ppocr_mobile_v2_cls ] && shape="--input-shape x=1,3,48,192"
-    name=bench_$m
-    section "bench $m $gpu_units $shape"
-    # shellcheck disable=SC2086
-    timeout -k 5 "$(budget 80)" env LD_LIBRARY_PATH="$SYL" "$B/bin/switchyard" bench "$B/models/$m.onnx" $gpu_units $shape --json \
-      > "$TMPD/$name.json" 2> "$TMPD/$name.stderr"
-    rc=$?
-    echo "rc=$rc"
-    BENCH_NAMES+=("$name"); BENCH_RCS+=("$rc")
-    head -c 4000 "$TMPD/$name.json"; echo; show_stderr "$TMPD/$name.stderr"
+    # shellcheck disable=SC2086  # two words: the flag and its value
+    run_bench "$m" "bench_$m" 80 $gpu_units
   done
-
   # GPU-only runs, if time is left.
   for m in light_resnet50 ppocr_mobile_v2_cls; do
     [ "$gpu_units" = "--device opencl:0" ] && break
     if (( DEADLINE_S - (SECONDS - START) < 60 )); then echo "skipping bench $m --device opencl:0 (no time left)"; continue; fi
-    shape=""
-    [ "$m" = ppocr_mobile_v2_cls ] && shape="--input-shape x=1,3,48,192"
-    name=bench_${m}_opencl
-    section "bench $m --device opencl:0 $shape"
-    # shellcheck disable=SC2086
-    timeout -k 5 "$(budget 60)" env LD_LIBRARY_PATH="$SYL" "$B/bin/switchyard" bench "$B/models/$m.onnx" --device opencl:0 $shape --json \
-      > "$TMPD/$name.json" 2> "$TMPD/$name.stderr"
-    rc=$?
-    echo "rc=$rc"
-    BENCH_NAMES+=("$name"); BENCH_RCS+=("$rc")
-    head -c 3000 "$TMPD/$name.json"; echo; show_stderr "$TMPD/$name.stderr"
+    run_bench "$m" "bench_${m}_opencl" 60 --device opencl:0
   done
 
   merge_bench
