@@ -503,6 +503,11 @@ DeviceRegistry DeviceRegistry::discover(const DiscoveryOptions& options) {
       if (!options.only_plugins.empty() &&
           std::find(options.only_plugins.begin(), options.only_plugins.end(), m->name) == options.only_plugins.end())
         continue;
+      if (!options.only_kinds.empty() && !m->device_kinds.empty() &&
+          std::none_of(m->device_kinds.begin(), m->device_kinds.end(), [&](const std::string& k) {
+            return std::find(options.only_kinds.begin(), options.only_kinds.end(), k) != options.only_kinds.end();
+          }))
+        continue;
       auto p = PluginLoader::load(*m);
       if (!p.ok()) {
         reg.failures_.push_back({file, m->name, p.status().message()});

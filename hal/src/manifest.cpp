@@ -3,6 +3,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <regex>
 
 namespace switchyard {
@@ -43,6 +44,16 @@ Result<Manifest> parse_manifest(const std::filesystem::path& file) {
       return Status(StatusCode::invalid_argument, where + ": abi_version '" + abi + "' must look like 1 or 1.0");
     m.abi_major = static_cast<uint32_t>(std::stoul(match[1]));
     m.abi_minor = match[3].matched ? static_cast<uint32_t>(std::stoul(match[3])) : 0;
+    if (YAML::Node kinds = root["device_kinds"]; kinds && !kinds.IsNull()) {
+      static const std::vector<std::string> known = {"cpu", "gpu", "npu", "other"};
+      if (!kinds.IsSequence()) return Status(StatusCode::invalid_argument, where + ": 'device_kinds' must be a list such as [cpu, gpu]");
+      for (const auto& k : kinds) {
+        std::string kind = k.IsScalar() ? k.as<std::string>() : "";
+        if (std::find(known.begin(), known.end(), kind) == known.end())
+          return Status(StatusCode::invalid_argument, where + ": device_kinds entry '" + kind + "' is not one of cpu, gpu, npu, other");
+        m.device_kinds.push_back(kind);
+      }
+    }
     if (YAML::Node settings = root["settings"]; settings && !settings.IsNull()) {  // `settings:` with only comments: none
       if (!settings.IsMap()) return Status(StatusCode::invalid_argument, where + ": 'settings' must be a mapping");
       for (const auto& kv : settings) {

@@ -1,5 +1,6 @@
 // Plugin loading with Boost.DLL, and discovery of manifests.
 #include "switchyard/plugin_loader.h"
+#include "switchyard/user_cache_dir.h"
 
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
@@ -81,6 +82,8 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load(const Manifest& m) {
     return Status(StatusCode::invalid_argument, "library reports plugin name '" + p->identity_.name + "' but the manifest says '" + m.name + "'");
   std::vector<sy_setting> settings;
   for (const auto& [k, v] : m.settings) settings.push_back({k.c_str(), v.c_str()});
+  const std::string state_dir = plugin_state_dir(m.name).string();
+  settings.push_back({kStateDirSetting, state_dir.c_str()});
   sy_plugin handle = nullptr;
   SY_RETURN_IF_ERROR(take_status(api->initialize(settings.data(), settings.size(), &handle)).with_context("initialize failed"));
   if (!handle) return Status(StatusCode::internal, "initialize returned no plugin handle");

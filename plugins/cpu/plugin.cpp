@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "executable.h"
+#include "probe_memo.h"
 #include "switchyard/graph_view.h"
 #include "switchyard/plugin_abi.h"
 
@@ -29,6 +30,8 @@
 namespace {
 
 using namespace switchyard;
+using switchyard::cpu::read_memo;
+using switchyard::cpu::write_memo;
 
 const sy_host_api* g_host = nullptr;
 
@@ -145,6 +148,18 @@ double measure_bandwidth_gbps() {
   return best > 0 ? best : 20;
 }
 
+// The bandwidth measured once per machine: kept in the host's state folder for this plugin, keyed
+// by the CPU, its memory and this plugin's version (a different machine or build measures again).
+double remembered_bandwidth_gbps(const CpuDevice& d, const std::map<std::string, std::string>& settings) {
+  auto dir = settings.find("switchyard.state_dir");
+  const std::string folder = dir == settings.end() ? std::string() : dir->second;
+  const std::string key = "v1/" + d.name + "/" + std::to_string(d.memory) + "/" + SWITCHYARD_VERSION;
+  if (auto v = read_memo(folder, "bandwidth", key)) return *v;
+  const double gbps = measure_bandwidth_gbps();
+  write_memo(folder, "bandwidth", key, gbps);
+  return gbps;
+}
+
 CpuDevice probe_device(int threads, const std::map<std::string, std::string>& settings) {
   CpuDevice d;
   d.name = cpuinfo_field("model name");
@@ -167,7 +182,7 @@ CpuDevice probe_device(int threads, const std::map<std::string, std::string>& se
   d.identity = "cpu/" + d.name + "/" + (avx512 ? "avx512" : avx2 ? "avx2" : "sse") + "/" + std::to_string(threads) + "t";
   if (auto it = settings.find("peak_gflops"); it != settings.end()) d.peak_gflops = std::stod(it->second);
   if (auto it = settings.find("bandwidth_gbps"); it != settings.end()) d.bandwidth_gbps = std::stod(it->second);
-  else d.bandwidth_gbps = measure_bandwidth_gbps();
+  else d.bandwidth_gbps = remembered_bandwidth_gbps(d, settings);
   return d;
 }
 

@@ -4,8 +4,12 @@
 //   name: cpu
 //   library: libswitchyard_plugin_cpu.so   # relative to the manifest's folder, or absolute
 //   abi_version: "1.0"                     # major[.minor]
+//   device_kinds: [cpu]                    # optional: the kinds its devices are classified as
 //   settings:                              # optional, strings passed to the plugin
 //     threads: "2"
+//
+// `device_kinds` lets discovery skip initialising a plugin that a policy cannot use (a
+// cpu-only policy never starts the OpenCL driver). Omitted: the plugin is always loaded.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +29,7 @@ struct Manifest {
   uint32_t abi_major = 0;
   uint32_t abi_minor = 0;
   std::vector<std::pair<std::string, std::string>> settings;
+  std::vector<std::string> device_kinds;  // "cpu", "gpu", "npu", "other"; empty: not declared
 };
 
 // Errors name the file and the field at fault.

@@ -31,6 +31,9 @@ struct DiscoveryOptions {
   // Load only the plugins with these manifest names (empty: every plugin found). A caller that
   // needs one device (a conformance case process) skips initialising the others.
   std::vector<std::string> only_plugins;
+  // Skip plugins whose manifest declares device_kinds and none of them is listed here (empty:
+  // no filter). Plugins that declare no kinds are always loaded.
+  std::vector<std::string> only_kinds;
 };
 
 class PluginLoader {
