@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "switchyard/graph_view.h"
+#include "switchyard/mapped_file.h"
 
 namespace switchyard::onnx_proto {
 
@@ -17,37 +18,6 @@ namespace {
 
 Status bad(const std::string& what, const std::string& msg) {
   return Status(StatusCode::invalid_argument, what + ": " + msg);
-}
-
-// A read-only memory mapping that unmaps when the last Tensor using it goes away.
-struct Mapping {
-  void* addr = nullptr;
-  size_t size = 0;
-  ~Mapping() {
-    if (addr && size) munmap(addr, size);
-  }
-};
-
-Result<std::shared_ptr<Mapping>> map_file(const std::filesystem::path& path, const std::string& what) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status(StatusCode::not_found, what + ": cannot open external data file '" + path.string() + "': " + std::strerror(errno));
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return bad(what, "external data '" + path.string() + "' is not a regular file");
-  }
-  auto m = std::make_shared<Mapping>();
-  m->size = static_cast<size_t>(st.st_size);
-  if (m->size > 0) {
-    m->addr = mmap(nullptr, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (m->addr == MAP_FAILED) {
-      m->addr = nullptr;
-      ::close(fd);
-      return Status(StatusCode::io_error, what + ": cannot map '" + path.string() + "'");
-    }
-  }
-  ::close(fd);
-  return m;
 }
 
 // Resolves an external data location inside base_dir, refusing absolute paths, ".."
@@ -120,17 +90,17 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& p, const TensorContext
       }
       if (offset < 0) return bad(what, "external data offset is negative");
       SY_ASSIGN_OR_RETURN(auto path, confine(ctx.base_dir, location, what));
-      SY_ASSIGN_OR_RETURN(auto mapping, map_file(path, what));
+      SY_ASSIGN_OR_RETURN(auto mapping, MappedFile::open(path, what + ": external data"));
       size_t len = length < 0 ? *expected_bytes : static_cast<size_t>(length);
       if (len != *expected_bytes)
         return bad(what, "external data length " + std::to_string(len) + " does not match the " + std::to_string(*expected_bytes) + " bytes its shape needs");
-      if (static_cast<size_t>(offset) > mapping->size || len > mapping->size - static_cast<size_t>(offset))
+      if (static_cast<size_t>(offset) > mapping->size() || len > mapping->size() - static_cast<size_t>(offset))
         return bad(what, "external data [" + std::to_string(offset) + ", +" + std::to_string(len) + ") lies beyond the end of '" +
-                             path.string() + "' (" + std::to_string(mapping->size) + " bytes)");
+                             path.string() + "' (" + std::to_string(mapping->size()) + " bytes)");
       if (ctx.mapped) ctx.mapped->push_back(mapping);
       if (ctx.external_files && std::find(ctx.external_files->begin(), ctx.external_files->end(), location) == ctx.external_files->end())
         ctx.external_files->push_back(location);
-      const void* base = len ? static_cast<const char*>(mapping->addr) + offset : nullptr;
+      const void* base = len ? reinterpret_cast<const char*>(mapping->data()) + offset : nullptr;
       static const char kEmpty[1] = {0};
       return Tensor::wrap(*type, shape, mapping, base ? base : kEmpty, len);
     }

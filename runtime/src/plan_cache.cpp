@@ -22,7 +22,9 @@
 
 #include "switchyard/graph_serialization.h"
 #include "switchyard/hash.h"
+#include "switchyard/mapped_file.h"
 #include "switchyard/plugin_abi.h"
+#include "switchyard/user_cache_dir.h"
 
 #ifndef SWITCHYARD_VERSION
 #define SWITCHYARD_VERSION "0.0.0"
@@ -100,36 +102,7 @@ ParsedHeader parse_header(const std::string& text) {
   return p;
 }
 
-// A read-only mapping of an entry file.
-struct MappedFile {
-  void* addr = nullptr;
-  size_t size = 0;
-  ~MappedFile() {
-    if (addr) munmap(addr, size);
-  }
-};
-
-Result<std::shared_ptr<MappedFile>> map_entry(const fs::path& file) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status(StatusCode::not_found, "cannot open '" + file.string() + "'");
-  struct stat st {};
-  if (fstat(fd, &st) != 0) {
-    ::close(fd);
-    return Status(StatusCode::io_error, "cannot stat '" + file.string() + "'");
-  }
-  auto m = std::make_shared<MappedFile>();
-  m->size = static_cast<size_t>(st.st_size);
-  if (m->size > 0) {
-    m->addr = mmap(nullptr, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (m->addr == MAP_FAILED) {
-      m->addr = nullptr;
-      ::close(fd);
-      return Status(StatusCode::io_error, "cannot map '" + file.string() + "'");
-    }
-  }
-  ::close(fd);
-  return m;
-}
+Result<std::shared_ptr<const MappedFile>> map_entry(const fs::path& file) { return MappedFile::open(file, "plan cache entry"); }
 
 struct EntryView {
   std::string header;
@@ -142,38 +115,38 @@ struct EntryView {
 // Checks magic, format version, section bounds and the checksum.
 Result<EntryView> open_entry(const MappedFile& m, bool verify_checksum = true) {
   auto bad = [](const std::string& why) { return Status(StatusCode::data_loss, why); };
-  const auto* p = static_cast<const unsigned char*>(m.addr);
-  if (m.size < sizeof kMagic + 8 + 8 + 16 || std::memcmp(p, kMagic, sizeof kMagic) != 0) return bad("not a plan cache entry (bad magic)");
+  const unsigned char* p = m.data();
+  if (m.size() < sizeof kMagic + 8 + 8 + 16 || std::memcmp(p, kMagic, sizeof kMagic) != 0) return bad("not a plan cache entry (bad magic)");
   uint32_t format, header_len;
   std::memcpy(&format, p + 8, 4);
   std::memcpy(&header_len, p + 12, 4);
   if (format != kFormat) return bad("entry format " + std::to_string(format) + ", this Switchyard reads format " + std::to_string(kFormat));
   if (verify_checksum) {
     uint64_t stored[2], actual[2];
-    std::memcpy(stored, p + m.size - 16, 16);
+    std::memcpy(stored, p + m.size() - 16, 16);
     Hasher h;
-    h.update(p, m.size - 16);
+    h.update(p, m.size() - 16);
     h.digest(actual);
     if (stored[0] != actual[0] || stored[1] != actual[1]) return bad("checksum mismatch (the entry was modified or truncated)");
   }
   size_t pos = 16;
-  if (header_len > m.size - pos) return bad("truncated header");
+  if (header_len > m.size() - pos) return bad("truncated header");
   EntryView v;
   v.header.assign(reinterpret_cast<const char*>(p + pos), header_len);
   pos += header_len;
-  if (8 > m.size - pos) return bad("truncated");
+  if (8 > m.size() - pos) return bad("truncated");
   uint64_t meta_len;
   std::memcpy(&meta_len, p + pos, 8);
   pos += 8;
-  if (meta_len > m.size - pos) return bad("truncated metadata");
+  if (meta_len > m.size() - pos) return bad("truncated metadata");
   v.meta = p + pos;
   v.meta_size = static_cast<size_t>(meta_len);
   pos += v.meta_size;
   pos += (64 - pos % 64) % 64;
   uint64_t blob_len;
-  if (m.size < 24 || pos > m.size - 24) return bad("truncated blob section");
-  std::memcpy(&blob_len, p + m.size - 24, 8);
-  if (blob_len != m.size - 24 - pos) return bad("blob section size does not match the file size");
+  if (m.size() < 24 || pos > m.size() - 24) return bad("truncated blob section");
+  std::memcpy(&blob_len, p + m.size() - 24, 8);
+  if (blob_len != m.size() - 24 - pos) return bad("blob section size does not match the file size");
   v.blob = p + pos;
   v.blob_size = static_cast<size_t>(blob_len);
   return v;
@@ -248,7 +221,7 @@ SupportTable support_from_bytes(ByteReader& r) {
 std::string file_hash(const fs::path& file) {
   auto m = map_entry(file);
   if (!m.ok()) return "missing";
-  return hash_hex((*m)->addr, (*m)->size);
+  return hash_hex((*m)->data(), (*m)->size());
 }
 
 std::vector<std::pair<std::string, std::string>> external_files(const std::vector<std::string>& locations, const fs::path& model_dir) {
@@ -267,12 +240,7 @@ void clear_in_memory_models() {
   g_memory.clear();
 }
 
-fs::path default_cache_dir() {
-  if (const char* d = std::getenv("SWITCHYARD_CACHE_DIR"); d && *d) return d;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "switchyard";
-  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "switchyard";
-  return fs::temp_directory_path() / "switchyard-cache";
-}
+fs::path default_cache_dir() { return user_cache_dir(); }
 
 std::string CacheKey::digest() const {
   Hasher h(0x5357594b);  // "SWYK"
@@ -341,18 +309,18 @@ Result<std::shared_ptr<PartitionedModel>> PlanCache::load(const fs::path& model_
   rep = LoadReport{};
   auto t0 = std::chrono::steady_clock::now();
 
-  // Read and hash the model file once; the same bytes are parsed on a miss.
+  // Map and hash the model file once; the same bytes are parsed on a miss.
   std::error_code ec;
-  if (!fs::is_regular_file(model_file, ec)) return Status(StatusCode::not_found, "model file '" + model_file.string() + "' not found");
-  auto size = fs::file_size(model_file, ec);
-  if (ec || size > kMaxModelBytes) return Status(StatusCode::invalid_argument, "cannot read '" + model_file.string() + "'");
-  std::string bytes(size, '\0');
-  {
-    std::ifstream in(model_file, std::ios::binary);
-    in.read(bytes.data(), static_cast<std::streamsize>(size));
-    if (!in) return Status(StatusCode::io_error, "cannot read '" + model_file.string() + "'");
+  auto mapped_model = MappedFile::open(model_file, "model file");
+  if (!mapped_model.ok()) {
+    if (mapped_model.status().code() == StatusCode::not_found)
+      return Status(StatusCode::not_found, "model file '" + model_file.string() + "' not found");
+    return mapped_model.status();
   }
+  const MappedFile& bytes = **mapped_model;
+  if (bytes.size() > kMaxModelBytes) return Status(StatusCode::invalid_argument, "'" + model_file.string() + "' is larger than the 2 GiB protobuf limit");
   const std::string model_hash = hash_hex(bytes.data(), bytes.size());
+  rep.hash_ms = ms_since(t0);
   SY_ASSIGN_OR_RETURN(CacheKey key, key_for(model_file, model_hash, devices, options));
   const std::string digest = key.digest();
   const fs::path entry = dir_ / (digest + kExtension);
@@ -447,14 +415,23 @@ Result<std::shared_ptr<PartitionedModel>> PlanCache::load(const fs::path& model_
   // Miss: import, plan, compile.
   ImportOptions io;
   io.base_dir = model_file.parent_path().empty() ? fs::path(".") : model_file.parent_path();
+  const auto t_import = std::chrono::steady_clock::now();
   auto model = import_onnx_bytes(bytes.data(), bytes.size(), io);
-  if (!model.ok()) return model.status().with_context(model_file.filename().string());
+  if (!model.ok()) {
+    // A model that cannot be imported is a bad model (even when what it lacks is a file it names):
+    // not_found is kept for what the caller asked for and is absent (a device, the model file).
+    const Status& st = model.status();
+    return Status(st.code() == StatusCode::not_found ? StatusCode::invalid_argument : st.code(), st.message())
+        .with_context(model_file.filename().string());
+  }
+  rep.import_ms = ms_since(t_import);
   (*model)->path = model_file;
   SY_ASSIGN_OR_RETURN(auto pm, PartitionedModel::load(*model, devices, options));
   rep.state = CacheState::uncached;
   rep.load_ms = ms_since(t0);
   if (options_.enabled) {
     // Store: failures to write are warnings, never load failures.
+    const auto t_store = std::chrono::steady_clock::now();
     auto store = [&]() -> Status {
       SY_ASSIGN_OR_RETURN(auto exes, pm->serialize_executables());
       ByteWriter meta;
@@ -488,6 +465,7 @@ Result<std::shared_ptr<PartitionedModel>> PlanCache::load(const fs::path& model_
       SY_RETURN_IF_ERROR(write_atomically(dir_, entry, out.bytes()));
       return enforce_limit().status();
     }();
+    rep.store_ms = ms_since(t_store);
     if (!store.ok()) rep.warnings.push_back("plan cache: could not store the entry: " + store.message());
     std::lock_guard<std::mutex> lock(g_memory_mu);
     g_memory[digest] = pm;

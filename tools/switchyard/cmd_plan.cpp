@@ -4,6 +4,7 @@
 #include "args.h"
 #include "commands.h"
 #include "policy_args.h"
+#include "switchyard/discovery.h"
 #include "switchyard/partitioned_model.h"
 #include "switchyard/shape_inference.h"
 
@@ -26,7 +27,7 @@ int cmd_plan(const std::vector<std::string>& argv) {
   if (!policy.ok()) return fail(policy.status().message(), 2);
   auto model = import_onnx_file(args.positional()[0]);
   if (!model.ok()) return fail(model.status().to_string());
-  DeviceRegistry registry = DeviceRegistry::discover();
+  DeviceRegistry registry = DeviceRegistry::discover(discovery_for(*policy));
   PartitionOptions options;
   options.policy = *policy;
   if (Status st = range_check_from_args(args, &options.range_check); !st.ok()) return fail(st.message(), 2);

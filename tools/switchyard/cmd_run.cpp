@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "policy_args.h"
 #include "switchyard/compiled_model.h"
+#include "switchyard/discovery.h"
 #include "switchyard/partitioned_model.h"
 #include "switchyard/plan_cache.h"
 #include "switchyard/shape_inference.h"
@@ -69,7 +70,9 @@ int cmd_run(const std::vector<std::string>& argv) {
   if (Status st = range_check_from_args(args, &range_check); !st.ok()) return fail(st.message(), 2);
 
   auto t_load = std::chrono::steady_clock::now();
-  auto model = import_onnx_file(model_path);
+  // The signature (inputs, outputs) is all that is needed before a load, which may come from the
+  // plan cache: the full import happens inside the load on a miss (or below for the reference).
+  auto model = import_onnx_signature(model_path);
   if (!model.ok()) return fail(model.status().to_string());
   const Graph& g = (*model)->graph;
   if (Status st = check_calibration_inputs(g, range_check); !st.ok()) return fail(st.message(), 2);
@@ -132,7 +135,8 @@ int cmd_run(const std::vector<std::string>& argv) {
     policy = *p;
   }
   std::unique_ptr<DeviceRegistry> registry;
-  if (!reference_only) registry = std::make_unique<DeviceRegistry>(DeviceRegistry::discover());
+  // Only the plugins the policy can use are started (--device all: every plugin).
+  if (!reference_only) registry = std::make_unique<DeviceRegistry>(DeviceRegistry::discover(all_mode ? DiscoveryOptions{} : discovery_for(policy)));
   const double import_ms = ms_since(t_load);
 
   // One run on one target: "reference" runs the reference interpreter; anything else runs
@@ -155,10 +159,13 @@ int cmd_run(const std::vector<std::string>& argv) {
     RunResult rr;
     rr.device = target;
     if (target == "reference") {
-      for (size_t i = 0; i < inputs.size(); ++i) SY_RETURN_IF_ERROR(check_input(g.values[static_cast<size_t>(g.inputs[i])], inputs[i]));
-      rr.load_ms = import_ms;
+      auto t_import = std::chrono::steady_clock::now();
+      SY_ASSIGN_OR_RETURN(auto full, import_onnx_file(model_path));
+      const Graph& fg = full->graph;
+      for (size_t i = 0; i < inputs.size(); ++i) SY_RETURN_IF_ERROR(check_input(fg.values[static_cast<size_t>(fg.inputs[i])], inputs[i]));
+      rr.load_ms = import_ms + ms_since(t_import);
       auto t_pred = std::chrono::steady_clock::now();
-      SY_ASSIGN_OR_RETURN(rr.outputs, reference::Interpreter().run(g, inputs));
+      SY_ASSIGN_OR_RETURN(rr.outputs, reference::Interpreter().run(fg, inputs));
       rr.predict_ms = ms_since(t_pred);
       return rr;
     }
@@ -222,7 +229,8 @@ int cmd_run(const std::vector<std::string>& argv) {
   } else if (reference_only) {
     targets.emplace_back("reference", Policy{});
   } else {
-    if (registry->devices().empty()) return fail("no devices found (see `switchyard devices`); use --device reference to run the reference");
+    if (registry->devices().empty() && policy.devices.empty())
+      return fail("no devices found (see `switchyard devices`); use --device reference to run the reference");
     targets.emplace_back("policy", policy);
   }
   int failures = 0;

@@ -12,6 +12,8 @@ int cmd_conformance(const std::vector<std::string>& args);
 int cmd_plan(const std::vector<std::string>& args);
 int cmd_cache(const std::vector<std::string>& args);
 int cmd_bench(const std::vector<std::string>& args);
+// Every flag of `bench`, for `switchyard bench --help`.
+const char* bench_usage();
 
 // Prints "switchyard: error: <message>" to stderr and returns 2 (usage) or 1 (failure).
 int fail(const std::string& message, int code = 1);

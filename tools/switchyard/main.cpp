@@ -29,8 +29,9 @@ const char* kUsage =
     "  plan MODEL [--units U | --device ID...] [--policy FILE] [--objective auto|latency|power|accelerator] [--strict]\n"
     "             [--format table|json|dot]     segments, transfers, estimates and a reason for every node\n"
     "  bench MODEL [--units U | --device ID...] [--concurrency N] [--requests N] [--cpu-threads N]\n"
-    "              [--input-shape NAME=D0,...] [--trace FILE] [--json]\n"
+    "              [--input-shape NAME=D0,...] [--sync-only] [--fresh-runs N] [--trace FILE] [--json]\n"
     "                                           performance report: loads, compile, latency, throughput\n"
+    "                                           (`switchyard bench --help` lists every flag)\n"
     "  cache (ls [--json] | verify | clear | prune) [--cache-dir DIR]\n"
     "                                           the plan cache ($SWITCHYARD_CACHE_DIR, else\n"
     "                                           $XDG_CACHE_HOME/switchyard, else ~/.cache/switchyard)\n"
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest(argv + 2, argv + argc);
   const bool help_after = std::any_of(rest.begin(), rest.end(), [](const std::string& a) { return a == "-h" || a == "--help"; });
   if (cmd == "-h" || cmd == "--help" || cmd == "help" || help_after) {
-    std::fputs(kUsage, stdout);
+    std::fputs(cmd == "bench" ? bench_usage() : kUsage, stdout);
     return 0;
   }
   if (cmd == "devices") return cmd_devices(rest);

@@ -120,11 +120,13 @@ TEST(Cli, PolicyFileErrorsAreClear) {
 namespace {
 
 TEST(Cli, BenchJsonHasTheDocumentedFields) {
-  CliRun r = run("bench " + kTiny + " --requests 10 --concurrency 2 --cpu-threads 1 --json");
+  CliRun r = run("bench " + kTiny + " --requests 10 --concurrency 2 --cpu-threads 1 --fresh-runs 1 --json");
   ASSERT_EQ(r.code, 0) << r.out;
   for (const char* f : {"\"load\": {\"uncached_ms\"", "\"cached_ms\"", "\"compile_ms\"", "\"first_prediction_ms\"",
                         "\"sync\": {\"latency_ms\": {\"median\"", "\"p90\"", "\"p99\"", "\"throughput_per_s\"",
-                        "\"async\": {\"concurrency\": 2", "\"segments\"", "\"sync_default_threads\""})
+                        "\"async\": {\"concurrency\": 2", "\"segments\"", "\"sync_default_threads\"", "\"uncached_prepare_ms\"",
+                        "\"cache_write_ms\"", "\"fresh_process\": {\"runs\": 1, \"state\": \"cached\"", "\"process_wall_ms\"",
+                        "\"cached_restore_ms\"", "\"drift\": {\"window\"", "\"memory_mib\": {\"rss_after_load\""})
     EXPECT_NE(r.out.find(f), std::string::npos) << f << " missing from " << r.out;
   EXPECT_NE(r.out.find("\"cached\": true"), std::string::npos) << r.out;
 }
@@ -192,6 +194,40 @@ TEST(Cli, TraceFollowsTheTraceEventFormatAndShowsOverlap) {
       }
     }
   EXPECT_GT(overlaps, 0) << "async predictions at concurrency 2 should overlap";
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Cli, BenchHelpListsEveryFlag) {
+  CliRun r = run("bench --help");
+  ASSERT_EQ(r.code, 0);
+  for (const char* flag : {"--units", "--device", "--policy", "--objective", "--strict", "--input-shape", "--calibration-input",
+                           "--range-headroom", "--no-range-check", "--requests", "--concurrency", "--cpu-threads", "--sync-only",
+                           "--fresh-runs", "--trace", "--trace-max-events", "--json"})
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " missing from bench --help:\n" << r.out;
+  EXPECT_EQ(run("bench " + kTiny + " --fresh-runs -1").code, 2);
+  EXPECT_EQ(run("bench " + kTiny + " --trace-max-events 0").code, 2);
+}
+
+// Memory stays flat however many predictions a bench makes: 10^4 against 10^3, without a trace and
+// with one (bounded at 2000 spans, so the rest are dropped). Bound: 10% of the smaller run's RSS.
+TEST(Cli, BenchMemoryIsFlatWithAndWithoutATrace) {
+  const std::string trace = ::testing::TempDir() + "/flat_trace.json";
+  auto rss = [&](int requests, bool traced) {
+    CliRun r = run("bench " + kTiny + " --device cpu:0 --cpu-threads 1 --sync-only --fresh-runs 0 --json --requests " +
+                   std::to_string(requests) + (traced ? " --trace '" + trace + "' --trace-max-events 2000" : ""));
+    EXPECT_EQ(r.code, 0) << r.out;
+    auto k = r.out.find("\"rss_after_sync\": ");
+    return k == std::string::npos ? -1.0 : std::atof(r.out.c_str() + k + 18);
+  };
+  for (bool traced : {false, true}) {
+    const double small = rss(1000, traced), large = rss(10000, traced);
+    ASSERT_GT(small, 0);
+    EXPECT_LT(large, small * 1.10) << (traced ? "with" : "without") << " a trace: " << small << " MiB after 10^3 predictions, " << large
+                                   << " MiB after 10^4";
+  }
 }
 
 }  // namespace

@@ -41,6 +41,12 @@ struct Model {
 Result<std::shared_ptr<Model>> import_onnx_file(const std::filesystem::path& path, const ImportOptions& options = {});
 Result<std::shared_ptr<Model>> import_onnx_bytes(const void* data, size_t size, const ImportOptions& options = {});
 
+// The model's inputs and outputs only (names, types, shapes): `graph` has no nodes and no
+// initializers. Reads the file without parsing nodes or weights, for callers that need the
+// signature before a (possibly cached) load. A model that scans cleanly may still fail a full
+// import.
+Result<std::shared_ptr<Model>> import_onnx_signature(const std::filesystem::path& path);
+
 // Largest model file we parse in memory (protobuf's own limit is 2 GiB).
 inline constexpr size_t kMaxModelBytes = size_t{2} << 30;
 

@@ -59,7 +59,13 @@ struct LoadReport {
   // "devices changed", "switchyard updated", "entry corrupt", "cache disabled"; for hits: "" or "in memory".
   std::string reason;
   std::vector<std::string> warnings;  // e.g. a corrupt entry removed
+  // Phases, in milliseconds. load_ms is what the caller waited for a usable model: mapping and
+  // hashing the model file, then either restoring the entry or importing, planning and compiling.
+  // Writing the entry afterwards (store_ms) is not part of it.
   double load_ms = 0;
+  double hash_ms = 0;    // mapping and hashing the model file (part of every load)
+  double import_ms = 0;  // ONNX import (misses only)
+  double store_ms = 0;   // serialising and writing the entry (misses only; after load_ms)
 };
 
 class PlanCache {

@@ -1,0 +1,34 @@
+// A read-only memory mapping of a regular file, the one way the runtime opens model, weight
+// and cache files. The file is opened without blocking (a FIFO or device node at the path is
+// refused, never waited on) and must be a regular file; the mapping lives as long as its owner.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "switchyard/status.h"
+
+namespace switchyard {
+
+class MappedFile {
+ public:
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  const unsigned char* data() const { return static_cast<const unsigned char*>(addr_); }
+  size_t size() const { return size_; }
+
+  // Errors say `what` and the path: not_found (cannot open), invalid_argument (not a regular
+  // file), io_error (cannot map).
+  static Result<std::shared_ptr<const MappedFile>> open(const std::filesystem::path& path, const std::string& what);
+
+ private:
+  MappedFile() = default;
+  void* addr_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace switchyard
