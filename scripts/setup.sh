@@ -20,6 +20,8 @@ packages=(
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev
   # Level Zero loader
   libze1 libze-dev
+  # benchmark stand-in models (bench/models/make_standins.py)
+  python3-onnx python3-numpy
 )
 
 missing=()

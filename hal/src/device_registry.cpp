@@ -25,7 +25,10 @@ sy_status host_make_status(sy_status_code code, const char* message) {
   return new sy_status_s{code, message ? message : ""};
 }
 
+thread_local PluginLogCapture* t_log_capture = nullptr;
+
 void host_log(sy_log_level level, const char* plugin, const char* message) {
+  if (t_log_capture) t_log_capture->add(std::string(plugin ? plugin : "plugin") + ": " + (message ? message : ""));
   if (level < SY_LOG_WARNING) return;
   std::fprintf(stderr, "switchyard: %s: %s: %s\n", level == SY_LOG_ERROR ? "error" : "warning", plugin ? plugin : "plugin",
                message ? message : "");
@@ -35,6 +38,13 @@ void* host_allocate(size_t size) { return std::malloc(size ? size : 1); }
 
 const sy_host_api kHostApi = {sizeof(sy_host_api), SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR, host_make_status, host_log,
                               host_allocate};
+
+}  // namespace
+
+PluginLogCapture::PluginLogCapture() : outer_(t_log_capture) { t_log_capture = this; }
+PluginLogCapture::~PluginLogCapture() { t_log_capture = outer_; }
+
+namespace {
 
 DeviceKind kind_from_abi(sy_device_kind k) {
   switch (k) {
@@ -109,9 +119,15 @@ Result<std::unique_ptr<Executable>> Device::compile(const GraphView& view,
   return std::make_unique<Executable>(plugin_, exe, this, view.get()->num_outputs);
 }
 
-Result<std::unique_ptr<Executable>> Device::restore(const GraphView& view, const void* data, size_t size) const {
+Result<std::unique_ptr<Executable>> Device::restore(const GraphView& view, const void* data, size_t size,
+                                                    bool data_outlives_executable) const {
+  const sy_plugin_api& api = plugin_->api();
+  const bool in_place = data_outlives_executable &&
+                        api.struct_size >= offsetof(sy_plugin_api, executable_restore_in_place) + sizeof(void*) &&
+                        api.executable_restore_in_place != nullptr;
   sy_executable exe = nullptr;
-  SY_RETURN_IF_ERROR(take_status(plugin_->api().executable_restore(handle_, view.get(), data, size, &exe)).with_context(id_ + ": restore"));
+  SY_RETURN_IF_ERROR(take_status((in_place ? api.executable_restore_in_place : api.executable_restore)(handle_, view.get(), data, size, &exe))
+                         .with_context(id_ + ": restore"));
   if (!exe) return Status(StatusCode::internal, id_ + ": restore returned no executable");
   return std::make_unique<Executable>(plugin_, exe, this, view.get()->num_outputs);
 }

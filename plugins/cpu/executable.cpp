@@ -1,6 +1,8 @@
 // CPU plugin: compiled graphs and their execution.
 #include "executable.h"
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -10,7 +12,8 @@ namespace switchyard::cpu {
 
 namespace {
 // 02: per-node names may record fusion ("onednn+fused", "folded-into-conv", "fused-into-conv").
-constexpr char kMagic[8] = {'S', 'Y', 'C', 'P', 'U', 'X', '0', '2'};
+// 03: followed by the prepared constants (packed_constants.h).
+constexpr char kMagic[8] = {'S', 'Y', 'C', 'P', 'U', 'X', '0', '3'};
 
 void fill(char* dst, size_t cap, const std::string& s) {
   std::strncpy(dst, s.c_str(), cap - 1);
@@ -47,6 +50,18 @@ sy_node_support support_for(const Node& node, const Graph& graph, int threads) {
 }
 
 namespace {
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+std::string describe_build(const PackedConstants& packed, double kernels_ms, double total_ms) {
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "%zu prepared constants (%.1f MiB%s), kernels built in %.1f ms, %.1f ms in all", packed.size(),
+                static_cast<double>(packed.total_bytes()) / (1 << 20),
+                !packed.restoring() ? ", prepared now" : packed.in_place() ? ", used in place" : ", copied", kernels_ms, total_ms);
+  return buf;
+}
+
 bool env_flag(const char* name, bool fallback) {
   const char* e = std::getenv(name);
   if (!e || !*e) return fallback;
@@ -110,15 +125,21 @@ std::vector<sy_node_support> support_for_graph(const Graph& received, int thread
   return out;
 }
 
-std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, const std::vector<std::string>* forced) {
+std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, Serialized* restored) {
+  const auto t0 = std::chrono::steady_clock::now();
   auto exe = std::unique_ptr<CpuExecutable>(new CpuExecutable());
+  const std::vector<std::string>* forced = restored ? &restored->kernels : nullptr;
+  exe->packed_ = restored && restored->constants ? std::move(restored->constants) : std::make_unique<PackedConstants>();
   exe->graph_ = std::move(graph);
   Graph refined = exe->graph_;
   if (fusion_enabled()) refine_static_shapes(refined);  // static shapes where the inputs' are static
-  RewrittenGraph rw = apply_conv_fusions(refined, plan_fusions(refined, threads));
+  const PackedConstants& packed = *exe->packed_;
+  RewrittenGraph rw = apply_conv_fusions(refined, plan_fusions(refined, threads), [&packed](int64_t exec_node) {
+    return packed.restoring() && packed.find(PackedConstants::key(exec_node, kWeightsSlot)) != nullptr;
+  });
   exe->exec_ = std::move(rw.graph);
   const Graph& g = exe->exec_;
-  CompileContext ctx{g, threads};
+  CompileContext ctx{g, threads, exe->packed_.get()};
   const size_t n_orig = exe->graph_.nodes.size();
   exe->impl_.assign(n_orig, "");
   // A serialized executable pins the fusion as well: it must come out the same.
@@ -163,9 +184,11 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, co
   for (int32_t o : g.outputs) exe->last_use_[static_cast<size_t>(o)] = static_cast<int64_t>(g.nodes.size());
 
   exe->plan_.resize(g.nodes.size());
+  const auto t_kernels = std::chrono::steady_clock::now();
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
     NodePlan& p = exe->plan_[i];
+    ctx.node_index = static_cast<int64_t>(i);
     if (is_fused_conv(n)) {
       FusedConvSpec spec;
       spec.post_ops = fused_post_ops(n);
@@ -217,6 +240,7 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, co
   }
   for (size_t i = 0; i < n_orig; ++i)
     if (rw.role[i].empty()) exe->impl_[i] = exe->plan_[static_cast<size_t>(rw.exec_node[i])].implementation;
+  exe->build_note_ = describe_build(*exe->packed_, ms_since(t_kernels), ms_since(t0));
   // Nodes with subgraphs (If/Loop/Scan) read values of this graph by name from inside them:
   // keep every value such a subgraph names alive until that node has run.
   exe->has_subgraph_.assign(g.nodes.size(), 0);
@@ -310,20 +334,39 @@ std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const vo
   return results;
 }
 
-std::string CpuExecutable::serialize() const {
+namespace {
+std::string kernel_names(const std::vector<std::string>& impl) {
   std::string out(kMagic, sizeof kMagic);
   auto put32 = [&](uint32_t v) {
     for (int b = 0; b < 4; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
   };
-  put32(static_cast<uint32_t>(impl_.size()));
-  for (const auto& name : impl_) {
+  put32(static_cast<uint32_t>(impl.size()));
+  for (const auto& name : impl) {
     put32(static_cast<uint32_t>(name.size()));
     out += name;
   }
   return out;
 }
+}  // namespace
 
-std::vector<std::string> CpuExecutable::parse(const void* data, size_t size, size_t expected_nodes) {
+size_t CpuExecutable::serialized_size() const {
+  const size_t head = kernel_names(impl_).size();
+  return head + packed_->serialized_size(head);
+}
+
+void CpuExecutable::serialize_to(char* out) const {
+  const std::string head = kernel_names(impl_);
+  std::memcpy(out, head.data(), head.size());
+  packed_->serialize(head.size(), out + head.size());
+}
+
+std::string CpuExecutable::serialize() const {
+  std::string out(serialized_size(), '\0');
+  serialize_to(out.data());
+  return out;
+}
+
+CpuExecutable::Serialized CpuExecutable::parse(const void* data, size_t size, size_t expected_nodes, bool in_place) {
   const auto* p = static_cast<const unsigned char*>(data);
   size_t pos = 0;
   auto need = [&](size_t n) {
@@ -343,15 +386,15 @@ std::vector<std::string> CpuExecutable::parse(const void* data, size_t size, siz
   if (count != expected_nodes)
     throw_error(StatusCode::data_loss, "serialized CPU executable has " + std::to_string(count) + " nodes, the graph has " +
                                            std::to_string(expected_nodes));
-  std::vector<std::string> out;
+  Serialized out;
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t len = get32();
     if (len > 64) throw_error(StatusCode::data_loss, "serialized CPU executable has a corrupt kernel name");
     need(len);
-    out.emplace_back(reinterpret_cast<const char*>(p + pos), len);
+    out.kernels.emplace_back(reinterpret_cast<const char*>(p + pos), len);
     pos += len;
   }
-  if (pos != size) throw_error(StatusCode::data_loss, "serialized CPU executable has trailing bytes");
+  out.constants = PackedConstants::parse(p, size, pos, in_place);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fast_kernel.h"
+#include "packed_constants.h"
 #include "switchyard/graph.h"
 #include "switchyard/plugin_abi.h"
 #include "switchyard/reference.h"
@@ -22,8 +23,16 @@ struct NodePlan {
 
 class CpuExecutable {
  public:
-  // Chooses a kernel per node. `forced` (from a serialized executable) pins the choices.
-  static std::unique_ptr<CpuExecutable> build(Graph graph, int threads, const std::vector<std::string>* forced = nullptr);
+  // What a serialized executable holds: the kernel chosen per received node and the constants
+  // prepared at compile time.
+  struct Serialized {
+    std::vector<std::string> kernels;
+    std::unique_ptr<PackedConstants> constants;
+  };
+
+  // Chooses a kernel per node. `restored` (from a serialized executable) pins the choices and
+  // supplies the prepared constants (no BatchNormalization folding, no weight reorders).
+  static std::unique_ptr<CpuExecutable> build(Graph graph, int threads, Serialized* restored = nullptr);
 
   // Runs with host tensors; checks cancel_flag between nodes. Throws Error.
   std::vector<Value> run(const std::vector<Value>& inputs, const volatile int32_t* cancel_flag) const;
@@ -33,9 +42,17 @@ class CpuExecutable {
   const Graph& execution_graph() const { return exec_; }
   // Per received node: "onednn", "reference", "onednn+fused", "folded-into-conv", "fused-into-conv".
   const std::vector<std::string>& implementations() const { return impl_; }
+  // The serialized form: kernel names, then the prepared constants (written straight into the
+  // caller's buffer: no intermediate copy of the weights).
+  size_t serialized_size() const;
+  void serialize_to(char* out) const;
   std::string serialize() const;
-  // Parses serialize()'s bytes into per-node implementation names; Error(data_loss) if corrupt.
-  static std::vector<std::string> parse(const void* data, size_t size, size_t expected_nodes);
+  // Parses serialize()'s bytes; Error(data_loss) if corrupt. `in_place`: the caller keeps `data`
+  // valid for the executable's lifetime, so prepared constants are used where they lie.
+  static Serialized parse(const void* data, size_t size, size_t expected_nodes, bool in_place);
+  // How the build went, for load reports: "12 prepared constants (548.0 MiB, in place), kernels
+  // built in 41.2 ms".
+  const std::string& build_note() const { return build_note_; }
 
  private:
   Graph graph_;                    // as received
@@ -45,6 +62,8 @@ class CpuExecutable {
   std::vector<int64_t> last_use_;
   std::vector<char> has_subgraph_;
   reference::Interpreter interpreter_;
+  std::unique_ptr<PackedConstants> packed_;
+  std::string build_note_;
 };
 
 // Per-node support answer used by query_support.

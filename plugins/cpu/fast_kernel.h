@@ -21,9 +21,16 @@ class FastKernel {
   virtual void run(const std::vector<const Value*>& inputs, std::vector<Value>& outputs) const = 0;
 };
 
+class PackedConstants;
+inline constexpr uint32_t kWeightsSlot = 0;  // PackedConstants slot of a kernel's weights
+
 struct CompileContext {
   const Graph& graph;
   int threads;  // threads a kernel may use
+  // Prepared constants of the executable being built (null: kernels built later, at run time):
+  // at compile, kernels record the constants they prepare; at restore, they take them from here.
+  PackedConstants* packed = nullptr;
+  int64_t node_index = -1;  // the execution node being built (the key of its constants)
 };
 
 struct FastKernelProvider {

@@ -119,21 +119,37 @@ bool inference_batchnorm(const Node& n, const Graph& g, int64_t M) {
 
 }  // namespace
 
+namespace {
+double bn_scale(const Tensor& gamma, const Tensor& var, double eps, int64_t m) {
+  return static_cast<double>(gamma.data<float>()[m]) / std::sqrt(static_cast<double>(var.data<float>()[m]) + eps);
+}
+}  // namespace
+
+Tensor fold_batchnorm_bias(const Tensor& bias, const Tensor& gamma, const Tensor& beta, const Tensor& mean, const Tensor& var,
+                           double eps) {
+  const int64_t M = mean.numel();
+  Tensor out = Tensor::allocate(ElementType::float32, {M});
+  float* ob = out.mutable_data<float>();
+  for (int64_t m = 0; m < M; ++m) {
+    const double b = bias.defined() ? static_cast<double>(bias.data<float>()[m]) : 0.0;
+    ob[m] = static_cast<float>((b - static_cast<double>(mean.data<float>()[m])) * bn_scale(gamma, var, eps, m) +
+                               static_cast<double>(beta.data<float>()[m]));
+  }
+  return out;
+}
+
 void fold_batchnorm(const Tensor& weights, const Tensor& bias, const Tensor& gamma, const Tensor& beta,
                     const Tensor& mean, const Tensor& var, double eps, Tensor& out_weights, Tensor& out_bias) {
   const int64_t M = weights.dim(0);
   const int64_t per = M > 0 ? weights.numel() / M : 0;
   out_weights = Tensor::allocate(ElementType::float32, weights.shape());
-  out_bias = Tensor::allocate(ElementType::float32, {M});
   const float* w = weights.data<float>();
   float* ow = out_weights.mutable_data<float>();
-  float* ob = out_bias.mutable_data<float>();
   for (int64_t m = 0; m < M; ++m) {
-    const double s = static_cast<double>(gamma.data<float>()[m]) / std::sqrt(static_cast<double>(var.data<float>()[m]) + eps);
+    const double s = bn_scale(gamma, var, eps, m);
     for (int64_t j = 0; j < per; ++j) ow[m * per + j] = static_cast<float>(static_cast<double>(w[m * per + j]) * s);
-    const double b = bias.defined() ? static_cast<double>(bias.data<float>()[m]) : 0.0;
-    ob[m] = static_cast<float>((b - static_cast<double>(mean.data<float>()[m])) * s + static_cast<double>(beta.data<float>()[m]));
   }
+  out_bias = fold_batchnorm_bias(bias, gamma, beta, mean, var, eps);
 }
 
 namespace {
@@ -405,7 +421,7 @@ std::vector<ConvPostOp> fused_post_ops(const Node& node) {
   return out;
 }
 
-RewrittenGraph apply_conv_fusions(const Graph& g, FusionPlan plan) {
+RewrittenGraph apply_conv_fusions(const Graph& g, FusionPlan plan, const std::function<bool(int64_t exec_node)>& weights_prepared) {
   RewrittenGraph r;
   Graph& x = r.graph;
   x.name = g.name;
@@ -451,14 +467,20 @@ RewrittenGraph apply_conv_fusions(const Graph& g, FusionPlan plan) {
     int32_t b = conv.inputs.size() > 2 ? conv.inputs[2] : -1;
     if (grp.bn >= 0) {
       const Node& bn = g.nodes[static_cast<size_t>(grp.bn)];
-      Tensor nw, nb;
       const Tensor* bias = constant_of(g, b);
-      fold_batchnorm(*constant_of(g, w), bias ? *bias : Tensor(), *constant_of(g, bn.inputs[1]), *constant_of(g, bn.inputs[2]),
-                     *constant_of(g, bn.inputs[3]), *constant_of(g, bn.inputs[4]),
-                     static_cast<double>(bn.attr_float("epsilon", 1e-5f)), nw, nb);
+      const Tensor no_bias;
+      const Tensor &gamma = *constant_of(g, bn.inputs[1]), &beta = *constant_of(g, bn.inputs[2]), &mean = *constant_of(g, bn.inputs[3]),
+                   &var = *constant_of(g, bn.inputs[4]);
+      const double eps = static_cast<double>(bn.attr_float("epsilon", 1e-5f));
       const std::string base = g.value_name(conv.outputs[0]);
-      w = unique_value(base + "::bn_folded_weights", nw);
-      b = unique_value(base + "::bn_folded_bias", nb);
+      if (weights_prepared && weights_prepared(static_cast<int64_t>(x.nodes.size()))) {
+        b = unique_value(base + "::bn_folded_bias", fold_batchnorm_bias(bias ? *bias : no_bias, gamma, beta, mean, var, eps));
+      } else {
+        Tensor nw, nb;
+        fold_batchnorm(*constant_of(g, w), bias ? *bias : no_bias, gamma, beta, mean, var, eps, nw, nb);
+        w = unique_value(base + "::bn_folded_weights", nw);
+        b = unique_value(base + "::bn_folded_bias", nb);
+      }
     }
     f.inputs = {conv.inputs[0], w, b};
     if (grp.sum_value >= 0) f.inputs.push_back(grp.sum_value);

@@ -71,7 +71,11 @@ struct RewrittenGraph {
 
 // Applies the plan: folds BN (float64 accumulation) into new initializers and replaces every
 // group by one FusedConv node placed where the Conv was (topological order is kept).
-RewrittenGraph apply_conv_fusions(const Graph& graph, FusionPlan plan);
+// `weights_prepared(exec_node)`: true when that FusedConv's weights come already folded and laid
+// out from a serialized executable; only the bias is folded then, and the weight input is the
+// Conv's own (unfolded) weights, which its kernel must not read.
+RewrittenGraph apply_conv_fusions(const Graph& graph, FusionPlan plan,
+                                  const std::function<bool(int64_t exec_node)>& weights_prepared = nullptr);
 
 // Post-ops stored on a FusedConv node (attribute "post_ops": floats kind, alpha, beta per op).
 std::vector<ConvPostOp> fused_post_ops(const Node& node);
@@ -80,5 +84,8 @@ std::vector<ConvPostOp> fused_post_ops(const Node& node);
 // s = gamma / sqrt(var + eps). `bias` may be undefined (zero).
 void fold_batchnorm(const Tensor& weights, const Tensor& bias, const Tensor& gamma, const Tensor& beta,
                     const Tensor& mean, const Tensor& var, double eps, Tensor& out_weights, Tensor& out_bias);
+// The folded bias alone (M = mean's length).
+Tensor fold_batchnorm_bias(const Tensor& bias, const Tensor& gamma, const Tensor& beta, const Tensor& mean, const Tensor& var,
+                           double eps);
 
 }  // namespace switchyard::cpu

@@ -39,6 +39,14 @@ sy_status make_status(sy_status_code code, const std::string& message) {
   return g_host ? g_host->make_status(code, message.c_str()) : nullptr;
 }
 
+const char* plugin_name() {
+#ifdef SWITCHYARD_TEST_DOUBLE
+  return "test_double";
+#else
+  return "cpu";
+#endif
+}
+
 sy_status from_error(const Error& e) { return make_status(static_cast<sy_status_code>(e.code()), e.what()); }
 
 // Runs `fn`, turning every exception into a status.
@@ -355,26 +363,41 @@ sy_status compile(sy_device device, const sy_graph* view, const sy_setting*, siz
 sy_status executable_serialize(sy_executable exe, void* data, size_t capacity, size_t* out_size) {
   return guarded([&]() -> sy_status {
     if (!exe || !out_size) return make_status(SY_ERROR_INVALID_ARGUMENT, "serialize: NULL argument");
-    std::string bytes = reinterpret_cast<CpuExecutableHandle*>(exe)->exe->serialize();
-    *out_size = bytes.size();
+    const cpu::CpuExecutable& e = *reinterpret_cast<CpuExecutableHandle*>(exe)->exe;
+    *out_size = e.serialized_size();
     if (!data) return nullptr;
-    if (capacity < bytes.size()) return make_status(SY_ERROR_INVALID_ARGUMENT, "serialize: buffer too small");
-    std::memcpy(data, bytes.data(), bytes.size());
+    if (capacity < *out_size) return make_status(SY_ERROR_INVALID_ARGUMENT, "serialize: buffer too small");
+    e.serialize_to(static_cast<char*>(data));
+    return nullptr;
+  });
+}
+
+// Rebuilds an executable: the kernels its bytes name, the constants it prepared (used where they
+// lie when the host keeps the bytes: `in_place`). Logs how the build went (host log, info level),
+// which load reports show.
+sy_status restore(sy_device device, const sy_graph* view, const void* data, size_t size, bool in_place, sy_executable* out) {
+  return guarded([&]() -> sy_status {
+    if (!device || !view || !out || (!data && size)) return make_status(SY_ERROR_INVALID_ARGUMENT, "restore: NULL argument");
+    auto g = graph_from_view(view);
+    if (!g.ok()) return make_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
+    auto serialized = cpu::CpuExecutable::parse(data, size, g->nodes.size(), in_place);
+    auto h = std::make_unique<CpuExecutableHandle>();
+    h->exe = cpu::CpuExecutable::build(std::move(g).value(), plugin_of(device)->threads, &serialized);
+    if (g_host && g_host->log) g_host->log(SY_LOG_INFO, plugin_name(), ("restore: " + h->exe->build_note()).c_str());
+    *out = reinterpret_cast<sy_executable>(h.release());
     return nullptr;
   });
 }
 
 sy_status executable_restore(sy_device device, const sy_graph* view, const void* data, size_t size, sy_executable* out) {
-  return guarded([&]() -> sy_status {
-    if (!device || !view || !out || (!data && size)) return make_status(SY_ERROR_INVALID_ARGUMENT, "restore: NULL argument");
-    auto g = graph_from_view(view);
-    if (!g.ok()) return make_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
-    auto choices = cpu::CpuExecutable::parse(data, size, g->nodes.size());
-    auto h = std::make_unique<CpuExecutableHandle>();
-    h->exe = cpu::CpuExecutable::build(std::move(g).value(), plugin_of(device)->threads, &choices);
-    *out = reinterpret_cast<sy_executable>(h.release());
-    return nullptr;
-  });
+  return restore(device, view, data, size, false, out);
+}
+
+// SWITCHYARD_CPU_IN_PLACE=0 copies prepared constants even when the host keeps the bytes (for
+// measuring what in-place use costs or saves).
+sy_status executable_restore_in_place(sy_device device, const sy_graph* view, const void* data, size_t size, sy_executable* out) {
+  const char* env = std::getenv("SWITCHYARD_CPU_IN_PLACE");
+  return restore(device, view, data, size, !(env && std::strcmp(env, "0") == 0), out);
 }
 
 void executable_release(sy_executable exe) { delete reinterpret_cast<CpuExecutableHandle*>(exe); }
@@ -537,7 +560,7 @@ const sy_plugin_api kApi = {
     sizeof(sy_plugin_api), SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR,
     get_info, initialize, shutdown, get_diagnostics, device_count, device_get, device_info, query_support, compile,
     executable_serialize, executable_restore, executable_release, buffer_alloc, buffer_release, buffer_size,
-    buffer_write, buffer_read, buffer_map, execute,
+    buffer_write, buffer_read, buffer_map, execute, executable_restore_in_place,
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Graph IR <-> bytes for the plan cache.
 #include "switchyard/graph_serialization.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace switchyard {
@@ -90,7 +91,7 @@ ValueType read_type(ByteReader& r, int depth) {
   return t;
 }
 
-void write_tensor(ByteWriter& w, std::string& blob, const Tensor& t) {
+void write_tensor(ByteWriter& w, BlobWriter& blob, const Tensor& t) {
   w.u32(static_cast<uint32_t>(t.type()));
   w.u64(t.shape().size());
   for (int64_t d : t.shape()) w.i64(d);
@@ -98,10 +99,10 @@ void write_tensor(ByteWriter& w, std::string& blob, const Tensor& t) {
     for (const auto& s : t.strings()) w.str(s);
     return;
   }
-  blob.append((kAlign - blob.size() % kAlign) % kAlign, '\0');
+  blob.align(kAlign);
   w.u64(blob.size());
   w.u64(t.byte_size());
-  blob.append(static_cast<const char*>(t.raw()), t.byte_size());
+  blob.append(t.raw(), t.byte_size());
 }
 
 Tensor read_tensor(ByteReader& r, const unsigned char* blob, size_t blob_size, const std::shared_ptr<const void>& keep) {
@@ -131,9 +132,9 @@ Tensor read_tensor(ByteReader& r, const unsigned char* blob, size_t blob_size, c
   return Tensor::wrap(*type, shape, keep, size ? blob + offset : kEmpty, size);
 }
 
-void write_graph(ByteWriter& w, std::string& blob, const Graph& g);
+void write_graph(ByteWriter& w, BlobWriter& blob, const Graph& g);
 
-void write_attribute(ByteWriter& w, std::string& blob, const Attribute& a) {
+void write_attribute(ByteWriter& w, BlobWriter& blob, const Attribute& a) {
   w.str(a.name);
   w.u8(static_cast<uint8_t>(a.type));
   switch (a.type) {
@@ -236,7 +237,7 @@ std::vector<int32_t> read_ids(ByteReader& r, size_t num_values) {
   return ids;
 }
 
-void write_graph(ByteWriter& w, std::string& blob, const Graph& g) {
+void write_graph(ByteWriter& w, BlobWriter& blob, const Graph& g) {
   w.str(g.name);
   w.u64(g.opsets.size());
   for (const auto& o : g.opsets) {
@@ -314,7 +315,7 @@ Graph read_graph(ByteReader& r, const unsigned char* blob, size_t blob_size, con
 
 }  // namespace
 
-void serialize_graph(const Graph& graph, ByteWriter& meta, std::string& blob) { write_graph(meta, blob, graph); }
+void serialize_graph(const Graph& graph, ByteWriter& meta, BlobWriter& blob) { write_graph(meta, blob, graph); }
 
 Result<Graph> deserialize_graph(ByteReader& meta, const unsigned char* blob, size_t blob_size, std::shared_ptr<const void> keepalive) {
   try {
@@ -322,6 +323,26 @@ Result<Graph> deserialize_graph(ByteReader& meta, const unsigned char* blob, siz
   } catch (const Error& e) {
     return e.status();
   }
+}
+
+}  // namespace switchyard
+
+namespace switchyard {
+
+void BlobWriter::align(size_t alignment) {
+  static const char kZeros[256] = {};
+  size_t pad = (alignment - size_ % alignment) % alignment;
+  while (pad > 0) {
+    const size_t n = std::min(pad, sizeof kZeros);
+    append(kZeros, n);
+    pad -= n;
+  }
+}
+
+void BlobWriter::append(const void* data, size_t size) {
+  if (size == 0) return;
+  pieces_.emplace_back(static_cast<const char*>(data), size);
+  size_ += size;
 }
 
 }  // namespace switchyard

@@ -1,11 +1,14 @@
 // Read-only mappings of regular files.
 #include "switchyard/mapped_file.h"
 
+#include "switchyard/hash.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -13,6 +16,24 @@ namespace switchyard {
 
 MappedFile::~MappedFile() {
   if (addr_) ::munmap(addr_, size_);
+}
+
+void MappedFile::release(size_t offset, size_t size) const {
+  if (!addr_ || offset >= size_) return;
+  size = std::min(size, size_ - offset);
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t begin = (offset + page - 1) / page * page, end = (offset + size) / page * page;
+  if (end > begin) (void)::madvise(static_cast<char*>(addr_) + begin, end - begin, MADV_DONTNEED);
+}
+
+void MappedFile::hash_and_release(size_t offset, size_t size, Hasher& h) const {
+  constexpr size_t kStep = size_t{64} << 20;
+  for (size_t done = 0; done < size;) {
+    const size_t n = std::min(kStep, size - done);
+    h.update(data() + offset + done, n);
+    release(offset + done, n);
+    done += n;
+  }
 }
 
 Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::filesystem::path& path, const std::string& what) {

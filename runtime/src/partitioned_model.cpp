@@ -233,6 +233,7 @@ Result<std::vector<std::vector<uint8_t>>> PartitionedModel::serialize_executable
 Result<std::shared_ptr<PartitionedModel>> PartitionedModel::restore(Graph graph, Plan plan, SupportTable support,
                                                                     const DeviceRegistry& devices,
                                                                     const std::vector<std::string_view>& executables,
+                                                                    std::shared_ptr<const void> bytes_owner,
                                                                     std::vector<std::string>* warnings) {
   if (executables.size() != plan.segments.size())
     return Status(StatusCode::data_loss, "cached entry has " + std::to_string(executables.size()) + " executables for " +
@@ -241,6 +242,7 @@ Result<std::shared_ptr<PartitionedModel>> PartitionedModel::restore(Graph graph,
   pm->graph_ = std::move(graph);
   pm->plan_ = std::move(plan);
   pm->support_ = std::move(support);
+  pm->bytes_owner_ = std::move(bytes_owner);
   auto t0 = std::chrono::steady_clock::now();
   pm->segments_.resize(pm->plan_.segments.size());
   for (size_t i = 0; i < pm->plan_.segments.size(); ++i) {
@@ -249,7 +251,9 @@ Result<std::shared_ptr<PartitionedModel>> PartitionedModel::restore(Graph graph,
     SY_ASSIGN_OR_RETURN(cs.device, devices.find(s.device));
     cs.graph = extract_subgraph(pm->graph_, s.nodes, s.inputs, s.outputs);
     cs.view = std::make_unique<GraphView>(cs.graph);
-    auto exe = cs.device->restore(*cs.view, executables[i].data(), executables[i].size());
+    PluginLogCapture log;
+    auto exe = cs.device->restore(*cs.view, executables[i].data(), executables[i].size(), pm->bytes_owner_ != nullptr);
+    for (const auto& line : log.lines()) pm->build_notes_.push_back("segment #" + std::to_string(i) + " on " + s.device + ": " + line);
     if (!exe.ok()) {
       if (warnings) warnings->push_back("segment #" + std::to_string(i) + " on " + s.device + ": the driver refused the cached executable (" +
                                         exe.status().message() + "); compiled again");

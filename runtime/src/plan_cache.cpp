@@ -2,8 +2,10 @@
 //
 // Entry file (<digest>.syc):
 //   magic "SYPLNCH\0" | format u32 | header_len u32 | header text (key, devices, external files)
-//   | meta_len u64 | meta (graph, plan, support answers, executables) | zero padding to 64
-//   | blob (tensor data, 64-byte aligned) | blob_len u64 | checksum (16 bytes over everything before)
+//   | meta_len u64 | meta (graph, plan, support answers, executables' offsets and sizes) | zero
+//   padding to 64 | blob (tensor data, then every executable's bytes, each 64-byte aligned, so a
+//   plugin can use them in place from the mapping) | blob_len u64 | checksum (16 bytes over
+//   everything before)
 #include "switchyard/plan_cache.h"
 
 #include <fcntl.h>
@@ -37,7 +39,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kMagic[8] = {'S', 'Y', 'P', 'L', 'N', 'C', 'H', 0};
-constexpr uint32_t kFormat = 1;
+constexpr uint32_t kFormat = 2;  // 2: executables in the blob section, 64-byte aligned
 constexpr const char* kExtension = ".syc";
 
 double ms_since(std::chrono::steady_clock::time_point t) {
@@ -125,7 +127,7 @@ Result<EntryView> open_entry(const MappedFile& m, bool verify_checksum = true) {
     uint64_t stored[2], actual[2];
     std::memcpy(stored, p + m.size() - 16, 16);
     Hasher h;
-    h.update(p, m.size() - 16);
+    m.hash_and_release(0, m.size() - 16, h);  // what the load uses is paged in again when used
     h.digest(actual);
     if (stored[0] != actual[0] || stored[1] != actual[1]) return bad("checksum mismatch (the entry was modified or truncated)");
   }
@@ -152,7 +154,11 @@ Result<EntryView> open_entry(const MappedFile& m, bool verify_checksum = true) {
   return v;
 }
 
-Status write_atomically(const fs::path& dir, const fs::path& final_file, const std::string& bytes) {
+// Writes `pieces` in order to a temporary file in `dir`, then renames it to `final_file`, so
+// readers see the old entry or the whole new one. No fsync: every load verifies the entry's
+// checksum, so an entry torn by a crash is detected and rebuilt, and flushing gigabytes of weights
+// to disk would cost the writer seconds.
+Status write_atomically(const fs::path& dir, const fs::path& final_file, const std::vector<std::string_view>& pieces) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status(StatusCode::io_error, "cannot create cache folder '" + dir.string() + "': " + ec.message());
@@ -160,19 +166,21 @@ Status write_atomically(const fs::path& dir, const fs::path& final_file, const s
   fs::path tmp = dir / (".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd()) + kExtension);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Status(StatusCode::io_error, "cannot write to the cache folder '" + dir.string() + "': " + std::strerror(errno));
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n <= 0) {
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Status(StatusCode::io_error, "cannot write cache entry (disk full?): " + std::string(std::strerror(errno)));
+  for (std::string_view piece : pieces) {
+    while (!piece.empty()) {
+      ssize_t n = ::write(fd, piece.data(), piece.size());
+      if (n <= 0) {
+        const std::string why = std::strerror(errno);
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return Status(StatusCode::io_error, "cannot write cache entry (disk full?): " + why);
+      }
+      piece.remove_prefix(static_cast<size_t>(n));
     }
-    off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if (::close(fd) != 0) {
     ::unlink(tmp.c_str());
-    return Status(StatusCode::io_error, "cannot flush cache entry");
+    return Status(StatusCode::io_error, "cannot write cache entry");
   }
   if (::rename(tmp.c_str(), final_file.c_str()) != 0) {
     ::unlink(tmp.c_str());
@@ -282,6 +290,45 @@ Result<CacheKey> PlanCache::key_for(const fs::path& model_file, const std::strin
   return k;
 }
 
+Status PlanCache::store_entry(const fs::path& entry, const std::string& header, const PartitionedModel& pm) {
+  SY_ASSIGN_OR_RETURN(auto exes, pm.serialize_executables());
+  ByteWriter meta;
+  BlobWriter blob;
+  meta.str(pm.plan().serialize());
+  serialize_graph(pm.graph(), meta, blob);
+  support_to_bytes(pm.support(), meta);
+  meta.u64(exes.size());
+  for (const auto& e : exes) {
+    blob.align(64);
+    meta.u64(blob.size());
+    meta.u64(e.size());
+    blob.append(e.data(), e.size());
+  }
+  ByteWriter head;
+  head.raw(kMagic, sizeof kMagic);
+  head.u32(kFormat);
+  head.u32(static_cast<uint32_t>(header.size()));
+  head.raw(header.data(), header.size());
+  head.u64(meta.bytes().size());
+  head.raw(meta.bytes().data(), meta.bytes().size());
+  head.bytes().append((64 - head.bytes().size() % 64) % 64, '\0');
+  const uint64_t blob_len = blob.size();
+  const uint64_t total = head.bytes().size() + blob_len + sizeof blob_len + 16;
+  if (total > options_.max_bytes)
+    return Status(StatusCode::out_of_memory, "the entry (" + std::to_string(total >> 20) + " MiB) is larger than the cache's limit (" +
+                                                      std::to_string(options_.max_bytes >> 20) + " MiB)");
+  std::vector<std::string_view> pieces = {head.bytes()};
+  pieces.insert(pieces.end(), blob.pieces().begin(), blob.pieces().end());
+  pieces.emplace_back(reinterpret_cast<const char*>(&blob_len), sizeof blob_len);
+  Hasher h;
+  for (std::string_view p : pieces) h.update(p);
+  uint64_t sum[2];
+  h.digest(sum);
+  pieces.emplace_back(reinterpret_cast<const char*>(sum), sizeof sum);
+  SY_RETURN_IF_ERROR(write_atomically(dir_, entry, pieces));
+  return enforce_limit().status();
+}
+
 namespace {
 // Why `want` missed, given entries for the same model file.
 std::string miss_reason(const CacheKey& want, const std::vector<ParsedHeader>& same_model) {
@@ -319,7 +366,9 @@ Result<std::shared_ptr<PartitionedModel>> PlanCache::load(const fs::path& model_
   }
   const MappedFile& bytes = **mapped_model;
   if (bytes.size() > kMaxModelBytes) return Status(StatusCode::invalid_argument, "'" + model_file.string() + "' is larger than the 2 GiB protobuf limit");
-  const std::string model_hash = hash_hex(bytes.data(), bytes.size());
+  Hasher model_hasher;
+  bytes.hash_and_release(0, bytes.size(), model_hasher);  // paged in again only on a miss (import)
+  const std::string model_hash = model_hasher.hex();
   rep.hash_ms = ms_since(t0);
   SY_ASSIGN_OR_RETURN(CacheKey key, key_for(model_file, model_hash, devices, options));
   const std::string digest = key.digest();
@@ -362,14 +411,16 @@ Result<std::shared_ptr<PartitionedModel>> PlanCache::load(const fs::path& model_
           SY_ASSIGN_OR_RETURN(Graph g, deserialize_graph(r, v.blob, v.blob_size, mapped));
           SY_ASSIGN_OR_RETURN(Plan plan, Plan::deserialize(plan_text, g));
           SupportTable support = support_from_bytes(r);
-          size_t n = r.count(8);
+          size_t n = r.count(16);
           std::vector<std::string_view> exes;
           for (size_t i = 0; i < n; ++i) {
-            uint64_t len = r.u64();
-            const unsigned char* p = r.take(static_cast<size_t>(len));
-            exes.emplace_back(reinterpret_cast<const char*>(p), static_cast<size_t>(len));
+            const uint64_t offset = r.u64(), len = r.u64();
+            if (offset % 64 != 0 || offset > v.blob_size || len > v.blob_size - offset)
+              return Status(StatusCode::data_loss, "executable #" + std::to_string(i) + " lies outside the entry");
+            exes.emplace_back(reinterpret_cast<const char*>(v.blob + offset), static_cast<size_t>(len));
           }
-          return PartitionedModel::restore(std::move(g), std::move(plan), std::move(support), devices, exes, &rep.warnings);
+          // The mapping outlives the executables: plugins may use their bytes in place.
+          return PartitionedModel::restore(std::move(g), std::move(plan), std::move(support), devices, exes, mapped, &rep.warnings);
         } catch (const Error& e) {
           return e.status();
         }
@@ -433,37 +484,10 @@ Result<std::shared_ptr<PartitionedModel>> PlanCache::load(const fs::path& model_
     // Store: failures to write are warnings, never load failures.
     const auto t_store = std::chrono::steady_clock::now();
     auto store = [&]() -> Status {
-      SY_ASSIGN_OR_RETURN(auto exes, pm->serialize_executables());
-      ByteWriter meta;
-      std::string blob;
-      meta.str(pm->plan().serialize());
-      serialize_graph(pm->graph(), meta, blob);
-      support_to_bytes(pm->support(), meta);
-      meta.u64(exes.size());
-      for (const auto& e : exes) {
-        meta.u64(e.size());
-        meta.raw(e.data(), e.size());
-      }
       std::vector<std::string> segment_devices;
       for (const auto& s : pm->plan().segments) segment_devices.push_back(s.device);
-      std::string header = header_text(key, segment_devices, external_files((*model)->external_data_files, io.base_dir));
-      ByteWriter out;
-      out.raw(kMagic, sizeof kMagic);
-      out.u32(kFormat);
-      out.u32(static_cast<uint32_t>(header.size()));
-      out.raw(header.data(), header.size());
-      out.u64(meta.bytes().size());
-      out.raw(meta.bytes().data(), meta.bytes().size());
-      out.bytes().append((64 - out.bytes().size() % 64) % 64, '\0');
-      out.raw(blob.data(), blob.size());
-      out.u64(blob.size());
-      uint64_t sum[2];
-      Hasher h;
-      h.update(out.bytes().data(), out.bytes().size());
-      h.digest(sum);
-      out.raw(sum, 16);
-      SY_RETURN_IF_ERROR(write_atomically(dir_, entry, out.bytes()));
-      return enforce_limit().status();
+      const std::string header = header_text(key, segment_devices, external_files((*model)->external_data_files, io.base_dir));
+      return store_entry(entry, header, *pm);
     }();
     rep.store_ms = ms_since(t_store);
     if (!store.ok()) rep.warnings.push_back("plan cache: could not store the entry: " + store.message());

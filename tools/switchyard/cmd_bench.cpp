@@ -93,6 +93,7 @@ struct Tracer {
 
 struct LoadFigures {
   LoadReport cold, warm;
+  std::vector<std::string> warm_notes;  // what plugins said while restoring
   double cold_ms = 0, warm_ms = 0, compile_ms = 0, restore_ms = 0;
   int fresh_runs = 0;
   std::string fresh_state, fresh_error;
@@ -234,6 +235,7 @@ Result<std::shared_ptr<PartitionedModel>> measure_loads(const BenchConfig& cfg, 
   if (!model.ok()) return model.status();
   f.warm_ms = ms(t3 - t2);
   f.restore_ms = (*model)->times().compile_ms;
+  f.warm_notes = (*model)->build_notes();
   trace.span("load", "load (cached)", t2, t3, {{"state", f.warm.state == CacheState::cached ? "cached" : "uncached"}});
   return model;
 }
@@ -334,6 +336,9 @@ void print_json(const BenchConfig& cfg, const Plan& plan, const LoadFigures& l, 
                     ", \"uncached_import_ms\": " + json::number(l.cold.import_ms) + ", \"cache_write_ms\": " + json::number(l.cold.store_ms) +
                     ", \"cached_ms\": " + json::number(l.warm_ms) + ", \"cached\": " + (l.warm.state == CacheState::cached ? "true" : "false") +
                     ", \"cached_restore_ms\": " + json::number(l.restore_ms) + ", \"cached_hash_ms\": " + json::number(l.warm.hash_ms);
+  out += ", \"cached_restore_notes\": [";
+  for (size_t i = 0; i < l.warm_notes.size(); ++i) out += (i ? ", " : "") + json::quote(l.warm_notes[i]);
+  out += "]";
   if (l.fresh_runs > 0)
     out += ",\n  \"fresh_process\": {\"runs\": " + std::to_string(l.fresh_runs) + ", \"state\": " + json::quote(l.fresh_state) +
            ", \"load_ms\": " + json::number(l.fresh_load_ms) + ", \"predict_ms\": " + json::number(l.fresh_predict_ms) +
@@ -380,6 +385,7 @@ void print_table(const BenchConfig& cfg, const Plan& plan, const LoadFigures& l,
     std::printf("            cached, fresh process: not measured (%s)\n", l.fresh_error.c_str());
   std::printf("            cached, this process %9.2f ms  (restore %.2f ms, model hash %.2f ms; %.1fx faster than uncached)\n", l.warm_ms,
               l.restore_ms, l.warm.hash_ms, l.cold_ms / std::max(1e-9, l.warm_ms));
+  for (const auto& note : l.warm_notes) std::printf("              %s\n", note.c_str());
   std::printf("compile              %9.2f ms\nfirst prediction     %9.2f ms\n", l.compile_ms, s.first_ms);
   std::printf("sync        latency  median %.2f ms, p90 %.2f ms, p99 %.2f ms  (%d requests)\n", percentile(s.latencies, 0.5),
               percentile(s.latencies, 0.9), percentile(s.latencies, 0.99), cfg.requests);

@@ -20,6 +20,22 @@ namespace switchyard {
 enum class DeviceKind { cpu, gpu, npu, other };
 const char* device_kind_name(DeviceKind k);
 
+// Collects, while alive, every line plugins log on this thread (all levels, "plugin: message"),
+// e.g. how a restore went, for load reports. Warnings and errors still go to stderr too.
+class PluginLogCapture {
+ public:
+  PluginLogCapture();
+  ~PluginLogCapture();
+  PluginLogCapture(const PluginLogCapture&) = delete;
+  PluginLogCapture& operator=(const PluginLogCapture&) = delete;
+  const std::vector<std::string>& lines() const { return lines_; }
+  void add(std::string line) { lines_.push_back(std::move(line)); }
+
+ private:
+  std::vector<std::string> lines_;
+  PluginLogCapture* outer_;
+};
+
 struct DeviceInfo {
   DeviceKind kind = DeviceKind::other;
   DeviceKind reported_kind = DeviceKind::other;
@@ -84,7 +100,10 @@ class Device {
   Result<std::vector<NodeSupport>> query_support(const GraphView& graph) const;
   // Compiles the graph; the Graph behind `view` must outlive the executable (weights are used in place).
   Result<std::unique_ptr<Executable>> compile(const GraphView& view, const std::vector<std::pair<std::string, std::string>>& options = {}) const;
-  Result<std::unique_ptr<Executable>> restore(const GraphView& view, const void* data, size_t size) const;
+  // `data_outlives_executable`: the caller keeps `data` valid and unchanged until the executable is
+  // released, so a plugin that provides executable_restore_in_place (ABI 1.3) may use it in place.
+  Result<std::unique_ptr<Executable>> restore(const GraphView& view, const void* data, size_t size,
+                                              bool data_outlives_executable = false) const;
   Result<std::unique_ptr<DeviceBuffer>> allocate(size_t size) const;
 
  private:

@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define SY_ABI_VERSION_MAJOR 1
-#define SY_ABI_VERSION_MINOR 2
+#define SY_ABI_VERSION_MINOR 3
 
 #if defined(_WIN32)
 #define SY_PLUGIN_EXPORT __declspec(dllexport)
@@ -408,6 +408,16 @@ typedef struct sy_plugin_api {
    * is not called); otherwise on_complete is called exactly once. Must not block waiting for
    * other executions; concurrent calls on the same executable are allowed. */
   sy_status (*execute)(sy_executable executable, const sy_execute_args* args);
+
+  /* --- since 1.3 --- */
+  /* Optional (NULL: not provided). As executable_restore, but the host keeps `data` valid,
+   * unchanged and at the same address until the returned executable is released, so the plugin
+   * may use parts of it in place (constants prepared at compile time, such as weights already in
+   * the layout a kernel wants) instead of copying them. The host calls it when it can give that
+   * guarantee (restoring from a memory-mapped plan-cache entry, where every executable's bytes
+   * start 64-byte aligned) and executable_restore otherwise. */
+  sy_status (*executable_restore_in_place)(sy_device device, const sy_graph* graph, const void* data, size_t size,
+                                           sy_executable* out_executable);
 } sy_plugin_api;
 
 /* The one exported entry point.

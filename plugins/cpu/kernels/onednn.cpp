@@ -27,6 +27,7 @@
 #include <dnnl.hpp>
 
 #include "../fast_kernel.h"
+#include "../packed_constants.h"
 #include "switchyard/reference.h"
 
 namespace switchyard::cpu {
@@ -190,6 +191,33 @@ memory reorder_constant(const memory::desc& user_md, const void* data, const mem
   dnnl::reorder(user, out).execute(s, user, out);
   s.wait();
   return out;
+}
+
+std::string desc_bytes(const memory::desc& md) { return std::string(reinterpret_cast<const char*>(&md.data), sizeof md.data); }
+
+// A constant prepared once for a kernel (weights in the layout its primitive chose): reordered
+// now and recorded in the executable's PackedConstants, or, when restoring, taken from there as
+// serialized (no reorder; in place when the host keeps the bytes). A restore whose constants do
+// not match the layout this build's primitive wants is refused as data_loss (the host then
+// compiles afresh).
+memory prepared_constant(const CompileContext& ctx, uint32_t slot, const memory::desc& user_md, const void* data,
+                         const memory::desc& want) {
+  PackedConstants* packed = ctx.node_index >= 0 ? ctx.packed : nullptr;
+  const uint64_t key = PackedConstants::key(ctx.node_index, slot);
+  if (packed && packed->restoring()) {
+    const PackedConstants::Entry* e = packed->find(key);
+    if (!e) throw_error(StatusCode::data_loss, "serialized CPU executable lacks the prepared constants of node " + std::to_string(ctx.node_index));
+    dnnl_memory_desc_t stored{};
+    if (e->desc.size() != sizeof stored) throw_error(StatusCode::data_loss, "serialized CPU executable: layout descriptor of another oneDNN build");
+    std::memcpy(&stored, e->desc.data(), sizeof stored);
+    if (stored.ndims < 0 || stored.ndims > DNNL_MAX_NDIMS || !(memory::desc(stored) == want) || e->bytes != want.get_size())
+      throw_error(StatusCode::data_loss, "serialized CPU executable: node " + std::to_string(ctx.node_index) +
+                                             "'s constants were prepared for another layout");
+    return memory(want, cpu_engine(), const_cast<void*>(e->data));
+  }
+  memory m = reorder_constant(user_md, data, want);
+  if (packed) packed->add(key, m.get_data_handle(), want.get_size(), desc_bytes(want), std::make_shared<memory>(m));
+  return m;
 }
 
 // Common base: the output shape and thread count.
@@ -388,7 +416,7 @@ class ConvKernel final : public OneDnnKernel {
     if (!build) return k;
     k->prim_ = dnnl::convolution_forward(k->pd_);
     k->scratch_ = k->pd_.scratchpad_desc();
-    k->weights_ = reorder_constant(w_user, W->raw(), k->pd_.weights_desc());
+    k->weights_ = prepared_constant(ctx, kWeightsSlot, w_user, W->raw(), k->pd_.weights_desc());
     const memory::desc pd_src = k->pd_.src_desc(), pd_dst = k->pd_.dst_desc();
     // Boundary layouts: what input 0 / the sum operand arrive in, what the output leaves in.
     k->src_blocked_ = spec && spec->src_layout;
@@ -494,7 +522,7 @@ class MatMulKernel final : public OneDnnKernel {
     if (!build) return k;
     k->prim_ = dnnl::matmul(k->pd_);
     k->scratch_ = k->pd_.scratchpad_desc();
-    if (b_const) k->weights_ = reorder_constant(b_md, b_const->raw(), k->pd_.weights_desc());
+    if (b_const) k->weights_ = prepared_constant(ctx, kWeightsSlot, b_md, b_const->raw(), k->pd_.weights_desc());
     return k;
   }
 
@@ -1008,14 +1036,15 @@ class ShapeCachedKernel final : public FastKernel {
       : node_(node), graph_(&ctx.graph), threads_(ctx.threads), fn_(fn),
         reference_(reference::KernelRegistry::instance().find(node.domain, node.op_type)), fallback_(std::move(fallback)) {}
 
-  // Builds (or records the lack of) a kernel for `shapes`; returns it.
-  std::shared_ptr<const FastKernel> prepare(const Shapes& shapes) const {
+  // Builds (or records the lack of) a kernel for `shapes`; returns it. `build` (the executable's
+  // build, not a run) lets the kernel record or take its prepared constants.
+  std::shared_ptr<const FastKernel> prepare(const Shapes& shapes, const CompileContext* build = nullptr) const {
     std::vector<Shape> key;
     for (const auto& s : shapes) key.push_back(s ? *s : Shape{-1});
     std::lock_guard<std::mutex> lock(mu_);
     auto it = plans_.find(key);
     if (it != plans_.end()) return it->second;
-    CompileContext ctx{*graph_, threads_};
+    CompileContext ctx{*graph_, threads_, build ? build->packed : nullptr, build ? build->node_index : -1};
     std::shared_ptr<const FastKernel> k = try_make(fn_, node_, ctx, shapes, true);
     plans_.emplace(std::move(key), k);
     return k;
@@ -1181,9 +1210,9 @@ std::unique_ptr<FastKernel> onednn_create(const Node& node, const CompileContext
   const Shapes shapes = graph_shapes(node, ctx.graph);
   auto k = std::make_unique<ShapeCachedKernel>(node, ctx, *fn);
   if (all_known(shapes, node)) {
-    if (!k->prepare(shapes)) return nullptr;
+    if (!k->prepare(shapes, &ctx)) return nullptr;
   } else if (auto guess = guess_shapes(node, ctx.graph)) {
-    k->prepare(*guess);  // weights reordered now when the guess is right
+    k->prepare(*guess, &ctx);  // weights reordered now when the guess is right
   }
   return k;
 }

@@ -3,6 +3,9 @@
 // fusion is legal and where it is not, and the serialized form pins the fusion.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <cstring>
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -289,17 +292,62 @@ TEST(GraphPasses, SerializedFormPinsFusion) {
   Builder b = residual_block();
   auto exe = CpuExecutable::build(b.g, 2);
   const std::string bytes = exe->serialize();
-  auto names = CpuExecutable::parse(bytes.data(), bytes.size(), b.g.nodes.size());
-  EXPECT_EQ(names, exe->implementations());
-  auto restored = CpuExecutable::build(b.g, 2, &names);
+  auto serialized = CpuExecutable::parse(bytes.data(), bytes.size(), b.g.nodes.size(), false);
+  EXPECT_EQ(serialized.kernels, exe->implementations());
+  auto restored = CpuExecutable::build(b.g, 2, &serialized);
   EXPECT_EQ(restored->implementations(), exe->implementations());
   // Bytes claiming an unfused BN where this build folds it are rejected, not misread.
-  names[7] = "onednn";
+  auto tampered = CpuExecutable::parse(bytes.data(), bytes.size(), b.g.nodes.size(), false);
+  tampered.kernels[7] = "onednn";
   try {
-    CpuExecutable::build(b.g, 2, &names);
+    CpuExecutable::build(b.g, 2, &tampered);
     ADD_FAILURE() << "a serialized executable with other fusion was accepted";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), StatusCode::data_loss);
+  }
+}
+
+bool bitwise_equal(const std::vector<Value>& a, const std::vector<Value>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].tensor.shape() != b[i].tensor.shape() || a[i].tensor.byte_size() != b[i].tensor.byte_size() ||
+        std::memcmp(a[i].tensor.raw(), b[i].tensor.raw(), a[i].tensor.byte_size()) != 0)
+      return false;
+  return true;
+}
+
+// A restored executable takes its folded, reordered weights from the serialized bytes: it folds
+// nothing (no folded-weights value in its execution graph), computes the same bits as the
+// compiled one, in place (64-byte aligned bytes kept by the caller) and copied alike.
+TEST(GraphPasses, RestoreUsesThePreparedConstants) {
+  Builder b = residual_block();
+  auto exe = CpuExecutable::build(b.g, 2);
+  const std::string bytes = exe->serialize();
+  const auto want = exe->run(b.feeds, nullptr);
+  std::unique_ptr<char, decltype(&std::free)> aligned(static_cast<char*>(std::aligned_alloc(64, (bytes.size() + 63) / 64 * 64)), &std::free);
+  std::memcpy(aligned.get(), bytes.data(), bytes.size());
+  for (bool in_place : {false, true}) {
+    auto serialized = CpuExecutable::parse(aligned.get(), bytes.size(), b.g.nodes.size(), in_place);
+    EXPECT_GT(serialized.constants->size(), 0u);
+    auto restored = CpuExecutable::build(b.g, 2, &serialized);
+    EXPECT_NE(restored->build_note().find(in_place ? "used in place" : "copied"), std::string::npos) << restored->build_note();
+    for (const auto& v : restored->execution_graph().values)
+      EXPECT_EQ(v.name.find("bn_folded_weights"), std::string::npos) << "restore folded " << v.name << " again";
+    EXPECT_TRUE(bitwise_equal(restored->run(b.feeds, nullptr), want)) << (in_place ? "in place" : "copied");
+  }
+}
+
+TEST(GraphPasses, CorruptPreparedConstantsAreRefused) {
+  Builder b = residual_block();
+  const std::string bytes = CpuExecutable::build(b.g, 2)->serialize();
+  for (size_t cut : {bytes.size() - 1, bytes.size() / 2}) {
+    try {
+      auto s = CpuExecutable::parse(bytes.data(), cut, b.g.nodes.size(), false);
+      CpuExecutable::build(b.g, 2, &s);
+      ADD_FAILURE() << "an executable cut to " << cut << " of " << bytes.size() << " bytes was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), StatusCode::data_loss) << e.what();
+    }
   }
 }
 

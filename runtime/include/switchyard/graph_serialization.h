@@ -6,11 +6,27 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "switchyard/graph.h"
 #include "switchyard/status.h"
 
 namespace switchyard {
+
+// The blob section as it will be written: views of data that outlives the write (tensor storage,
+// executables) and zero padding, recorded in order and never copied.
+class BlobWriter {
+ public:
+  size_t size() const { return size_; }
+  void align(size_t alignment);                // zero padding up to a multiple of `alignment`
+  void append(const void* data, size_t size);  // a view: `data` must stay valid until written
+  const std::vector<std::string_view>& pieces() const { return pieces_; }
+
+ private:
+  std::vector<std::string_view> pieces_;
+  size_t size_ = 0;
+};
 
 class ByteWriter {
  public:
@@ -52,7 +68,7 @@ class ByteReader {
 };
 
 // Appends tensor data to `blob` (64-byte aligned) and records offsets in `meta`.
-void serialize_graph(const Graph& graph, ByteWriter& meta, std::string& blob);
+void serialize_graph(const Graph& graph, ByteWriter& meta, BlobWriter& blob);
 // `blob` / `blob_size` must stay valid while the graph lives: `keepalive` owns them.
 Result<Graph> deserialize_graph(ByteReader& meta, const unsigned char* blob, size_t blob_size,
                                 std::shared_ptr<const void> keepalive);

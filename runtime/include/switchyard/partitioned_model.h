@@ -90,10 +90,16 @@ class PartitionedModel {
   // back from a prepared graph, its plan, the support answers and those bytes. A segment whose
   // bytes the driver refuses is compiled from its subgraph again (reported in `warnings`).
   Result<std::vector<std::vector<uint8_t>>> serialize_executables() const;
+  // `bytes_owner` (may be null) owns the memory `executables` point into; when given, the model
+  // keeps it until its executables are released, and plugins may use the bytes in place.
   static Result<std::shared_ptr<PartitionedModel>> restore(Graph graph, Plan plan, SupportTable support,
                                                            const DeviceRegistry& devices,
                                                            const std::vector<std::string_view>& executables,
+                                                           std::shared_ptr<const void> bytes_owner,
                                                            std::vector<std::string>* warnings);
+  // What plugins said while this model's executables were built or restored (host log lines,
+  // "segment #0 on cpu:0: cpu: restore: 12 prepared constants ..."), for load reports.
+  const std::vector<std::string>& build_notes() const { return build_notes_; }
 
  private:
   struct CompiledSegment {
@@ -118,6 +124,8 @@ class PartitionedModel {
   SupportTable support_;
   PartitionTimes times_;
   std::string range_note_;
+  std::vector<std::string> build_notes_;
+  std::shared_ptr<const void> bytes_owner_;  // declared before segments_: released after them
   std::vector<CompiledSegment> segments_;
 };
 

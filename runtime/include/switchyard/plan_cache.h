@@ -24,7 +24,8 @@ namespace switchyard {
 struct CacheOptions {
   bool enabled = true;
   std::filesystem::path dir;                 // empty: default_cache_dir()
-  uint64_t max_bytes = uint64_t{1} << 30;    // LRU eviction above this
+  // LRU eviction above this; an entry larger than this alone is not stored (with a warning).
+  uint64_t max_bytes = uint64_t{8} << 30;
 };
 
 std::filesystem::path default_cache_dir();
@@ -92,6 +93,10 @@ class PlanCache {
                            const PartitionOptions& options) const;
 
  private:
+  // Writes the entry for `pm` (header text already made), streaming the graph's tensors and the
+  // executables from where they lie.
+  Status store_entry(const std::filesystem::path& entry, const std::string& header, const PartitionedModel& pm);
+
   CacheOptions options_;
   std::filesystem::path dir_;
 };
