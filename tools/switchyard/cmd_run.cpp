@@ -136,7 +136,9 @@ int cmd_run(const std::vector<std::string>& argv) {
   }
   std::unique_ptr<DeviceRegistry> registry;
   // Only the plugins the policy can use are started (--device all: every plugin).
+  const auto t_discovery = std::chrono::steady_clock::now();
   if (!reference_only) registry = std::make_unique<DeviceRegistry>(DeviceRegistry::discover(all_mode ? DiscoveryOptions{} : discovery_for(policy)));
+  const auto t_discovered = std::chrono::steady_clock::now();
   const double import_ms = ms_since(t_load);
 
   // One run on one target: "reference" runs the reference interpreter; anything else runs
@@ -155,6 +157,11 @@ int cmd_run(const std::vector<std::string>& argv) {
   if (auto dir = args.get("--cache-dir")) cache_options.dir = *dir;
   PlanCache cache(cache_options);
   TraceRecorder trace;
+  if (registry) {  // which plugins this run started (a --device cpu:0 run starts no OpenCL driver)
+    std::string plugins;
+    for (const auto& p : registry->plugins()) plugins += (plugins.empty() ? "" : ", ") + p->manifest().name;
+    trace.span("load", "discovery", "load", t_discovery, t_discovered, {{"plugins", plugins}});
+  }
   auto run_on = [&](const std::string& target, const Policy& target_policy) -> Result<RunResult> {
     RunResult rr;
     rr.device = target;

@@ -231,3 +231,22 @@ TEST(Cli, BenchMemoryIsFlatWithAndWithoutATrace) {
 }
 
 }  // namespace
+
+namespace {
+
+// A run names the plugins it started in its trace: with --device cpu:0, the CPU plugin alone.
+TEST(Cli, RunStartsOnlyThePluginsItsPolicyUses) {
+  const std::string file = ::testing::TempDir() + "/discovery_trace.json";
+  CliRun r = run("run " + kTiny + " --device cpu:0 --trace '" + file + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  FILE* f = std::fopen(file.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string text;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, f)) text.append(buf, n);
+  std::fclose(f);
+  EXPECT_NE(text.find("\"name\": \"discovery\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"plugins\": \"cpu\"}"), std::string::npos) << text;
+}
+
+}  // namespace
