@@ -1,6 +1,8 @@
 // Plugin manifest parsing (yaml-cpp).
 #include "switchyard/manifest.h"
 
+#include "switchyard/file_read.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -8,13 +10,17 @@
 
 namespace switchyard {
 
+namespace {
+constexpr size_t kMaxManifestBytes = size_t{1} << 20;
+}  // namespace
+
 Result<Manifest> parse_manifest(const std::filesystem::path& file) {
   const std::string where = "manifest '" + file.string() + "'";
+  auto text = read_regular_file(file, kMaxManifestBytes);
+  if (!text.ok()) return Status(text.status().code(), where + ": " + text.status().message());
   YAML::Node root;
   try {
-    root = YAML::LoadFile(file.string());
-  } catch (const YAML::BadFile&) {
-    return Status(StatusCode::not_found, where + ": cannot be read");
+    root = YAML::Load(*text);
   } catch (const YAML::Exception& e) {
     return Status(StatusCode::invalid_argument, where + ": malformed YAML at line " + std::to_string(e.mark.line + 1) +
                                                     ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);

@@ -1,10 +1,12 @@
 // Loader tests: broken plugins are reported with their exact reason and skipped; the CPU
 // plugin (a real plugin, found in the build tree) still loads beside them.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "switchyard/manifest.h"
@@ -78,6 +80,26 @@ TEST(Loader, SearchPathOrder) {
   ASSERT_GE(path.size(), 3u);
   EXPECT_EQ(path[0], "/first");
   EXPECT_EQ(path[1], "/second");
+}
+
+// A directory or a FIFO named like a manifest is listed as a failure with the reason: no crash
+// (a directory used to abort discovery with an uncaught exception), no hang (a FIFO used to block
+// discovery forever in open()).
+TEST(Loader, ManifestsThatAreNotFilesAreReportedNotFollowed) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "odd_manifests";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "folder.yaml");
+  ASSERT_EQ(::mkfifo((dir / "fifo.yaml").c_str(), 0644), 0);
+  DiscoveryOptions opts;
+  opts.extra_paths = {dir};
+  opts.use_environment = false;
+  opts.use_default_paths = false;
+  auto reg = DeviceRegistry::discover(opts);
+  ASSERT_EQ(reg.failures().size(), 2u);
+  for (const auto& f : reg.failures()) {
+    const bool folder = f.manifest.filename() == "folder.yaml";
+    EXPECT_NE(f.reason.find(folder ? "is a directory, not a file" : "is not a regular file"), std::string::npos) << f.reason;
+  }
 }
 
 TEST(Manifest, ParsesSettingsAndResolvesTheLibrary) {
