@@ -1,8 +1,6 @@
 // CPU plugin: compiled graphs and their execution.
 #include "executable.h"
 
-#include "threading.h"
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -191,8 +189,6 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, Se
     const Node& n = g.nodes[i];
     NodePlan& p = exe->plan_[i];
     ctx.node_index = static_cast<int64_t>(i);
-    ctx.threads = threads_for_work(node_work(n, g), threads);  // small kernels run on one thread
-    OmpThreads omp(ctx.threads);
     if (is_fused_conv(n)) {
       FusedConvSpec spec;
       spec.post_ops = fused_post_ops(n);
