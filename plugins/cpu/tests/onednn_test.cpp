@@ -9,116 +9,13 @@
 #include <vector>
 
 #include "fast_kernel.h"
+#include "one_node_case.h"
 #include "switchyard/reference.h"
 
 namespace switchyard::cpu {
 namespace {
 
-Attribute ai(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::integer;
-  a.i = v;
-  return a;
-}
-
-Attribute af(const std::string& name, float v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::floating;
-  a.f = v;
-  return a;
-}
-
-Attribute as(const std::string& name, const std::string& v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::string;
-  a.s = v;
-  return a;
-}
-
-Attribute ais(const std::string& name, const std::vector<int64_t>& v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::ints;
-  a.ints = v;
-  return a;
-}
-
-// Deterministic values in [-1, 1).
-Tensor random_tensor(const Shape& shape, uint32_t seed) {
-  Tensor t = Tensor::allocate(ElementType::float32, shape);
-  uint32_t x = seed * 2654435761u + 12345u;
-  float* p = t.mutable_data<float>();
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    x = x * 1664525u + 1013904223u;
-    p[i] = static_cast<float>((x >> 8) & 0xffff) / 32768.0f - 1.0f;
-  }
-  return t;
-}
-
-// One input of the test node: a runtime input or a constant (initializer); an undefined
-// tensor is an omitted optional input. `dynamic` declares a runtime input without shape.
-struct In {
-  Tensor t;
-  bool constant = false;
-  bool dynamic = false;
-};
-In input(Tensor t) { return {std::move(t), false, false}; }
-In constant(Tensor t) { return {std::move(t), true, false}; }
-In dynamic(Tensor t) { return {std::move(t), false, true}; }
-In omitted() { return {Tensor(), false, false}; }
-
-struct Case {
-  Graph graph;
-  std::vector<Value> feeds;
-};
-
-Case make_case(const std::string& op, const std::vector<In>& ins, const std::vector<Attribute>& attrs, int64_t opset,
-               size_t n_out) {
-  Case c;
-  Graph& g = c.graph;
-  g.name = "test";
-  g.opsets.push_back({"", opset});
-  Node n;
-  n.op_type = op;
-  n.opset = opset;
-  n.attributes = attrs;
-  for (size_t i = 0; i < ins.size(); ++i) {
-    if (!ins[i].t.defined()) {
-      n.inputs.push_back(-1);
-      continue;
-    }
-    ValueType vt;
-    vt.kind = ValueType::Kind::tensor;
-    vt.tensor.elem = ins[i].t.type();
-    if (!ins[i].dynamic) {
-      std::vector<Dim> dims;
-      for (int64_t d : ins[i].t.shape()) dims.push_back(Dim{d, ""});
-      vt.tensor.shape = dims;
-    } else {
-      std::vector<Dim> dims;
-      for (size_t d = 0; d < ins[i].t.shape().size(); ++d) dims.push_back(Dim{-1, "d" + std::to_string(d)});
-      vt.tensor.shape = dims;
-    }
-    int32_t id = g.add_value("in" + std::to_string(i), vt);
-    n.inputs.push_back(id);
-    if (ins[i].constant) {
-      g.initializers[id] = ins[i].t;
-    } else {
-      g.inputs.push_back(id);
-      c.feeds.push_back(Value::of(ins[i].t));
-    }
-  }
-  for (size_t k = 0; k < n_out; ++k) {
-    int32_t out = g.add_value("out" + std::to_string(k));
-    n.outputs.push_back(out);
-    g.outputs.push_back(out);
-  }
-  g.nodes.push_back(n);
-  return c;
-}
+using namespace kernel_test;
 
 const FastKernelProvider* provider(const std::string& op) {
   for (const auto& p : fast_kernel_providers())
@@ -143,20 +40,8 @@ void check(const std::string& op, const std::vector<In>& ins, const std::vector<
   auto want = reference::Interpreter().run(c.graph, c.feeds);
   ASSERT_TRUE(want.ok()) << want.status().to_string();
 
-  // Bind every node input (initializers included) as the executable does.
   std::vector<Value> slots;
-  slots.reserve(node.inputs.size());
-  std::vector<const Value*> in;
-  size_t feed = 0;
-  for (int32_t v : node.inputs) {
-    if (v < 0) {
-      in.push_back(nullptr);
-      continue;
-    }
-    auto it = c.graph.initializers.find(v);
-    slots.push_back(it != c.graph.initializers.end() ? Value::of(it->second) : c.feeds[feed++]);
-    in.push_back(&slots.back());
-  }
+  const std::vector<const Value*> in = bind_inputs(c, slots);
   for (int rep = 0; rep < 2; ++rep) {  // the second run reuses the prepared primitives
     std::vector<Value> out(node.outputs.size());
     k->run(in, out);
