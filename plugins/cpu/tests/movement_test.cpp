@@ -1,6 +1,6 @@
-// Tests for the CPU plugin's native kernels (data movement): each case runs a one-node graph
-// through the native provider and through the reference interpreter and requires identical
-// outputs (the same bytes).
+// Tests for the CPU plugin's native kernels (data movement and Resize): each case runs a
+// one-node graph through the native provider and through the reference interpreter and
+// requires identical outputs (the same bytes; linear Resize within 1e-6 relative).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fast_kernel.h"
@@ -288,6 +289,92 @@ TEST(MovementTranspose, Declines) {
   expect_declined("Transpose", {input(F({2, 3}, 72))}, {ais("perm", {0})}, 13);
   expect_declined("Transpose", {input(F({2, 3}, 72))}, {ais("perm", {0, 0})}, 13);
   expect_declined("Transpose", {input(Tensor::from_strings({2}, {"a", "b"}))}, {}, 13);
+}
+
+// ---- Resize ---------------------------------------------------------------------------------
+
+Attribute coord(const std::string& m) { return as("coordinate_transformation_mode", m); }
+Attribute mode(const std::string& m) { return as("mode", m); }
+Attribute nearest(const std::string& m) { return as("nearest_mode", m); }
+In no_roi() { return constant(Tensor::allocate(ElementType::float32, {0})); }
+
+TEST(NativeResize, NearestScales) {
+  const Tensor x = F({1, 3, 5, 7}, 80);
+  check("Resize", {input(x), no_roi(), constant(floats({1, 1, 2, 2}))}, {coord("asymmetric"), mode("nearest"), nearest("floor")}, 14);
+  check("Resize", {input(x), no_roi(), constant(floats({1, 1, 8, 8}))}, {coord("asymmetric"), mode("nearest"), nearest("floor")}, 13);
+  check("Resize", {input(x), no_roi(), constant(floats({1, 1, 0.6f, 0.5f}))}, {}, 13);
+  for (const char* nm : {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"})
+    for (const char* cm : {"half_pixel", "align_corners", "asymmetric", "pytorch_half_pixel", "half_pixel_symmetric"})
+      check("Resize", {input(x), no_roi(), constant(floats({1, 1, 1.7f, 2.5f}))}, {coord(cm), nearest(nm)}, 19);
+}
+
+TEST(NativeResize, NearestSizesTypesAndOldOpsets) {
+  const Tensor x = F({2, 3, 4, 6}, 81);
+  check("Resize", {input(x), no_roi(), constant(Tensor::allocate(ElementType::float32, {0})), constant(ints({2, 3, 9, 4}))}, {}, 13);
+  check("Resize", {input(x), omitted(), omitted(), constant(ints({2, 3, 1, 13}))}, {coord("align_corners")}, 13);
+  check("Resize", {input(data(ElementType::int64, {1, 2, 3, 3}, 82)), no_roi(), constant(floats({1, 1, 2, 3}))}, {}, 13);
+  check("Resize", {input(data(ElementType::uint8, {1, 2, 3, 3}, 83)), no_roi(), constant(floats({1, 1, 2, 3}))}, {}, 11);
+  check("Resize", {input(x), constant(floats({1, 1, 2, 0.5f}))}, {}, 10);  // asymmetric, "simple"
+  check("Resize", {input(x), omitted(), constant(floats({2, 2}))}, {ais("axes", {2, 3})}, 18);
+  check("Resize", {input(x), omitted(), constant(floats({1.5f, 2}))}, {ais("axes", {-1, -2})}, 18);
+}
+
+TEST(NativeResize, Linear) {
+  const Tensor x = F({1, 4, 6, 5}, 84);
+  for (const char* cm : {"half_pixel", "align_corners", "asymmetric", "pytorch_half_pixel", "half_pixel_symmetric"}) {
+    check("Resize", {input(x), no_roi(), constant(floats({1, 1, 2, 2}))}, {coord(cm), mode("linear")}, 19, 1, 1e-6);
+    check("Resize", {input(x), no_roi(), constant(floats({1, 1, 0.7f, 1.3f}))}, {coord(cm), mode("linear")}, 19, 1, 1e-6);
+    check("Resize", {input(x), omitted(), omitted(), constant(ints({1, 4, 1, 9}))}, {coord(cm), mode("linear")}, 19, 1, 1e-6);
+  }
+  check("Resize", {input(x), constant(floats({1, 1, 2, 3}))}, {mode("linear")}, 10, 1, 1e-6);
+  check("Resize", {input(x), no_roi(), constant(floats({1, 1, 3, 3}))}, {mode("linear"), ai("antialias", 0)}, 18, 1, 1e-6);
+}
+
+TEST(NativeResize, Declines) {
+  const Tensor x = F({1, 3, 4, 4}, 85);
+  const In s2 = constant(floats({1, 1, 2, 2}));
+  expect_declined("Resize", {input(x), no_roi(), s2}, {mode("cubic")}, 13);
+  expect_declined("Resize", {input(x), no_roi(), s2}, {coord("tf_crop_and_resize")}, 13);
+  expect_declined("Resize", {input(x), no_roi(), s2}, {coord("tf_half_pixel_for_nn")}, 13);
+  expect_declined("Resize", {input(x), no_roi(), constant(floats({1, 2, 2, 2}))}, {}, 13);
+  expect_declined("Resize", {input(x), no_roi(), input(floats({1, 1, 2, 2}))}, {}, 13);
+  expect_declined("Resize", {input(x), no_roi(), s2}, {mode("linear"), ai("antialias", 1)}, 18);
+  expect_declined("Resize", {input(x), no_roi(), s2}, {mode("linear"), ai("exclude_outside", 1)}, 13);
+  expect_declined("Resize", {input(data(ElementType::int64, {1, 3, 4, 4}, 86)), no_roi(), s2}, {mode("linear")}, 13);
+  expect_declined("Resize", {input(F({3, 4, 4}, 87)), no_roi(), constant(floats({1, 2, 2}))}, {}, 13);
+  expect_declined("Resize", {input(x), omitted(), omitted(), constant(ints({1, 3, 8, 8}))},
+                  {as("keep_aspect_ratio_policy", "not_larger")}, 18);
+  expect_declined("Resize", {input(x), omitted(), omitted(), constant(ints({1, 2, 8, 8}))}, {}, 13);
+}
+
+TEST(NativeResize, ChangedChannelsAtRunTimeGoToTheReference) {
+  // Declared [N, C, H, W] unknown: sizes that change C are only seen at run time.
+  check("Resize", {dynamic(F({1, 3, 4, 4}, 88)), omitted(), omitted(), constant(ints({1, 2, 8, 8}))}, {}, 13);
+}
+
+TEST(NativeConcurrency, ParallelRuns) {
+  Case c = make_case("Resize", {input(F({1, 8, 16, 16}, 90)), no_roi(), constant(floats({1, 1, 2, 2}))},
+                     {mode("linear")}, 13, 1);
+  CompileContext ctx{c.graph, 1};
+  auto k = native_provider("Resize")->create(c.graph.nodes[0], ctx);
+  ASSERT_NE(k, nullptr);
+  auto want = reference::Interpreter().run(c.graph, c.feeds);
+  ASSERT_TRUE(want.ok());
+  std::vector<int> failures(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      std::vector<Value> slots;
+      const auto in = bind_inputs(c, slots);
+      for (int i = 0; i < 20; ++i) {
+        std::vector<Value> out(1);
+        k->run(in, out);
+        if (std::memcmp(out[0].tensor.raw(), want.value()[0].tensor.raw(), out[0].tensor.byte_size()) != 0)
+          ++failures[static_cast<size_t>(t)];
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (int f : failures) EXPECT_EQ(f, 0);
 }
 
 }  // namespace
