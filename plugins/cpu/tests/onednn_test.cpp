@@ -142,6 +142,48 @@ TEST(OneDnnConv, DeclinesDouble) {
   expect_declined("Conv", {input(x), constant(w)});
 }
 
+// ---- ConvTranspose ---------------------------------------------------------------
+
+TEST(OneDnnConvTranspose, Strided) {
+  check("ConvTranspose", {input(R({1, 24, 10, 10}, 130)), constant(R({24, 24, 2, 2}, 131)), constant(R({24}, 132))},
+        {ais("kernel_shape", {2, 2}), ais("strides", {2, 2})});
+  check("ConvTranspose", {input(R({1, 24, 8, 8}, 133)), constant(R({24, 1, 2, 2}, 134)), constant(R({1}, 135))},
+        {ais("strides", {2, 2})});
+}
+
+TEST(OneDnnConvTranspose, PadsOutputPaddingDilations) {
+  check("ConvTranspose", {input(R({2, 3, 7, 6}, 136)), constant(R({3, 5, 3, 4}, 137))},
+        {ais("strides", {3, 2}), ais("pads", {1, 2, 0, 1}), ais("output_padding", {2, 1}), ais("dilations", {2, 1})});
+  check("ConvTranspose", {input(R({1, 4, 5, 5}, 138)), constant(R({4, 2, 3, 3}, 139))},
+        {ais("strides", {2, 2}), ais("output_padding", {1, 1})});
+}
+
+TEST(OneDnnConvTranspose, Grouped) {
+  check("ConvTranspose", {input(R({1, 6, 5, 5}, 140)), constant(R({6, 2, 3, 3}, 141)), constant(R({6}, 142))},
+        {ai("group", 3), ais("strides", {2, 2}), ais("pads", {1, 1, 1, 1})});
+  check("ConvTranspose", {input(R({2, 8, 4, 4}, 143)), constant(R({8, 1, 4, 4}, 144))}, {ai("group", 8), ais("strides", {2, 2})});
+}
+
+TEST(OneDnnConvTranspose, OneDThreeD) {
+  check("ConvTranspose", {input(R({2, 4, 9}, 150)), constant(R({4, 3, 3}, 151)), constant(R({3}, 152))},
+        {ais("strides", {2}), ais("pads", {1, 0}), ais("output_padding", {1})});
+  check("ConvTranspose", {input(R({1, 4, 3, 4, 5}, 153)), constant(R({4, 1, 2, 3, 2}, 154))},
+        {ai("group", 2), ais("strides", {2, 1, 2}), ais("dilations", {1, 2, 1})});
+}
+
+TEST(OneDnnConvTranspose, DynamicInputShape) {
+  check("ConvTranspose", {dynamic(R({1, 4, 6, 7}, 145)), constant(R({4, 3, 3, 3}, 146)), constant(R({3}, 147))},
+        {ais("pads", {1, 1, 1, 1})});
+}
+
+TEST(OneDnnConvTranspose, Declines) {
+  const Tensor x = R({1, 4, 5, 5}, 148), w = R({4, 2, 3, 3}, 149);
+  expect_declined("ConvTranspose", {input(x), constant(w)}, {as("auto_pad", "SAME_UPPER"), ais("strides", {2, 2})});
+  expect_declined("ConvTranspose", {input(x), constant(w)}, {ais("output_shape", {10, 10}), ais("strides", {2, 2})});
+  expect_declined("ConvTranspose", {input(x), input(w)});
+  expect_declined("ConvTranspose", {input(x), constant(w)}, {ais("pads", {4, 3, 4, 3})});  // empty output
+}
+
 // ---- Gemm / MatMul -----------------------------------------------------------
 
 TEST(OneDnnGemm, Plain) { check("Gemm", {input(R({5, 7}, 40)), constant(R({7, 3}, 41))}); }
