@@ -16,7 +16,7 @@
 namespace switchyard::cpu {
 
 struct NodePlan {
-  std::string implementation;          // "onednn", "reference"
+  std::string implementation;          // "onednn", "native", "reference"
   std::unique_ptr<FastKernel> fast;    // null: reference kernel
   const reference::KernelFn* reference = nullptr;
 };
@@ -40,7 +40,7 @@ class CpuExecutable {
   // The graph as received (inputs/outputs, names); execution runs the rewritten graph.
   const Graph& graph() const { return graph_; }
   const Graph& execution_graph() const { return exec_; }
-  // Per received node: "onednn", "reference", "onednn+fused", "folded-into-conv", "fused-into-conv".
+  // Per received node: "onednn", "native", "reference", "onednn+fused", "folded-into-conv", "fused-into-conv".
   const std::vector<std::string>& implementations() const { return impl_; }
   // The serialized form: kernel names, then the prepared constants (written straight into the
   // caller's buffer: no intermediate copy of the weights).

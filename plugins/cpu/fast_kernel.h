@@ -34,7 +34,7 @@ struct CompileContext {
 };
 
 struct FastKernelProvider {
-  const char* implementation;  // reported in support answers ("onednn")
+  const char* implementation;  // reported in support answers ("onednn", "native")
   const char* op_type;
   // True if this provider would run the node (types/attributes/shapes it handles).
   bool (*accepts)(const Node& node, const CompileContext& ctx);

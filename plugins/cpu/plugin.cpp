@@ -207,7 +207,9 @@ void get_info(sy_plugin_info* info) {
   out.name = "cpu";
   out.vendor = "Switchyard";
   out.version = SWITCHYARD_VERSION;
-  out.description = "Host CPU: oneDNN for convolutions, matrix products and pooling; reference kernels for the rest";
+  out.description =
+      "Host CPU: oneDNN for convolutions, matrix products and pooling; native data movement and Resize; reference kernels "
+      "for the rest";
 #endif
   std::memcpy(info, &out, std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out));
 }

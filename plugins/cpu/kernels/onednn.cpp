@@ -1,5 +1,5 @@
-// CPU plugin: oneDNN kernels (Conv, Gemm, MatMul, pooling, BatchNormalization, eltwise
-// activations, Softmax, broadcasting binary arithmetic).
+// CPU plugin: oneDNN kernels (Conv, ConvTranspose, Gemm, MatMul, pooling, BatchNormalization,
+// eltwise activations, Softmax, broadcasting binary arithmetic).
 //
 // Every kernel sees plain row-major tensors at its boundary. Primitives (and, for Conv /
 // Gemm / MatMul with constant weights, the weights reordered into the layout oneDNN
@@ -485,6 +485,146 @@ class ConvKernel final : public OneDnnKernel {
   dnnl::convolution_forward prim_;
   memory weights_;
   std::optional<dnnl::reorder> src_reorder_, dst_reorder_, sum_reorder_;
+};
+
+// ---------------------------------------------------------------------------
+// ConvTranspose (deconvolution_forward)
+// ---------------------------------------------------------------------------
+
+// ConvTranspose geometry as the reference computes it, for auto_pad NOTSET without
+// output_shape: out = s*(in-1) + output_padding + (k-1)*d + 1 - pad_begin - pad_end. oneDNN
+// has no output padding; a right padding of pad_end - output_padding gives the same extent
+// (the extra positions receive no input, only the bias).
+struct DeconvGeometry {
+  memory::dims strides, dilates, pad_l, pad_r, out;
+};
+
+DeconvGeometry deconv_geometry(const Node& node, const Shape& in_spatial, const std::vector<int64_t>& kernel) {
+  const size_t r = in_spatial.size();
+  require(node.attr_string("auto_pad", "NOTSET") == "NOTSET" && node.attr("output_shape") == nullptr);
+  const std::vector<int64_t> strides = node.attr_ints("strides", std::vector<int64_t>(r, 1));
+  const std::vector<int64_t> dil = node.attr_ints("dilations", std::vector<int64_t>(r, 1));
+  const std::vector<int64_t> outpad = node.attr_ints("output_padding", std::vector<int64_t>(r, 0));
+  const std::vector<int64_t> pads = node.attr_ints("pads", std::vector<int64_t>(2 * r, 0));
+  require(kernel.size() == r && strides.size() == r && dil.size() == r && outpad.size() == r && pads.size() == 2 * r);
+  DeconvGeometry g;
+  for (size_t i = 0; i < r; ++i) {
+    const int64_t k = kernel[i], s = strides[i], d = dil[i], op = outpad[i], pb = pads[i], pe = pads[i + r];
+    require(k >= 1 && s >= 1 && d >= 1 && k <= 4096 && s <= 4096 && d <= 4096);
+    require(op >= 0 && pb >= 0 && pe >= 0 && op <= 4096 && pb <= 4096 && pe <= 4096);
+    const int64_t out = s * (in_spatial[i] - 1) + op + (k - 1) * d + 1 - pb - pe;
+    require(out >= 1);
+    g.strides.push_back(s);
+    g.dilates.push_back(d - 1);  // oneDNN counts dilation from 0
+    g.pad_l.push_back(pb);
+    g.pad_r.push_back(pe - op);
+    g.out.push_back(out);
+  }
+  return g;
+}
+
+// ONNX ConvTranspose weights [C, M/group, k...] as oneDNN's deconvolution weights
+// ([M, C, k...], or [group, M/group, C/group, k...]): the same bytes, strided.
+memory::desc deconv_weights_md(const Shape& ws, int64_t group) {
+  const int64_t C = ws[0], Mg = ws[1];
+  int64_t k = 1;
+  memory::dims spatial(ws.begin() + 2, ws.end()), spatial_st(spatial.size());
+  for (size_t i = spatial.size(); i-- > 0;) {
+    spatial_st[i] = k;
+    k *= spatial[i];
+  }
+  memory::dims dims, st;
+  if (group == 1) {
+    dims = {Mg, C};
+    st = {k, Mg * k};
+  } else {
+    dims = {group, Mg, C / group};
+    st = {C / group * Mg * k, k, Mg * k};
+  }
+  dims.insert(dims.end(), spatial.begin(), spatial.end());
+  st.insert(st.end(), spatial_st.begin(), spatial_st.end());
+  return memory::desc(dims, dt::f32, st);
+}
+
+class DeconvKernel final : public OneDnnKernel {
+ public:
+  static std::unique_ptr<DeconvKernel> make(const Node& node, const CompileContext& ctx, bool build) {
+    require_single_output(node);
+    require(node.inputs.size() >= 2 && node.inputs.size() <= 3);
+    const Shape xs = f32_shape(node, ctx, 0, 5), ws = f32_shape(node, ctx, 1, 5);
+    require(xs.size() >= 3 && ws.size() == xs.size());
+    const Tensor* W = constant_input(node, ctx.graph, 1);
+    require(W != nullptr && W->type() == ElementType::float32);
+    const int64_t N = xs[0], C = xs[1], group = node.attr_int("group", 1);
+    require(group >= 1 && C % group == 0 && ws[0] == C);
+    const int64_t M = ws[1] * group;
+    const std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
+    const std::vector<int64_t> ks = node.attr_ints("kernel_shape");
+    require(ks.empty() || ks == kernel);
+    auto k = std::make_unique<DeconvKernel>();
+    k->has_bias_ = has_input(node, 2);
+    if (k->has_bias_) require(f32_shape(node, ctx, 2, 1) == Shape{M});
+    const DeconvGeometry g = deconv_geometry(node, Shape(xs.begin() + 2, xs.end()), kernel);
+    k->threads_ = ctx.threads;
+    k->x_shape_ = xs;
+    k->out_shape_ = {N, M};
+    k->out_shape_.insert(k->out_shape_.end(), g.out.begin(), g.out.end());
+    const auto tag = spatial_plain_tag(xs.size());
+    k->src_user_ = memory::desc(dims_of(xs), dt::f32, tag);
+    k->dst_user_ = memory::desc(dims_of(k->out_shape_), dt::f32, tag);
+    const memory::desc w_user = deconv_weights_md(ws, group);
+    const memory::desc w_any(w_user.dims(), dt::f32, memory::format_tag::any);
+    const memory::desc b_md = k->has_bias_ ? memory::desc({M}, dt::f32, memory::format_tag::x) : memory::desc();
+    const bool blocked = conv_blocked_activations();
+    const memory::desc src_md = blocked ? memory::desc(dims_of(xs), dt::f32, memory::format_tag::any) : k->src_user_;
+    const memory::desc dst_md = blocked ? memory::desc(dims_of(k->out_shape_), dt::f32, memory::format_tag::any) : k->dst_user_;
+    dnnl::deconvolution_forward::desc dd(dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct, src_md, w_any,
+                                         b_md, dst_md, g.strides, g.dilates, g.pad_l, g.pad_r);
+    k->pd_ = dnnl::deconvolution_forward::primitive_desc(dd, base_attr(), cpu_engine());
+    if (build) k->build(ctx, *W, w_user);
+    return k;
+  }
+
+  void run(const std::vector<const Value*>& inputs, std::vector<Value>& outputs) const override {
+    const Tensor& X = run_input(inputs, 0, x_shape_);
+    Runner r(threads_);
+    Tensor Y = uninitialized_f32(out_shape_);
+    memory src = wrap(src_user_, X), dst = wrap(dst_user_, Y);
+    Args args{{DNNL_ARG_WEIGHTS, weights_}};
+    if (has_bias_) args.insert({DNNL_ARG_BIAS, wrap(pd_.bias_desc(), run_input(inputs, 2, {out_shape_[1]}))});
+    memory src_p = src, dst_p = dst;
+    if (src_reorder_) {
+      src_p = memory(pd_.src_desc(), cpu_engine(), thread_temp(kSrcTemp, pd_.src_desc().get_size()));
+      r.reorder(*src_reorder_, src, src_p);
+    }
+    if (dst_reorder_) dst_p = memory(pd_.dst_desc(), cpu_engine(), thread_temp(kDstTemp, pd_.dst_desc().get_size()));
+    args.insert({DNNL_ARG_SRC, src_p});
+    args.insert({DNNL_ARG_DST, dst_p});
+    r.exec(prim_, scratch_, std::move(args));
+    if (dst_reorder_) r.reorder(*dst_reorder_, dst_p, dst);
+    r.wait();
+    outputs[0] = Value::of(std::move(Y));
+  }
+
+ private:
+  // The primitive, the weights in its layout (prepared once) and the boundary reorders.
+  void build(const CompileContext& ctx, const Tensor& W, const memory::desc& w_user) {
+    prim_ = dnnl::deconvolution_forward(pd_);
+    scratch_ = pd_.scratchpad_desc();
+    weights_ = prepared_constant(ctx, kWeightsSlot, w_user, W.raw(), pd_.weights_desc());
+    if (pd_.src_desc() != src_user_)
+      src_reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), src_user_, cpu_engine(), pd_.src_desc()));
+    if (pd_.dst_desc() != dst_user_)
+      dst_reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), pd_.dst_desc(), cpu_engine(), dst_user_));
+  }
+
+  Shape x_shape_, out_shape_;
+  bool has_bias_ = false;
+  memory::desc src_user_, dst_user_, scratch_;
+  dnnl::deconvolution_forward::primitive_desc pd_;
+  dnnl::deconvolution_forward prim_;
+  memory weights_;
+  std::optional<dnnl::reorder> src_reorder_, dst_reorder_;
 };
 
 // ---------------------------------------------------------------------------
@@ -1007,6 +1147,12 @@ bool shape_free_checks(const Node& node, const CompileContext& ctx) {
       const Tensor* W = constant_input(node, ctx.graph, 1);
       if (!W || W->type() != ElementType::float32 || W->rank() < 3 || W->rank() > 5) return false;
       if (auto r = rank0(); r && *r != static_cast<size_t>(W->rank())) return false;
+    } else if (op == "ConvTranspose") {
+      if (node.inputs.size() < 2) return false;
+      const Tensor* W = constant_input(node, ctx.graph, 1);
+      if (!W || W->type() != ElementType::float32 || W->rank() < 3 || W->rank() > 5) return false;
+      if (auto r = rank0(); r && *r != static_cast<size_t>(W->rank())) return false;
+      if (node.attr_string("auto_pad", "NOTSET") != "NOTSET" || node.attr("output_shape")) return false;
     } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalMaxPool" || op == "GlobalAveragePool") {
       if (auto r = rank0(); r && (*r < 3 || *r > 5)) return false;
       if ((op == "MaxPool" || op == "AveragePool") && node.attr_ints("kernel_shape").empty()) return false;
@@ -1154,6 +1300,8 @@ std::optional<Shapes> guess_shapes(const Node& node, const Graph& graph) {
       } catch (const Error&) {
       }
       (*out[0])[1] = (*out[1])[1] * group;
+    } else if (c_unknown && node.op_type == "ConvTranspose" && out.size() > 1 && out[1] && out[1]->size() >= 2) {
+      (*out[0])[1] = (*out[1])[0];
     } else if (c_unknown && node.op_type == "BatchNormalization" && out.size() > 1 && out[1] && out[1]->size() == 1) {
       (*out[0])[1] = (*out[1])[0];
     }
@@ -1165,6 +1313,7 @@ const std::map<std::string, MakeFn>& builders() {
   using A = dnnl::algorithm;
   static const std::map<std::string, MakeFn> m = {
       {"Conv", [](const Node& n, const CompileContext& c, bool b) -> std::unique_ptr<FastKernel> { return ConvKernel::make(n, c, b); }},
+      {"ConvTranspose", [](const Node& n, const CompileContext& c, bool b) -> std::unique_ptr<FastKernel> { return DeconvKernel::make(n, c, b); }},
       {"Gemm", [](const Node& n, const CompileContext& c, bool b) -> std::unique_ptr<FastKernel> { return make_gemm(n, c, b); }},
       {"MatMul", [](const Node& n, const CompileContext& c, bool b) -> std::unique_ptr<FastKernel> { return make_matmul(n, c, b); }},
       {"MaxPool", [](const Node& n, const CompileContext& c, bool b) -> std::unique_ptr<FastKernel> { return make_pool(n, c, b, true); }},
@@ -1314,7 +1463,7 @@ std::unique_ptr<FastKernel> create_fused_conv(const Node& node, const CompileCon
 }
 
 void append_onednn_providers(std::vector<FastKernelProvider>& out) {
-  for (const char* op : {"Conv", "Gemm", "MatMul", "MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool",
+  for (const char* op : {"Conv", "ConvTranspose", "Gemm", "MatMul", "MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool",
                          "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid",
                          "HardSwish", "Softmax", "Add", "Sum", "Mul", "Sub", "Div"})
     out.push_back(FastKernelProvider{"onednn", op, &onednn_accepts, &onednn_create});

@@ -9,116 +9,13 @@
 #include <vector>
 
 #include "fast_kernel.h"
+#include "one_node_case.h"
 #include "switchyard/reference.h"
 
 namespace switchyard::cpu {
 namespace {
 
-Attribute ai(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::integer;
-  a.i = v;
-  return a;
-}
-
-Attribute af(const std::string& name, float v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::floating;
-  a.f = v;
-  return a;
-}
-
-Attribute as(const std::string& name, const std::string& v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::string;
-  a.s = v;
-  return a;
-}
-
-Attribute ais(const std::string& name, const std::vector<int64_t>& v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::ints;
-  a.ints = v;
-  return a;
-}
-
-// Deterministic values in [-1, 1).
-Tensor random_tensor(const Shape& shape, uint32_t seed) {
-  Tensor t = Tensor::allocate(ElementType::float32, shape);
-  uint32_t x = seed * 2654435761u + 12345u;
-  float* p = t.mutable_data<float>();
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    x = x * 1664525u + 1013904223u;
-    p[i] = static_cast<float>((x >> 8) & 0xffff) / 32768.0f - 1.0f;
-  }
-  return t;
-}
-
-// One input of the test node: a runtime input or a constant (initializer); an undefined
-// tensor is an omitted optional input. `dynamic` declares a runtime input without shape.
-struct In {
-  Tensor t;
-  bool constant = false;
-  bool dynamic = false;
-};
-In input(Tensor t) { return {std::move(t), false, false}; }
-In constant(Tensor t) { return {std::move(t), true, false}; }
-In dynamic(Tensor t) { return {std::move(t), false, true}; }
-In omitted() { return {Tensor(), false, false}; }
-
-struct Case {
-  Graph graph;
-  std::vector<Value> feeds;
-};
-
-Case make_case(const std::string& op, const std::vector<In>& ins, const std::vector<Attribute>& attrs, int64_t opset,
-               size_t n_out) {
-  Case c;
-  Graph& g = c.graph;
-  g.name = "test";
-  g.opsets.push_back({"", opset});
-  Node n;
-  n.op_type = op;
-  n.opset = opset;
-  n.attributes = attrs;
-  for (size_t i = 0; i < ins.size(); ++i) {
-    if (!ins[i].t.defined()) {
-      n.inputs.push_back(-1);
-      continue;
-    }
-    ValueType vt;
-    vt.kind = ValueType::Kind::tensor;
-    vt.tensor.elem = ins[i].t.type();
-    if (!ins[i].dynamic) {
-      std::vector<Dim> dims;
-      for (int64_t d : ins[i].t.shape()) dims.push_back(Dim{d, ""});
-      vt.tensor.shape = dims;
-    } else {
-      std::vector<Dim> dims;
-      for (size_t d = 0; d < ins[i].t.shape().size(); ++d) dims.push_back(Dim{-1, "d" + std::to_string(d)});
-      vt.tensor.shape = dims;
-    }
-    int32_t id = g.add_value("in" + std::to_string(i), vt);
-    n.inputs.push_back(id);
-    if (ins[i].constant) {
-      g.initializers[id] = ins[i].t;
-    } else {
-      g.inputs.push_back(id);
-      c.feeds.push_back(Value::of(ins[i].t));
-    }
-  }
-  for (size_t k = 0; k < n_out; ++k) {
-    int32_t out = g.add_value("out" + std::to_string(k));
-    n.outputs.push_back(out);
-    g.outputs.push_back(out);
-  }
-  g.nodes.push_back(n);
-  return c;
-}
+using namespace kernel_test;
 
 const FastKernelProvider* provider(const std::string& op) {
   for (const auto& p : fast_kernel_providers())
@@ -143,20 +40,8 @@ void check(const std::string& op, const std::vector<In>& ins, const std::vector<
   auto want = reference::Interpreter().run(c.graph, c.feeds);
   ASSERT_TRUE(want.ok()) << want.status().to_string();
 
-  // Bind every node input (initializers included) as the executable does.
   std::vector<Value> slots;
-  slots.reserve(node.inputs.size());
-  std::vector<const Value*> in;
-  size_t feed = 0;
-  for (int32_t v : node.inputs) {
-    if (v < 0) {
-      in.push_back(nullptr);
-      continue;
-    }
-    auto it = c.graph.initializers.find(v);
-    slots.push_back(it != c.graph.initializers.end() ? Value::of(it->second) : c.feeds[feed++]);
-    in.push_back(&slots.back());
-  }
+  const std::vector<const Value*> in = bind_inputs(c, slots);
   for (int rep = 0; rep < 2; ++rep) {  // the second run reuses the prepared primitives
     std::vector<Value> out(node.outputs.size());
     k->run(in, out);
@@ -255,6 +140,48 @@ TEST(OneDnnConv, DeclinesDouble) {
   Tensor x = Tensor::allocate(ElementType::float64, {1, 1, 3, 3});
   Tensor w = Tensor::allocate(ElementType::float64, {1, 1, 1, 1});
   expect_declined("Conv", {input(x), constant(w)});
+}
+
+// ---- ConvTranspose ---------------------------------------------------------------
+
+TEST(OneDnnConvTranspose, Strided) {
+  check("ConvTranspose", {input(R({1, 24, 10, 10}, 130)), constant(R({24, 24, 2, 2}, 131)), constant(R({24}, 132))},
+        {ais("kernel_shape", {2, 2}), ais("strides", {2, 2})});
+  check("ConvTranspose", {input(R({1, 24, 8, 8}, 133)), constant(R({24, 1, 2, 2}, 134)), constant(R({1}, 135))},
+        {ais("strides", {2, 2})});
+}
+
+TEST(OneDnnConvTranspose, PadsOutputPaddingDilations) {
+  check("ConvTranspose", {input(R({2, 3, 7, 6}, 136)), constant(R({3, 5, 3, 4}, 137))},
+        {ais("strides", {3, 2}), ais("pads", {1, 2, 0, 1}), ais("output_padding", {2, 1}), ais("dilations", {2, 1})});
+  check("ConvTranspose", {input(R({1, 4, 5, 5}, 138)), constant(R({4, 2, 3, 3}, 139))},
+        {ais("strides", {2, 2}), ais("output_padding", {1, 1})});
+}
+
+TEST(OneDnnConvTranspose, Grouped) {
+  check("ConvTranspose", {input(R({1, 6, 5, 5}, 140)), constant(R({6, 2, 3, 3}, 141)), constant(R({6}, 142))},
+        {ai("group", 3), ais("strides", {2, 2}), ais("pads", {1, 1, 1, 1})});
+  check("ConvTranspose", {input(R({2, 8, 4, 4}, 143)), constant(R({8, 1, 4, 4}, 144))}, {ai("group", 8), ais("strides", {2, 2})});
+}
+
+TEST(OneDnnConvTranspose, OneDThreeD) {
+  check("ConvTranspose", {input(R({2, 4, 9}, 150)), constant(R({4, 3, 3}, 151)), constant(R({3}, 152))},
+        {ais("strides", {2}), ais("pads", {1, 0}), ais("output_padding", {1})});
+  check("ConvTranspose", {input(R({1, 4, 3, 4, 5}, 153)), constant(R({4, 1, 2, 3, 2}, 154))},
+        {ai("group", 2), ais("strides", {2, 1, 2}), ais("dilations", {1, 2, 1})});
+}
+
+TEST(OneDnnConvTranspose, DynamicInputShape) {
+  check("ConvTranspose", {dynamic(R({1, 4, 6, 7}, 145)), constant(R({4, 3, 3, 3}, 146)), constant(R({3}, 147))},
+        {ais("pads", {1, 1, 1, 1})});
+}
+
+TEST(OneDnnConvTranspose, Declines) {
+  const Tensor x = R({1, 4, 5, 5}, 148), w = R({4, 2, 3, 3}, 149);
+  expect_declined("ConvTranspose", {input(x), constant(w)}, {as("auto_pad", "SAME_UPPER"), ais("strides", {2, 2})});
+  expect_declined("ConvTranspose", {input(x), constant(w)}, {ais("output_shape", {10, 10}), ais("strides", {2, 2})});
+  expect_declined("ConvTranspose", {input(x), input(w)});
+  expect_declined("ConvTranspose", {input(x), constant(w)}, {ais("pads", {4, 3, 4, 3})});  // empty output
 }
 
 // ---- Gemm / MatMul -----------------------------------------------------------
