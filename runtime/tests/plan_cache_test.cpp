@@ -1,12 +1,14 @@
 // Plan cache tests: hits and misses with the right reason, corruption detected and rebuilt,
 // concurrent processes, the size limit, in-process reuse.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cmath>
 #include <cstring>
 #include <fstream>
 
+#include "switchyard/onnx_import.h"
 #include "switchyard/plan_cache.h"
 #include "switchyard/reference_util.h"
 
@@ -269,6 +271,39 @@ TEST_F(PlanCacheTest, ExternalDataIsPartOfTheKey) {
   ASSERT_TRUE(m.ok()) << m.status().to_string();
   EXPECT_EQ(c.state, CacheState::uncached);
   EXPECT_EQ(c.reason, "model changed");
+}
+
+}  // namespace
+}  // namespace switchyard
+
+namespace switchyard {
+namespace {
+
+// A FIFO where the cache expects entry files, or given as the model or its weights, is refused at
+// once: files are opened without blocking and must be regular (issue 14, finding 4). Before, a
+// FIFO named *.syc blocked every load's miss-reason scan, `cache ls` and `cache verify` forever.
+TEST_F(PlanCacheTest, FifosAreRefusedNotWaitedOn) {
+  fs::create_directories(root_ / "cache");
+  ASSERT_EQ(::mkfifo((root_ / "cache" / "0123.syc").c_str(), 0644), 0);
+  LoadReport rep;
+  auto first = load(rep);
+  ASSERT_TRUE(first.ok()) << first.status().to_string();
+  EXPECT_EQ(rep.reason, "no entry");
+  CacheOptions o;
+  o.dir = root_ / "cache";
+  auto checks = PlanCache(o).verify();
+  ASSERT_TRUE(checks.ok());
+  bool fifo_reported = false;
+  for (const auto& [file, result] : *checks)
+    if (file.filename() == "0123.syc") fifo_reported = result.find("is not a regular file") != std::string::npos;
+  EXPECT_TRUE(fifo_reported);
+  ASSERT_EQ(::mkfifo((root_ / "models" / "fifo.onnx").c_str(), 0644), 0);
+  auto fifo_model = PlanCache(o).load(root_ / "models" / "fifo.onnx", registry(), {}, &rep);
+  ASSERT_FALSE(fifo_model.ok());
+  EXPECT_NE(fifo_model.status().message().find("is not a regular file"), std::string::npos) << fifo_model.status().message();
+  auto signature = import_onnx_signature(root_ / "models" / "fifo.onnx");
+  ASSERT_FALSE(signature.ok());
+  EXPECT_NE(signature.status().message().find("is not a regular file"), std::string::npos) << signature.status().message();
 }
 
 }  // namespace
