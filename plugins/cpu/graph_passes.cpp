@@ -152,6 +152,21 @@ void fold_batchnorm(const Tensor& weights, const Tensor& bias, const Tensor& gam
   out_bias = fold_batchnorm_bias(bias, gamma, beta, mean, var, eps);
 }
 
+void fold_batchnorm_transposed(const Tensor& weights, int64_t group, const Tensor& bias, const Tensor& gamma, const Tensor& beta,
+                               const Tensor& mean, const Tensor& var, double eps, Tensor& out_weights, Tensor& out_bias) {
+  const int64_t C = weights.dim(0), Mg = weights.dim(1), per = Mg > 0 && C > 0 ? weights.numel() / (C * Mg) : 0;
+  out_weights = Tensor::allocate(ElementType::float32, weights.shape());
+  const float* w = weights.data<float>();
+  float* ow = out_weights.mutable_data<float>();
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t j = 0; j < Mg; ++j) {
+      const double s = bn_scale(gamma, var, eps, c / (C / group) * Mg + j);
+      const int64_t at = (c * Mg + j) * per;
+      for (int64_t k = 0; k < per; ++k) ow[at + k] = static_cast<float>(static_cast<double>(w[at + k]) * s);
+    }
+  out_bias = fold_batchnorm_bias(bias, gamma, beta, mean, var, eps);
+}
+
 namespace {
 
 std::optional<Shape> known_shape(const Graph& g, int32_t v) {
@@ -274,6 +289,37 @@ int refine_static_shapes(Graph& g) {
   return refined;
 }
 
+namespace {
+// A ConvTranspose (constant float32 weights [C, M/group, k...], constant or no bias) whose
+// output only an inference BatchNormalization reads: the BN folds into its weights and bias.
+std::optional<ConvGroup> transposed_batchnorm_group(const Graph& g, size_t ci, const std::function<int64_t(int32_t)>& sole_consumer) {
+  const Node& t = g.nodes[ci];
+  if (!single_output(t) || t.inputs.size() < 2 || t.inputs.size() > 3 || !is_f32_value(g, t.inputs[0])) return std::nullopt;
+  const Tensor* W = constant_of(g, t.inputs[1]);
+  if (!W || W->type() != ElementType::float32 || W->rank() < 3) return std::nullopt;
+  int64_t group = 1;
+  try {
+    group = t.attr_int("group", 1);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  if (group < 1 || W->dim(0) % group != 0) return std::nullopt;
+  const int64_t M = W->dim(1) * group;
+  const int32_t bias = t.inputs.size() > 2 ? t.inputs[2] : -1;
+  if (bias >= 0 && !f32_constant_numel(g, bias, M)) return std::nullopt;
+  const int64_t b = sole_consumer(t.outputs[0]);
+  if (b < 0 || g.nodes[static_cast<size_t>(b)].inputs[0] != t.outputs[0] || !inference_batchnorm(g.nodes[static_cast<size_t>(b)], g, M))
+    return std::nullopt;
+  ConvGroup grp;
+  grp.conv = ci;
+  grp.bn = b;
+  grp.absorbed = {static_cast<size_t>(b)};
+  grp.output = g.nodes[static_cast<size_t>(b)].outputs[0];
+  grp.summary = "BatchNormalization folded";
+  return grp;
+}
+}  // namespace
+
 FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
   FusionPlan plan;
   plan.group_of.assign(g.nodes.size(), -1);
@@ -318,6 +364,13 @@ FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
 
   for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
     const Node& conv = g.nodes[ci];
+    if (conv.domain.empty() && conv.op_type == "ConvTranspose") {
+      if (auto grp = transposed_batchnorm_group(g, ci, sole_consumer)) {
+        plan.group_of[ci] = plan.group_of[grp->absorbed[0]] = static_cast<int64_t>(plan.groups.size());
+        plan.groups.push_back(std::move(*grp));
+      }
+      continue;
+    }
     if (!conv.domain.empty() || conv.op_type != "Conv" || !single_output(conv)) continue;
     if (conv.inputs.size() < 2 || conv.inputs.size() > 3 || conv.inputs[0] < 0) continue;
     const Tensor* W = constant_of(g, conv.inputs[1]);
@@ -457,10 +510,12 @@ RewrittenGraph apply_conv_fusions(const Graph& g, FusionPlan plan, const std::fu
     const ConvGroup& grp = plan.groups[static_cast<size_t>(gi)];
     const Node& conv = g.nodes[grp.conv];
     if (i != grp.conv) continue;  // absorbed: filled below
+    // A ConvTranspose keeps its op (BN folded into it); a Conv becomes a FusedConv.
+    const bool transposed = conv.op_type == "ConvTranspose";
     Node f;
     f.name = conv.name;
-    f.domain = kFusedDomain;
-    f.op_type = kFusedConvOp;
+    f.domain = transposed ? conv.domain : kFusedDomain;
+    f.op_type = transposed ? conv.op_type : kFusedConvOp;
     f.opset = conv.opset;
     f.attributes = conv.attributes;
     int32_t w = conv.inputs[1];
@@ -477,7 +532,11 @@ RewrittenGraph apply_conv_fusions(const Graph& g, FusionPlan plan, const std::fu
         b = unique_value(base + "::bn_folded_bias", fold_batchnorm_bias(bias ? *bias : no_bias, gamma, beta, mean, var, eps));
       } else {
         Tensor nw, nb;
-        fold_batchnorm(*constant_of(g, w), bias ? *bias : no_bias, gamma, beta, mean, var, eps, nw, nb);
+        if (transposed)
+          fold_batchnorm_transposed(*constant_of(g, w), conv.attr_int("group", 1), bias ? *bias : no_bias, gamma, beta, mean, var,
+                                    eps, nw, nb);
+        else
+          fold_batchnorm(*constant_of(g, w), bias ? *bias : no_bias, gamma, beta, mean, var, eps, nw, nb);
         w = unique_value(base + "::bn_folded_weights", nw);
         b = unique_value(base + "::bn_folded_bias", nb);
       }
@@ -493,7 +552,7 @@ RewrittenGraph apply_conv_fusions(const Graph& g, FusionPlan plan, const std::fu
       ops.floats.push_back(op.alpha);
       ops.floats.push_back(op.beta);
     }
-    f.attributes.push_back(ops);
+    if (!transposed) f.attributes.push_back(ops);
     const int64_t idx = static_cast<int64_t>(x.nodes.size());
     r.group_of_exec.push_back(gi);
     x.nodes.push_back(std::move(f));

@@ -168,6 +168,30 @@ TEST(GraphPasses, ConvBatchNormReluFuses) {
   EXPECT_NE(std::string(answers[1].message).find("c1"), std::string::npos) << answers[1].message;
 }
 
+TEST(GraphPasses, ConvTransposeBatchNormFolds) {
+  // Grouped (group 2) with bias, and group 1 without: BN folds into the ConvTranspose's
+  // weights and bias, the Relu after it runs on its own.
+  for (int64_t group : {2, 1}) {
+    Builder b;
+    int32_t x = b.input("x", {2, 8, 5, 6});
+    int32_t w = b.constant("w", random_tensor({8, 6 / group, 2, 2}, 40 + static_cast<uint32_t>(group), -0.3f, 0.3f));
+    std::vector<int32_t> ins = {x, w};
+    if (group == 2) ins.push_back(b.constant("bias", random_tensor({6}, 43)));
+    Attribute g;
+    g.name = "group";
+    g.type = Attribute::Type::integer;
+    g.i = group;
+    int32_t t = b.node("ConvTranspose", "t", ins, {2, 6, 10, 12}, {ais("strides", {2, 2}), g});
+    int32_t n = b.bn("bn", t, 6, {2, 6, 10, 12});
+    int32_t r = b.node("Relu", "relu", {n}, {2, 6, 10, 12});
+    b.g.outputs.push_back(r);
+    auto exe = check_against_reference(b.g, b.feeds);
+    EXPECT_EQ(exe->implementations(), (std::vector<std::string>{"onednn+fused", "folded-into-conv", "onednn"}));
+    EXPECT_EQ(exe->execution_graph().nodes.size(), 2u);
+    EXPECT_EQ(exe->execution_graph().nodes[0].op_type, "ConvTranspose");
+  }
+}
+
 TEST(GraphPasses, EveryActivationFuses) {
   for (const std::string op : {"Relu", "LeakyRelu", "Sigmoid", "HardSwish", "HardSigmoid", "Clip"}) {
     SCOPED_TRACE(op);
