@@ -1,6 +1,7 @@
 // CPU plugin: compile-time graph rewriting (see graph_passes.h).
 #include "graph_passes.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -290,6 +291,57 @@ int refine_static_shapes(Graph& g) {
 }
 
 namespace {
+// The float32 scalar constant `v` holds, if any.
+std::optional<float> scalar_constant(const Graph& g, int32_t v) {
+  const Tensor* t = constant_of(g, v);
+  if (!t || t->type() != ElementType::float32 || t->numel() != 1) return std::nullopt;
+  return t->data<float>()[0];
+}
+
+// The other input of a two-input node `n` that reads `v` once, or -1.
+int32_t other_input(const Node& n, int32_t v) {
+  if (n.inputs.size() != 2 || (n.inputs[0] == v) == (n.inputs[1] == v)) return -1;
+  return n.inputs[0] == v ? n.inputs[1] : n.inputs[0];
+}
+
+bool plain_op(const Node& n, const char* op) { return n.domain.empty() && n.op_type == op && single_output(n); }
+
+// HardSwish written out as Div(Mul(x, Clip(Add(x, 3), 0, 6)), 6) (as exported by PaddlePaddle):
+// `x`'s two readers are the Add and the Mul, the other values have one reader each. Returns the
+// four nodes (graph order) and the Div's output.
+struct DecomposedHardSwish {
+  std::vector<size_t> nodes;
+  int32_t output = -1;
+};
+std::optional<DecomposedHardSwish> decomposed_hardswish(const Graph& g, int32_t x, const std::vector<std::vector<int64_t>>& readers,
+                                                        const std::vector<int>& uses) {
+  auto only_reader = [&](int32_t v) -> int64_t {
+    return v >= 0 && uses[static_cast<size_t>(v)] == 1 ? readers[static_cast<size_t>(v)][0] : -1;
+  };
+  if (x < 0 || uses[static_cast<size_t>(x)] != 2 || readers[static_cast<size_t>(x)].size() != 2) return std::nullopt;
+  int64_t add = readers[static_cast<size_t>(x)][0], mul = readers[static_cast<size_t>(x)][1];
+  if (!plain_op(g.nodes[static_cast<size_t>(add)], "Add")) std::swap(add, mul);
+  const Node &a = g.nodes[static_cast<size_t>(add)], &m = g.nodes[static_cast<size_t>(mul)];
+  if (!plain_op(a, "Add") || !plain_op(m, "Mul") || scalar_constant(g, other_input(a, x)) != 3.0f) return std::nullopt;
+  const int64_t clip = only_reader(a.outputs[0]);
+  if (clip < 0) return std::nullopt;
+  const Node& c = g.nodes[static_cast<size_t>(clip)];
+  auto bounds = activation_post_ops(c, g);
+  if (!bounds || c.op_type != "Clip" || c.inputs[0] != a.outputs[0] || (*bounds)[0].alpha != 0.0f || (*bounds)[0].beta != 6.0f ||
+      other_input(m, x) != c.outputs[0])
+    return std::nullopt;
+  const int64_t div = only_reader(m.outputs[0]);
+  if (div < 0) return std::nullopt;
+  const Node& d = g.nodes[static_cast<size_t>(div)];
+  if (!plain_op(d, "Div") || d.inputs.size() != 2 || d.inputs[0] != m.outputs[0] || scalar_constant(g, d.inputs[1]) != 6.0f)
+    return std::nullopt;
+  DecomposedHardSwish hs;
+  hs.nodes = {static_cast<size_t>(add), static_cast<size_t>(clip), static_cast<size_t>(mul), static_cast<size_t>(div)};
+  std::sort(hs.nodes.begin(), hs.nodes.end());
+  hs.output = d.outputs[0];
+  return hs;
+}
+
 // A ConvTranspose (constant float32 weights [C, M/group, k...], constant or no bias) whose
 // output only an inference BatchNormalization reads: the BN folds into its weights and bias.
 std::optional<ConvGroup> transposed_batchnorm_group(const Graph& g, size_t ci, const std::function<int64_t(int32_t)>& sole_consumer) {
@@ -328,11 +380,13 @@ FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
   // from nested graphs count as uses nobody may fuse away.
   std::vector<int> uses(nv, 0);
   std::vector<int64_t> consumer(nv, -1), producer(nv, -1);
+  std::vector<std::vector<int64_t>> readers(nv);
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     for (int32_t v : g.nodes[n].inputs)
       if (v >= 0) {
         ++uses[static_cast<size_t>(v)];
         consumer[static_cast<size_t>(v)] = static_cast<int64_t>(n);
+        readers[static_cast<size_t>(v)].push_back(static_cast<int64_t>(n));
       }
     for (int32_t v : g.nodes[n].outputs)
       if (v >= 0) producer[static_cast<size_t>(v)] = static_cast<int64_t>(n);
@@ -392,7 +446,7 @@ FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
     }
     // 2. Activations and at most one residual Add/Sum.
     struct Step {
-      size_t node;
+      std::vector<size_t> nodes;
       size_t ops_before;
       int32_t value_before;
       bool sum;
@@ -400,12 +454,22 @@ FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
     std::vector<Step> steps;
     std::vector<ConvPostOp> ops;
     while (ops.size() < 6) {
+      if (auto hs = decomposed_hardswish(g, cur, readers, uses)) {
+        bool free = true;
+        for (size_t a : hs->nodes) free = free && plan.group_of[a] < 0;
+        if (free) {
+          steps.push_back({hs->nodes, ops.size(), cur, false});
+          ops.push_back({ConvPostOp::Kind::hardswish, 0, 0});
+          cur = hs->output;
+          continue;
+        }
+      }
       int64_t nx = sole_consumer(cur);
       if (nx < 0) break;
       const Node& n = g.nodes[static_cast<size_t>(nx)];
       if (n.inputs.empty()) break;
       if (auto act = activation_post_ops(n, g); act && n.inputs[0] == cur) {
-        steps.push_back({static_cast<size_t>(nx), ops.size(), cur, false});
+        steps.push_back({{static_cast<size_t>(nx)}, ops.size(), cur, false});
         ops.insert(ops.end(), act->begin(), act->end());
         cur = n.outputs[0];
         continue;
@@ -420,7 +484,7 @@ FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
           bool in_chain = false;  // z must not be a value of this group
           for (const auto& s : steps) in_chain = in_chain || s.value_before == z;
           if (!in_chain && z != conv.outputs[0]) {
-            steps.push_back({static_cast<size_t>(nx), ops.size(), cur, true});
+            steps.push_back({{static_cast<size_t>(nx)}, ops.size(), cur, true});
             ops.push_back({ConvPostOp::Kind::sum, 1.0f, 0.0f});
             grp.sum_value = z;
             cur = n.outputs[0];
@@ -444,14 +508,18 @@ FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
       cur = last.value_before;
       if (last.sum) grp.sum_value = -1;
     }
-    for (const auto& s : steps) grp.absorbed.push_back(s.node);
+    std::set<size_t> sum_nodes;
+    for (const auto& s : steps) {
+      grp.absorbed.insert(grp.absorbed.end(), s.nodes.begin(), s.nodes.end());
+      if (s.sum) sum_nodes.insert(s.nodes[0]);
+    }
     if (grp.absorbed.empty()) continue;
     grp.post_ops = ops;
     grp.output = cur;
     for (size_t a : grp.absorbed) {
       const Node& n = g.nodes[a];
       grp.summary += (grp.summary.empty() ? "" : ", ") + n.op_type +
-                     (static_cast<int64_t>(a) == grp.bn ? " folded" : n.op_type == "Add" || n.op_type == "Sum" ? " (sum)" : "");
+                     (static_cast<int64_t>(a) == grp.bn ? " folded" : sum_nodes.count(a) ? " (sum)" : "");
     }
     const int64_t gi = static_cast<int64_t>(plan.groups.size());
     plan.group_of[ci] = gi;

@@ -209,6 +209,35 @@ TEST(GraphPasses, PlainPointwiseConvFeedsBlockedConv) {
   EXPECT_EQ(exe->execution_graph().nodes.size(), 4u);
 }
 
+// x * Clip(x + add, 0, 6) / 6 after conv+BN, as PaddlePaddle exports HardSwish.
+Builder decomposed_hardswish_block(float add) {
+  Builder b;
+  const Shape s = {1, 16, 6, 5};
+  int32_t x = b.input("x", {1, 8, 6, 5});
+  int32_t t = b.bn("bn", b.conv("c", x, 8, 16, s, 1), 16, s);
+  auto scalar = [&](const std::string& name, float v) {
+    return b.constant(name, Tensor::from_vector<float>(ElementType::float32, {1}, {v}));
+  };
+  int32_t a = b.node("Add", "add", {t, scalar("three", add)}, s);
+  int32_t c = b.node("Clip", "clip", {a, scalar("lo", 0.0f), scalar("hi", 6.0f)}, s);
+  int32_t m = b.node("Mul", "mul", {t, c}, s);
+  b.g.outputs.push_back(b.node("Div", "div", {m, scalar("six", 6.0f)}, s));
+  float* in = b.feeds[0].tensor.mutable_data<float>();  // reach both clip bounds
+  for (int64_t i = 0; i < b.feeds[0].tensor.numel(); ++i) in[i] *= 8.0f;
+  return b;
+}
+
+TEST(GraphPasses, DecomposedHardSwishFuses) {
+  Builder b = decomposed_hardswish_block(3.0f);
+  auto exe = check_against_reference(b.g, b.feeds);
+  EXPECT_EQ(exe->implementations(), (std::vector<std::string>{"onednn+fused", "folded-into-conv", "fused-into-conv",
+                                                              "fused-into-conv", "fused-into-conv", "fused-into-conv"}));
+  EXPECT_EQ(exe->execution_graph().nodes.size(), 1u);
+  Builder other = decomposed_hardswish_block(2.0f);  // not HardSwish: stays as written
+  auto kept = check_against_reference(other.g, other.feeds);
+  EXPECT_EQ(kept->execution_graph().nodes.size(), 5u);
+}
+
 TEST(GraphPasses, EveryActivationFuses) {
   for (const std::string op : {"Relu", "LeakyRelu", "Sigmoid", "HardSwish", "HardSigmoid", "Clip"}) {
     SCOPED_TRACE(op);
