@@ -362,13 +362,17 @@ bool has_sum(const std::vector<ConvPostOp>& ops) {
 // input reorder its blocked layout needs (1 thread, 256 -> 128 channels at 56x56: 2.1 ms
 // against 3.0 ms plus a 3.2 MB reorder).
 // Only without post-ops or with Relu: the GEMM path applies others slowly (32 -> 200 channels
-// on 2x96 with HardSwish: 0.24 ms).
-bool plain_pointwise(const Window& w, int64_t group, const FusedConvSpec* spec) {
+// on 2x96 with HardSwish: 0.24 ms). Only from 128 input channels or on small images: with few
+// channels on a large image the GEMM is slower than the blocked kernel and the reorder it
+// saves is cheap (16 -> 96 channels at 160x160: 2.0 ms against 1.3 ms).
+bool plain_pointwise(const Window& w, int64_t group, int64_t channels, const FusedConvSpec* spec) {
   static const bool enabled = [] {
     const char* e = std::getenv("SWITCHYARD_ONEDNN_PLAIN_1X1");
     return !(e && std::strcmp(e, "0") == 0);
   }();
-  if (!enabled || group != 1 || (spec && spec->src_layout)) return false;
+  int64_t pixels = 1;
+  for (int64_t o : w.out) pixels *= o;
+  if (!enabled || group != 1 || (channels < 128 && pixels > 1024) || (spec && spec->src_layout)) return false;
   if (spec)
     for (const auto& op : spec->post_ops)
       if (op.kind != ConvPostOp::Kind::relu || op.alpha != 0.0f) return false;
@@ -426,7 +430,7 @@ class ConvKernel final : public OneDnnKernel {
     const memory::desc w_user(wd, dt::f32, row_major_strides(wd));
     const memory::desc w_any(wd, dt::f32, memory::format_tag::any);
     const memory::desc b_md = has_bias ? memory::desc({M}, dt::f32, memory::format_tag::x) : memory::desc();
-    const bool blocked = conv_blocked_activations() && !plain_pointwise(w, group, spec);
+    const bool blocked = conv_blocked_activations() && !plain_pointwise(w, group, C, spec);
     const memory::desc src_md = blocked ? memory::desc(dims_of(xs), dt::f32, memory::format_tag::any) : k->src_user_;
     const memory::desc dst_md =
         blocked ? memory::desc(dims_of(k->out_shape_), dt::f32, memory::format_tag::any) : k->dst_user_;
