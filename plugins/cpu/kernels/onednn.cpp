@@ -362,9 +362,10 @@ bool has_sum(const std::vector<ConvPostOp>& ops) {
 // input reorder its blocked layout needs (1 thread, 256 -> 128 channels at 56x56: 2.1 ms
 // against 3.0 ms plus a 3.2 MB reorder).
 // Only without post-ops or with Relu: the GEMM path applies others slowly (32 -> 200 channels
-// on 2x96 with HardSwish: 0.24 ms). Only from 128 input channels or on small images: with few
-// channels on a large image the GEMM is slower than the blocked kernel and the reorder it
-// saves is cheap (16 -> 96 channels at 160x160: 2.0 ms against 1.3 ms).
+// on 2x96 with HardSwish: 0.24 ms). Only from 128 input channels, on small images or when the
+// output leaves plain anyway: with few channels on a large image the GEMM is slower than the
+// blocked kernel (16 -> 96 channels at 160x160: 2.0 ms against 1.3 ms) and the input reorder
+// it saves is cheap, but not the output reorder as well (2.7 ms there).
 bool plain_pointwise(const Window& w, int64_t group, int64_t channels, const FusedConvSpec* spec) {
   static const bool enabled = [] {
     const char* e = std::getenv("SWITCHYARD_ONEDNN_PLAIN_1X1");
@@ -372,7 +373,8 @@ bool plain_pointwise(const Window& w, int64_t group, int64_t channels, const Fus
   }();
   int64_t pixels = 1;
   for (int64_t o : w.out) pixels *= o;
-  if (!enabled || group != 1 || (channels < 128 && pixels > 1024) || (spec && spec->src_layout)) return false;
+  const bool plain_out = !spec || !spec->blocked_dst;
+  if (!enabled || group != 1 || (channels < 128 && pixels > 1024 && !plain_out) || (spec && spec->src_layout)) return false;
   if (spec)
     for (const auto& op : spec->post_ops)
       if (op.kind != ConvPostOp::Kind::relu || op.alpha != 0.0f) return false;
