@@ -357,15 +357,15 @@ bool has_sum(const std::vector<ConvPostOp>& ops) {
   return false;
 }
 
-// A 1x1 convolution (stride 1, no padding, one group) whose input arrives plain runs on the
+// A 1x1 convolution (stride 1, no padding, one group) whose input arrives plain may run on the
 // plain NCHW tensors: oneDNN then computes it as one GEMM, W[M, C] x X[C, HW], without the
-// input reorder its blocked layout needs (1 thread, 256 -> 128 channels at 56x56: 2.1 ms
-// against 3.0 ms plus a 3.2 MB reorder).
-// Only without post-ops or with Relu: the GEMM path applies others slowly (32 -> 200 channels
-// on 2x96 with HardSwish: 0.24 ms). Only from 128 input channels, on small images or when the
-// output leaves plain anyway: with few channels on a large image the GEMM is slower than the
-// blocked kernel (16 -> 96 channels at 160x160: 2.0 ms against 1.3 ms) and the input reorder
-// it saves is cheap, but not the output reorder as well (2.7 ms there).
+// reorders the blocked layout needs. 1 thread, GEMM against blocked (without reorders):
+// 256 -> 128 channels at 56x56 2.1 / 3.0 ms, 512 -> 128 at 28x28 1.0 / 1.5 ms, but 1024 -> 128
+// at 14x14 0.78 / 0.53 ms, 16 -> 96 at 160x160 2.0 / 1.3 ms, and ShuffleNet's 58..464-channel
+// convs on 28x28 to 7x7 took 5.0 ms against 2.9 ms. So only on images of 784 pixels or more,
+// with 128 input channels or more, or from 4096 pixels when the output leaves plain anyway
+// (the output reorder saved: 2.7 ms at 96x160x160). Only without post-ops or with Relu: the
+// GEMM path applies others slowly (32 -> 200 channels on 2x96 with HardSwish: 0.24 ms).
 bool plain_pointwise(const Window& w, int64_t group, int64_t channels, const FusedConvSpec* spec) {
   static const bool enabled = [] {
     const char* e = std::getenv("SWITCHYARD_ONEDNN_PLAIN_1X1");
@@ -374,7 +374,8 @@ bool plain_pointwise(const Window& w, int64_t group, int64_t channels, const Fus
   int64_t pixels = 1;
   for (int64_t o : w.out) pixels *= o;
   const bool plain_out = !spec || !spec->blocked_dst;
-  if (!enabled || group != 1 || (channels < 128 && pixels > 1024 && !plain_out) || (spec && spec->src_layout)) return false;
+  const bool worth_it = (channels >= 128 && pixels >= 784) || (plain_out && pixels >= 4096);
+  if (!enabled || group != 1 || !worth_it || (spec && spec->src_layout)) return false;
   if (spec)
     for (const auto& op : spec->post_ops)
       if (op.kind != ConvPostOp::Kind::relu || op.alpha != 0.0f) return false;

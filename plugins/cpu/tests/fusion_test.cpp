@@ -196,10 +196,10 @@ TEST(GraphPasses, PlainPointwiseConvFeedsBlockedConv) {
   // A 1x1 conv on a plain input runs on plain NCHW; the 3x3 conv after it reorders its input,
   // the 1x1 conv after that takes the 3x3 conv's blocked output (a blocked 1x1 conv).
   Builder b;
-  const Shape s8 = {1, 8, 9, 7}, s16 = {1, 16, 9, 7};
-  int32_t x = b.input("x", {1, 24, 9, 7});
-  int32_t r0 = b.node("Relu", "r0", {x}, {1, 24, 9, 7});
-  int32_t c1 = b.conv("c1", r0, 24, 16, s16, 1);
+  const Shape s8 = {1, 8, 28, 29}, s16 = {1, 16, 28, 29};
+  int32_t x = b.input("x", {1, 128, 28, 29});
+  int32_t r0 = b.node("Relu", "r0", {x}, {1, 128, 28, 29});
+  int32_t c1 = b.conv("c1", r0, 128, 16, s16, 1);
   int32_t r1 = b.node("Relu", "r1", {b.bn("bn1", c1, 16, s16)}, s16);
   int32_t c2 = b.conv("c2", r1, 16, 8, s8, 3);
   int32_t r2 = b.node("Relu", "r2", {c2}, s8);
