@@ -291,10 +291,11 @@ int refine_static_shapes(Graph& g) {
 }
 
 namespace {
-// The float32 scalar constant `v` holds, if any.
+// The float32 scalar constant `v` holds (rank 0 or 1, so it broadcasts without changing a
+// conv output's shape), if any.
 std::optional<float> scalar_constant(const Graph& g, int32_t v) {
   const Tensor* t = constant_of(g, v);
-  if (!t || t->type() != ElementType::float32 || t->numel() != 1) return std::nullopt;
+  if (!t || t->type() != ElementType::float32 || t->numel() != 1 || t->rank() > 1) return std::nullopt;
   return t->data<float>()[0];
 }
 

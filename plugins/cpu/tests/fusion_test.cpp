@@ -236,6 +236,10 @@ TEST(GraphPasses, DecomposedHardSwishFuses) {
   Builder other = decomposed_hardswish_block(2.0f);  // not HardSwish: stays as written
   auto kept = check_against_reference(other.g, other.feeds);
   EXPECT_EQ(kept->execution_graph().nodes.size(), 5u);
+  Builder wide = decomposed_hardswish_block(3.0f);  // a rank-5 constant 3 would change the shape
+  Tensor& three = wide.g.initializers[wide.g.nodes[2].inputs[1]];
+  three = Tensor::from_vector<float>(ElementType::float32, {1, 1, 1, 1, 1}, {3.0f});
+  EXPECT_EQ(plan_fusions(wide.g, 1).groups[0].absorbed.size(), 1u);  // the BN only
 }
 
 TEST(GraphPasses, EveryActivationFuses) {
