@@ -1,8 +1,6 @@
 // CPU plugin: helpers of the native kernels (native.h).
 #include "native.h"
 
-#include "../recycled_storage.h"
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -23,8 +21,9 @@ Tensor uninitialized(ElementType type, const Shape& shape) {
   const auto n = shape_numel(shape);
   const auto bytes = n ? storage_bytes(type, *n) : std::nullopt;
   if (!bytes || *bytes == 0) return Tensor::allocate(type, shape);  // empty, or an error to report
-  std::shared_ptr<const void> owner = recycled_storage(*bytes);
-  void* p = const_cast<void*>(owner.get());
+  void* p = std::aligned_alloc(64, (*bytes + 63) / 64 * 64);
+  if (!p) throw std::bad_alloc();
+  std::shared_ptr<const void> owner(p, [](const void* q) { std::free(const_cast<void*>(q)); });
   return Tensor::wrap(type, shape, std::move(owner), p, *bytes);
 }
 

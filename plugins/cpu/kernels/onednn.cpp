@@ -27,7 +27,6 @@
 #include <dnnl.hpp>
 
 #include "../fast_kernel.h"
-#include "../recycled_storage.h"
 #include "../packed_constants.h"
 #include "switchyard/reference.h"
 
@@ -131,8 +130,9 @@ Tensor uninitialized_f32(const Shape& shape) {
   auto n = shape_numel(shape);
   if (!n) throw_error(StatusCode::invalid_argument, "bad tensor shape " + shape_to_string(shape));
   const size_t bytes = static_cast<size_t>(*n) * sizeof(float);
-  std::shared_ptr<const void> owner = recycled_storage(bytes);
-  void* p = const_cast<void*>(owner.get());
+  void* p = std::aligned_alloc(64, std::max<size_t>(64, (bytes + 63) / 64 * 64));
+  if (!p) throw std::bad_alloc();
+  std::shared_ptr<const void> owner(p, [](const void* q) { std::free(const_cast<void*>(q)); });
   return Tensor::wrap(ElementType::float32, shape, std::move(owner), p, bytes);
 }
 

@@ -13,7 +13,6 @@
 
 #include "fast_kernel.h"
 #include "one_node_case.h"
-#include "recycled_storage.h"
 #include "switchyard/reference.h"
 
 namespace switchyard::cpu {
@@ -114,26 +113,6 @@ void expect_run_error(const std::string& op, const std::vector<In>& ins, const s
   const std::vector<const Value*> in = bind_inputs(c, slots);
   std::vector<Value> out(1);
   EXPECT_THROW(k->run(in, out), Error);
-}
-
-// ---- Recycled output storage -----------------------------------------------------------
-
-TEST(NativeStorage, LargeBlocksAreReusedSmallOnesAligned) {
-  const void* first = nullptr;
-  {
-    auto a = recycled_storage(1 << 20);
-    first = a.get();
-    EXPECT_EQ(reinterpret_cast<uintptr_t>(first) % 64, 0u);
-  }
-  auto again = recycled_storage((1 << 20) - 100);  // same 64 KiB granule: the released block
-  EXPECT_EQ(again.get(), first);
-  auto other = recycled_storage(1 << 20);  // the block is in use: a new one
-  EXPECT_NE(other.get(), first);
-  for (size_t bytes : {size_t{0}, size_t{1}, size_t{100}, size_t{4096}}) {
-    auto small = recycled_storage(bytes);
-    ASSERT_NE(small.get(), nullptr);
-    EXPECT_EQ(reinterpret_cast<uintptr_t>(small.get()) % 64, 0u);
-  }
 }
 
 // ---- BatchNormalization (inference, constant parameters) ----------------------------
