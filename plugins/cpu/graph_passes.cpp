@@ -1,6 +1,7 @@
 // CPU plugin: compile-time graph rewriting (see graph_passes.h).
 #include "graph_passes.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -152,6 +153,21 @@ void fold_batchnorm(const Tensor& weights, const Tensor& bias, const Tensor& gam
   out_bias = fold_batchnorm_bias(bias, gamma, beta, mean, var, eps);
 }
 
+void fold_batchnorm_transposed(const Tensor& weights, int64_t group, const Tensor& bias, const Tensor& gamma, const Tensor& beta,
+                               const Tensor& mean, const Tensor& var, double eps, Tensor& out_weights, Tensor& out_bias) {
+  const int64_t C = weights.dim(0), Mg = weights.dim(1), per = Mg > 0 && C > 0 ? weights.numel() / (C * Mg) : 0;
+  out_weights = Tensor::allocate(ElementType::float32, weights.shape());
+  const float* w = weights.data<float>();
+  float* ow = out_weights.mutable_data<float>();
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t j = 0; j < Mg; ++j) {
+      const double s = bn_scale(gamma, var, eps, c / (C / group) * Mg + j);
+      const int64_t at = (c * Mg + j) * per;
+      for (int64_t k = 0; k < per; ++k) ow[at + k] = static_cast<float>(static_cast<double>(w[at + k]) * s);
+    }
+  out_bias = fold_batchnorm_bias(bias, gamma, beta, mean, var, eps);
+}
+
 namespace {
 
 std::optional<Shape> known_shape(const Graph& g, int32_t v) {
@@ -274,6 +290,89 @@ int refine_static_shapes(Graph& g) {
   return refined;
 }
 
+namespace {
+// The float32 scalar constant `v` holds (rank 0 or 1, so it broadcasts without changing a
+// conv output's shape), if any.
+std::optional<float> scalar_constant(const Graph& g, int32_t v) {
+  const Tensor* t = constant_of(g, v);
+  if (!t || t->type() != ElementType::float32 || t->numel() != 1 || t->rank() > 1) return std::nullopt;
+  return t->data<float>()[0];
+}
+
+// The other input of a two-input node `n` that reads `v` once, or -1.
+int32_t other_input(const Node& n, int32_t v) {
+  if (n.inputs.size() != 2 || (n.inputs[0] == v) == (n.inputs[1] == v)) return -1;
+  return n.inputs[0] == v ? n.inputs[1] : n.inputs[0];
+}
+
+bool plain_op(const Node& n, const char* op) { return n.domain.empty() && n.op_type == op && single_output(n); }
+
+// HardSwish written out as Div(Mul(x, Clip(Add(x, 3), 0, 6)), 6) (as exported by PaddlePaddle):
+// `x`'s two readers are the Add and the Mul, the other values have one reader each. Returns the
+// four nodes (graph order) and the Div's output.
+struct DecomposedHardSwish {
+  std::vector<size_t> nodes;
+  int32_t output = -1;
+};
+std::optional<DecomposedHardSwish> decomposed_hardswish(const Graph& g, int32_t x, const std::vector<std::vector<int64_t>>& readers,
+                                                        const std::vector<int>& uses) {
+  auto only_reader = [&](int32_t v) -> int64_t {
+    return v >= 0 && uses[static_cast<size_t>(v)] == 1 ? readers[static_cast<size_t>(v)][0] : -1;
+  };
+  if (x < 0 || uses[static_cast<size_t>(x)] != 2 || readers[static_cast<size_t>(x)].size() != 2) return std::nullopt;
+  int64_t add = readers[static_cast<size_t>(x)][0], mul = readers[static_cast<size_t>(x)][1];
+  if (!plain_op(g.nodes[static_cast<size_t>(add)], "Add")) std::swap(add, mul);
+  const Node &a = g.nodes[static_cast<size_t>(add)], &m = g.nodes[static_cast<size_t>(mul)];
+  if (!plain_op(a, "Add") || !plain_op(m, "Mul") || scalar_constant(g, other_input(a, x)) != 3.0f) return std::nullopt;
+  const int64_t clip = only_reader(a.outputs[0]);
+  if (clip < 0) return std::nullopt;
+  const Node& c = g.nodes[static_cast<size_t>(clip)];
+  auto bounds = activation_post_ops(c, g);
+  if (!bounds || c.op_type != "Clip" || c.inputs[0] != a.outputs[0] || (*bounds)[0].alpha != 0.0f || (*bounds)[0].beta != 6.0f ||
+      other_input(m, x) != c.outputs[0])
+    return std::nullopt;
+  const int64_t div = only_reader(m.outputs[0]);
+  if (div < 0) return std::nullopt;
+  const Node& d = g.nodes[static_cast<size_t>(div)];
+  if (!plain_op(d, "Div") || d.inputs.size() != 2 || d.inputs[0] != m.outputs[0] || scalar_constant(g, d.inputs[1]) != 6.0f)
+    return std::nullopt;
+  DecomposedHardSwish hs;
+  hs.nodes = {static_cast<size_t>(add), static_cast<size_t>(clip), static_cast<size_t>(mul), static_cast<size_t>(div)};
+  std::sort(hs.nodes.begin(), hs.nodes.end());
+  hs.output = d.outputs[0];
+  return hs;
+}
+
+// A ConvTranspose (constant float32 weights [C, M/group, k...], constant or no bias) whose
+// output only an inference BatchNormalization reads: the BN folds into its weights and bias.
+std::optional<ConvGroup> transposed_batchnorm_group(const Graph& g, size_t ci, const std::function<int64_t(int32_t)>& sole_consumer) {
+  const Node& t = g.nodes[ci];
+  if (!single_output(t) || t.inputs.size() < 2 || t.inputs.size() > 3 || !is_f32_value(g, t.inputs[0])) return std::nullopt;
+  const Tensor* W = constant_of(g, t.inputs[1]);
+  if (!W || W->type() != ElementType::float32 || W->rank() < 3) return std::nullopt;
+  int64_t group = 1;
+  try {
+    group = t.attr_int("group", 1);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  if (group < 1 || W->dim(0) % group != 0) return std::nullopt;
+  const int64_t M = W->dim(1) * group;
+  const int32_t bias = t.inputs.size() > 2 ? t.inputs[2] : -1;
+  if (bias >= 0 && !f32_constant_numel(g, bias, M)) return std::nullopt;
+  const int64_t b = sole_consumer(t.outputs[0]);
+  if (b < 0 || g.nodes[static_cast<size_t>(b)].inputs[0] != t.outputs[0] || !inference_batchnorm(g.nodes[static_cast<size_t>(b)], g, M))
+    return std::nullopt;
+  ConvGroup grp;
+  grp.conv = ci;
+  grp.bn = b;
+  grp.absorbed = {static_cast<size_t>(b)};
+  grp.output = g.nodes[static_cast<size_t>(b)].outputs[0];
+  grp.summary = "BatchNormalization folded";
+  return grp;
+}
+}  // namespace
+
 FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
   FusionPlan plan;
   plan.group_of.assign(g.nodes.size(), -1);
@@ -282,11 +381,13 @@ FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
   // from nested graphs count as uses nobody may fuse away.
   std::vector<int> uses(nv, 0);
   std::vector<int64_t> consumer(nv, -1), producer(nv, -1);
+  std::vector<std::vector<int64_t>> readers(nv);
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     for (int32_t v : g.nodes[n].inputs)
       if (v >= 0) {
         ++uses[static_cast<size_t>(v)];
         consumer[static_cast<size_t>(v)] = static_cast<int64_t>(n);
+        readers[static_cast<size_t>(v)].push_back(static_cast<int64_t>(n));
       }
     for (int32_t v : g.nodes[n].outputs)
       if (v >= 0) producer[static_cast<size_t>(v)] = static_cast<int64_t>(n);
@@ -318,6 +419,13 @@ FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
 
   for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
     const Node& conv = g.nodes[ci];
+    if (conv.domain.empty() && conv.op_type == "ConvTranspose") {
+      if (auto grp = transposed_batchnorm_group(g, ci, sole_consumer)) {
+        plan.group_of[ci] = plan.group_of[grp->absorbed[0]] = static_cast<int64_t>(plan.groups.size());
+        plan.groups.push_back(std::move(*grp));
+      }
+      continue;
+    }
     if (!conv.domain.empty() || conv.op_type != "Conv" || !single_output(conv)) continue;
     if (conv.inputs.size() < 2 || conv.inputs.size() > 3 || conv.inputs[0] < 0) continue;
     const Tensor* W = constant_of(g, conv.inputs[1]);
@@ -339,7 +447,7 @@ FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
     }
     // 2. Activations and at most one residual Add/Sum.
     struct Step {
-      size_t node;
+      std::vector<size_t> nodes;
       size_t ops_before;
       int32_t value_before;
       bool sum;
@@ -347,12 +455,22 @@ FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
     std::vector<Step> steps;
     std::vector<ConvPostOp> ops;
     while (ops.size() < 6) {
+      if (auto hs = decomposed_hardswish(g, cur, readers, uses)) {
+        bool free = true;
+        for (size_t a : hs->nodes) free = free && plan.group_of[a] < 0;
+        if (free) {
+          steps.push_back({hs->nodes, ops.size(), cur, false});
+          ops.push_back({ConvPostOp::Kind::hardswish, 0, 0});
+          cur = hs->output;
+          continue;
+        }
+      }
       int64_t nx = sole_consumer(cur);
       if (nx < 0) break;
       const Node& n = g.nodes[static_cast<size_t>(nx)];
       if (n.inputs.empty()) break;
       if (auto act = activation_post_ops(n, g); act && n.inputs[0] == cur) {
-        steps.push_back({static_cast<size_t>(nx), ops.size(), cur, false});
+        steps.push_back({{static_cast<size_t>(nx)}, ops.size(), cur, false});
         ops.insert(ops.end(), act->begin(), act->end());
         cur = n.outputs[0];
         continue;
@@ -367,7 +485,7 @@ FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
           bool in_chain = false;  // z must not be a value of this group
           for (const auto& s : steps) in_chain = in_chain || s.value_before == z;
           if (!in_chain && z != conv.outputs[0]) {
-            steps.push_back({static_cast<size_t>(nx), ops.size(), cur, true});
+            steps.push_back({{static_cast<size_t>(nx)}, ops.size(), cur, true});
             ops.push_back({ConvPostOp::Kind::sum, 1.0f, 0.0f});
             grp.sum_value = z;
             cur = n.outputs[0];
@@ -391,14 +509,18 @@ FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
       cur = last.value_before;
       if (last.sum) grp.sum_value = -1;
     }
-    for (const auto& s : steps) grp.absorbed.push_back(s.node);
+    std::set<size_t> sum_nodes;
+    for (const auto& s : steps) {
+      grp.absorbed.insert(grp.absorbed.end(), s.nodes.begin(), s.nodes.end());
+      if (s.sum) sum_nodes.insert(s.nodes[0]);
+    }
     if (grp.absorbed.empty()) continue;
     grp.post_ops = ops;
     grp.output = cur;
     for (size_t a : grp.absorbed) {
       const Node& n = g.nodes[a];
       grp.summary += (grp.summary.empty() ? "" : ", ") + n.op_type +
-                     (static_cast<int64_t>(a) == grp.bn ? " folded" : n.op_type == "Add" || n.op_type == "Sum" ? " (sum)" : "");
+                     (static_cast<int64_t>(a) == grp.bn ? " folded" : sum_nodes.count(a) ? " (sum)" : "");
     }
     const int64_t gi = static_cast<int64_t>(plan.groups.size());
     plan.group_of[ci] = gi;
@@ -457,10 +579,12 @@ RewrittenGraph apply_conv_fusions(const Graph& g, FusionPlan plan, const std::fu
     const ConvGroup& grp = plan.groups[static_cast<size_t>(gi)];
     const Node& conv = g.nodes[grp.conv];
     if (i != grp.conv) continue;  // absorbed: filled below
+    // A ConvTranspose keeps its op (BN folded into it); a Conv becomes a FusedConv.
+    const bool transposed = conv.op_type == "ConvTranspose";
     Node f;
     f.name = conv.name;
-    f.domain = kFusedDomain;
-    f.op_type = kFusedConvOp;
+    f.domain = transposed ? conv.domain : kFusedDomain;
+    f.op_type = transposed ? conv.op_type : kFusedConvOp;
     f.opset = conv.opset;
     f.attributes = conv.attributes;
     int32_t w = conv.inputs[1];
@@ -477,7 +601,11 @@ RewrittenGraph apply_conv_fusions(const Graph& g, FusionPlan plan, const std::fu
         b = unique_value(base + "::bn_folded_bias", fold_batchnorm_bias(bias ? *bias : no_bias, gamma, beta, mean, var, eps));
       } else {
         Tensor nw, nb;
-        fold_batchnorm(*constant_of(g, w), bias ? *bias : no_bias, gamma, beta, mean, var, eps, nw, nb);
+        if (transposed)
+          fold_batchnorm_transposed(*constant_of(g, w), conv.attr_int("group", 1), bias ? *bias : no_bias, gamma, beta, mean, var,
+                                    eps, nw, nb);
+        else
+          fold_batchnorm(*constant_of(g, w), bias ? *bias : no_bias, gamma, beta, mean, var, eps, nw, nb);
         w = unique_value(base + "::bn_folded_weights", nw);
         b = unique_value(base + "::bn_folded_bias", nb);
       }
@@ -493,7 +621,7 @@ RewrittenGraph apply_conv_fusions(const Graph& g, FusionPlan plan, const std::fu
       ops.floats.push_back(op.alpha);
       ops.floats.push_back(op.beta);
     }
-    f.attributes.push_back(ops);
+    if (!transposed) f.attributes.push_back(ops);
     const int64_t idx = static_cast<int64_t>(x.nodes.size());
     r.group_of_exec.push_back(gi);
     x.nodes.push_back(std::move(f));

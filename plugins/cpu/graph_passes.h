@@ -1,7 +1,8 @@
 // CPU plugin: compile-time graph rewriting. The plugin receives a segment and may rewrite
 // it before choosing kernels; these passes never change results beyond float rounding:
-//  - BatchNormalization (inference) after a Conv with constant weights is folded into the
-//    Conv's weights and bias (computed in float64) when the Conv output has no other use;
+//  - BatchNormalization (inference) after a Conv or ConvTranspose with constant weights is
+//    folded into its weights and bias (computed in float64) when its output has no other use
+//    (a ConvTranspose stays a ConvTranspose node, with the folded constants);
 //  - Relu / LeakyRelu / Clip (constant bounds) / HardSwish / HardSigmoid / Sigmoid that
 //    follow become oneDNN eltwise post-ops;
 //  - a residual Add / two-input Sum becomes a oneDNN sum post-op when the other operand is
@@ -84,6 +85,9 @@ std::vector<ConvPostOp> fused_post_ops(const Node& node);
 // s = gamma / sqrt(var + eps). `bias` may be undefined (zero).
 void fold_batchnorm(const Tensor& weights, const Tensor& bias, const Tensor& gamma, const Tensor& beta,
                     const Tensor& mean, const Tensor& var, double eps, Tensor& out_weights, Tensor& out_bias);
+// The same for ConvTranspose weights [C, M/group, k...] (output channel m = c / (C/group) * M/group + j).
+void fold_batchnorm_transposed(const Tensor& weights, int64_t group, const Tensor& bias, const Tensor& gamma, const Tensor& beta,
+                               const Tensor& mean, const Tensor& var, double eps, Tensor& out_weights, Tensor& out_bias);
 // The folded bias alone (M = mean's length).
 Tensor fold_batchnorm_bias(const Tensor& bias, const Tensor& gamma, const Tensor& beta, const Tensor& mean, const Tensor& var,
                            double eps);

@@ -357,6 +357,33 @@ bool has_sum(const std::vector<ConvPostOp>& ops) {
   return false;
 }
 
+// A 1x1 convolution (stride 1, no padding, one group) whose input arrives plain may run on the
+// plain NCHW tensors: oneDNN then computes it as one GEMM, W[M, C] x X[C, HW], without the
+// reorders the blocked layout needs. 1 thread, GEMM against blocked (without reorders):
+// 256 -> 128 channels at 56x56 2.1 / 3.0 ms, 512 -> 128 at 28x28 1.0 / 1.5 ms, but 1024 -> 128
+// at 14x14 0.78 / 0.53 ms, 16 -> 96 at 160x160 2.0 / 1.3 ms, and ShuffleNet's 58..464-channel
+// convs on 28x28 to 7x7 took 5.0 ms against 2.9 ms. So only on images of 784 pixels or more,
+// with 128 input channels or more, or from 4096 pixels when the output leaves plain anyway
+// (the output reorder saved: 2.7 ms at 96x160x160). Only without post-ops or with Relu: the
+// GEMM path applies others slowly (32 -> 200 channels on 2x96 with HardSwish: 0.24 ms).
+bool plain_pointwise(const Window& w, int64_t group, int64_t channels, const FusedConvSpec* spec) {
+  static const bool enabled = [] {
+    const char* e = std::getenv("SWITCHYARD_ONEDNN_PLAIN_1X1");
+    return !(e && std::strcmp(e, "0") == 0);
+  }();
+  int64_t pixels = 1;
+  for (int64_t o : w.out) pixels *= o;
+  const bool plain_out = !spec || !spec->blocked_dst;
+  const bool worth_it = (channels >= 128 && pixels >= 784) || (plain_out && pixels >= 4096);
+  if (!enabled || group != 1 || !worth_it || (spec && spec->src_layout)) return false;
+  if (spec)
+    for (const auto& op : spec->post_ops)
+      if (op.kind != ConvPostOp::Kind::relu || op.alpha != 0.0f) return false;
+  for (size_t i = 0; i < w.k.size(); ++i)
+    if (w.k[i] != 1 || w.s[i] != 1 || w.pl[i] != 0 || w.pr[i] != 0 || w.d[i] != 0) return false;
+  return true;
+}
+
 class ConvKernel final : public OneDnnKernel {
  public:
   // `spec` (FusedConv nodes): post-ops and boundary layouts; null for a plain Conv.
@@ -406,7 +433,7 @@ class ConvKernel final : public OneDnnKernel {
     const memory::desc w_user(wd, dt::f32, row_major_strides(wd));
     const memory::desc w_any(wd, dt::f32, memory::format_tag::any);
     const memory::desc b_md = has_bias ? memory::desc({M}, dt::f32, memory::format_tag::x) : memory::desc();
-    const bool blocked = conv_blocked_activations();
+    const bool blocked = conv_blocked_activations() && !plain_pointwise(w, group, C, spec);
     const memory::desc src_md = blocked ? memory::desc(dims_of(xs), dt::f32, memory::format_tag::any) : k->src_user_;
     const memory::desc dst_md =
         blocked ? memory::desc(dims_of(k->out_shape_), dt::f32, memory::format_tag::any) : k->dst_user_;
@@ -574,12 +601,12 @@ class DeconvKernel final : public OneDnnKernel {
     k->dst_user_ = memory::desc(dims_of(k->out_shape_), dt::f32, tag);
     const memory::desc w_user = deconv_weights_md(ws, group);
     const memory::desc w_any(w_user.dims(), dt::f32, memory::format_tag::any);
-    const memory::desc b_md = k->has_bias_ ? memory::desc({M}, dt::f32, memory::format_tag::x) : memory::desc();
-    const bool blocked = conv_blocked_activations();
-    const memory::desc src_md = blocked ? memory::desc(dims_of(xs), dt::f32, memory::format_tag::any) : k->src_user_;
-    const memory::desc dst_md = blocked ? memory::desc(dims_of(k->out_shape_), dt::f32, memory::format_tag::any) : k->dst_user_;
-    dnnl::deconvolution_forward::desc dd(dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct, src_md, w_any,
-                                         b_md, dst_md, g.strides, g.dilates, g.pad_l, g.pad_r);
+    // Plain activations and no bias argument: oneDNN 2.6 adds a deconvolution's bias in a
+    // scalar loop (18.8 ms of 24->24 channels at 160x160 -> 320x320, 4.6 ms without, 1 thread)
+    // and its blocked layouts cost two reorders; the bias is added afterwards (add_bias).
+    dnnl::deconvolution_forward::desc dd(dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
+                                         k->src_user_, w_any, memory::desc(), k->dst_user_, g.strides, g.dilates, g.pad_l,
+                                         g.pad_r);
     k->pd_ = dnnl::deconvolution_forward::primitive_desc(dd, base_attr(), cpu_engine());
     if (build) k->build(ctx, *W, w_user);
     return k;
@@ -590,19 +617,9 @@ class DeconvKernel final : public OneDnnKernel {
     Runner r(threads_);
     Tensor Y = uninitialized_f32(out_shape_);
     memory src = wrap(src_user_, X), dst = wrap(dst_user_, Y);
-    Args args{{DNNL_ARG_WEIGHTS, weights_}};
-    if (has_bias_) args.insert({DNNL_ARG_BIAS, wrap(pd_.bias_desc(), run_input(inputs, 2, {out_shape_[1]}))});
-    memory src_p = src, dst_p = dst;
-    if (src_reorder_) {
-      src_p = memory(pd_.src_desc(), cpu_engine(), thread_temp(kSrcTemp, pd_.src_desc().get_size()));
-      r.reorder(*src_reorder_, src, src_p);
-    }
-    if (dst_reorder_) dst_p = memory(pd_.dst_desc(), cpu_engine(), thread_temp(kDstTemp, pd_.dst_desc().get_size()));
-    args.insert({DNNL_ARG_SRC, src_p});
-    args.insert({DNNL_ARG_DST, dst_p});
-    r.exec(prim_, scratch_, std::move(args));
-    if (dst_reorder_) r.reorder(*dst_reorder_, dst_p, dst);
+    r.exec(prim_, scratch_, Args{{DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
     r.wait();
+    if (has_bias_) add_bias(run_input(inputs, 2, {out_shape_[1]}), Y);
     outputs[0] = Value::of(std::move(Y));
   }
 
@@ -612,10 +629,19 @@ class DeconvKernel final : public OneDnnKernel {
     prim_ = dnnl::deconvolution_forward(pd_);
     scratch_ = pd_.scratchpad_desc();
     weights_ = prepared_constant(ctx, kWeightsSlot, w_user, W.raw(), pd_.weights_desc());
-    if (pd_.src_desc() != src_user_)
-      src_reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), src_user_, cpu_engine(), pd_.src_desc()));
-    if (pd_.dst_desc() != dst_user_)
-      dst_reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), pd_.dst_desc(), cpu_engine(), dst_user_));
+  }
+
+  // Y[n, m, ...] += B[m] on the plain output.
+  void add_bias(const Tensor& B, Tensor& Y) const {
+    const int64_t N = out_shape_[0], M = out_shape_[1], plane = N * M > 0 ? Y.numel() / (N * M) : 0;
+    const float* b = B.data<float>();
+    float* y = Y.mutable_data<float>();
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t m = 0; m < M; ++m) {
+        float* p = y + (n * M + m) * plane;
+        const float v = b[m];
+        for (int64_t i = 0; i < plane; ++i) p[i] += v;
+      }
   }
 
   Shape x_shape_, out_shape_;
@@ -624,7 +650,6 @@ class DeconvKernel final : public OneDnnKernel {
   dnnl::deconvolution_forward::primitive_desc pd_;
   dnnl::deconvolution_forward prim_;
   memory weights_;
-  std::optional<dnnl::reorder> src_reorder_, dst_reorder_;
 };
 
 // ---------------------------------------------------------------------------

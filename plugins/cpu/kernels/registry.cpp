@@ -4,6 +4,7 @@
 namespace switchyard::cpu {
 
 // Each family file defines an append function; listed here in preference order.
+void append_batchnorm_providers(std::vector<FastKernelProvider>& out);
 void append_onednn_providers(std::vector<FastKernelProvider>& out);
 void append_movement_providers(std::vector<FastKernelProvider>& out);
 void append_resize_providers(std::vector<FastKernelProvider>& out);
@@ -11,6 +12,7 @@ void append_resize_providers(std::vector<FastKernelProvider>& out);
 const std::vector<FastKernelProvider>& fast_kernel_providers() {
   static const std::vector<FastKernelProvider> providers = [] {
     std::vector<FastKernelProvider> p;
+    append_batchnorm_providers(p);
     append_onednn_providers(p);
     append_movement_providers(p);
     append_resize_providers(p);

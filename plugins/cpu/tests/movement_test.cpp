@@ -1,4 +1,4 @@
-// Tests for the CPU plugin's native kernels (data movement and Resize): each case runs a
+// Tests for the CPU plugin's native kernels (data movement, Resize, BatchNormalization): each case runs a
 // one-node graph through the native provider and through the reference interpreter and
 // requires identical outputs (the same bytes; linear Resize within 1e-6 relative).
 #include <gtest/gtest.h>
@@ -113,6 +113,36 @@ void expect_run_error(const std::string& op, const std::vector<In>& ins, const s
   const std::vector<const Value*> in = bind_inputs(c, slots);
   std::vector<Value> out(1);
   EXPECT_THROW(k->run(in, out), Error);
+}
+
+// ---- BatchNormalization (inference, constant parameters) ----------------------------
+
+Tensor positive(const Shape& s, uint32_t seed) {
+  Tensor t = F(s, seed);
+  for (int64_t i = 0; i < t.numel(); ++i) t.mutable_data<float>()[i] = std::fabs(t.data<float>()[i]) + 0.1f;
+  return t;
+}
+
+TEST(NativeBatchNorm, MatchesTheReference) {
+  const std::vector<In> params = {constant(F({6}, 301)), constant(F({6}, 302)), constant(F({6}, 303)), constant(positive({6}, 304))};
+  for (const Shape& xs : {Shape{2, 6, 5, 4}, Shape{3, 6}, Shape{1, 6, 2, 3, 4}, Shape{1, 6, 33, 17}}) {
+    std::vector<In> ins = {input(F(xs, 305))};
+    ins.insert(ins.end(), params.begin(), params.end());
+    check("BatchNormalization", ins, {af("epsilon", 1e-3f)}, 15, 1, 1e-4);
+  }
+  std::vector<In> dyn = {dynamic(F({2, 6, 3, 3}, 306))};
+  dyn.insert(dyn.end(), params.begin(), params.end());
+  check("BatchNormalization", dyn, {}, 9, 1, 1e-4);
+}
+
+TEST(NativeBatchNorm, DeclinesRuntimeParametersAndTraining) {
+  Tensor x = F({1, 4, 3, 3}, 310);
+  expect_declined("BatchNormalization", {input(x), input(F({4}, 311)), constant(F({4}, 312)), constant(F({4}, 313)),
+                                         constant(positive({4}, 314))}, {}, 15);
+  expect_declined("BatchNormalization", {input(x), constant(F({4}, 311)), constant(F({4}, 312)), constant(F({4}, 313)),
+                                         constant(positive({4}, 314))}, {ai("training_mode", 1)}, 15);
+  expect_declined("BatchNormalization", {input(x), constant(F({3}, 311)), constant(F({4}, 312)), constant(F({4}, 313)),
+                                         constant(positive({4}, 314))}, {}, 15);
 }
 
 // ---- Views: Reshape, Flatten, Squeeze, Unsqueeze, Identity ---------------------------

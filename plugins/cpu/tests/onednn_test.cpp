@@ -158,6 +158,15 @@ TEST(OneDnnConvTranspose, PadsOutputPaddingDilations) {
         {ais("strides", {2, 2}), ais("output_padding", {1, 1})});
 }
 
+TEST(OneDnnConvTranspose, BiasAfterThePrimitive) {
+  // The bias is added after oneDNN's deconvolution: every batch and channel, and output
+  // positions only output_padding reaches.
+  check("ConvTranspose", {input(R({2, 5, 6, 7}, 145)), constant(R({5, 3, 2, 2}, 146)), constant(R({3}, 147))},
+        {ais("strides", {2, 2}), ais("output_padding", {1, 1})});
+  check("ConvTranspose", {input(R({1, 24, 40, 40}, 148)), constant(R({24, 1, 2, 2}, 149)), constant(R({1}, 155))},
+        {ais("kernel_shape", {2, 2}), ais("strides", {2, 2})});
+}
+
 TEST(OneDnnConvTranspose, Grouped) {
   check("ConvTranspose", {input(R({1, 6, 5, 5}, 140)), constant(R({6, 2, 3, 3}, 141)), constant(R({6}, 142))},
         {ai("group", 3), ais("strides", {2, 2}), ais("pads", {1, 1, 1, 1})});
