@@ -1,7 +1,7 @@
 // Plugin manifest parsing (yaml-cpp).
 #include "switchyard/manifest.h"
 
-#include "switchyard/file_read.h"
+#include "switchyard/mapped_file.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -16,11 +16,14 @@ constexpr size_t kMaxManifestBytes = size_t{1} << 20;
 
 Result<Manifest> parse_manifest(const std::filesystem::path& file) {
   const std::string where = "manifest '" + file.string() + "'";
-  auto text = read_regular_file(file, kMaxManifestBytes);
-  if (!text.ok()) return Status(text.status().code(), where + ": " + text.status().message());
+  auto mapped = MappedFile::open(file, where);
+  if (!mapped.ok()) return mapped.status();
+  if ((*mapped)->size() > kMaxManifestBytes)
+    return Status(StatusCode::invalid_argument, where + ": " + std::to_string((*mapped)->size()) + " bytes, more than a manifest may have (" +
+                                                    std::to_string(kMaxManifestBytes) + ")");
   YAML::Node root;
   try {
-    root = YAML::Load(*text);
+    root = YAML::Load(std::string(reinterpret_cast<const char*>((*mapped)->data()), (*mapped)->size()));
   } catch (const YAML::Exception& e) {
     return Status(StatusCode::invalid_argument, where + ": malformed YAML at line " + std::to_string(e.mark.line + 1) +
                                                     ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);

@@ -25,6 +25,17 @@ CliRun run(const std::string& args, const std::string& env = "") {
   return r;
 }
 
+// The whole file, or "" if it cannot be read.
+std::string read_text(const std::string& file) {
+  std::string text;
+  FILE* f = std::fopen(file.c_str(), "r");
+  if (!f) return text;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, f)) text.append(buf, n);
+  std::fclose(f);
+  return text;
+}
+
 const std::string kTestDouble = "SWITCHYARD_PLUGIN_PATH='" SWITCHYARD_TEST_DOUBLE_DIR "'";
 const std::string kTiny = "'" SWITCHYARD_SOURCE_DIR "/models/tiny_cnn.onnx'";
 
@@ -137,12 +148,8 @@ TEST(Cli, TraceFollowsTheTraceEventFormatAndShowsOverlap) {
   const std::string file = std::string(SWITCHYARD_BINARY_DIR) + "/cli_test_trace.json";
   CliRun r = run("bench " + kTiny + " --requests 30 --concurrency 2 --cpu-threads 1 --trace '" + file + "'");
   ASSERT_EQ(r.code, 0) << r.out;
-  FILE* f = std::fopen(file.c_str(), "r");
-  ASSERT_NE(f, nullptr);
-  std::string text;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, f)) text.append(buf, n);
-  std::fclose(f);
+  const std::string text = read_text(file);
+  ASSERT_FALSE(text.empty()) << file << " is missing or empty";
   ASSERT_EQ(text.rfind("{\"displayTimeUnit\": \"ms\", \"traceEvents\": [", 0), 0u);
   struct Span {
     std::string name;
@@ -196,10 +203,6 @@ TEST(Cli, TraceFollowsTheTraceEventFormatAndShowsOverlap) {
   EXPECT_GT(overlaps, 0) << "async predictions at concurrency 2 should overlap";
 }
 
-}  // namespace
-
-namespace {
-
 TEST(Cli, BenchHelpListsEveryFlag) {
   CliRun r = run("bench --help");
   ASSERT_EQ(r.code, 0);
@@ -230,21 +233,13 @@ TEST(Cli, BenchMemoryIsFlatWithAndWithoutATrace) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 // A run names the plugins it started in its trace: with --device cpu:0, the CPU plugin alone.
 TEST(Cli, RunStartsOnlyThePluginsItsPolicyUses) {
   const std::string file = ::testing::TempDir() + "/discovery_trace.json";
   CliRun r = run("run " + kTiny + " --device cpu:0 --trace '" + file + "'");
   ASSERT_EQ(r.code, 0) << r.out;
-  FILE* f = std::fopen(file.c_str(), "r");
-  ASSERT_NE(f, nullptr);
-  std::string text;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, f)) text.append(buf, n);
-  std::fclose(f);
+  const std::string text = read_text(file);
+  ASSERT_FALSE(text.empty()) << file << " is missing or empty";
   EXPECT_NE(text.find("\"name\": \"discovery\""), std::string::npos) << text;
   EXPECT_NE(text.find("\"plugins\": \"cpu\"}"), std::string::npos) << text;
 }

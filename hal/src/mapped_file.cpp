@@ -42,7 +42,8 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::filesystem
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    return Status(StatusCode::invalid_argument, what + ": '" + path.string() + "' is not a regular file");
+    return Status(StatusCode::invalid_argument, what + ": '" + path.string() + "' is not a regular file" +
+                                                    (S_ISDIR(st.st_mode) ? " (it is a directory, not a file)" : ""));
   }
   std::shared_ptr<MappedFile> m(new MappedFile());
   m->size_ = static_cast<size_t>(st.st_size);

@@ -1,5 +1,5 @@
-// A read-only memory mapping of a regular file, the one way the runtime opens model, weight
-// and cache files. The file is opened without blocking (a FIFO or device node at the path is
+// A read-only memory mapping of a regular file, the one way the host opens model, weight, cache
+// and manifest files. The file is opened without blocking (a FIFO or device node at the path is
 // refused, never waited on) and must be a regular file; the mapping lives as long as its owner.
 #pragma once
 
