@@ -226,10 +226,16 @@ SupportTable support_from_bytes(ByteReader& r) {
 }
 
 // Content hash of an external data file (its whole content: weights are part of the key).
+// Its pages are released as they are hashed: a hit never reads the weights again.
+std::string content_hash(const MappedFile& file) {
+  Hasher h;
+  file.hash_and_release(0, file.size(), h);
+  return h.hex();
+}
+
 std::string file_hash(const fs::path& file) {
-  auto m = map_entry(file);
-  if (!m.ok()) return "missing";
-  return hash_hex((*m)->data(), (*m)->size());
+  auto m = MappedFile::open(file, "external data");
+  return m.ok() ? content_hash(**m) : "missing";
 }
 
 std::vector<std::pair<std::string, std::string>> external_files(const std::vector<std::string>& locations, const fs::path& model_dir) {
@@ -366,9 +372,7 @@ Result<std::shared_ptr<PartitionedModel>> PlanCache::load(const fs::path& model_
   }
   const MappedFile& bytes = **mapped_model;
   if (bytes.size() > kMaxModelBytes) return Status(StatusCode::invalid_argument, "'" + model_file.string() + "' is larger than the 2 GiB protobuf limit");
-  Hasher model_hasher;
-  bytes.hash_and_release(0, bytes.size(), model_hasher);  // paged in again only on a miss (import)
-  const std::string model_hash = model_hasher.hex();
+  const std::string model_hash = content_hash(bytes);  // paged in again only on a miss (import)
   rep.hash_ms = ms_since(t0);
   SY_ASSIGN_OR_RETURN(CacheKey key, key_for(model_file, model_hash, devices, options));
   const std::string digest = key.digest();

@@ -12,6 +12,7 @@
 
 #include "executable.h"
 #include "graph_passes.h"
+#include "one_node_case.h"
 #include "switchyard/reference.h"
 
 namespace switchyard::cpu {
@@ -28,20 +29,8 @@ Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float 
   return t;
 }
 
-Attribute ais(const std::string& name, const std::vector<int64_t>& v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::ints;
-  a.ints = v;
-  return a;
-}
-Attribute af(const std::string& name, float v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::floating;
-  a.f = v;
-  return a;
-}
+using kernel_test::af;
+using kernel_test::ais;
 
 // Builds small CNN graphs value by value. Shapes are static unless `batch_symbol` is set.
 struct Builder {
