@@ -30,6 +30,7 @@ Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float 
 }
 
 using kernel_test::af;
+using kernel_test::ai;
 using kernel_test::ais;
 
 // Builds small CNN graphs value by value. Shapes are static unless `batch_symbol` is set.
@@ -166,11 +167,7 @@ TEST(GraphPasses, ConvTransposeBatchNormFolds) {
     int32_t w = b.constant("w", random_tensor({8, 6 / group, 2, 2}, 40 + static_cast<uint32_t>(group), -0.3f, 0.3f));
     std::vector<int32_t> ins = {x, w};
     if (group == 2) ins.push_back(b.constant("bias", random_tensor({6}, 43)));
-    Attribute g;
-    g.name = "group";
-    g.type = Attribute::Type::integer;
-    g.i = group;
-    int32_t t = b.node("ConvTranspose", "t", ins, {2, 6, 10, 12}, {ais("strides", {2, 2}), g});
+    int32_t t = b.node("ConvTranspose", "t", ins, {2, 6, 10, 12}, {ais("strides", {2, 2}), ai("group", group)});
     int32_t n = b.bn("bn", t, 6, {2, 6, 10, 12});
     int32_t r = b.node("Relu", "relu", {n}, {2, 6, 10, 12});
     b.g.outputs.push_back(r);
@@ -341,11 +338,7 @@ TEST(GraphPasses, TrainingModeBatchNormIsNotFolded) {
   int32_t x = b.input("x", {1, 4, 6, 6});
   int32_t c = b.conv("c", x, 4, 8, s);
   int32_t n = b.bn("bn", c, 8, s);
-  Attribute t;
-  t.name = "training_mode";
-  t.type = Attribute::Type::integer;
-  t.i = 1;
-  b.g.nodes.back().attributes.push_back(t);
+  b.g.nodes.back().attributes.push_back(ai("training_mode", 1));
   b.g.outputs.push_back(n);
   FusionPlan plan = plan_fusions(b.g, 2);
   EXPECT_EQ(plan.group_of[1], -1);
