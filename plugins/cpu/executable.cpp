@@ -125,6 +125,36 @@ std::vector<sy_node_support> support_for_graph(const Graph& received, int thread
   return out;
 }
 
+namespace {
+// Nodes with subgraphs (If/Loop/Scan) read values of this graph by name from inside them: marks
+// them in `has_subgraph` and keeps every value such a subgraph names alive until that node ran.
+void keep_values_subgraphs_read(const Graph& g, std::vector<char>& has_subgraph, std::vector<int64_t>& last_use) {
+  has_subgraph.assign(g.nodes.size(), 0);
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    std::set<std::string> names;
+    std::function<void(const Graph&)> visit = [&](const Graph& sub) {
+      for (const auto& v : sub.values) names.insert(v.name);
+      for (const auto& inner : sub.nodes)
+        for (const auto& a : inner.attributes) {
+          if (a.g) visit(*a.g);
+          for (const auto& sg : a.graphs) visit(*sg);
+        }
+    };
+    for (const auto& a : g.nodes[n].attributes) {
+      if (a.g) visit(*a.g);
+      for (const auto& sg : a.graphs) visit(*sg);
+    }
+    if (names.empty()) continue;
+    has_subgraph[n] = 1;
+    for (const auto& name : names) {
+      int32_t v = g.find_value(name);
+      if (v >= 0) last_use[static_cast<size_t>(v)] = std::max(last_use[static_cast<size_t>(v)], static_cast<int64_t>(n));
+    }
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, Serialized* restored) {
   const auto t0 = std::chrono::steady_clock::now();
   auto exe = std::unique_ptr<CpuExecutable>(new CpuExecutable());
@@ -241,30 +271,7 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, Se
   for (size_t i = 0; i < n_orig; ++i)
     if (rw.role[i].empty()) exe->impl_[i] = exe->plan_[static_cast<size_t>(rw.exec_node[i])].implementation;
   exe->build_note_ = describe_build(*exe->packed_, ms_since(t_kernels), ms_since(t0));
-  // Nodes with subgraphs (If/Loop/Scan) read values of this graph by name from inside them:
-  // keep every value such a subgraph names alive until that node has run.
-  exe->has_subgraph_.assign(g.nodes.size(), 0);
-  for (size_t n = 0; n < g.nodes.size(); ++n) {
-    std::set<std::string> names;
-    std::function<void(const Graph&)> visit = [&](const Graph& sub) {
-      for (const auto& v : sub.values) names.insert(v.name);
-      for (const auto& inner : sub.nodes)
-        for (const auto& a : inner.attributes) {
-          if (a.g) visit(*a.g);
-          for (const auto& sg : a.graphs) visit(*sg);
-        }
-    };
-    for (const auto& a : g.nodes[n].attributes) {
-      if (a.g) visit(*a.g);
-      for (const auto& sg : a.graphs) visit(*sg);
-    }
-    if (names.empty()) continue;
-    exe->has_subgraph_[n] = 1;
-    for (const auto& name : names) {
-      int32_t v = g.find_value(name);
-      if (v >= 0) exe->last_use_[static_cast<size_t>(v)] = std::max(exe->last_use_[static_cast<size_t>(v)], static_cast<int64_t>(n));
-    }
-  }
+  keep_values_subgraphs_read(g, exe->has_subgraph_, exe->last_use_);
   return exe;
 }
 
