@@ -117,11 +117,36 @@ std::string Node::describe() const {
   return d;
 }
 
-int32_t Graph::find_value(const std::string& value_name) const {
-  for (size_t i = 0; i < values.size(); ++i)
-    if (values[i].name == value_name) return static_cast<int32_t>(i);
-  return -1;
+ValueNameIndex& ValueNameIndex::operator=(const ValueNameIndex&) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ids_.clear();
+  covered_ = 0;
+  return *this;
 }
+
+int32_t ValueNameIndex::find(const std::vector<ValueInfo>& values, const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto lookup = [&]() -> int32_t {
+    if (covered_ > values.size()) {  // values were removed: start over
+      ids_.clear();
+      covered_ = 0;
+    }
+    if (ids_.size() + (values.size() - covered_) > ids_.bucket_count()) ids_.reserve(values.size() + values.size() / 4);
+    for (; covered_ < values.size(); ++covered_)
+      if (!values[covered_].name.empty()) ids_.emplace(values[covered_].name, static_cast<int32_t>(covered_));
+    auto it = ids_.find(name);
+    return it == ids_.end() ? -1 : it->second;
+  };
+  int32_t id = lookup();
+  if (id >= 0 && values[static_cast<size_t>(id)].name != name) {  // a value was replaced in place: rebuild
+    ids_.clear();
+    covered_ = 0;
+    id = lookup();
+  }
+  return id;
+}
+
+int32_t Graph::find_value(const std::string& value_name) const { return name_index_.find(values, value_name); }
 
 int32_t Graph::add_value(const std::string& value_name, ValueType type) {
   if (!value_name.empty()) {

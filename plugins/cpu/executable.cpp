@@ -7,6 +7,9 @@
 #include <cstring>
 #include <functional>
 #include <set>
+#include <unordered_map>
+
+#include "support_signature.h"
 
 namespace switchyard::cpu {
 
@@ -104,11 +107,21 @@ FusionPlan plan_fusions(const Graph& graph, int threads) {
   });
 }
 
-std::vector<sy_node_support> support_for_graph(const Graph& received, int threads) {
-  Graph graph = received;
+std::vector<sy_node_support> support_for_graph(Graph graph, int threads) {
   if (fusion_enabled()) refine_static_shapes(graph);
   std::vector<sy_node_support> out;
-  for (const auto& n : graph.nodes) out.push_back(support_for(n, graph, threads));
+  out.reserve(graph.nodes.size());
+  std::unordered_map<std::string, sy_node_support> by_signature;
+  for (const auto& n : graph.nodes) {
+    auto signature = support_signature(n, graph);
+    if (!signature) {
+      out.push_back(support_for(n, graph, threads));
+      continue;
+    }
+    auto [it, added] = by_signature.try_emplace(std::move(*signature));
+    if (added) it->second = support_for(n, graph, threads);
+    out.push_back(it->second);
+  }
   FusionPlan plan = plan_fusions(graph, threads);
   for (const auto& grp : plan.groups) {
     const Node& conv = graph.nodes[grp.conv];

@@ -69,7 +69,7 @@ class CpuExecutable {
 // Per-node support answer used by query_support.
 sy_node_support support_for(const Node& node, const Graph& graph, int threads);
 // Answers for every node of `graph`, reporting fusion as compile() would apply it.
-std::vector<sy_node_support> support_for_graph(const Graph& graph, int threads);
+std::vector<sy_node_support> support_for_graph(Graph graph, int threads);
 
 // Whether compile-time fusion runs (SWITCHYARD_CPU_FUSION=0 turns it off) and whether fused
 // convolutions keep activations in oneDNN's blocked layout (SWITCHYARD_CPU_BLOCKED=0: off).

@@ -8,6 +8,9 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
+#include <functional>
+#include <optional>
 
 #include "function_inline.h"
 #include "onnx_proto.h"
@@ -20,6 +23,18 @@ namespace {
 using onnx_proto::TensorContext;
 
 Status bad(const std::string& msg) { return Status(StatusCode::invalid_argument, msg); }
+
+// What a nested graph of `gp` may read: the outer names, the first `defined` values of `g` (initializers,
+// inputs, value_info) and every node output of `gp`.
+std::set<std::string> names_visible_to_subgraphs(const onnx::GraphProto& gp, const Graph& g, size_t defined,
+                                                 const std::set<std::string>& outer) {
+  std::set<std::string> scope = outer;
+  for (size_t i = 0; i < defined; ++i) scope.insert(g.values[i].name);
+  for (const auto& n : gp.node())
+    for (const auto& o : n.output())
+      if (!o.empty()) scope.insert(o);
+  return scope;
+}
 
 std::string node_label(const onnx::NodeProto& n, int index) {
   std::string s = "node " + std::to_string(index) + " (" + n.op_type();
@@ -93,23 +108,20 @@ class Importer {
       if (id < 0) g.add_value(vi.name(), vt);
       else if (!g.is_initializer(id)) g.values[static_cast<size_t>(id)].type = vt;
     }
-    // Names visible to nested graphs: everything defined so far plus node outputs.
-    std::set<std::string> scope = outer;
-    for (const auto& v : g.values) scope.insert(v.name);
-    for (const auto& n : gp.node())
-      for (const auto& o : n.output())
-        if (!o.empty()) scope.insert(o);
-
-    std::unordered_map<std::string, int32_t> index;
-    for (size_t i = 0; i < g.values.size(); ++i) index[g.values[i].name] = static_cast<int32_t>(i);
+    // Names visible to nested graphs: everything defined so far plus node outputs. Built only if a
+    // node has a graph attribute (most graphs have none, and the set costs a copy of every name).
+    const size_t defined_before_nodes = g.values.size();
+    std::optional<std::set<std::string>> scope;
+    auto nested_scope = [&]() -> const std::set<std::string>& {
+      if (!scope) scope = names_visible_to_subgraphs(gp, g, defined_before_nodes, outer);
+      return *scope;
+    };
     auto value_id = [&](const std::string& name) {
-      auto it = index.find(name);
-      if (it != index.end()) return it->second;
-      int32_t id = static_cast<int32_t>(g.values.size());
-      g.values.push_back({name, {}});
-      g.values.back().type.kind = ValueType::Kind::unknown;
-      index[name] = id;
-      return id;
+      int32_t id = g.find_value(name);
+      if (id >= 0) return id;
+      ValueType unknown;
+      unknown.kind = ValueType::Kind::unknown;
+      return g.add_value(name, unknown);
     };
 
     g.nodes.reserve(static_cast<size_t>(gp.node_size()));
@@ -131,15 +143,14 @@ class Importer {
       for (const auto& ap : np.attribute()) {
         if (!attr_names.insert(ap.name()).second) return bad(label + " has attribute '" + ap.name() + "' twice");
         Attribute a;
-        SY_RETURN_IF_ERROR(convert_attribute(ap, a, label, scope));
+        SY_RETURN_IF_ERROR(convert_attribute(ap, a, label, nested_scope));
         n.attributes.push_back(std::move(a));
       }
       g.nodes.push_back(std::move(n));
     }
     for (const auto& out : gp.output()) {
       const std::string what = "graph output '" + out.name() + "'";
-      auto it = index.find(out.name());
-      if (it == index.end() && !outer.count(out.name()))
+      if (g.find_value(out.name()) < 0 && !outer.count(out.name()))
         return bad(what + " is not produced by any node, input or initializer");
       int32_t id = value_id(out.name());
       if (out.has_type()) {
@@ -161,8 +172,8 @@ class Importer {
                                                n.op_type + "' (opset " + std::to_string(n.opset) + ")");
   }
 
-  Status convert_attribute(const onnx::AttributeProto& ap, Attribute& a, const std::string& label,
-                           const std::set<std::string>& scope) {
+  using ScopeFn = std::function<const std::set<std::string>&()>;
+  Status convert_attribute(const onnx::AttributeProto& ap, Attribute& a, const std::string& label, const ScopeFn& scope) {
     a.name = ap.name();
     const std::string what = label + " attribute '" + ap.name() + "'";
     if (ap.name().empty()) return bad(label + " has an attribute with no name");
@@ -205,13 +216,13 @@ class Importer {
       case onnx::AttributeProto::GRAPH: {
         a.type = Attribute::Type::graph;
         a.g = std::make_shared<Graph>();
-        return convert_graph(ap.g(), *a.g, scope).with_context(what);
+        return convert_graph(ap.g(), *a.g, scope()).with_context(what);
       }
       case onnx::AttributeProto::GRAPHS:
         a.type = Attribute::Type::graphs;
         for (const auto& gp : ap.graphs()) {
           auto sub = std::make_shared<Graph>();
-          SY_RETURN_IF_ERROR(convert_graph(gp, *sub, scope).with_context(what));
+          SY_RETURN_IF_ERROR(convert_graph(gp, *sub, scope()).with_context(what));
           a.graphs.push_back(std::move(sub));
         }
         return {};
@@ -294,6 +305,33 @@ void apply_inferred_types(const onnx::GraphProto& gp, Graph& g) {
   for (const auto& vi : gp.output()) apply(vi);
 }
 
+// What ONNX's own shape inference runs on: the model's structure without weights (so the wrapped
+// initializer bytes are never touched), with every initializer not listed as an input declared as
+// one (its type and shape).
+onnx::ModelProto structure_for_inference(const onnx::ModelProto& mp) {
+  onnx::ModelProto copy;
+  copy.set_ir_version(mp.ir_version());
+  *copy.mutable_opset_import() = mp.opset_import();
+  *copy.mutable_functions() = mp.functions();
+  auto* g = copy.mutable_graph();
+  *g->mutable_node() = mp.graph().node();
+  *g->mutable_input() = mp.graph().input();
+  *g->mutable_output() = mp.graph().output();
+  *g->mutable_value_info() = mp.graph().value_info();
+  std::unordered_set<std::string> inputs;
+  for (const auto& in : mp.graph().input()) inputs.insert(in.name());
+  for (const auto& init : mp.graph().initializer()) {
+    if (inputs.count(init.name())) continue;
+    auto* vi = g->add_input();
+    vi->set_name(init.name());
+    auto* tt = vi->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(init.data_type());
+    auto* shape = tt->mutable_shape();
+    for (int64_t d : init.dims()) shape->add_dim()->set_dim_value(d);
+  }
+  return copy;
+}
+
 Result<std::shared_ptr<Model>> import_parsed(std::shared_ptr<onnx::ModelProto> mp, const ImportOptions& options,
                                              const std::filesystem::path& path) {
   auto model = std::make_shared<Model>();
@@ -309,29 +347,8 @@ Result<std::shared_ptr<Model>> import_parsed(std::shared_ptr<onnx::ModelProto> m
     SY_RETURN_IF_ERROR(importer.import_model(*mp));
   }
   if (options.infer_shapes) {
-    // ONNX's own shape inference, run on a copy of the graph structure without weights
-    // so the wrapped initializer bytes are never touched.
     try {
-      onnx::ModelProto copy;
-      copy.set_ir_version(mp->ir_version());
-      *copy.mutable_opset_import() = mp->opset_import();
-      *copy.mutable_functions() = mp->functions();
-      auto* g = copy.mutable_graph();
-      *g->mutable_node() = mp->graph().node();
-      *g->mutable_input() = mp->graph().input();
-      *g->mutable_output() = mp->graph().output();
-      *g->mutable_value_info() = mp->graph().value_info();
-      for (const auto& init : mp->graph().initializer()) {
-        bool listed = false;
-        for (const auto& in : mp->graph().input()) listed = listed || in.name() == init.name();
-        if (listed) continue;
-        auto* vi = g->add_input();
-        vi->set_name(init.name());
-        auto* tt = vi->mutable_type()->mutable_tensor_type();
-        tt->set_elem_type(init.data_type());
-        auto* shape = tt->mutable_shape();
-        for (int64_t d : init.dims()) shape->add_dim()->set_dim_value(d);
-      }
+      onnx::ModelProto copy = structure_for_inference(*mp);
       onnx::ShapeInferenceOptions opts(false, 0, true);
       onnx::shape_inference::InferShapes(copy, onnx::OpSchemaRegistry::Instance(), opts);
       apply_inferred_types(copy.graph(), model->graph);

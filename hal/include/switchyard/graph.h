@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "switchyard/element_type.h"
@@ -95,6 +97,23 @@ struct OpsetImport {
   int64_t version = 0;
 };
 
+// Name -> first value id with that name, for Graph::find_value. Built lazily over the values added
+// since the last lookup (values are append-only and a value's name never changes once added), so
+// lookups cost O(1) amortised instead of a scan of every value. Thread-safe for concurrent const
+// lookups on a shared graph. A copy starts empty and is rebuilt on its first lookup.
+class ValueNameIndex {
+ public:
+  ValueNameIndex() = default;
+  ValueNameIndex(const ValueNameIndex&) {}
+  ValueNameIndex& operator=(const ValueNameIndex&);
+  int32_t find(const std::vector<ValueInfo>& values, const std::string& name) const;
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, int32_t> ids_;
+  mutable size_t covered_ = 0;  // values[0, covered_) are in ids_
+};
+
 class Graph {
  public:
   std::string name;
@@ -120,6 +139,9 @@ class Graph {
   Status topological_sort(const std::vector<std::string>& outer_scope_names = {});
   // Ids of values used by nodes (and nested graphs) but produced by nothing in this graph.
   std::vector<int32_t> outer_scope_values() const;
+
+ private:
+  ValueNameIndex name_index_;
 };
 
 }  // namespace switchyard
