@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <map>
 #include <set>
 
 #include "switchyard/plugin_loader.h"
@@ -501,7 +502,7 @@ Result<Tensor> download(const DeviceTensor& t) {
 DeviceRegistry DeviceRegistry::discover(const DiscoveryOptions& options) {
   DeviceRegistry reg;
   reg.searched_ = plugin_search_path(options);
-  std::set<std::string> loaded_names;
+  std::map<std::string, fs::path> loaded_from;  // plugin name -> its manifest
   for (const auto& dir : reg.searched_) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) continue;
@@ -515,7 +516,13 @@ DeviceRegistry DeviceRegistry::discover(const DiscoveryOptions& options) {
         reg.failures_.push_back({file, "", m.status().message()});
         continue;
       }
-      if (loaded_names.count(m->name)) continue;  // shadowed by an earlier folder
+      if (auto earlier = loaded_from.find(m->name); earlier != loaded_from.end()) {  // shadowed by an earlier folder
+        std::error_code same_ec;
+        if (!fs::equivalent(earlier->second, file, same_ec))
+          reg.failures_.push_back({file, m->name, "not loaded: a plugin named '" + m->name + "' was already loaded from " +
+                                                      earlier->second.string() + " (earlier in the search path)"});
+        continue;
+      }
       if (!options.only_plugins.empty() &&
           std::find(options.only_plugins.begin(), options.only_plugins.end(), m->name) == options.only_plugins.end())
         continue;
@@ -529,7 +536,7 @@ DeviceRegistry DeviceRegistry::discover(const DiscoveryOptions& options) {
         reg.failures_.push_back({file, m->name, p.status().message()});
         continue;
       }
-      loaded_names.insert(m->name);
+      loaded_from[m->name] = file;
       auto plugin = *p;
       size_t count = 0;
       Status st = take_status(plugin->api().device_count(plugin->handle(), &count));

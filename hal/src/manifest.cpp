@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <regex>
 
 namespace switchyard {
@@ -51,8 +52,13 @@ Result<Manifest> parse_manifest(const std::filesystem::path& file) {
     std::smatch match;
     if (!std::regex_match(abi, match, abi_re))
       return Status(StatusCode::invalid_argument, where + ": abi_version '" + abi + "' must look like 1 or 1.0");
-    m.abi_major = static_cast<uint32_t>(std::stoul(match[1]));
-    m.abi_minor = match[3].matched ? static_cast<uint32_t>(std::stoul(match[3])) : 0;
+    auto number = [&](const std::string& digits, uint32_t* out) {
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), *out);
+      return ec == std::errc() && end == digits.data() + digits.size();
+    };
+    m.abi_minor = 0;
+    if (!number(match[1], &m.abi_major) || (match[3].matched && !number(match[3], &m.abi_minor)))
+      return Status(StatusCode::invalid_argument, where + ": abi_version '" + abi + "' has a part larger than 4294967295");
     if (YAML::Node kinds = root["device_kinds"]; kinds && !kinds.IsNull()) {
       static const std::vector<std::string> known = {"cpu", "gpu", "npu", "other"};
       if (!kinds.IsSequence()) return Status(StatusCode::invalid_argument, where + ": 'device_kinds' must be a list such as [cpu, gpu]");

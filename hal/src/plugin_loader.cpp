@@ -2,6 +2,8 @@
 #include "switchyard/plugin_loader.h"
 #include "switchyard/user_cache_dir.h"
 
+#include "elf_check.h"
+
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
@@ -47,6 +49,7 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load(const Manifest& m) {
                                                 std::to_string(SY_ABI_VERSION_MAJOR) + "." + std::to_string(SY_ABI_VERSION_MINOR));
   std::error_code ec;
   if (!fs::exists(m.library, ec)) return Status(StatusCode::not_found, "library '" + m.library.string() + "' not found");
+  SY_RETURN_IF_ERROR(check_elf_library(m.library));
   auto lib = std::make_shared<boost::dll::shared_library>();
   try {
     lib->load(m.library, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);

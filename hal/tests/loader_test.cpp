@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "switchyard/manifest.h"
 #include "switchyard/plugin_loader.h"
@@ -99,6 +100,66 @@ TEST(Loader, ManifestsThatAreNotFilesAreReportedNotFollowed) {
   for (const auto& f : reg.failures()) {
     const bool folder = f.manifest.filename() == "folder.yaml";
     EXPECT_NE(f.reason.find(folder ? "is a directory, not a file" : "is not a regular file"), std::string::npos) << f.reason;
+  }
+}
+
+// A plugin library cut short (a partial copy, a full disk) used to kill the host with SIGBUS inside
+// the dynamic loader; now it is checked against its ELF headers first and reported.
+TEST(Loader, TruncatedLibrariesAreReportedNotLoaded) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "truncated_plugins";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto full = std::filesystem::file_size(SWITCHYARD_CPU_PLUGIN_LIBRARY);
+  const std::vector<uintmax_t> sizes = {0, 63, 100, 1000, 4096, 65536, full / 2, full - 1};
+  for (uintmax_t size : sizes) {
+    const std::string lib = "libcut_" + std::to_string(size) + ".so";
+    std::filesystem::copy_file(SWITCHYARD_CPU_PLUGIN_LIBRARY, dir / lib);
+    std::filesystem::resize_file(dir / lib, size);
+    std::ofstream(dir / ("cut_" + std::to_string(size) + ".yaml")) << "name: cpu\nlibrary: " << lib << "\nabi_version: \"1.0\"\n";
+  }
+  DiscoveryOptions opts;
+  opts.extra_paths = {dir};
+  opts.use_environment = false;
+  opts.use_default_paths = false;
+  auto reg = DeviceRegistry::discover(opts);
+  EXPECT_TRUE(reg.devices().empty());
+  ASSERT_EQ(reg.failures().size(), sizes.size());
+  for (uintmax_t size : sizes) {
+    const std::string reason = reason_for(reg, "cut_" + std::to_string(size) + ".yaml");
+    const bool elf_header_whole = size >= 64;
+    EXPECT_NE(reason.find(elf_header_whole ? "is truncated" : "is not an ELF file"), std::string::npos) << size << ": " << reason;
+  }
+}
+
+// Two folders each with a valid plugin of the same name: the first wins, and the second is listed
+// with the reason (it used to be ignored without a word).
+TEST(Loader, ASecondPluginWithTheSameNameIsReported) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "same_name_plugins";
+  std::filesystem::remove_all(dir);
+  for (const char* sub : {"first", "second"}) {
+    std::filesystem::create_directories(dir / sub);
+    std::ofstream(dir / sub / "cpu.yaml") << "name: cpu\nlibrary: " << SWITCHYARD_CPU_PLUGIN_LIBRARY << "\nabi_version: \"1.0\"\n";
+  }
+  DiscoveryOptions opts;
+  opts.extra_paths = {dir / "first", dir / "second"};
+  opts.use_environment = false;
+  opts.use_default_paths = false;
+  auto reg = DeviceRegistry::discover(opts);
+  ASSERT_EQ(reg.devices().size(), 1u);
+  ASSERT_EQ(reg.failures().size(), 1u);
+  EXPECT_EQ(reg.failures()[0].manifest, dir / "second" / "cpu.yaml");
+  EXPECT_NE(reg.failures()[0].reason.find("already loaded from " + (dir / "first" / "cpu.yaml").string()), std::string::npos)
+      << reg.failures()[0].reason;
+}
+
+TEST(Manifest, AbiVersionsPastUint32AreRefused) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "abi_overflow";
+  std::filesystem::create_directories(dir);
+  for (const char* abi : {"4294967297.1", "1.4294967296", "99999999999999999999"}) {
+    std::ofstream(dir / "p.yaml") << "name: sample\nlibrary: libsample.so\nabi_version: \"" << abi << "\"\n";
+    auto m = parse_manifest(dir / "p.yaml");
+    ASSERT_FALSE(m.ok()) << abi;
+    EXPECT_NE(m.status().message().find("larger than 4294967295"), std::string::npos) << m.status().message();
   }
 }
 
