@@ -22,6 +22,7 @@
 #include <random>
 #include <sstream>
 
+#include "cache_folder.h"
 #include "switchyard/graph_serialization.h"
 #include "switchyard/hash.h"
 #include "switchyard/mapped_file.h"
@@ -40,7 +41,7 @@ namespace {
 
 constexpr char kMagic[8] = {'S', 'Y', 'P', 'L', 'N', 'C', 'H', 0};
 constexpr uint32_t kFormat = 2;  // 2: executables in the blob section, 64-byte aligned
-constexpr const char* kExtension = ".syc";
+using cache_folder::kExtension;
 
 double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
@@ -331,6 +332,7 @@ Status PlanCache::store_entry(const fs::path& entry, const std::string& header, 
   uint64_t sum[2];
   h.digest(sum);
   pieces.emplace_back(reinterpret_cast<const char*>(sum), sizeof sum);
+  cache_folder::remove_orphaned_temporaries(dir_);
   SY_RETURN_IF_ERROR(write_atomically(dir_, entry, pieces));
   return enforce_limit().status();
 }
@@ -378,6 +380,7 @@ Result<std::shared_ptr<PartitionedModel>> PlanCache::load(const fs::path& model_
   const std::string digest = key.digest();
   const fs::path entry = dir_ / (digest + kExtension);
 
+  bool store_allowed = options_.enabled;
   if (!options_.enabled) {
     rep.reason = "cache disabled";
   } else {
@@ -394,7 +397,13 @@ Result<std::shared_ptr<PartitionedModel>> PlanCache::load(const fs::path& model_
         }
       }
     }
-    if (fs::exists(entry, ec)) {
+    const fs::file_type entry_type = fs::symlink_status(entry, ec).type();
+    if (entry_type != fs::file_type::not_found && entry_type != fs::file_type::regular) {
+      rep.warnings.push_back("plan cache: " + entry.string() + " is " + cache_folder::describe_file_type(entry) +
+                             ", not an entry: this load bypasses the cache (`switchyard cache clear` or `prune` removes it)");
+      rep.reason = "entry unusable";
+      store_allowed = false;
+    } else if (entry_type == fs::file_type::regular) {
       bool external_changed = false;
       auto restored = [&]() -> Result<std::shared_ptr<PartitionedModel>> {
         SY_ASSIGN_OR_RETURN(auto mapped, map_entry(entry));
@@ -441,8 +450,10 @@ Result<std::shared_ptr<PartitionedModel>> PlanCache::load(const fs::path& model_
       if (external_changed) {
         rep.reason = "model changed";
       } else if (restored.status().code() == StatusCode::data_loss) {
-        fs::remove(entry, ec);
-        rep.warnings.push_back("plan cache: removed corrupt entry " + entry.filename().string() + ": " + restored.status().message());
+        Status removed = cache_folder::remove_item(entry);
+        rep.warnings.push_back(removed.ok() ? "plan cache: removed corrupt entry " + entry.filename().string() + ": " + restored.status().message()
+                                            : "plan cache: corrupt entry " + entry.filename().string() + " (" + restored.status().message() +
+                                                  ") bypassed; " + removed.message());
         rep.reason = "entry corrupt";
       } else {
         return restored.status();  // e.g. a device vanished between key and restore
@@ -484,7 +495,7 @@ Result<std::shared_ptr<PartitionedModel>> PlanCache::load(const fs::path& model_
   SY_ASSIGN_OR_RETURN(auto pm, PartitionedModel::load(*model, devices, options));
   rep.state = CacheState::uncached;
   rep.load_ms = ms_since(t0);
-  if (options_.enabled) {
+  if (store_allowed) {
     // Store: failures to write are warnings, never load failures.
     const auto t_store = std::chrono::steady_clock::now();
     auto store = [&]() -> Status {
@@ -501,29 +512,33 @@ Result<std::shared_ptr<PartitionedModel>> PlanCache::load(const fs::path& model_
   return pm;
 }
 
+namespace {
+EntryInfo entry_info(const cache_folder::Item& item) {
+  EntryInfo info;
+  info.file = item.path;
+  info.kind = item.kind == cache_folder::ItemKind::entry        ? EntryInfo::Kind::entry
+              : item.kind == cache_folder::ItemKind::not_a_file ? EntryInfo::Kind::not_a_file
+                                                                : EntryInfo::Kind::temporary;
+  info.file_type = item.file_type;
+  info.orphaned = item.orphaned;
+  info.bytes = item.bytes;
+  info.last_use = std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+      item.modified - fs::file_time_type::clock::now() + std::chrono::system_clock::now());
+  if (info.kind != EntryInfo::Kind::entry) return info;
+  auto m = map_entry(item.path);
+  if (!m.ok()) return info;
+  auto v = open_entry(**m, false);
+  if (!v.ok()) return info;
+  ParsedHeader h = parse_header(v->header);
+  info.key = h.key;
+  info.segment_devices = h.segment_devices;
+  return info;
+}
+}  // namespace
+
 Result<std::vector<EntryInfo>> PlanCache::list() const {
   std::vector<EntryInfo> out;
-  std::error_code ec;
-  if (!fs::is_directory(dir_, ec)) return out;
-  for (const auto& e : fs::directory_iterator(dir_, ec)) {
-    if (e.path().extension() != kExtension || e.path().filename().string()[0] == '.') continue;
-    EntryInfo info;
-    info.file = e.path();
-    info.bytes = fs::file_size(e.path(), ec);
-    auto mt = fs::last_write_time(e.path(), ec);
-    info.last_use = std::chrono::time_point_cast<std::chrono::system_clock::duration>(
-        mt - fs::file_time_type::clock::now() + std::chrono::system_clock::now());
-    auto m = map_entry(e.path());
-    if (m.ok()) {
-      auto v = open_entry(**m, false);
-      if (v.ok()) {
-        ParsedHeader h = parse_header(v->header);
-        info.key = h.key;
-        info.segment_devices = h.segment_devices;
-      }
-    }
-    out.push_back(std::move(info));
-  }
+  for (const auto& item : cache_folder::scan(dir_)) out.push_back(entry_info(item));
   std::sort(out.begin(), out.end(), [](const EntryInfo& a, const EntryInfo& b) { return a.last_use > b.last_use; });
   return out;
 }
@@ -532,6 +547,11 @@ Result<std::vector<std::pair<fs::path, std::string>>> PlanCache::verify() const 
   std::vector<std::pair<fs::path, std::string>> out;
   SY_ASSIGN_OR_RETURN(auto entries, list());
   for (const auto& e : entries) {
+    if (e.kind == EntryInfo::Kind::temporary) continue;
+    if (e.kind == EntryInfo::Kind::not_a_file) {
+      out.emplace_back(e.file, "is not a regular file (a " + e.file_type + "): loads bypass it; `switchyard cache clear` or `prune` removes it");
+      continue;
+    }
     auto m = map_entry(e.file);
     if (!m.ok()) {
       out.emplace_back(e.file, m.status().message());
@@ -548,37 +568,47 @@ Result<std::vector<std::pair<fs::path, std::string>>> PlanCache::verify() const 
   return out;
 }
 
-Status PlanCache::clear() {
-  std::error_code ec;
-  if (!fs::is_directory(dir_, ec)) return {};
-  for (const auto& e : fs::directory_iterator(dir_, ec))
-    if (e.path().extension() == kExtension) fs::remove(e.path(), ec);
+CacheCleanup PlanCache::clear() {
+  CacheCleanup done;
+  for (const auto& item : cache_folder::scan(dir_)) {
+    Status st = cache_folder::remove_item(item.path);
+    if (st.ok()) ++done.removed;
+    else done.failures.push_back(st.message());
+  }
   clear_in_memory_models();
-  return {};
+  return done;
 }
 
-Result<int> PlanCache::prune(const DeviceRegistry& devices) {
-  int removed = 0;
+CacheCleanup PlanCache::prune(const DeviceRegistry& devices) {
   std::map<std::string, DeviceKey> present;
   for (const auto& d : devices.devices())
     present[d->id()] = {d->id(), d->plugin_identity().name, d->plugin_identity().version, d->info().identity, d->info().driver_version};
-  SY_ASSIGN_OR_RETURN(auto checks, verify());
-  SY_ASSIGN_OR_RETURN(auto entries, list());
-  std::error_code ec;
-  for (const auto& [file, result] : checks) {
-    bool drop = result != "ok";
-    for (const auto& e : entries) {
-      if (e.file != file || drop) continue;
-      for (const auto& d : e.key.devices) {
-        auto it = present.find(d.id);
-        if (it == present.end() || it->second.plugin_version != d.plugin_version || it->second.driver_version != d.driver_version ||
-            it->second.identity != d.identity)
-          drop = true;
-      }
+  auto stale = [&](const EntryInfo& e) {
+    for (const auto& d : e.key.devices) {
+      auto it = present.find(d.id);
+      if (it == present.end() || it->second.plugin_version != d.plugin_version || it->second.driver_version != d.driver_version ||
+          it->second.identity != d.identity)
+        return true;
     }
-    if (drop && fs::remove(file, ec)) ++removed;
+    return false;
+  };
+  std::map<fs::path, std::string> checks;
+  auto verified = verify();
+  auto listed = list();
+  if (verified.ok())
+    for (auto& [file, result] : *verified) checks[file] = result;
+  CacheCleanup done;
+  if (!listed.ok()) return done;
+  for (const auto& e : *listed) {
+    const bool drop = e.kind == EntryInfo::Kind::temporary ? e.orphaned
+                      : e.kind == EntryInfo::Kind::not_a_file ? true
+                                                              : checks[e.file] != "ok" || stale(e);
+    if (!drop) continue;
+    Status st = cache_folder::remove_item(e.file);
+    if (st.ok()) ++done.removed;
+    else done.failures.push_back(st.message());
   }
-  return removed;
+  return done;
 }
 
 Result<int> PlanCache::enforce_limit() {
@@ -587,6 +617,7 @@ Result<int> PlanCache::enforce_limit() {
   int removed = 0;
   std::error_code ec;
   for (const auto& e : entries) {
+    if (e.kind != EntryInfo::Kind::entry) continue;
     total += e.bytes;
     if (total > options_.max_bytes && fs::remove(e.file, ec)) ++removed;
   }

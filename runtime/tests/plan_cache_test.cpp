@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include <cmath>
 #include <cstring>
@@ -273,6 +276,7 @@ TEST_F(PlanCacheTest, ExternalDataIsPartOfTheKey) {
   EXPECT_EQ(c.reason, "model changed");
 }
 
+
 }  // namespace
 }  // namespace switchyard
 
@@ -304,6 +308,92 @@ TEST_F(PlanCacheTest, FifosAreRefusedNotWaitedOn) {
   auto signature = import_onnx_signature(root_ / "models" / "fifo.onnx");
   ASSERT_FALSE(signature.ok());
   EXPECT_NE(signature.status().message().find("is not a regular file"), std::string::npos) << signature.status().message();
+}
+
+// Something at an entry's name that is not a regular file is bypassed with a warning (loads used to
+// fail every time), shown by `ls` with what it is (it used to show a garbage size) and removed by
+// `clear` (which could not remove a directory) (issue 14, finding 7).
+TEST_F(PlanCacheTest, ADirectoryAtAnEntrysNameIsBypassedShownAndCleared) {
+  LoadReport rep;
+  ASSERT_TRUE(load(rep).ok());
+  ASSERT_EQ(entries().size(), 1u);
+  const fs::path entry = entries()[0];
+  fs::remove(entry);
+  fs::create_directories(entry / "inside");
+  std::ofstream(entry / "inside" / "file") << "x";
+  auto bypassed = load(rep);
+  ASSERT_TRUE(bypassed.ok()) << bypassed.status().to_string();
+  EXPECT_EQ(rep.state, CacheState::uncached);
+  EXPECT_EQ(rep.reason, "entry unusable");
+  ASSERT_EQ(rep.warnings.size(), 1u);
+  EXPECT_NE(rep.warnings[0].find("is a directory, not an entry"), std::string::npos) << rep.warnings[0];
+  EXPECT_TRUE(fs::is_directory(entry));  // not replaced: the store was skipped
+  CacheOptions o;
+  o.dir = root_ / "cache";
+  auto listed = PlanCache(o).list();
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].kind, EntryInfo::Kind::not_a_file);
+  EXPECT_EQ((*listed)[0].file_type, "directory");
+  EXPECT_EQ((*listed)[0].bytes, 0u);
+  CacheCleanup cleared = PlanCache(o).clear();
+  EXPECT_EQ(cleared.removed, 1);
+  EXPECT_TRUE(cleared.failures.empty());
+  EXPECT_FALSE(fs::exists(entry));
+}
+
+// A write killed midway leaves a .tmp-*.syc file: `ls` shows it, the next writer removes it once no
+// one has touched it for 5 minutes, and a fresh one (a write in progress) is left alone.
+TEST_F(PlanCacheTest, OrphanedTemporariesAreShownAndRemovedByTheNextWriter) {
+  fs::create_directories(root_ / "cache");
+  const fs::path orphan = root_ / "cache" / ".tmp-1-2.syc", fresh = root_ / "cache" / ".tmp-3-4.syc";
+  std::ofstream(orphan) << std::string(1000, 'x');
+  std::ofstream(fresh) << "y";
+  fs::last_write_time(orphan, fs::file_time_type::clock::now() - std::chrono::minutes(10));
+  CacheOptions o;
+  o.dir = root_ / "cache";
+  auto listed = PlanCache(o).list();
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  for (const auto& e : *listed) {
+    EXPECT_EQ(e.kind, EntryInfo::Kind::temporary);
+    EXPECT_EQ(e.orphaned, e.file == orphan) << e.file;
+  }
+  LoadReport rep;
+  ASSERT_TRUE(load(rep).ok());  // a miss: writes an entry
+  EXPECT_FALSE(fs::exists(orphan));
+  EXPECT_TRUE(fs::exists(fresh));
+  fs::last_write_time(fresh, fs::file_time_type::clock::now() - std::chrono::minutes(10));
+  CacheCleanup pruned = PlanCache(o).prune(registry());
+  EXPECT_EQ(pruned.removed, 1);
+  EXPECT_FALSE(fs::exists(fresh));
+  EXPECT_EQ(entries().size(), 1u);  // the good entry stays
+}
+
+// On a folder the process cannot write, a corrupt entry is bypassed and the warning says it could
+// not be removed (it used to say "removed" every run), and `clear` reports what it could not do.
+TEST_F(PlanCacheTest, AReadOnlyFolderIsReportedAsItIs) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root ignores file permissions, so a read-only folder cannot be made here";
+  LoadReport rep;
+  ASSERT_TRUE(load(rep).ok());
+  const fs::path entry = entries()[0];
+  {
+    std::fstream f(entry, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x5a');
+  }
+  fs::permissions(root_ / "cache", fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove);
+  auto again = load(rep);
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
+  bool said = false;
+  for (const auto& w : rep.warnings) said = said || w.find("bypassed; could not remove") != std::string::npos;
+  EXPECT_TRUE(said);
+  CacheOptions o;
+  o.dir = root_ / "cache";
+  CacheCleanup cleared = PlanCache(o).clear();
+  EXPECT_EQ(cleared.removed, 0);
+  EXPECT_EQ(cleared.failures.size(), 1u);
+  fs::permissions(root_ / "cache", fs::perms::owner_write, fs::perm_options::add);
 }
 
 }  // namespace

@@ -44,12 +44,26 @@ struct CacheKey {
   std::string digest() const;  // the entry's name
 };
 
+// One item of the cache folder. Besides entries, `list` shows what is at an entry's name but is
+// not a regular file (a directory, a FIFO: loads bypass the cache for that key with a warning,
+// `clear` and `prune` remove it) and the temporary files of entry writes (orphaned when no writer
+// touched them for 5 minutes, as a write killed midway leaves them; the next writer removes those).
 struct EntryInfo {
+  enum class Kind { entry, not_a_file, temporary };
   std::filesystem::path file;
-  CacheKey key;
-  uint64_t bytes = 0;
+  Kind kind = Kind::entry;
+  std::string file_type;  // "regular file", "directory", "FIFO", ...
+  bool orphaned = false;  // temporary, untouched for 5 minutes
+  CacheKey key;           // entries with a readable header
+  uint64_t bytes = 0;     // regular files
   std::chrono::system_clock::time_point last_use;
   std::vector<std::string> segment_devices;
+};
+
+// What `clear` and `prune` did: how many items they removed, and each they could not remove.
+struct CacheCleanup {
+  int removed = 0;
+  std::vector<std::string> failures;
 };
 
 enum class CacheState { cached, uncached };
@@ -82,9 +96,11 @@ class PlanCache {
   Result<std::vector<EntryInfo>> list() const;
   // Checks every entry's format and checksum; returns one line per entry ("ok" or the problem).
   Result<std::vector<std::pair<std::filesystem::path, std::string>>> verify() const;
-  Status clear();
-  // Removes entries whose plugin or driver is no longer present (or changed), and corrupt ones.
-  Result<int> prune(const DeviceRegistry& devices);
+  // Removes every entry, non-file item and temporary file.
+  CacheCleanup clear();
+  // Removes entries whose plugin or driver is no longer present (or changed), corrupt ones,
+  // non-file items and orphaned temporary files.
+  CacheCleanup prune(const DeviceRegistry& devices);
   // Evicts least-recently-used entries until the total is within max_bytes.
   Result<int> enforce_limit();
 
