@@ -45,13 +45,18 @@ Result<std::vector<fs::path>> list_cases(const SuiteOptions& options) {
     }
   }
   std::vector<fs::path> cases;
+  size_t found = 0;
   for (const auto& entry : fs::directory_iterator(options.tests_dir, ec)) {
     if (!entry.is_directory()) continue;
     if (!fs::exists(entry.path() / "model.onnx")) continue;
+    ++found;
     std::string name = entry.path().filename().string();
     if (re && !std::regex_search(name, *re)) continue;
     cases.push_back(entry.path());
   }
+  if (found == 0)
+    return Status(StatusCode::not_found, "test folder '" + options.tests_dir.string() +
+                                             "' holds no test cases (folders with a model.onnx and test_data_set_*)");
   std::sort(cases.begin(), cases.end());
   return cases;
 }

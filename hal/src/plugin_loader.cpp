@@ -32,6 +32,17 @@ std::string missing_function(const sy_plugin_api& a) {
 }
 
 std::string cstr(const char* s) { return s ? s : ""; }
+
+// Boost.DLL wraps the dynamic loader's message as "boost::dll::shared_library::load() failed
+// (dlerror system message: REASON): <errno text>", where the errno text is whatever errno was
+// left at (often a spurious "Bad file descriptor"). REASON is what the user needs.
+std::string dynamic_loader_reason(const std::string& what) {
+  const std::string marker = "dlerror system message: ";
+  const size_t start = what.find(marker);
+  const size_t end = what.rfind("): ");
+  if (start == std::string::npos || end == std::string::npos || end < start) return what;
+  return what.substr(start + marker.size(), end - start - marker.size());
+}
 }  // namespace
 
 LoadedPlugin::~LoadedPlugin() {
@@ -54,7 +65,7 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load(const Manifest& m) {
   try {
     lib->load(m.library, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
-    return Status(StatusCode::unavailable, "cannot load library '" + m.library.string() + "': " + e.what());
+    return Status(StatusCode::unavailable, "cannot load library '" + m.library.string() + "': " + dynamic_loader_reason(e.what()));
   }
   if (!lib->has(SY_PLUGIN_ENTRY_POINT))
     return Status(StatusCode::not_found, "library '" + m.library.string() + "' does not export the entry point " SY_PLUGIN_ENTRY_POINT);

@@ -42,7 +42,11 @@ TEST(Loader, BrokenPluginsAreReportedAndSkipped) {
       << reason_for(reg, "f_manifest_abi2.yaml");
   EXPECT_NE(reason_for(reg, "g_missing_field.yaml").find("missing field 'library'"), std::string::npos)
       << reason_for(reg, "g_missing_field.yaml");
-  EXPECT_EQ(reg.failures().size(), 7u);
+  // The dynamic loader's own reason, without the errno text Boost.DLL appends ("Bad file descriptor").
+  const std::string needs = reason_for(reg, "h_needs_missing_library.yaml");
+  EXPECT_NE(needs.find("libsy_gone.so: cannot open shared object file"), std::string::npos) << needs;
+  EXPECT_EQ(needs.find("Bad file descriptor"), std::string::npos) << needs;
+  EXPECT_EQ(reg.failures().size(), 8u);
 
   auto cpu = reg.find("cpu:0");
   ASSERT_TRUE(cpu.ok()) << cpu.status().to_string();

@@ -67,6 +67,17 @@ void get_info(sy_plugin_info* info) {
   std::memcpy(info, &out, std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out));
 }
 
+// Why a platform lists no device: the error, and for PoCL the cause seen in practice (it cannot
+// create its kernel cache folder, e.g. with an unwritable HOME).
+std::string no_devices_note(cl_platform_id platform, cl_int err) {
+  char name[256] = {0};
+  clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof name - 1, name, nullptr);
+  std::string note = std::string("platform '") + name + "' lists no device (clGetDeviceIDs: " + cl_error_name(err) + ")";
+  if (std::string(name).find("Portable Computing Language") != std::string::npos)
+    note += "; PoCL needs a writable cache folder: POCL_CACHE_DIR, XDG_CACHE_HOME or HOME";
+  return note;
+}
+
 sy_status initialize(const sy_setting* settings, size_t n, sy_plugin* out) {
   return guarded([&]() -> sy_status {
     if (!out) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "initialize: out_plugin is NULL");
@@ -97,7 +108,10 @@ sy_status initialize(const sy_setting* settings, size_t n, sy_plugin* out) {
     std::string notes;
     for (auto pl : platforms) {
       cl_uint nd = 0;
-      if (clGetDeviceIDs(pl, CL_DEVICE_TYPE_ALL, 0, nullptr, &nd) != CL_SUCCESS || nd == 0) continue;
+      if (cl_int derr = clGetDeviceIDs(pl, CL_DEVICE_TYPE_ALL, 0, nullptr, &nd); derr != CL_SUCCESS || nd == 0) {
+        notes += no_devices_note(pl, derr) + "; ";
+        continue;
+      }
       std::vector<cl_device_id> ids(nd);
       clGetDeviceIDs(pl, CL_DEVICE_TYPE_ALL, nd, ids.data(), nullptr);
       for (auto id : ids) {

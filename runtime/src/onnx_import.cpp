@@ -12,7 +12,10 @@
 #include <functional>
 #include <optional>
 
+#include <google/protobuf/io/coded_stream.h>
+
 #include "function_inline.h"
+#include "switchyard/mapped_file.h"
 #include "onnx_proto.h"
 #include "switchyard/reference.h"
 
@@ -361,33 +364,39 @@ Result<std::shared_ptr<Model>> import_parsed(std::shared_ptr<onnx::ModelProto> m
 
 }  // namespace
 
+namespace {
+// Parses the protobuf. On failure, says whether the bytes are a model nested deeper than protobuf's
+// recursion limit (100: subgraphs within subgraphs) rather than truncated or not ONNX, by trying
+// again with a higher limit only to word the error.
+Status parse_model(const void* data, size_t size, onnx::ModelProto& mp, const std::string& what) {
+  if (size == 0) return bad(what + " is empty (0 bytes)");
+  if (mp.ParseFromArray(data, static_cast<int>(size))) return {};
+  google::protobuf::io::CodedInputStream deep(static_cast<const uint8_t*>(data), static_cast<int>(size));
+  deep.SetRecursionLimit(1000);
+  onnx::ModelProto probe;
+  if (probe.ParseFromCodedStream(&deep) && deep.ConsumedEntireMessage())
+    return bad(what + " nests messages (graphs within graphs) deeper than protobuf's limit of 100 levels");
+  return bad(what + " is not a valid ONNX model: the protobuf message could not be parsed (truncated or not ONNX)");
+}
+}  // namespace
+
 Result<std::shared_ptr<Model>> import_onnx_bytes(const void* data, size_t size, const ImportOptions& options) {
   if (size > kMaxModelBytes) return bad("model of " + std::to_string(size) + " bytes exceeds the 2 GiB protobuf limit");
   auto mp = std::make_shared<onnx::ModelProto>();
-  if (size == 0) return bad("the model is empty (0 bytes)");
-  if (!mp->ParseFromArray(data, static_cast<int>(size)))
-    return bad("not a valid ONNX model: the protobuf message could not be parsed (truncated or not ONNX)");
+  SY_RETURN_IF_ERROR(parse_model(data, size, *mp, "the model"));
   return import_parsed(std::move(mp), options, {});
 }
 
 Result<std::shared_ptr<Model>> import_onnx_file(const std::filesystem::path& path, const ImportOptions& options) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    return Status(StatusCode::not_found, "model file '" + path.string() + "' not found");
-  auto size = std::filesystem::file_size(path, ec);
-  if (ec) return Status(StatusCode::io_error, "cannot read '" + path.string() + "': " + ec.message());
-  if (size > kMaxModelBytes) return bad("'" + path.string() + "' is larger than the 2 GiB protobuf limit");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(StatusCode::io_error, "cannot open '" + path.string() + "'");
-  std::string bytes(size, '\0');
-  in.read(bytes.data(), static_cast<std::streamsize>(size));
-  if (!in) return Status(StatusCode::io_error, "cannot read '" + path.string() + "'");
-  if (size == 0) return bad("'" + path.string() + "' is empty (0 bytes)");
+  auto file = MappedFile::open(path, "model file");
+  if (!file.ok()) {
+    if (file.status().code() == StatusCode::not_found) return Status(StatusCode::not_found, "model file '" + path.string() + "' not found");
+    return file.status();
+  }
+  if ((*file)->size() > kMaxModelBytes) return bad("'" + path.string() + "' is larger than the 2 GiB protobuf limit");
   auto mp = std::make_shared<onnx::ModelProto>();
-  if (!mp->ParseFromString(bytes))
-    return bad("'" + path.string() + "' is not a valid ONNX model: the protobuf message could not be parsed (truncated or not ONNX)");
-  bytes.clear();
-  bytes.shrink_to_fit();
+  SY_RETURN_IF_ERROR(parse_model((*file)->data(), (*file)->size(), *mp, "'" + path.string() + "'"));
+  file->reset();  // the parsed message holds copies of what it needs
   ImportOptions opts = options;
   if (opts.base_dir.empty()) opts.base_dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
   auto result = import_parsed(std::move(mp), opts, path);

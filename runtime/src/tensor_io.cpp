@@ -1,6 +1,8 @@
 // Tensor files: ONNX .pb (TensorProto / SequenceProto / OptionalProto) and NumPy .npy.
 #include "switchyard/tensor_io.h"
 
+#include "switchyard/mapped_file.h"
+
 #include <onnx/onnx-data_pb.h>
 
 #include <cstring>
@@ -16,16 +18,13 @@ namespace {
 constexpr size_t kMaxTensorFileBytes = size_t{4} << 30;
 
 Result<std::string> read_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return Status(StatusCode::not_found, "file '" + path.string() + "' not found");
-  auto size = std::filesystem::file_size(path, ec);
-  if (ec) return Status(StatusCode::io_error, "cannot read '" + path.string() + "'");
-  if (size > kMaxTensorFileBytes) return Status(StatusCode::invalid_argument, "'" + path.string() + "' is too large");
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes(size, '\0');
-  in.read(bytes.data(), static_cast<std::streamsize>(size));
-  if (!in) return Status(StatusCode::io_error, "cannot read '" + path.string() + "'");
-  return bytes;
+  auto file = MappedFile::open(path, "tensor file");  // regular files only; a FIFO is refused, not waited on
+  if (!file.ok()) {
+    if (file.status().code() == StatusCode::not_found) return Status(StatusCode::not_found, "file '" + path.string() + "' not found");
+    return file.status();
+  }
+  if ((*file)->size() > kMaxTensorFileBytes) return Status(StatusCode::invalid_argument, "'" + path.string() + "' is too large");
+  return std::string(reinterpret_cast<const char*>((*file)->data()), (*file)->size());
 }
 
 Result<Value> value_from_sequence(const onnx::SequenceProto& sp, const std::string& what);

@@ -1,9 +1,12 @@
 // ONNX import tests: valid models, and every malformed fixture gives an error naming the culprit.
 #include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+#include <sys/stat.h>
 
 #include <fstream>
 
 #include "switchyard/onnx_import.h"
+#include "switchyard/tensor_io.h"
 
 namespace switchyard {
 namespace {
@@ -126,6 +129,52 @@ TEST(OnnxImport, SymlinkLeavingTheFolderIsRefused) {
   std::filesystem::remove_all(dir);
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("outside the model's folder"), std::string::npos) << m.status().message();
+}
+
+}  // namespace
+}  // namespace switchyard
+
+namespace switchyard {
+namespace {
+
+// If nodes nested 60 deep (180 protobuf message levels): past protobuf's recursion limit of 100.
+// The error says so; it used to call the model "truncated or not ONNX" (issue 14, finding 8).
+TEST(OnnxImport, NestingPastProtobufsLimitIsNamed) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  onnx::GraphProto* g = m.mutable_graph();
+  for (int level = 0; level < 60; ++level) {
+    g->set_name("level" + std::to_string(level));
+    onnx::NodeProto* n = g->add_node();
+    n->set_op_type("If");
+    n->add_input("c");
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name("then_branch");
+    a->set_type(onnx::AttributeProto::GRAPH);
+    g = a->mutable_g();
+  }
+  const std::string bytes = m.SerializeAsString();
+  auto model = import_onnx_bytes(bytes.data(), bytes.size());
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("deeper than protobuf's limit of 100 levels"), std::string::npos) << model.status().message();
+  auto truncated = import_onnx_bytes(bytes.data(), bytes.size() / 2);
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_NE(truncated.status().message().find("truncated or not ONNX"), std::string::npos) << truncated.status().message();
+}
+
+// A directory or a FIFO given as a model or tensor file is named as what it is, not "not found".
+TEST(OnnxImport, DirectoriesAndFifosAreNamedAsSuch) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "odd_inputs";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "folder.onnx");
+  ASSERT_EQ(::mkfifo((dir / "fifo.npy").c_str(), 0644), 0);
+  auto model = import_onnx_file(dir / "folder.onnx");
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("is a directory"), std::string::npos) << model.status().message();
+  auto tensor = load_tensor_file(dir / "fifo.npy");
+  ASSERT_FALSE(tensor.ok());
+  EXPECT_NE(tensor.status().message().find("is not a regular file"), std::string::npos) << tensor.status().message();
 }
 
 }  // namespace

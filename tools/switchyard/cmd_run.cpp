@@ -100,6 +100,7 @@ int cmd_run(const std::vector<std::string>& argv) {
       bool known = false;
       for (int32_t id : g.inputs) known = known || g.value_name(id) == name;
       if (!known) return fail("--input: the model has no input named '" + name + "'", 2);
+      if (by_name.count(name)) return fail("--input: '" + name + "' is given twice", 2);
       auto t = load_tensor_file(spec.substr(eq + 1));
       if (!t.ok()) return fail(t.status().to_string());
       by_name[name] = *t;

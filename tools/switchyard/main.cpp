@@ -2,9 +2,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <new>
 #include <vector>
 
 #include "commands.h"
+#include "switchyard/status.h"
 
 namespace switchyard::cli {
 
@@ -44,7 +46,19 @@ const char* kUsage =
     "(default 16); --no-range-check turns it off.\n"
     "Plugins are found through SWITCHYARD_PLUGIN_PATH (folders of *.yaml manifests, ':'-separated),\n"
     "then the install folder, then build/lib/switchyard/plugins.\n";
+
+int dispatch(const std::string& cmd, const std::vector<std::string>& rest) {
+  using namespace switchyard::cli;
+  if (cmd == "devices") return cmd_devices(rest);
+  if (cmd == "run") return cmd_run(rest);
+  if (cmd == "conformance") return cmd_conformance(rest);
+  if (cmd == "plan") return cmd_plan(rest);
+  if (cmd == "cache") return cmd_cache(rest);
+  if (cmd == "bench") return cmd_bench(rest);
+  std::fputs(kUsage, stderr);
+  return fail("unknown command '" + cmd + "'", 2);
 }
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace switchyard::cli;
@@ -59,12 +73,17 @@ int main(int argc, char** argv) {
     std::fputs(cmd == "bench" ? bench_usage() : kUsage, stdout);
     return 0;
   }
-  if (cmd == "devices") return cmd_devices(rest);
-  if (cmd == "run") return cmd_run(rest);
-  if (cmd == "conformance") return cmd_conformance(rest);
-  if (cmd == "plan") return cmd_plan(rest);
-  if (cmd == "cache") return cmd_cache(rest);
-  if (cmd == "bench") return cmd_bench(rest);
-  std::fputs(kUsage, stderr);
-  return fail("unknown command '" + cmd + "'", 2);
+  // The one place an exception that escaped a command ends: its reason and exit status 1, never
+  // an abort (std::terminate) with a core dump.
+  try {
+    return dispatch(cmd, rest);
+  } catch (const switchyard::Error& e) {
+    return fail(cmd + ": " + e.status().to_string(), 1);
+  } catch (const std::bad_alloc&) {
+    return fail(cmd + ": out of memory", 1);
+  } catch (const std::exception& e) {
+    return fail(cmd + ": " + e.what(), 1);
+  } catch (...) {
+    return fail(cmd + ": unknown exception", 1);
+  }
 }

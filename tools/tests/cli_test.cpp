@@ -1,10 +1,15 @@
 // CLI tests: the switchyard commands as a user runs them (exit codes, output, renderable dot).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -50,6 +55,13 @@ TEST(Cli, BadArgumentsExitTwo) {
   EXPECT_EQ(missing_device.code, 2);
   EXPECT_NE(missing_device.out.find("devices present"), std::string::npos) << missing_device.out;
   EXPECT_EQ(run("conformance onnx --reference").code, 2);
+  // The same input twice used to take the last silently.
+  const std::string out_dir = ::testing::TempDir() + "/cli_twice";
+  ASSERT_EQ(run("run " + kTiny + " --output-dir '" + out_dir + "'").code, 0);
+  const std::string npy = "'" + out_dir + "/probabilities.npy'";
+  CliRun twice = run("run " + kTiny + " --input image=" + npy + " --input image=" + npy);
+  EXPECT_EQ(twice.code, 2) << twice.out;
+  EXPECT_NE(twice.out.find("'image' is given twice"), std::string::npos) << twice.out;
 }
 
 TEST(Cli, RangeCheckArgumentsAreChecked) {
@@ -245,3 +257,63 @@ TEST(Cli, RunStartsOnlyThePluginsItsPolicyUses) {
 }
 
 }  // namespace
+
+namespace {
+// Paths a careless or hostile user gives, one per class: missing, a directory, a FIFO, an empty
+// file, bytes that are not the format, a model cut short.
+std::vector<std::pair<std::string, std::string>> bad_paths(const std::string& dir) {
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/folder");
+  ::mkfifo((dir + "/fifo").c_str(), 0644);
+  std::ofstream(dir + "/empty");
+  std::ofstream(dir + "/garbage") << std::string(300, '\x07') << "not a model";
+  const std::string tiny = SWITCHYARD_SOURCE_DIR "/models/tiny_cnn.onnx";
+  std::filesystem::copy_file(tiny, dir + "/cut.onnx");
+  std::filesystem::resize_file(dir + "/cut.onnx", std::filesystem::file_size(tiny) / 3);
+  return {{"missing", dir + "/missing"}, {"directory", dir + "/folder"}, {"FIFO", dir + "/fifo"},
+          {"empty file", dir + "/empty"}, {"garbage", dir + "/garbage"}, {"truncated model", dir + "/cut.onnx"}};
+}
+
+// `switchyard ARGS` under `timeout 60`, so a hang ends as exit 124 instead of stalling the suite.
+CliRun run_with_timeout(const std::string& args, const std::string& env = "") {
+  std::string cmd = env + (env.empty() ? "" : " ") + "timeout 60 '" SWITCHYARD_CLI "' " + args + " 2>&1 < /dev/null";
+  CliRun r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) r.out.append(buf, n);
+  int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+}  // namespace
+
+// Every subcommand that takes a path, given each class of bad path: an error that names it and a
+// non-zero exit, never a signal (crash) or a hang (`timeout` turns one into exit 124) (issue 14).
+TEST(Cli, EverySubcommandSurvivesEachBadPathClass) {
+  const std::string dir = ::testing::TempDir() + "/cli_bad_paths";
+  for (const auto& [what, path] : bad_paths(dir)) {
+    const std::string p = "'" + path + "'";
+    const std::vector<std::string> must_fail = {
+        "run " + p,
+        "run " + p + " --device cpu:0 --no-cache",
+        "plan " + p,
+        "bench " + p + " --requests 2 --fresh-runs 0",
+        "run " + kTiny + " --input image=" + p,
+        "conformance onnx --tests " + p + " --reference",
+    };
+    for (const auto& args : must_fail) {
+      CliRun r = run_with_timeout(args);
+      EXPECT_TRUE(r.code == 1 || r.code == 2) << what << ": switchyard " << args << " -> exit " << r.code << "\n" << r.out;
+      EXPECT_NE(r.out.find("error"), std::string::npos) << what << ": switchyard " << args << "\n" << r.out;
+    }
+    const std::vector<std::string> may_succeed = {"cache ls --cache-dir " + p, "cache verify --cache-dir " + p,
+                                                  "cache clear --cache-dir " + p, "cache prune --cache-dir " + p};
+    for (const auto& args : may_succeed) {
+      CliRun r = run_with_timeout(args);
+      EXPECT_LE(r.code, 2) << what << ": switchyard " << args << " -> exit " << r.code << "\n" << r.out;
+    }
+    CliRun devices = run_with_timeout("devices", "SWITCHYARD_PLUGIN_PATH=" + p);
+    EXPECT_EQ(devices.code, 0) << what << ": SWITCHYARD_PLUGIN_PATH=" << p << " switchyard devices\n" << devices.out;
+  }
+}

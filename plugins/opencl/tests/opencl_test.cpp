@@ -827,4 +827,20 @@ TEST_F(OpenCL, DeviceInfo) {
 }
 
 }  // namespace
+// With no writable cache folder PoCL lists no device; the plugin says why instead of a bare
+// "0 device(s)" (issue 14, finding 8). The CLI runs in its own environment: HOME=/proc cannot be
+// written even by root.
+TEST(OpenClDiagnostics, APlatformWithoutDevicesSaysWhy) {
+  const std::string cmd = std::string("env -u XDG_CACHE_HOME -u POCL_CACHE_DIR HOME=/proc SWITCHYARD_PLUGIN_PATH='") + SWITCHYARD_PLUGIN_DIR +
+                          "' '" + SWITCHYARD_CLI + "' devices 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  ::pclose(p);
+  if (out.find("opencl:0") != std::string::npos) GTEST_SKIP() << "this OpenCL implementation lists devices without a cache folder";
+  EXPECT_NE(out.find("lists no device (clGetDeviceIDs: "), std::string::npos) << out;
+}
+
 }  // namespace switchyard
