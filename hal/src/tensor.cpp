@@ -28,7 +28,6 @@ std::string shape_to_string(const Shape& shape) {
   return s + "]";
 }
 
-namespace {
 // Refuse single tensors above half the physical memory (and above 64 GiB): a guard
 // against corrupt shapes asking for absurd allocations that would swap the machine
 // to a halt or abort the allocator.
@@ -42,6 +41,7 @@ size_t max_tensor_bytes() {
   return limit;
 }
 
+namespace {
 int64_t checked_numel(const Shape& shape) {
   auto n = shape_numel(shape);
   if (!n) throw_error(StatusCode::invalid_argument, "invalid tensor shape " + shape_to_string(shape));

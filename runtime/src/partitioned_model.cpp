@@ -89,6 +89,27 @@ Graph extract_subgraph(const Graph& g, const std::vector<int32_t>& nodes, const 
   return sub;
 }
 
+namespace {
+// Refuses, before any device is asked, a graph whose static shapes need a tensor larger than the
+// host would ever allocate (Tensor::allocate's limit): such a plan cannot run, and asking devices
+// about it can take minutes.
+Status check_value_sizes(const Graph& g) {
+  for (const auto& v : g.values) {
+    if (v.type.kind != ValueType::Kind::tensor) continue;
+    auto shape = v.type.tensor.static_shape();
+    if (!shape) continue;
+    auto numel = shape_numel(*shape);
+    auto bytes = numel ? storage_bytes(v.type.tensor.elem, *numel) : std::nullopt;
+    if (bytes && *bytes <= max_tensor_bytes()) continue;
+    return Status(StatusCode::out_of_memory, "value '" + v.name + "' (" + v.type.tensor.to_string() + ") would take " +
+                                                 (bytes ? std::to_string(*bytes >> 20) + " MiB" : std::string("more bytes than a size_t holds")) +
+                                                 ", more than the " + std::to_string(max_tensor_bytes() >> 20) +
+                                                 " MiB a tensor may take here (half the machine's memory): refused before planning");
+  }
+  return {};
+}
+}  // namespace
+
 Status PartitionedModel::prepare(const DeviceRegistry& devices, const PartitionOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   graph_ = model_->graph;
@@ -104,6 +125,7 @@ Status PartitionedModel::prepare(const DeviceRegistry& devices, const PartitionO
       if (improved == 0) break;
     }
   }
+  SY_RETURN_IF_ERROR(check_value_sizes(graph_));
   times_.prepare_ms = ms_since(t0);
 
   // Support query: every device answers for every node (once per model).

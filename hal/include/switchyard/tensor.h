@@ -19,6 +19,9 @@ namespace switchyard {
 
 using Shape = std::vector<int64_t>;
 
+// The largest tensor Tensor::allocate makes: half the machine's physical memory, at most 64 GiB.
+size_t max_tensor_bytes();
+
 // Product of dims; nullopt on overflow past int64 or a negative dim.
 std::optional<int64_t> shape_numel(const Shape& shape);
 std::string shape_to_string(const Shape& shape);
