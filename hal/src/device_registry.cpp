@@ -63,7 +63,7 @@ const sy_host_api* host_api() { return &kHostApi; }
 
 Status take_status(sy_status status) {
   if (!status) return {};
-  StatusCode code = status->code >= 0 && status->code <= SY_ERROR_ABI_MISMATCH ? static_cast<StatusCode>(status->code)
+  StatusCode code = status->code >= 0 && status->code <= SY_ERROR_RESOURCE_EXHAUSTED ? static_cast<StatusCode>(status->code)
                                                                               : StatusCode::internal;
   Status s(code, status->message);
   delete status;
@@ -172,8 +172,7 @@ void on_complete(void* user, sy_status status) {
 }
 }  // namespace
 
-Result<std::vector<DeviceTensor>> Executable::execute(const std::vector<DeviceTensor>& inputs,
-                                                      const volatile int32_t* cancel_flag) const {
+Result<std::vector<DeviceTensor>> Executable::execute(const std::vector<DeviceTensor>& inputs, const ExecuteControl& control) const {
   std::vector<sy_tensor_arg> args(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     args[i].buffer = inputs[i].buffer ? inputs[i].buffer->handle() : nullptr;
@@ -194,7 +193,8 @@ Result<std::vector<DeviceTensor>> Executable::execute(const std::vector<DeviceTe
   ea.outputs = outs.data();
   ea.on_complete = on_complete;
   ea.user_data = &c;
-  ea.cancel_flag = cancel_flag;
+  ea.cancel_flag = control.cancel_flag;
+  ea.max_memory_bytes = control.max_memory_bytes;
   SY_RETURN_IF_ERROR(take_status(plugin_->api().execute(handle_, &ea)).with_context(device_->id() + ": execute"));
   {
     std::unique_lock<std::mutex> lock(c.mu);
@@ -231,7 +231,7 @@ sy_tensor_arg tensor_arg(const DeviceTensor& t) {
 }  // namespace
 
 Result<std::vector<DeviceValue>> Executable::execute_values(const std::vector<DeviceValue>& inputs,
-                                                            const volatile int32_t* cancel_flag) const {
+                                                            const ExecuteControl& control) const {
   if (!supports_values())
     return Status(StatusCode::unsupported, device_->id() + ": the plugin speaks ABI 1." + std::to_string(plugin_->api().abi_minor) +
                                                ", which cannot pass sequence or optional values (needs 1.1)");
@@ -261,7 +261,8 @@ Result<std::vector<DeviceValue>> Executable::execute_values(const std::vector<De
   ea.num_outputs = outs.size();
   ea.on_complete = on_complete;
   ea.user_data = &c;
-  ea.cancel_flag = cancel_flag;
+  ea.cancel_flag = control.cancel_flag;
+  ea.max_memory_bytes = control.max_memory_bytes;
   ea.input_values = args.data();
   ea.output_values = outs.data();
   SY_RETURN_IF_ERROR(take_status(plugin_->api().execute(handle_, &ea)).with_context(device_->id() + ": execute"));
@@ -360,7 +361,7 @@ void async_complete(void* user, sy_status status) {
 }
 }  // namespace
 
-void Executable::execute_async(std::vector<DeviceValue> inputs, bool values, const volatile int32_t* cancel_flag,
+void Executable::execute_async(std::vector<DeviceValue> inputs, bool values, const ExecuteControl& control,
                                std::function<void(Result<std::vector<DeviceValue>>)> done) const {
   if (values && !supports_values()) {
     done(Status(StatusCode::unsupported, device_->id() + ": the plugin cannot pass sequence or optional values (needs ABI 1.1)"));
@@ -413,7 +414,8 @@ void Executable::execute_async(std::vector<DeviceValue> inputs, bool values, con
     ea.outputs = call->tensor_outs.data();
   }
   ea.on_complete = async_complete;
-  ea.cancel_flag = cancel_flag;
+  ea.cancel_flag = control.cancel_flag;
+  ea.max_memory_bytes = control.max_memory_bytes;
   AsyncCall* raw = call.release();
   ea.user_data = raw;
   Status st = take_status(plugin_->api().execute(handle_, &ea));

@@ -17,6 +17,7 @@ const char* status_code_name(StatusCode code) {
     case StatusCode::io_error: return "io_error";
     case StatusCode::data_loss: return "data_loss";
     case StatusCode::abi_mismatch: return "abi_mismatch";
+    case StatusCode::resource_exhausted: return "resource_exhausted";
   }
   return "unknown";
 }

@@ -132,4 +132,17 @@ Tensor Tensor::clone() const {
   return t;
 }
 
+size_t tensor_bytes(const Tensor& t) {
+  if (t.type() != ElementType::string || !t.defined()) return t.byte_size();
+  size_t bytes = 0;
+  for (const auto& s : t.strings()) bytes += s.size();
+  return bytes;
+}
+
+size_t value_bytes(const Value& v) {
+  size_t bytes = v.kind == Value::Kind::tensor ? tensor_bytes(v.tensor) : 0;
+  for (const auto& t : v.sequence) bytes += tensor_bytes(t);
+  return bytes;
+}
+
 }  // namespace switchyard

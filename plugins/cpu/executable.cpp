@@ -288,7 +288,7 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, Se
   return exe;
 }
 
-std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const volatile int32_t* cancel_flag) const {
+std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const reference::RunLimits& limits) const {
   const Graph& g = exec_;
   if (inputs.size() != g.inputs.size())
     throw_error(StatusCode::invalid_argument, "expected " + std::to_string(g.inputs.size()) + " inputs, got " + std::to_string(inputs.size()));
@@ -304,7 +304,8 @@ std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const vo
   }
   static const std::map<std::string, const Value*> kNoScope;
   for (size_t n = 0; n < g.nodes.size(); ++n) {
-    if (cancel_flag && __atomic_load_n(cancel_flag, __ATOMIC_ACQUIRE)) throw_error(StatusCode::cancelled, "cancelled before " + g.nodes[n].describe());
+    if (limits.cancel_flag && __atomic_load_n(limits.cancel_flag, __ATOMIC_ACQUIRE))
+      throw_error(StatusCode::cancelled, "stopped before " + g.nodes[n].describe() + ": asked to stop");
     const Node& node = g.nodes[n];
     std::vector<const Value*> in;
     in.reserve(node.inputs.size());
@@ -322,10 +323,10 @@ std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const vo
           std::map<std::string, const Value*> scope;
           for (size_t v = 0; v < slots.size(); ++v)
             if (bound[v]) scope[g.values[v].name] = &slots[v];
-          reference::KernelContext ctx(node, in, out, interpreter_, scope);
+          reference::KernelContext ctx(node, in, out, interpreter_, scope, &limits);
           (*plan_[n].reference)(ctx);
         } else {
-          reference::KernelContext ctx(node, in, out, interpreter_, kNoScope);
+          reference::KernelContext ctx(node, in, out, interpreter_, kNoScope, &limits);
           (*plan_[n].reference)(ctx);
         }
       }

@@ -34,8 +34,10 @@ class CpuExecutable {
   // supplies the prepared constants (no BatchNormalization folding, no weight reorders).
   static std::unique_ptr<CpuExecutable> build(Graph graph, int threads, Serialized* restored = nullptr);
 
-  // Runs with host tensors; checks cancel_flag between nodes. Throws Error.
-  std::vector<Value> run(const std::vector<Value>& inputs, const volatile int32_t* cancel_flag) const;
+  // Runs with host tensors; polls the cancel flag between nodes and hands `limits` to the reference
+  // kernels (Loop, Scan and sequence operators poll it per iteration and check the memory limit).
+  // Throws Error.
+  std::vector<Value> run(const std::vector<Value>& inputs, const reference::RunLimits& limits = {}) const;
 
   // The graph as received (inputs/outputs, names); execution runs the rewritten graph.
   const Graph& graph() const { return graph_; }

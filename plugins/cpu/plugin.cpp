@@ -533,6 +533,15 @@ bool has_values(const sy_execute_args* args) {
   return args->struct_size >= offsetof(sy_execute_args, output_values) + sizeof(void*) && args->input_values && args->output_values;
 }
 
+// The cancel flag and, from a 1.4 host, the memory limit.
+reference::RunLimits limits_of(const sy_execute_args* args) {
+  reference::RunLimits limits;
+  limits.cancel_flag = args->cancel_flag;
+  if (args->struct_size >= offsetof(sy_execute_args, max_memory_bytes) + sizeof args->max_memory_bytes)
+    limits.max_memory_bytes = args->max_memory_bytes;
+  return limits;
+}
+
 sy_status execute(sy_executable exe, const sy_execute_args* args) {
   if (!exe || !args || !args->on_complete) return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: NULL argument");
   const auto& e = *reinterpret_cast<CpuExecutableHandle*>(exe)->exe;
@@ -546,7 +555,7 @@ sy_status execute(sy_executable exe, const sy_execute_args* args) {
     inputs.reserve(args->num_inputs);
     for (size_t i = 0; i < args->num_inputs; ++i)
       inputs.push_back(values ? value_of(args->input_values[i]) : Value::of(tensor_of(args->inputs[i])));
-    auto outputs = e.run(inputs, args->cancel_flag);
+    auto outputs = e.run(inputs, limits_of(args));
     for (size_t i = 0; i < outputs.size(); ++i) {
       if (values) {
         emit_value(outputs[i], args->output_values[i]);

@@ -33,6 +33,34 @@ std::string reason_code_name(sy_support_reason r) {
     default: return "other";
   }
 }
+
+// Where one value of a prediction lives: on the host and/or on devices. Device copies are made
+// once per (value, device); values stay on their device between segments on the same device.
+struct HeldValue {
+  std::optional<Value> host;
+  std::map<const Device*, DeviceValue> on_device;
+};
+
+// What the memory limit counts at a segment boundary: every host value and device copy the
+// prediction holds (inputs included), by their tensors' bytes and buffers' sizes.
+size_t held_bytes(const std::map<int32_t, HeldValue>& values) {
+  size_t bytes = 0;
+  for (const auto& [id, held] : values) {
+    if (held.host) bytes += value_bytes(*held.host);
+    for (const auto& [device, dv] : held.on_device)
+      for (const auto& t : dv.tensors) bytes += t.buffer ? t.buffer->size() : 0;
+  }
+  return bytes;
+}
+
+Status check_held_bytes(const std::map<int32_t, HeldValue>& values, uint64_t limit, const Segment& s) {
+  if (limit == 0) return {};
+  const size_t bytes = held_bytes(values);
+  if (bytes <= limit) return {};
+  return Status(StatusCode::resource_exhausted, "after segment #" + std::to_string(s.id) + " on " + s.device +
+                                                    ", the prediction's values (inputs and segment outputs, host and device copies) hold " +
+                                                    std::to_string(bytes) + " bytes, over the memory limit of " + std::to_string(limit) + " bytes");
+}
 }  // namespace
 
 DeviceFigures figures_of(const Device& d) {
@@ -289,13 +317,9 @@ Result<std::shared_ptr<PartitionedModel>> PartitionedModel::restore(Graph graph,
 }
 
 Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& inputs, const PredictControl* control) const {
-  const volatile int32_t* cancel_flag = control ? control->cancel_flag : nullptr;
-  auto check_stop = [&](const std::string& where) -> Status {
-    if (cancel_flag && __atomic_load_n(cancel_flag, __ATOMIC_ACQUIRE)) return Status(StatusCode::cancelled, "prediction cancelled " + where);
-    if (control && control->deadline && std::chrono::steady_clock::now() > *control->deadline)
-      return Status(StatusCode::deadline_exceeded, "prediction passed its deadline " + where);
-    return {};
-  };
+  const StopFlag stop(control ? control->cancel : std::nullopt, control ? control->deadline : std::nullopt);
+  const uint64_t memory_limit = control ? control->max_memory_bytes : 0;
+  const ExecuteControl exec{stop.flag(), memory_limit};
   std::mutex events_mu;
   auto record = [&](PredictEvent e) {
     if (!control || !control->events) return;
@@ -310,14 +334,8 @@ Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& i
   for (size_t i = 0; i < inputs.size(); ++i)
     SY_RETURN_IF_ERROR(check_input(graph_.values[static_cast<size_t>(graph_.inputs[i])], inputs[i]));
 
-  // Where each value lives: on the host and/or on devices. Device copies are made once per
-  // (value, device); values stay on their device between segments on the same device.
-  struct Slot {
-    std::optional<Value> host;
-    std::map<const Device*, DeviceValue> on_device;
-  };
   std::mutex mu;
-  std::map<int32_t, Slot> slots;
+  std::map<int32_t, HeldValue> slots;
   for (size_t i = 0; i < inputs.size(); ++i) slots[graph_.inputs[i]].host = inputs[i];
   // Segments carry their own initializers; only a graph output that is an initializer is read here.
   for (int32_t o : graph_.outputs)
@@ -325,7 +343,7 @@ Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& i
 
   auto value_on = [&](int32_t v, const Device* d) -> Result<DeviceValue> {
     std::unique_lock<std::mutex> lock(mu);
-    Slot& slot = slots[v];
+    HeldValue& slot = slots[v];
     if (auto it = slot.on_device.find(d); it != slot.on_device.end()) return it->second;
     if (!slot.host) {
       if (slot.on_device.empty()) return Status(StatusCode::internal, "value '" + graph_.value_name(v) + "' was never produced");
@@ -350,7 +368,7 @@ Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& i
 
   auto run_segment = [&](size_t i) -> Status {
     const Segment& s = plan_.segments[i];
-    SY_RETURN_IF_ERROR(check_stop("before segment #" + std::to_string(s.id)));
+    SY_RETURN_IF_ERROR(stop.check("before segment #" + std::to_string(s.id)));
     const CompiledSegment& cs = segments_[i];
     std::vector<DeviceValue> args;
     bool values = false;
@@ -363,17 +381,17 @@ Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& i
     std::vector<DeviceValue> outs;
     if (values) {
       auto t_exec = std::chrono::steady_clock::now();
-      auto r = cs.executable->execute_values(args, cancel_flag);
+      auto r = cs.executable->execute_values(args, exec);
       record({PredictEvent::Kind::segment, s.id, s.device, "#" + std::to_string(s.id), t_exec, std::chrono::steady_clock::now()});
-      if (!r.ok()) return r.status().with_context("segment #" + std::to_string(s.id) + " on " + s.device);
+      if (!r.ok()) return stop.explain(r.status().with_context("segment #" + std::to_string(s.id) + " on " + s.device));
       outs = std::move(r).value();
     } else {
       std::vector<DeviceTensor> tensors;
       for (auto& a : args) tensors.push_back(a.tensors.at(0));
       auto t_exec = std::chrono::steady_clock::now();
-      auto r = cs.executable->execute(tensors, cancel_flag);
+      auto r = cs.executable->execute(tensors, exec);
       record({PredictEvent::Kind::segment, s.id, s.device, "#" + std::to_string(s.id), t_exec, std::chrono::steady_clock::now()});
-      if (!r.ok()) return r.status().with_context("segment #" + std::to_string(s.id) + " on " + s.device);
+      if (!r.ok()) return stop.explain(r.status().with_context("segment #" + std::to_string(s.id) + " on " + s.device));
       for (auto& t : *r) {
         DeviceValue dv;
         dv.tensors.push_back(std::move(t));
@@ -382,7 +400,7 @@ Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& i
     }
     std::lock_guard<std::mutex> lock(mu);
     for (size_t k = 0; k < s.outputs.size() && k < outs.size(); ++k) slots[s.outputs[k]].on_device.emplace(cs.device, std::move(outs[k]));
-    return {};
+    return check_held_bytes(slots, memory_limit, s);
   };
 
   // Segments run in waves of mutually independent segments; a wave's segments run at the
@@ -411,10 +429,10 @@ Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& i
     SY_RETURN_IF_ERROR(first_error);
   }
 
-  SY_RETURN_IF_ERROR(check_stop("after the last segment"));
+  SY_RETURN_IF_ERROR(stop.check("after the last segment"));
   std::vector<Value> out;
   for (int32_t o : graph_.outputs) {
-    Slot& slot = slots[o];
+    HeldValue& slot = slots[o];
     if (slot.host) {
       out.push_back(*slot.host);
       continue;
@@ -434,12 +452,10 @@ struct PartitionedModel::AsyncRun {
   std::mutex mu;
   std::vector<Value> inputs;
   PredictControl control;
+  std::unique_ptr<StopFlag> stop;
+  ExecuteControl exec;
   std::function<void(Result<std::vector<Value>>)> done;
-  struct Slot {
-    std::optional<Value> host;
-    std::map<const Device*, DeviceValue> on_device;
-  };
-  std::map<int32_t, Slot> slots;
+  std::map<int32_t, HeldValue> slots;
   std::vector<int> waiting;  // unfinished dependencies per segment
   std::vector<std::vector<int32_t>> dependents;
   std::deque<size_t> ready;
@@ -468,7 +484,9 @@ void PartitionedModel::predict_async(std::vector<Value> inputs, PredictControl c
     }
   }
   auto run = std::make_shared<AsyncRun>();
-  run->control = control;
+  run->stop = std::make_unique<StopFlag>(control.cancel, control.deadline);
+  run->exec = {run->stop->flag(), control.max_memory_bytes};
+  run->control = std::move(control);
   run->done = std::move(done);
   for (size_t i = 0; i < inputs.size(); ++i) run->slots[graph_.inputs[i]].host = inputs[i];
   for (int32_t o : graph_.outputs)
@@ -552,10 +570,7 @@ void PartitionedModel::async_start(const std::shared_ptr<AsyncRun>& run, size_t 
       ++run->finished;
     }
   };
-  const volatile int32_t* cancel = run->control.cancel_flag;
-  if (cancel && __atomic_load_n(cancel, __ATOMIC_ACQUIRE)) return fail(Status(StatusCode::cancelled, "prediction cancelled before segment #" + std::to_string(s.id)));
-  if (run->control.deadline && std::chrono::steady_clock::now() > *run->control.deadline)
-    return fail(Status(StatusCode::deadline_exceeded, "prediction passed its deadline before segment #" + std::to_string(s.id)));
+  if (Status st = run->stop->check("before segment #" + std::to_string(s.id)); !st.ok()) return fail(std::move(st));
   std::vector<DeviceValue> args;
   bool values = false;
   for (int32_t v : s.inputs) {
@@ -592,18 +607,22 @@ void PartitionedModel::async_start(const std::shared_ptr<AsyncRun>& run, size_t 
   }
   for (int32_t o : s.outputs) values = values || graph_.values[static_cast<size_t>(o)].type.kind != ValueType::Kind::tensor;
   const auto t_start = std::chrono::steady_clock::now();
-  cs.executable->execute_async(std::move(args), values, cancel, [this, run, i, t_start](Result<std::vector<DeviceValue>> r) {
+  cs.executable->execute_async(std::move(args), values, run->exec, [this, run, i, t_start](Result<std::vector<DeviceValue>> r) {
     const Segment& seg = plan_.segments[i];
     {
       std::lock_guard<std::mutex> lock(run->mu);
       if (run->control.events)
         run->control.events->push_back(
             {PredictEvent::Kind::segment, seg.id, seg.device, "#" + std::to_string(seg.id), t_start, std::chrono::steady_clock::now()});
-      if (!r.ok()) {
-        if (run->error.ok()) run->error = r.status().with_context("segment #" + std::to_string(seg.id) + " on " + seg.device);
-      } else {
+      Status st = r.ok() ? Status() : run->stop->explain(r.status().with_context("segment #" + std::to_string(seg.id) + " on " + seg.device));
+      if (r.ok()) {
         for (size_t k = 0; k < seg.outputs.size() && k < r->size(); ++k)
           run->slots[seg.outputs[k]].on_device.emplace(segments_[i].device, std::move((*r)[k]));
+        st = check_held_bytes(run->slots, run->exec.max_memory_bytes, seg);
+      }
+      if (!st.ok()) {
+        if (run->error.ok()) run->error = std::move(st);
+      } else {
         for (int32_t d : run->dependents[i])
           if (--run->waiting[static_cast<size_t>(d)] == 0) run->ready.push_back(static_cast<size_t>(d));
       }

@@ -1,15 +1,57 @@
-// Predictor: a fixed pool of workers runs predictions; a bounded number run at once.
+// Predictor: a bounded pool of workers runs predictions; a bounded number are held in flight.
 #include "switchyard/predictor.h"
 
+#include <system_error>
+
 namespace switchyard {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+// The deadline a prediction submitted `now` runs under: the earlier of `deadline` and now + timeout.
+std::optional<Clock::time_point> effective_deadline(const PredictOptions& o, Clock::time_point now) {
+  if (!o.timeout) return o.deadline;
+  if (*o.timeout > Clock::time_point::max() - now) return o.deadline;  // too far to represent: none
+  const Clock::time_point t = now + *o.timeout;
+  return o.deadline ? std::min(*o.deadline, t) : t;
+}
+
+PredictControl control_of(const PredictOptions& o, std::optional<CancellationToken> cancel) {
+  PredictControl control;
+  control.cancel = std::move(cancel);
+  control.deadline = o.deadline;
+  control.max_memory_bytes = o.max_memory_bytes;
+  control.events = o.events;
+  return control;
+}
+}  // namespace
+
+size_t Predictor::max_worker_threads() { return 4 * std::max<size_t>(1, std::thread::hardware_concurrency()); }
 
 Predictor::Predictor(std::shared_ptr<const PartitionedModel> model, PredictorOptions options)
     : model_(std::move(model)), options_(options) {
   size_t threads = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min(threads, max_worker_threads());
   if (options_.max_in_flight == 0) options_.max_in_flight = threads;
-  threads = std::min(threads, options_.max_in_flight);
+  start_workers(std::min(threads, options_.max_in_flight));
+}
+
+// Starts up to `threads` workers; a refused thread (process or user thread limit) leaves the pool
+// smaller, with status_ saying so, instead of throwing out of the constructor.
+void Predictor::start_workers(size_t threads) {
+  std::lock_guard<std::mutex> lock(mu_);  // workers read options_.threads under it
   options_.threads = threads;
-  for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { worker(); });
+  workers_.reserve(threads);
+  for (size_t i = 0; i < threads; ++i) {
+    try {
+      workers_.emplace_back([this] { worker(); });
+    } catch (const std::system_error& e) {
+      status_ = Status(StatusCode::unavailable, "the system refused worker threads: started " + std::to_string(workers_.size()) +
+                                                    " of " + std::to_string(threads) + " (" + e.what() + ")");
+      break;
+    }
+  }
+  options_.threads = workers_.size();
 }
 
 Predictor::~Predictor() {
@@ -29,13 +71,12 @@ Predictor::~Predictor() {
 }
 
 Result<Outputs> Predictor::predict(const std::vector<Value>& inputs, const PredictOptions& options) const {
+  const auto now = Clock::now();
   if (options.cancel && options.cancel->cancelled()) return Status(StatusCode::cancelled, "prediction cancelled before it started");
-  if (options.deadline && std::chrono::steady_clock::now() > *options.deadline)
+  PredictControl control = control_of(options, options.cancel);
+  control.deadline = effective_deadline(options, now);
+  if (control.deadline && now > *control.deadline)
     return Status(StatusCode::deadline_exceeded, "prediction passed its deadline before it started");
-  PredictControl control;
-  control.cancel_flag = options.cancel ? options.cancel->flag() : nullptr;
-  control.deadline = options.deadline;
-  control.events = options.events;
   return model_->predict(inputs, &control);
 }
 
@@ -44,6 +85,7 @@ void Predictor::finish(Job& job, Result<Outputs> result) {
     std::lock_guard<std::mutex> lock(mu_);
     if (result.ok()) ++stats_.completed;
     else if (result.status().code() == StatusCode::cancelled) ++stats_.cancelled;
+    else ++stats_.failed;
   }
   if (job.done) job.done(std::move(result));
 }
@@ -76,10 +118,7 @@ void Predictor::worker() {
     }
     // Event-driven: this worker starts the prediction and moves on; the last segment's
     // completion reports it. Only synchronous devices keep the worker busy (computing).
-    PredictControl control;
-    control.cancel_flag = job->token.flag();
-    control.deadline = job->options.deadline;
-    control.events = job->options.events;
+    PredictControl control = control_of(job->options, job->token);
     std::vector<Value> inputs = std::move(job->inputs);  // released when the prediction ends
     model_->predict_async(std::move(inputs), control, [this, job](Result<Outputs> r) {
       {
@@ -97,6 +136,8 @@ void Predictor::predict_async(std::vector<Value> inputs, PredictOptions options,
   auto job = std::make_shared<Job>();
   job->inputs = std::move(inputs);
   job->token = options.cancel ? *options.cancel : CancellationToken();
+  options.deadline = effective_deadline(options, Clock::now());
+  options.timeout.reset();
   job->options = std::move(options);
   job->options.cancel = job->token;
   job->done = std::move(done);
@@ -111,6 +152,7 @@ void Predictor::submit(std::shared_ptr<Job> job, OverflowPolicy overflow) {
     ++stats_.submitted;
     auto pending = [&] { return running_ + queue_.size(); };
     if (stopping_) refuse = Status(StatusCode::cancelled, "the model is being destroyed");
+    if (!refuse && workers_.empty()) refuse = status_;
     if (!refuse && pending() >= options_.max_in_flight) {
       switch (overflow) {
         case OverflowPolicy::block:

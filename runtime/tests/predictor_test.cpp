@@ -2,6 +2,11 @@
 // running, deadlines, overflow policies and destruction with work in flight.
 #include <gtest/gtest.h>
 
+#include <dirent.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -184,6 +189,78 @@ TEST(Predictor, RejectAndQueuePolicies) {
   std::vector<std::future<Result<Outputs>>> qs;
   for (int i = 0; i < 50; ++i) qs.push_back(q.predict_async(counted_input(i)));
   for (auto& f : qs) EXPECT_TRUE(f.get().ok());
+}
+
+size_t thread_count() {
+  size_t n = 0;
+  if (DIR* d = ::opendir("/proc/self/task")) {
+    while (const dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') ++n;
+    ::closedir(d);
+  }
+  return n;
+}
+
+// A million predictions in flight cost queue entries, not threads: the pool stays at the cap.
+TEST(Predictor, AMillionInFlightRunOnABoundedPool) {
+  auto model = load_model();
+  std::thread([] {}).join();  // ThreadSanitizer starts a helper thread with the process's first new thread
+  const size_t before = thread_count();
+  Predictor p(model, {.max_in_flight = 1000000, .overflow = OverflowPolicy::block, .threads = 1000000});
+  const size_t created = thread_count() - before;
+  EXPECT_TRUE(p.status().ok()) << p.status().to_string();
+  EXPECT_EQ(p.worker_threads(), Predictor::max_worker_threads());
+  EXPECT_LE(created, Predictor::max_worker_threads());
+  EXPECT_GE(created, 1u);
+  std::atomic<int> ok{0};
+  const int n = 200;
+  std::vector<Value> in = counted_input(3);
+  for (int i = 0; i < n; ++i)
+    p.predict_async(in, {}, [&](Result<Outputs> r) {
+      if (r.ok()) ++ok;
+    });
+  while (p.stats().completed + p.stats().failed + p.stats().cancelled < static_cast<size_t>(n)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(ok.load(), n);
+  EXPECT_LE(p.stats().peak_in_flight, p.worker_threads());
+  EXPECT_GT(p.stats().peak_pending, p.worker_threads()) << "predictions beyond the workers wait in the queue";
+}
+
+// In a child process as an unprivileged user allowed `max_threads` threads in all: builds a
+// Predictor asking for 4 workers and returns what it got, as the child's exit code (0..4, or 100
+// when the pool did not say why it is short, 101 when async predictions did not fail cleanly
+// without workers, 102 when the limit could not be set).
+int workers_under_thread_limit(rlim_t max_threads, const std::shared_ptr<PartitionedModel>& model) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const rlimit limit{max_threads, max_threads};
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0 || ::setrlimit(RLIMIT_NPROC, &limit) != 0) ::_exit(102);
+    int code = 0;
+    {
+      Predictor p(model, {.max_in_flight = 8, .threads = 4});
+      code = static_cast<int>(p.worker_threads());
+      if (code < 4 && (p.status().ok() || p.status().code() != StatusCode::unavailable)) code = 100;
+      if (code == 0) {
+        auto r = p.predict_async(counted_input(1)).get();  // refused at once, no worker to wait for
+        if (r.ok() || r.status().code() != StatusCode::unavailable) code = 101;
+      }
+    }
+    ::_exit(code);  // no static destructors: they belong to the parent
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// A thread limit makes the pool smaller instead of throwing (std::system_error) out of the
+// constructor; with no thread at all, async predictions fail with the reason.
+TEST(Predictor, RefusedThreadsShrinkThePoolWithoutThrowing) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "forks and drops privileges: not under sanitizers";
+#endif
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the child as another user with a thread limit";
+  auto model = load_model();
+  EXPECT_EQ(workers_under_thread_limit(2, model), 1) << "the child's own thread plus one worker";
+  EXPECT_EQ(workers_under_thread_limit(1, model), 0);
 }
 
 TEST(Predictor, DestroyingTheModelCompletesEverythingInFlight) {

@@ -18,6 +18,7 @@
 #include "args.h"
 #include "child_process.h"
 #include "commands.h"
+#include "limit_args.h"
 #include "policy_args.h"
 #include "switchyard/discovery.h"
 #include "switchyard/json.h"
@@ -53,17 +54,20 @@ const char* kBenchUsage =
     "usage: switchyard bench MODEL [--units U | --device ID...] [--policy FILE] [--objective O] [--strict]\n"
     "                        [--input-shape NAME=D0,...] [--calibration-input NAME=FILE] [--range-headroom X] [--no-range-check]\n"
     "                        [--requests N] [--concurrency N] [--cpu-threads N] [--sync-only] [--fresh-runs N]\n"
-    "                        [--trace FILE] [--trace-max-events N] [--json]\n"
+    "                        [--timeout SECONDS] [--max-memory SIZE] [--trace FILE] [--trace-max-events N] [--json]\n"
     "\n"
     "  --units U, --device ID, --policy FILE, --objective O, --strict   the policy, as for `run`\n"
     "  --input-shape NAME=D0,...   fixes symbolic input dims (a symbolic batch dim defaults to 1)\n"
     "  --calibration-input, --range-headroom, --no-range-check   the float16 range check, as for `run`\n"
     "  --requests N       predictions per phase (sync, then async); default 50\n"
-    "  --concurrency N    predictions in flight in the async phase (one worker thread each); default 2\n"
+    "  --concurrency N    predictions in flight in the async phase (1..1000000); default 2. Worker threads:\n"
+    "                     min(N, 4 per hardware thread); the rest wait in the queue (memory, not threads)\n"
     "  --cpu-threads N    threads per prediction on the CPU plugin (SWITCHYARD_CPU_THREADS); also\n"
     "                     measures sync latency with the default threading in a child process\n"
     "  --sync-only        skips the async phase and the default-threading child\n"
     "  --fresh-runs N     cached loads measured in fresh processes (`switchyard run`); default 3, 0 skips\n"
+    "  --timeout SECONDS  stops any prediction running longer (deadline_exceeded; the bench fails)\n"
+    "  --max-memory SIZE  per-prediction memory limit in bytes, K/M/G/T suffixes (resource_exhausted)\n"
     "  --trace FILE       writes a Chrome trace of loads, predictions, segments and transfers\n"
     "  --trace-max-events N  keeps at most N trace spans (default 100000), counting the rest as dropped\n"
     "  --json             machine-readable report (fields in docs/performance.md)\n";
@@ -75,6 +79,7 @@ struct BenchConfig {
   std::vector<Value> inputs;
   int requests = 50, concurrency = 2, fresh_runs = 3;
   bool json = false, sync_only = false, cpu_threads_set = false;
+  PredictionLimits limits;
   std::vector<std::string> child_args;  // policy and shape flags, passed on to child processes
   std::string default_threads;          // SWITCHYARD_CPU_THREADS before --cpu-threads
 };
@@ -109,6 +114,7 @@ struct SyncFigures {
 };
 
 struct AsyncFigures {
+  size_t worker_threads = 0;
   double throughput = 0;
   std::vector<double> latencies;
 };
@@ -122,6 +128,7 @@ int configure(const std::vector<std::string>& argv, BenchConfig& cfg, std::optio
   std::vector<std::string> flags = {"--concurrency", "--requests", "--input-shape", "--trace", "--trace-max-events", "--cpu-threads", "--fresh-runs"},
                            switches = {"--json", "--sync-only"};
   flags.insert(flags.end(), kPolicyFlags.begin(), kPolicyFlags.end());
+  flags.insert(flags.end(), kLimitFlags.begin(), kLimitFlags.end());
   switches.insert(switches.end(), kPolicySwitches.begin(), kPolicySwitches.end());
   auto parsed = Args::parse(argv, flags, switches);
   if (!parsed.ok()) return fail(parsed.status().message(), 2);
@@ -130,14 +137,15 @@ int configure(const std::vector<std::string>& argv, BenchConfig& cfg, std::optio
   cfg.model_path = args.positional()[0];
   auto conc = args.get_number("--concurrency", 2), reqs = args.get_number("--requests", 50), fresh = args.get_number("--fresh-runs", 3),
        tmax = args.get_number("--trace-max-events", static_cast<double>(TraceRecorder::kDefaultMaxEvents));
-  if (!conc.ok() || !reqs.ok() || *conc < 1 || *reqs < 1 || *conc > 4096 || *reqs > 1e8)
-    return fail("--concurrency (1..4096) and --requests (1..1e8) must be positive numbers", 2);
+  if (!conc.ok() || !reqs.ok() || *conc < 1 || *reqs < 1 || *conc > 1e6 || *reqs > 1e8)
+    return fail("--concurrency (1..1e6) and --requests (1..1e8) must be positive numbers", 2);
   if (!fresh.ok() || *fresh < 0 || *fresh > 100) return fail("--fresh-runs must be a number from 0 to 100", 2);
   if (!tmax.ok() || *tmax < 1 || *tmax > 1e8) return fail("--trace-max-events must be a number from 1 to 1e8", 2);
   cfg.concurrency = static_cast<int>(*conc);
   cfg.requests = static_cast<int>(*reqs);
   cfg.fresh_runs = static_cast<int>(*fresh);
   trace_max = static_cast<size_t>(*tmax);
+  if (Status st = limits_from_args(args, &cfg.limits); !st.ok()) return fail(st.message(), 2);
   trace_file = args.get("--trace");
   cfg.json = args.has("--json");
   cfg.sync_only = args.has("--sync-only");
@@ -240,10 +248,18 @@ Result<std::shared_ptr<PartitionedModel>> measure_loads(const BenchConfig& cfg, 
   return model;
 }
 
+// One prediction's controls: --timeout (a deadline from now) and --max-memory.
+PredictControl limited(const BenchConfig& cfg, std::vector<PredictEvent>* events) {
+  PredictControl control;
+  control.events = events;
+  control.deadline = cfg.limits.deadline_from_now();
+  control.max_memory_bytes = cfg.limits.max_memory_bytes;
+  return control;
+}
+
 Status measure_sync(const BenchConfig& cfg, const PartitionedModel& pm, const Tracer& trace, SyncFigures& s) {
   std::vector<PredictEvent> events;
-  PredictControl control;
-  control.events = &events;
+  PredictControl control = limited(cfg, &events);
   auto tp = Clock::now();
   auto first = pm.predict(cfg.inputs, &control);
   s.first_ms = ms(Clock::now() - tp);
@@ -253,11 +269,14 @@ Status measure_sync(const BenchConfig& cfg, const PartitionedModel& pm, const Tr
   // Warm-up, not counted: caches, branch predictors and the allocator settle over the first tens
   // of predictions (ppocr's first 100 ran 3-27% slower than its last 100 without it).
   s.warmup = std::min(cfg.requests, 20);
-  for (int i = 0; i < s.warmup; ++i)
-    if (auto r = pm.predict(cfg.inputs); !r.ok()) return r.status();
+  for (int i = 0; i < s.warmup; ++i) {
+    control = limited(cfg, nullptr);
+    if (auto r = pm.predict(cfg.inputs, &control); !r.ok()) return r.status();
+  }
   auto ts0 = Clock::now();
   for (int i = 0; i < cfg.requests; ++i) {
     events.clear();
+    control = limited(cfg, &events);
     auto a = Clock::now();
     auto r = pm.predict(cfg.inputs, &control);
     auto b = Clock::now();
@@ -279,8 +298,11 @@ Status measure_sync(const BenchConfig& cfg, const PartitionedModel& pm, const Tr
 }
 
 Status measure_async(const BenchConfig& cfg, const std::shared_ptr<PartitionedModel>& model, const Tracer& trace, AsyncFigures& a) {
+  // --concurrency in flight; the Predictor caps its worker threads (Predictor::max_worker_threads).
   Predictor predictor(model, {.max_in_flight = static_cast<size_t>(cfg.concurrency), .overflow = OverflowPolicy::block,
                               .threads = static_cast<size_t>(cfg.concurrency)});
+  a.worker_threads = predictor.worker_threads();
+  if (!predictor.status().ok()) std::fprintf(stderr, "switchyard: warning: %s\n", predictor.status().message().c_str());
   std::mutex mu;
   int failed = 0;
   std::string error;
@@ -293,6 +315,8 @@ Status measure_async(const BenchConfig& cfg, const std::shared_ptr<PartitionedMo
     starts[i] = Clock::now();
     PredictOptions po;
     po.events = trace.rec ? &events[i] : nullptr;
+    po.timeout = cfg.limits.timeout;
+    po.max_memory_bytes = cfg.limits.max_memory_bytes;
     predictor.predict_async(cfg.inputs, po, [&, i](Result<Outputs> r) {
       std::lock_guard<std::mutex> lock(mu);
       ends[i] = Clock::now();
@@ -302,7 +326,7 @@ Status measure_async(const BenchConfig& cfg, const std::shared_ptr<PartitionedMo
   // Wait for all: the Predictor's destructor would cancel queued ones, so drain first.
   while (true) {
     auto st = predictor.stats();
-    if (st.completed + st.cancelled + st.rejected >= n) break;
+    if (st.completed + st.cancelled + st.rejected + st.failed >= n) break;
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   const double total_s = ms(Clock::now() - ta) / 1000;
@@ -355,7 +379,8 @@ void print_json(const BenchConfig& cfg, const Plan& plan, const LoadFigures& l, 
          ", \"requests\": " + std::to_string(cfg.requests) + ", \"warmup\": " + std::to_string(s.warmup) + ", \"drift\": {\"window\": " + std::to_string(s.window) +
          ", \"first_median_ms\": " + json::number(s.first_window_ms) + ", \"last_median_ms\": " + json::number(s.last_window_ms) + "}}";
   if (!cfg.sync_only)
-    out += ",\n \"async\": {\"concurrency\": " + std::to_string(cfg.concurrency) + ", \"throughput_per_s\": " + json::number(a.throughput) +
+    out += ",\n \"async\": {\"concurrency\": " + std::to_string(cfg.concurrency) + ", \"worker_threads\": " + std::to_string(a.worker_threads) +
+           ", \"throughput_per_s\": " + json::number(a.throughput) +
            ", \"latency_ms\": " + latency_json(a.latencies) + "}";
   if (default_median >= 0) out += ",\n \"sync_default_threads\": {\"latency_ms\": {\"median\": " + json::number(default_median) + "}}";
   out += ",\n \"memory_mib\": {\"rss_after_load\": " + json::number(m.after_load) + ", \"rss_after_sync\": " + json::number(m.after_sync) +
@@ -398,8 +423,8 @@ void print_table(const BenchConfig& cfg, const Plan& plan, const LoadFigures& l,
               s.last_window_ms);
   std::printf("            throughput %.1f / s\n", s.throughput);
   if (!cfg.sync_only)
-    std::printf("async x%-3d  throughput %.1f / s  (%.2fx sync), latency median %.2f ms\n", cfg.concurrency, a.throughput,
-                a.throughput / s.throughput, percentile(a.latencies, 0.5));
+    std::printf("async x%-3d  throughput %.1f / s  (%.2fx sync), latency median %.2f ms  (%zu worker threads)\n", cfg.concurrency,
+                a.throughput, a.throughput / s.throughput, percentile(a.latencies, 0.5), a.worker_threads);
   if (default_median >= 0) std::printf("sync with the CPU plugin's default threading: median %.2f ms\n", default_median);
   std::printf("memory      RSS after load %.1f MiB, after sync %.1f MiB, after async %.1f MiB, peak %.1f MiB\n", m.after_load, m.after_sync,
               m.after_async, m.peak);

@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "limit_args.h"
 #include "policy_args.h"
 #include "switchyard/compiled_model.h"
 #include "switchyard/discovery.h"
@@ -59,15 +60,18 @@ Summary summarize(const Tensor& t) {
 int cmd_run(const std::vector<std::string>& argv) {
   std::vector<std::string> flags = {"--input", "--input-shape", "--output-dir", "--cache-dir", "--trace"}, switches = {"--json", "--no-cache"};
   flags.insert(flags.end(), kPolicyFlags.begin(), kPolicyFlags.end());
+  flags.insert(flags.end(), kLimitFlags.begin(), kLimitFlags.end());
   switches.insert(switches.end(), kPolicySwitches.begin(), kPolicySwitches.end());
   auto parsed = Args::parse(argv, flags, switches);
   if (!parsed.ok()) return fail(parsed.status().message(), 2);
   const Args& args = *parsed;
-  if (args.positional().size() != 1) return fail("usage: switchyard run MODEL [--units U | --device ID... | --device all | --device reference] [--policy FILE] [--input NAME=FILE]... [--input-shape NAME=D0,D1,...]... [--output-dir DIR] [--cache-dir DIR | --no-cache] [--trace FILE] [--json]", 2);
+  if (args.positional().size() != 1) return fail("usage: switchyard run MODEL [--units U | --device ID... | --device all | --device reference] [--policy FILE] [--input NAME=FILE]... [--input-shape NAME=D0,D1,...]... [--timeout SECONDS] [--max-memory SIZE] [--output-dir DIR] [--cache-dir DIR | --no-cache] [--trace FILE] [--json]", 2);
   const std::string model_path = args.positional()[0];
   const bool json_out = args.has("--json");
   RangeCheckOptions range_check;
   if (Status st = range_check_from_args(args, &range_check); !st.ok()) return fail(st.message(), 2);
+  PredictionLimits limits;
+  if (Status st = limits_from_args(args, &limits); !st.ok()) return fail(st.message(), 2);
 
   auto t_load = std::chrono::steady_clock::now();
   // The signature (inputs, outputs) is all that is needed before a load, which may come from the
@@ -173,7 +177,12 @@ int cmd_run(const std::vector<std::string>& argv) {
       for (size_t i = 0; i < inputs.size(); ++i) SY_RETURN_IF_ERROR(check_input(fg.values[static_cast<size_t>(fg.inputs[i])], inputs[i]));
       rr.load_ms = import_ms + ms_since(t_import);
       auto t_pred = std::chrono::steady_clock::now();
-      SY_ASSIGN_OR_RETURN(rr.outputs, reference::Interpreter().run(fg, inputs));
+      const StopFlag stop(std::nullopt, limits.deadline_from_now());
+      reference::RunOptions run_options;
+      run_options.limits = {stop.flag(), limits.max_memory_bytes};
+      auto outputs = reference::Interpreter().run(fg, inputs, run_options);
+      if (!outputs.ok()) return stop.explain(outputs.status());
+      rr.outputs = std::move(outputs).value();
       rr.predict_ms = ms_since(t_pred);
       return rr;
     }
@@ -213,6 +222,8 @@ int cmd_run(const std::vector<std::string>& argv) {
     std::vector<PredictEvent> events;
     PredictControl control;
     control.events = &events;
+    control.deadline = limits.deadline_from_now();
+    control.max_memory_bytes = limits.max_memory_bytes;
     SY_ASSIGN_OR_RETURN(rr.outputs, pm->predict(inputs, &control));
     rr.predict_ms = ms_since(t_pred);
     trace.span("predictions", "prediction", "prediction", t_pred, std::chrono::steady_clock::now());

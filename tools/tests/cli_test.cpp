@@ -2,14 +2,21 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
+
+#include "endless_loop_model.h"
 
 namespace {
 
@@ -147,7 +154,7 @@ TEST(Cli, BenchJsonHasTheDocumentedFields) {
   ASSERT_EQ(r.code, 0) << r.out;
   for (const char* f : {"\"load\": {\"uncached_ms\"", "\"cached_ms\"", "\"compile_ms\"", "\"first_prediction_ms\"",
                         "\"sync\": {\"latency_ms\": {\"median\"", "\"p90\"", "\"p99\"", "\"throughput_per_s\"",
-                        "\"async\": {\"concurrency\": 2", "\"segments\"", "\"sync_default_threads\"", "\"uncached_prepare_ms\"",
+                        "\"async\": {\"concurrency\": 2, \"worker_threads\": 2", "\"segments\"", "\"sync_default_threads\"", "\"uncached_prepare_ms\"",
                         "\"cache_write_ms\"", "\"fresh_process\": {\"runs\": 1, \"state\": \"cached\"", "\"process_wall_ms\"",
                         "\"cached_restore_ms\"", "\"drift\": {\"window\"", "\"memory_mib\": {\"rss_after_load\""})
     EXPECT_NE(r.out.find(f), std::string::npos) << f << " missing from " << r.out;
@@ -220,7 +227,7 @@ TEST(Cli, BenchHelpListsEveryFlag) {
   ASSERT_EQ(r.code, 0);
   for (const char* flag : {"--units", "--device", "--policy", "--objective", "--strict", "--input-shape", "--calibration-input",
                            "--range-headroom", "--no-range-check", "--requests", "--concurrency", "--cpu-threads", "--sync-only",
-                           "--fresh-runs", "--trace", "--trace-max-events", "--json"})
+                           "--fresh-runs", "--timeout", "--max-memory", "--trace", "--trace-max-events", "--json"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " missing from bench --help:\n" << r.out;
   EXPECT_EQ(run("bench " + kTiny + " --fresh-runs -1").code, 2);
   EXPECT_EQ(run("bench " + kTiny + " --trace-max-events 0").code, 2);
@@ -317,3 +324,73 @@ TEST(Cli, EverySubcommandSurvivesEachBadPathClass) {
     EXPECT_EQ(devices.code, 0) << what << ": SWITCHYARD_PLUGIN_PATH=" << p << " switchyard devices\n" << devices.out;
   }
 }
+
+namespace {
+// The endless-loop test model (runtime/tests/endless_loop_model.h) in a temporary file; quoted.
+std::string endless_loop_file(bool with_scan) {
+  const std::string file = ::testing::TempDir() + "/endless_loop" + (with_scan ? "_scan_" : "_") + std::to_string(::getpid()) + ".onnx";
+  const std::string bytes = switchyard::test::endless_loop_onnx(with_scan);
+  std::ofstream(file, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return "'" + file + "'";
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+TEST(Cli, RunTimeoutStopsAnEndlessLoop) {
+  const std::string model = endless_loop_file(false);
+  for (const char* device : {"cpu:0", "reference"}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    CliRun r = run("run " + model + " --device " + device + " --timeout 0.2");
+    EXPECT_LT(seconds_since(t0), 30) << device;
+    EXPECT_EQ(r.code, 1) << device << ": " << r.out;
+    EXPECT_TRUE(std::regex_search(r.out, std::regex("deadline_exceeded: prediction passed its deadline, (1[0-9]{2}|200)\\.[0-9] ms after it started")))
+        << device << ": " << r.out;
+    EXPECT_NE(r.out.find("Loop 'endless'"), std::string::npos) << device << ": " << r.out;
+  }
+  std::remove(model.substr(1, model.size() - 2).c_str());
+}
+
+TEST(Cli, MaxMemoryStopsGrowingScanOutputs) {
+  const std::string model = endless_loop_file(true);
+  CliRun r = run("run " + model + " --device cpu:0 --max-memory 64M");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("resource_exhausted: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("over the memory limit of 67108864 bytes"), std::string::npos) << r.out;
+  CliRun bench = run("bench " + model + " --device cpu:0 --fresh-runs 0 --requests 1 --max-memory 1M");
+  EXPECT_EQ(bench.code, 1) << bench.out;
+  EXPECT_NE(bench.out.find("over the memory limit of 1048576 bytes"), std::string::npos) << bench.out;
+  std::remove(model.substr(1, model.size() - 2).c_str());
+}
+
+TEST(Cli, LimitFlagsRejectBadValues) {
+  for (const char* bad : {"-1", "0", "abc", "1e9999", "nan", "''", "0.5s"}) {
+    CliRun r = run("run " + kTiny + " --timeout " + bad);
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find("--timeout expects a positive number of seconds"), std::string::npos) << bad << ": " << r.out;
+  }
+  for (const char* bad : {"-5", "0", "12Q", "abc", "1.5G", "64MB", "99999999999999999999", "20000000000G"}) {
+    CliRun r = run("run " + kTiny + " --max-memory " + bad);
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find("--max-memory expects a positive size in bytes"), std::string::npos) << bad << ": " << r.out;
+  }
+  EXPECT_EQ(run("bench " + kTiny + " --timeout -0.5").code, 2);
+  EXPECT_EQ(run("bench " + kTiny + " --max-memory lots").code, 2);
+  EXPECT_EQ(run("bench " + kTiny + " --concurrency 1000001").code, 2);
+  // Good values pass: a generous timeout and limit do not change a normal run.
+  EXPECT_EQ(run("run " + kTiny + " --timeout 60 --max-memory 1G").code, 0);
+}
+
+TEST(Cli, BenchAtAMillionInFlightRunsOnABoundedPool) {
+  CliRun r = run("bench " + kTiny + " --device cpu:0 --concurrency 1000000 --requests 20 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"concurrency\": 1000000"), std::string::npos) << r.out;
+  auto k = r.out.find("\"worker_threads\": ");
+  ASSERT_NE(k, std::string::npos) << r.out;
+  const int workers = std::atoi(r.out.c_str() + k + 18);
+  EXPECT_GE(workers, 1);
+  EXPECT_LE(workers, 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) << r.out;
+}
+
+}  // namespace

@@ -30,7 +30,18 @@ void KernelContext::set_output_value(size_t i, Value v) {
 }
 
 std::vector<Value> KernelContext::run_subgraph(const Graph& body, const std::vector<Value>& inputs) const {
-  return interpreter_.run_scoped(body, inputs, scope_);
+  return interpreter_.run_scoped(body, inputs, scope_, limits_);
+}
+
+void KernelContext::poll_cancel(const char* unit, int64_t index) const {
+  if (limits_ && limits_->cancel_flag && __atomic_load_n(limits_->cancel_flag, __ATOMIC_ACQUIRE))
+    throw_error(StatusCode::cancelled, std::string("stopped at ") + unit + " " + std::to_string(index) + ": asked to stop");
+}
+
+void KernelContext::check_memory(size_t bytes, const std::string& what) const {
+  if (!memory_limited() || bytes <= limits_->max_memory_bytes) return;
+  throw_error(StatusCode::resource_exhausted, what + " hold " + std::to_string(bytes) + " bytes, over the memory limit of " +
+                                                  std::to_string(limits_->max_memory_bytes) + " bytes");
 }
 
 void KernelRegistry::add(const std::string& domain, const std::string& op_type, KernelFn fn) {
@@ -99,7 +110,7 @@ void collect_subgraph_names(const Node& n, std::set<std::string>& names) {
 // Runs `graph`; returns its outputs followed by the values named in `extra_outputs`.
 std::vector<Value> run_graph(const Interpreter& interpreter, const KernelRegistry& registry, const Graph& graph,
                              const std::vector<Value>& inputs, const std::map<std::string, const Value*>& outer_scope,
-                             const std::vector<std::string>& extra_outputs,
+                             const RunLimits* limits, const std::vector<std::string>& extra_outputs,
                              const std::function<void(size_t, const std::vector<Value>&)>& on_node = {}) {
   if (inputs.size() != graph.inputs.size())
     throw_error(StatusCode::invalid_argument, "graph '" + graph.name + "' takes " + std::to_string(graph.inputs.size()) +
@@ -155,6 +166,8 @@ std::vector<Value> run_graph(const Interpreter& interpreter, const KernelRegistr
 
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     const Node& node = graph.nodes[n];
+    if (limits && limits->cancel_flag && __atomic_load_n(limits->cancel_flag, __ATOMIC_ACQUIRE))
+      throw_error(StatusCode::cancelled, "stopped before " + node.describe() + ": asked to stop");
     const KernelFn* fn = registry.find(node.domain, node.op_type);
     if (!fn)
       throw_error(StatusCode::unsupported, node.describe() + ": the reference has no kernel for " +
@@ -171,7 +184,7 @@ std::vector<Value> run_graph(const Interpreter& interpreter, const KernelRegistr
       for (size_t v = 0; v < slots.size(); ++v)
         if (bound[v]) scope[graph.values[v].name] = &slots[v];
     }
-    KernelContext ctx(node, std::move(in), out, interpreter, nested ? scope : outer_scope);
+    KernelContext ctx(node, std::move(in), out, interpreter, nested ? scope : outer_scope, limits);
     try {
       (*fn)(ctx);
     } catch (const Error& e) {
@@ -206,14 +219,14 @@ std::vector<Value> run_graph(const Interpreter& interpreter, const KernelRegistr
 }  // namespace
 
 std::vector<Value> Interpreter::run_scoped(const Graph& graph, const std::vector<Value>& inputs,
-                                           const std::map<std::string, const Value*>& outer_scope) const {
-  return run_graph(*this, registry_, graph, inputs, outer_scope, {});
+                                           const std::map<std::string, const Value*>& outer_scope, const RunLimits* limits) const {
+  return run_graph(*this, registry_, graph, inputs, outer_scope, limits, {});
 }
 
 Result<std::vector<Value>> Interpreter::run(const Graph& graph, const std::vector<Value>& inputs,
                                             const RunOptions& options) const {
   try {
-    return run_graph(*this, registry_, graph, inputs, {}, options.extra_outputs, options.on_node);
+    return run_graph(*this, registry_, graph, inputs, {}, &options.limits, options.extra_outputs, options.on_node);
   } catch (const Error& e) {
     return e.status();
   } catch (const std::bad_alloc&) {

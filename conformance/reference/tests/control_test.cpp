@@ -2,7 +2,9 @@
 // interpreter's subgraph scoping.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "switchyard/reference.h"
 #include "switchyard/reference_util.h"
@@ -446,6 +448,64 @@ TEST(ControlKernels, InterpreterExtraOutputs) {
   expect_tensor(r[1], ElementType::float32, {2}, {-1, 2});
   opts.extra_outputs = {"nope"};
   EXPECT_FALSE(Interpreter().run(*g.g, {T(f32({1}, {1}))}, opts).ok());
+}
+
+// ---------------------------------------------------------------------------
+// Run limits: the cancel flag and the memory limit inside Loop and Scan
+
+Status run_under(const Builder& bld, const std::vector<Value>& inputs, const RunLimits& limits) {
+  RunOptions options;
+  options.limits = limits;
+  auto r = Interpreter().run(*bld.g, inputs, options);
+  return r.ok() ? Status() : r.status();
+}
+
+TEST(ControlKernels, LoopStopsWhenItsCancelFlagIsRaised) {
+  // 10^12 iterations; another thread raises the flag after 200 ms.
+  int32_t flag = 0;
+  std::thread raiser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    __atomic_store_n(&flag, 1, __ATOMIC_RELEASE);
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  Status st = run_under(loop_model(), {T(m(1000000000000)), T(b(true)), T(i64({1}, {0}))}, {&flag, 0});
+  raiser.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+  EXPECT_EQ(st.code(), StatusCode::cancelled) << st.to_string();
+  EXPECT_NE(st.message().find("Loop 'Loop0'"), std::string::npos) << st.message();
+}
+
+TEST(ControlKernels, LoopStopsAtTheMemoryLimit) {
+  // Scan outputs: 8 bytes per iteration, over 64 KiB after 8192 iterations.
+  Status st = run_under(loop_model(), {T(m(1000000000000)), T(b(true)), T(i64({1}, {0}))}, {nullptr, 64 << 10});
+  EXPECT_EQ(st.code(), StatusCode::resource_exhausted) << st.to_string();
+  EXPECT_NE(st.message().find("the loop-carried values and scan outputs hold"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("over the memory limit of 65536 bytes"), std::string::npos) << st.message();
+  // A carried value that doubles every iteration, no scan output: over 1 MiB after 18 iterations.
+  Builder body(16, "body");
+  body.in("i").in("c").in("y");
+  body.node("Identity", {"c"}, {"c_out"});
+  body.node("Concat", {"y", "y"}, {"y_out"}, {ai("axis", 0)});
+  body.out("c_out").out("y_out");
+  Builder g;
+  g.in("M").in("y0");
+  g.node("Loop", {"M", "", "y0"}, {"y"}, {ag("body", body.g)}).out("y");
+  EXPECT_EQ(run_under(g, {T(m(1000)), T(f32({1}, {1}))}, {nullptr, 1 << 20}).code(), StatusCode::resource_exhausted);
+  // Under the limit nothing changes.
+  auto r = Interpreter().run(*loop_model().g, {T(m(3)), T(b(true)), T(i64({1}, {0}))}, RunOptions{{}, {}, {nullptr, 64 << 10}});
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  expect_tensor((*r)[1], ElementType::int64, {3, 1}, {0, 1, 3});
+}
+
+TEST(ControlKernels, ScanPollsTheFlagAndStopsAtTheMemoryLimit) {
+  Tensor x = Tensor::allocate(ElementType::float32, {1000, 2});  // 1000 iterations, 8 bytes of output each
+  Value s0 = T(f32({2}, {0, 0}));
+  Status st = run_under(scan9_model({}), {s0, T(x)}, {nullptr, 1024});
+  EXPECT_EQ(st.code(), StatusCode::resource_exhausted) << st.to_string();
+  EXPECT_NE(st.message().find("Scan 'Scan0': after iteration"), std::string::npos) << st.message();
+  EXPECT_TRUE(run_under(scan9_model({}), {s0, T(x)}, {nullptr, 64 << 10}).ok());
+  int32_t raised = 1;
+  EXPECT_EQ(run_under(scan9_model({}), {s0, T(x)}, {&raised, 0}).code(), StatusCode::cancelled);
 }
 
 }  // namespace

@@ -47,7 +47,8 @@ Value empty_optional() {
 
 // Builds a one-node graph and runs it. An `omitted()` input becomes an absent input.
 Result<std::vector<Value>> try_run(const std::string& op, const std::vector<Value>& inputs,
-                                   const std::vector<Attribute>& attrs = {}, int64_t opset = 18, size_t n_out = 1) {
+                                   const std::vector<Attribute>& attrs = {}, int64_t opset = 18, size_t n_out = 1,
+                                   const RunOptions& options = {}) {
   Graph g;
   g.name = "test";
   g.opsets.push_back({"", opset});
@@ -72,7 +73,7 @@ Result<std::vector<Value>> try_run(const std::string& op, const std::vector<Valu
     g.outputs.push_back(id);
   }
   g.nodes.push_back(std::move(n));
-  return Interpreter().run(g, bound);
+  return Interpreter().run(g, bound, options);
 }
 
 Value run1(const std::string& op, const std::vector<Value>& inputs, const std::vector<Attribute>& attrs = {},
@@ -281,6 +282,66 @@ TEST(SequenceKernels, SequenceMap) {
   EXPECT_TRUE(run1("SequenceMap", {S({}), T(f32({1}, {1}))}, {ag("body", add_body())}, 17).sequence.empty());
   // The body's arity must match the node's.
   EXPECT_EQ(error_of("SequenceMap", {s}, {ag("body", add_body())}, 17), StatusCode::invalid_argument);
+}
+
+// Runs the kernel of `op` alone (no interpreter around it) under `limits`: the status it throws.
+Status kernel_under(const std::string& op, const std::vector<Value>& inputs, const std::vector<Attribute>& attrs,
+                    const RunLimits& limits, int64_t opset = 18) {
+  Node n;
+  n.op_type = op;
+  n.opset = opset;
+  n.attributes = attrs;
+  std::vector<const Value*> in;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    n.inputs.push_back(static_cast<int32_t>(i));
+    in.push_back(&inputs[i]);
+  }
+  n.outputs = {static_cast<int32_t>(inputs.size())};
+  std::vector<Value> out(1);
+  const Interpreter interpreter;
+  const std::map<std::string, const Value*> scope;
+  KernelContext ctx(n, in, out, interpreter, scope, &limits);
+  try {
+    (*KernelRegistry::instance().find("", op))(ctx);
+  } catch (const Error& e) {
+    return e.status();
+  }
+  return {};
+}
+
+TEST(SequenceKernels, GrowingSequencesStopAtTheMemoryLimit) {
+  RunLimits twelve_bytes{nullptr, 12};
+  Status insert = kernel_under("SequenceInsert", {S(abc()), T(f32({1}, {4}))}, {}, twelve_bytes);
+  EXPECT_EQ(insert.code(), StatusCode::resource_exhausted);
+  EXPECT_NE(insert.message().find("the 4 tensors of the sequence hold 16 bytes, over the memory limit of 12 bytes"), std::string::npos)
+      << insert.message();
+  EXPECT_TRUE(kernel_under("SequenceInsert", {S({f32({1}, {1}), f32({1}, {2})}), T(f32({1}, {4}))}, {}, twelve_bytes).ok());
+  RunLimits eight_bytes{nullptr, 8};
+  EXPECT_EQ(kernel_under("ConcatFromSequence", {S(abc())}, {ai("axis", 0)}, eight_bytes).code(), StatusCode::resource_exhausted);
+  EXPECT_TRUE(kernel_under("ConcatFromSequence", {S(abc())}, {ai("axis", 0)}, twelve_bytes).ok());
+  // SequenceMap's outputs: 8 bytes after the first element, 12 after the second.
+  Value s = S({f32({2}, {1, 2}), f32({1}, {3})});
+  EXPECT_EQ(kernel_under("SequenceMap", {s, T(f32({1}, {10}))}, {ag("body", add_body())}, eight_bytes, 17).code(),
+            StatusCode::resource_exhausted);
+  EXPECT_TRUE(kernel_under("SequenceMap", {s, T(f32({1}, {10}))}, {ag("body", add_body())}, twelve_bytes, 17).ok());
+  // Through the interpreter, the limit comes from RunOptions.
+  RunOptions options;
+  options.limits = twelve_bytes;
+  EXPECT_EQ(try_run("SequenceInsert", {S(abc()), T(f32({1}, {4}))}, {}, 18, 1, options).status().code(), StatusCode::resource_exhausted);
+}
+
+TEST(SequenceKernels, IteratingKernelsPollTheCancelFlag) {
+  int32_t raised = 1, clear = 0;
+  RunLimits stop{&raised, 0}, go{&clear, 0};
+  Value s = S({f32({2}, {1, 2}), f32({1}, {3})});
+  for (const RunLimits* limits : {&stop, &go}) {
+    const StatusCode want = limits == &stop ? StatusCode::cancelled : StatusCode::ok;
+    EXPECT_EQ(kernel_under("SequenceMap", {s, T(f32({1}, {10}))}, {ag("body", add_body())}, *limits, 17).code(), want);
+    EXPECT_EQ(kernel_under("SplitToSequence", {T(f32({3}, {1, 2, 3}))}, {}, *limits).code(), want);
+    EXPECT_EQ(kernel_under("ConcatFromSequence", {S(abc())}, {ai("axis", 0)}, *limits).code(), want);
+  }
+  Status st = kernel_under("SplitToSequence", {T(f32({3}, {1, 2, 3}))}, {}, stop);
+  EXPECT_NE(st.message().find("stopped at element 0"), std::string::npos) << st.message();
 }
 
 TEST(OptionalKernels, Optional) {

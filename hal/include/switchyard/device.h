@@ -127,6 +127,13 @@ struct DeviceValue {
   std::vector<DeviceTensor> tensors;
 };
 
+// What the host asks of one execution besides its inputs: a flag the plugin polls (non-zero: stop,
+// SY_ERROR_CANCELLED) and a memory limit (sy_execute_args.max_memory_bytes, ABI 1.4; 0 = none).
+struct ExecuteControl {
+  const volatile int32_t* cancel_flag = nullptr;
+  uint64_t max_memory_bytes = 0;
+};
+
 class Executable {
  public:
   Executable(std::shared_ptr<LoadedPlugin> plugin, sy_executable handle, const Device* device, size_t num_outputs)
@@ -138,16 +145,15 @@ class Executable {
   Result<std::vector<uint8_t>> serialize() const;
   // Runs with inputs already on the device; waits for completion. Outputs are allocated by
   // the plugin unless `outputs` holds preallocated buffers. Thread-safe.
-  Result<std::vector<DeviceTensor>> execute(const std::vector<DeviceTensor>& inputs, const volatile int32_t* cancel_flag = nullptr) const;
+  Result<std::vector<DeviceTensor>> execute(const std::vector<DeviceTensor>& inputs, const ExecuteControl& control = {}) const;
   // As execute(), for graphs with sequence or optional inputs/outputs (ABI 1.1 plugins).
-  Result<std::vector<DeviceValue>> execute_values(const std::vector<DeviceValue>& inputs,
-                                                  const volatile int32_t* cancel_flag = nullptr) const;
+  Result<std::vector<DeviceValue>> execute_values(const std::vector<DeviceValue>& inputs, const ExecuteControl& control = {}) const;
   // True if the plugin speaks ABI 1.1 or later (sequence and optional values).
   bool supports_values() const;
   // Starts executing and returns at once; `done` runs exactly once when the plugin signals
   // completion (on the plugin's thread, or on this one before returning). No thread waits.
   // `values` selects the ABI 1.1 value path (needed for sequence / optional inputs or outputs).
-  void execute_async(std::vector<DeviceValue> inputs, bool values, const volatile int32_t* cancel_flag,
+  void execute_async(std::vector<DeviceValue> inputs, bool values, const ExecuteControl& control,
                      std::function<void(Result<std::vector<DeviceValue>>)> done) const;
   const Device& device() const { return *device_; }
 

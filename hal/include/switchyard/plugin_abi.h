@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define SY_ABI_VERSION_MAJOR 1
-#define SY_ABI_VERSION_MINOR 3
+#define SY_ABI_VERSION_MINOR 4
 
 #if defined(_WIN32)
 #define SY_PLUGIN_EXPORT __declspec(dllexport)
@@ -64,7 +64,9 @@ typedef enum sy_status_code {
   SY_ERROR_DEADLINE_EXCEEDED = 8,
   SY_ERROR_IO = 9,
   SY_ERROR_DATA_LOSS = 10,  /* corrupted serialized executable */
-  SY_ERROR_ABI_MISMATCH = 11
+  SY_ERROR_ABI_MISMATCH = 11,
+  SY_ERROR_RESOURCE_EXHAUSTED = 12 /* since 1.4: a limit the host set for the work was reached
+                                    * (sy_execute_args.max_memory_bytes) */
 } sy_status_code;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -336,7 +338,8 @@ typedef struct sy_execute_args {
   sy_completion_fn on_complete;
   void* user_data;
   /* Optional cancellation flag the plugin may poll (non-zero = stop early with
-   * SY_ERROR_CANCELLED). May be NULL. */
+   * SY_ERROR_CANCELLED). May be NULL. The host also raises it when the prediction passes its
+   * deadline, so poll it inside long-running work too (each iteration of a loop). */
   const volatile int32_t* cancel_flag;
 
   /* --- since 1.1 --- */
@@ -345,6 +348,14 @@ typedef struct sy_execute_args {
    * `inputs`/`outputs` are then NULL. A plugin reads these fields only if struct_size covers them. */
   const sy_value_arg* input_values;
   sy_value_out* output_values;
+
+  /* --- since 1.4 --- */
+  /* The most bytes this execution may hold in the values the plugin counts; 0 = no limit. A
+   * plugin that enforces it stops with SY_ERROR_RESOURCE_EXHAUSTED and a message naming the node
+   * and the limit. What is counted is the plugin's to document (the CPU plugin counts the values
+   * Loop, Scan and SequenceMap accumulate and the sequences that sequence operators build). A
+   * plugin reads it only if struct_size covers it; a host older than 1.4 never sets it. */
+  uint64_t max_memory_bytes;
 } sy_execute_args;
 
 /* ------------------------------------------------------------------------------------------ */

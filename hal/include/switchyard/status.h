@@ -26,6 +26,7 @@ enum class StatusCode : int32_t {
   io_error = 9,
   data_loss = 10,         // corrupted data (checksum, truncated file)
   abi_mismatch = 11,      // plugin built for another ABI major version
+  resource_exhausted = 12,  // a limit the caller set was reached (a prediction's memory limit)
 };
 
 const char* status_code_name(StatusCode code);

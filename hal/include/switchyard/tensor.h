@@ -101,6 +101,11 @@ struct Value {
   bool has_value() const { return kind != Kind::none; }
 };
 
+// The bytes a tensor's elements take (string tensors: their characters), and the sum over a
+// value's tensors: what the per-prediction memory limits count.
+size_t tensor_bytes(const Tensor& t);
+size_t value_bytes(const Value& v);
+
 template <typename T>
 Tensor Tensor::from_vector(ElementType type, Shape shape, const std::vector<T>& values) {
   Tensor t = allocate(type, std::move(shape));

@@ -69,11 +69,11 @@ int main(int argc, char** argv) {
     std::printf("%s: %zu nodes (%zu after passes):", argv[1], g.nodes.size(), exe->execution_graph().nodes.size());
     for (const auto& [k, n] : impl) std::printf(" %d %s", n, k.c_str());
     std::printf("; input 0 %s\n", g.values[static_cast<size_t>(g.inputs[0])].type.to_string().c_str());
-    for (int i = 0; i < 3; ++i) exe->run(inputs, nullptr);
+    for (int i = 0; i < 3; ++i) exe->run(inputs);
     std::vector<double> ms;
     for (int i = 0; i < runs; ++i) {
       auto s = std::chrono::steady_clock::now();
-      exe->run(inputs, nullptr);
+      exe->run(inputs);
       ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s).count());
     }
     std::sort(ms.begin(), ms.end());

@@ -107,7 +107,7 @@ std::unique_ptr<CpuExecutable> check_against_reference(const Graph& g, const std
   EXPECT_TRUE(want.ok()) << want.status().to_string();
   auto exe = CpuExecutable::build(g, 2);
   for (int rep = 0; rep < 2; ++rep) {
-    auto got = exe->run(feeds, nullptr);
+    auto got = exe->run(feeds);
     EXPECT_EQ(got.size(), want->size());
     for (size_t o = 0; o < got.size() && o < want->size(); ++o) {
       const Tensor& a = got[o].tensor;
@@ -379,7 +379,7 @@ TEST(GraphPasses, RestoreUsesThePreparedConstants) {
   Builder b = residual_block();
   auto exe = CpuExecutable::build(b.g, 2);
   const std::string bytes = exe->serialize();
-  const auto want = exe->run(b.feeds, nullptr);
+  const auto want = exe->run(b.feeds);
   std::unique_ptr<char, decltype(&std::free)> aligned(static_cast<char*>(std::aligned_alloc(64, (bytes.size() + 63) / 64 * 64)), &std::free);
   std::memcpy(aligned.get(), bytes.data(), bytes.size());
   for (bool in_place : {false, true}) {
@@ -389,7 +389,7 @@ TEST(GraphPasses, RestoreUsesThePreparedConstants) {
     EXPECT_NE(restored->build_note().find(in_place ? "used in place" : "copied"), std::string::npos) << restored->build_note();
     for (const auto& v : restored->execution_graph().values)
       EXPECT_EQ(v.name.find("bn_folded_weights"), std::string::npos) << "restore folded " << v.name << " again";
-    EXPECT_TRUE(bitwise_equal(restored->run(b.feeds, nullptr), want)) << (in_place ? "in place" : "copied");
+    EXPECT_TRUE(bitwise_equal(restored->run(b.feeds), want)) << (in_place ? "in place" : "copied");
   }
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "switchyard/cancellation.h"
 #include "switchyard/compiled_model.h"
 #include "switchyard/device.h"
 #include "switchyard/onnx_import.h"
@@ -51,11 +52,17 @@ struct PredictEvent {
   std::chrono::steady_clock::time_point start, end;
 };
 
-// Per-call controls: cancellation (checked at every segment boundary and passed to the plugin),
-// a deadline, and an optional sink for timed events.
+// Per-call controls: cancellation and a deadline (checked at every segment boundary and polled by
+// the plugins inside their work through one stop flag: StopFlag), a memory limit, and an optional
+// sink for timed events.
 struct PredictControl {
-  const volatile int32_t* cancel_flag = nullptr;
+  std::optional<CancellationToken> cancel;
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // 0: none. Checked after every segment against the bytes of the values the prediction holds
+  // (its inputs and every segment output so far, each host and device copy), and handed to the
+  // plugins (sy_execute_args.max_memory_bytes), whose Loop, Scan and sequence kernels check what
+  // they accumulate. Past it: StatusCode::resource_exhausted.
+  uint64_t max_memory_bytes = 0;
   std::vector<PredictEvent>* events = nullptr;  // appended under an internal lock
 };
 
@@ -69,12 +76,13 @@ class PartitionedModel {
                                                         const PartitionOptions& options);
 
   // Thread-safe. Inputs are never written; outputs are owned by the result. Cancellation gives
-  // StatusCode::cancelled, a passed deadline StatusCode::deadline_exceeded.
+  // StatusCode::cancelled, a passed deadline StatusCode::deadline_exceeded, the memory limit
+  // StatusCode::resource_exhausted.
   Result<std::vector<Value>> predict(const std::vector<Value>& inputs, const PredictControl* control = nullptr) const;
   // Event-driven form: segments start as their inputs become ready and complete through the
   // plugins' completion callbacks; no thread waits for a device. `done` runs exactly once (on
   // the thread that completes the last segment, possibly this one). `control` is copied; its
-  // cancel flag and events vector must outlive the call. The model must outlive the call.
+  // events vector must outlive the call. The model must outlive the call.
   void predict_async(std::vector<Value> inputs, PredictControl control,
                      std::function<void(Result<std::vector<Value>>)> done) const;
 

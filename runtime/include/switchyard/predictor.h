@@ -1,10 +1,12 @@
-// Predictions on a loaded model: sync, batch and async, with cancellation, deadlines and a
-// bound on predictions in flight.
+// Predictions on a loaded model: sync, batch and async, with cancellation, deadlines, a memory
+// limit per prediction and a bound on predictions in flight.
 //
 //   Predictor p(model, {.max_in_flight = 2, .overflow = OverflowPolicy::drop_oldest});
 //   CancellationToken token;
-//   auto future = p.predict_async(inputs, {.cancel = token});
+//   auto future = p.predict_async(inputs, {.cancel = token, .timeout = 200ms});
 //   token.cancel();                       // queued: never starts; running: stops at the next segment
+//                                         // or inside the kernels that poll (CPU: between nodes,
+//                                         // every Loop/Scan iteration)
 //   Result<Outputs> r = future.get();     // StatusCode::cancelled / deadline_exceeded / outputs
 //
 // Thread-safe. Inputs the caller passes are never written; outputs are owned by the result.
@@ -30,21 +32,17 @@ namespace switchyard {
 
 using Outputs = std::vector<Value>;
 
-// Shared cancellation flag; copies refer to the same flag.
-class CancellationToken {
- public:
-  CancellationToken() : flag_(std::make_shared<int32_t>(0)) {}
-  void cancel() { __atomic_store_n(flag_.get(), 1, __ATOMIC_RELEASE); }
-  bool cancelled() const { return __atomic_load_n(flag_.get(), __ATOMIC_ACQUIRE) != 0; }
-  const volatile int32_t* flag() const { return flag_.get(); }
-
- private:
-  std::shared_ptr<int32_t> flag_;
-};
-
 struct PredictOptions {
   std::optional<CancellationToken> cancel;
+  // Past the deadline the prediction stops (StatusCode::deadline_exceeded): at the next segment
+  // boundary, and inside plugins that poll their cancel flag (the CPU plugin between nodes and in
+  // every Loop, Scan and sequence-operator iteration). `timeout` is a deadline counted from the
+  // predict / predict_async call; with both, the earlier applies.
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  std::optional<std::chrono::steady_clock::duration> timeout;
+  // 0 = none; see PredictControl::max_memory_bytes for what is counted. Past it:
+  // StatusCode::resource_exhausted, naming the node or segment and the limit.
+  uint64_t max_memory_bytes = 0;
   std::vector<PredictEvent>* events = nullptr;  // timed segments and transfers (for reports)
 };
 
@@ -59,14 +57,18 @@ enum class OverflowPolicy {
 };
 
 struct PredictorOptions {
-  size_t max_in_flight = 0;       // 0 = the number of worker threads
+  size_t max_in_flight = 0;       // 0 = the number of worker threads; queued predictions cost
+                                  // memory (their inputs), not threads
   OverflowPolicy overflow = OverflowPolicy::block;
   size_t queue_capacity = 64;     // extra admissions for OverflowPolicy::queue
-  size_t threads = 0;             // predictions running at once; 0 = hardware concurrency
+  // Worker threads = predictions running at once; 0 = hardware concurrency. At most
+  // min(max_in_flight, Predictor::max_worker_threads()); fewer if the system refuses threads.
+  size_t threads = 0;
 };
 
 struct PredictorStats {
   size_t submitted = 0, completed = 0, cancelled = 0, rejected = 0, dropped = 0;
+  size_t failed = 0;              // ended with another error (deadline_exceeded, resource_exhausted, ...)
   size_t peak_in_flight = 0;      // running at once
   size_t peak_pending = 0;        // running + queued (predictions whose inputs are held)
 };
@@ -88,6 +90,13 @@ class Predictor {
 
   PredictorStats stats() const;
   const PartitionedModel& model() const { return *model_; }
+  // The worker threads the pool has: min(threads, max_in_flight, max_worker_threads()), or fewer
+  // when thread creation failed (then status() says why; 0 threads: async predictions fail with it).
+  size_t worker_threads() const { return workers_.size(); }
+  // OK, or why the pool has fewer threads than asked (StatusCode::unavailable).
+  const Status& status() const { return status_; }
+  // The cap on worker threads: 4 per hardware thread (at least 4).
+  static size_t max_worker_threads();
 
  private:
   struct Job {
@@ -96,6 +105,7 @@ class Predictor {
     CancellationToken token;
     std::function<void(Result<Outputs>)> done;
   };
+  void start_workers(size_t threads);
   void worker();
   void finish(Job& job, Result<Outputs> result);
   void submit(std::shared_ptr<Job> job, OverflowPolicy overflow);
@@ -108,6 +118,7 @@ class Predictor {
   size_t running_ = 0;
   bool stopping_ = false;
   PredictorStats stats_;
+  Status status_;
   std::vector<std::thread> workers_;
 };
 

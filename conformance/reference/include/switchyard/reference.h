@@ -16,13 +16,24 @@ namespace switchyard::reference {
 
 class Interpreter;
 
+// Bounds on one run, shared by every subgraph it runs. Kernels that iterate (Loop, Scan,
+// SequenceMap, the interpreter between nodes) poll the flag; kernels that accumulate values
+// (Loop and Scan outputs and carried values, SequenceMap outputs, growing sequences) check what
+// they hold against the memory limit. Neither bounds a single ordinary kernel (one Conv).
+struct RunLimits {
+  const volatile int32_t* cancel_flag = nullptr;  // non-zero: stop with StatusCode::cancelled
+  uint64_t max_memory_bytes = 0;                  // 0: no limit; else StatusCode::resource_exhausted
+};
+
 // What a kernel sees: its node, its input values and where to put outputs.
 // Kernels throw switchyard::Error on bad input; the interpreter adds the node name.
 class KernelContext {
  public:
+  // `limits` (may be null: no limits) must outlive the context; subgraphs run under the same.
   KernelContext(const Node& node, std::vector<const Value*> inputs, std::vector<Value>& outputs,
-                const Interpreter& interpreter, const std::map<std::string, const Value*>& scope)
-      : node_(node), inputs_(std::move(inputs)), outputs_(outputs), interpreter_(interpreter), scope_(scope) {}
+                const Interpreter& interpreter, const std::map<std::string, const Value*>& scope,
+                const RunLimits* limits = nullptr)
+      : node_(node), inputs_(std::move(inputs)), outputs_(outputs), interpreter_(interpreter), scope_(scope), limits_(limits) {}
 
   const Node& node() const { return node_; }
   int64_t opset() const { return node_.opset; }
@@ -46,6 +57,16 @@ class KernelContext {
   // outer-scope names resolve through this node's scope.
   std::vector<Value> run_subgraph(const Graph& body, const std::vector<Value>& inputs) const;
 
+  // Throws Error(cancelled) naming where it stopped ("iteration 12") once the run's cancel flag
+  // is raised. Cheap (one atomic load): call it once per iteration.
+  void poll_cancel(const char* unit, int64_t index) const;
+  // Throws Error(resource_exhausted) when `bytes` (what `what` holds, e.g. "the loop-carried values
+  // and scan outputs") exceed the run's memory limit.
+  void check_memory(size_t bytes, const std::string& what) const;
+  // Whether a memory limit is set (so kernels compute byte counts only then).
+  bool memory_limited() const { return limits_ && limits_->max_memory_bytes > 0; }
+  const RunLimits* limits() const { return limits_; }
+
   // Convenience attribute access (same as node().attr_*).
   int64_t attr_int(const std::string& name, int64_t fallback) const { return node_.attr_int(name, fallback); }
   float attr_float(const std::string& name, float fallback) const { return node_.attr_float(name, fallback); }
@@ -66,6 +87,7 @@ class KernelContext {
   std::vector<Value>& outputs_;
   const Interpreter& interpreter_;
   const std::map<std::string, const Value*>& scope_;
+  const RunLimits* limits_;
 };
 
 using KernelFn = std::function<void(KernelContext&)>;
@@ -89,6 +111,8 @@ struct RunOptions {
   // Called after every node of the top-level graph with the node's index and its outputs,
   // before intermediates are freed: lets a caller look at every value without keeping them all.
   std::function<void(size_t node, const std::vector<Value>& outputs)> on_node;
+  // Cancellation and the memory limit (RunLimits), for the whole run including subgraphs.
+  RunLimits limits;
 };
 
 class Interpreter {
@@ -106,7 +130,8 @@ class Interpreter {
 
   // As run(), but with an enclosing scope for outer-scope names (used for subgraphs).
   std::vector<Value> run_scoped(const Graph& graph, const std::vector<Value>& inputs,
-                                const std::map<std::string, const Value*>& outer_scope) const;
+                                const std::map<std::string, const Value*>& outer_scope,
+                                const RunLimits* limits = nullptr) const;
 
  private:
   const KernelRegistry& registry_;

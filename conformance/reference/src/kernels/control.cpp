@@ -112,6 +112,50 @@ const Tensor& tensor_of(const Value& v, const std::string& what) {
   return v.tensor;
 }
 
+// The run's limits as a Loop or Scan meets them: the cancel flag, polled before every iteration,
+// and the memory limit, checked after every iteration against the carried values (states) plus
+// every scan-output part so far (kept until they are stacked), and before stacking against those
+// plus the stacked copies.
+class IterationBudget {
+ public:
+  explicit IterationBudget(const KernelContext& ctx) : ctx_(ctx) {}
+
+  void before(int64_t it) const { ctx_.poll_cancel("iteration", it); }
+
+  // Runs the body for iteration `it`; a limit reached inside it says which iteration.
+  std::vector<Value> run_body(const Graph& body, const std::vector<Value>& in, int64_t it) const {
+    try {
+      return ctx_.run_subgraph(body, in);
+    } catch (const Error& e) {
+      if (e.code() != StatusCode::cancelled && e.code() != StatusCode::resource_exhausted) throw;
+      throw Error(e.code(), "iteration " + std::to_string(it) + ": " + e.what());
+    }
+  }
+
+  void after(int64_t it, const std::vector<Value>& carried, const std::vector<std::vector<Tensor>>& parts) {
+    if (!ctx_.memory_limited()) return;
+    for (const auto& p : parts)
+      if (!p.empty()) parts_bytes_ += tensor_bytes(p.back());
+    ctx_.check_memory(parts_bytes_ + bytes_of(carried),
+                      "after iteration " + std::to_string(it) + ", the loop-carried values and scan outputs");
+  }
+
+  void before_stacking(const std::vector<Value>& carried) const {
+    if (!ctx_.memory_limited() || parts_bytes_ == 0) return;
+    ctx_.check_memory(2 * parts_bytes_ + bytes_of(carried), "stacking the scan outputs: the carried values, the parts and the stacked copies");
+  }
+
+ private:
+  static size_t bytes_of(const std::vector<Value>& values) {
+    size_t bytes = 0;
+    for (const Value& v : values) bytes += value_bytes(v);
+    return bytes;
+  }
+
+  const KernelContext& ctx_;
+  size_t parts_bytes_ = 0;
+};
+
 // ---------------------------------------------------------------------------
 // Constant, Identity
 
@@ -201,21 +245,25 @@ void loop_op(KernelContext& ctx) {
     if (v) carried[i] = *v;
   }
   std::vector<std::vector<Tensor>> scans(n_scan);
+  IterationBudget budget(ctx);
 
   for (int64_t it = 0; cond && (!max_trip || it < *max_trip); ++it) {
+    budget.before(it);
     std::vector<Value> in;
     in.reserve(n_carried + 2);
     in.push_back(Value::of(Tensor::scalar<int64_t>(ElementType::int64, it)));
     in.push_back(Value::of(bool_scalar(cond)));
     for (Value& v : carried) in.push_back(std::move(v));
-    std::vector<Value> out = ctx.run_subgraph(body, in);
+    std::vector<Value> out = budget.run_body(body, in, it);
     // Without a cond input the body's condition output is ignored (a plain for loop).
     if (has_cond) cond = single_bool(tensor_of(out[0], "Loop body condition output"), "Loop body condition output");
     for (size_t i = 0; i < n_carried; ++i) carried[i] = std::move(out[1 + i]);
     for (size_t k = 0; k < n_scan; ++k)
       scans[k].push_back(tensor_of(out[1 + n_carried + k], "Loop scan output " + std::to_string(k)));
+    budget.after(it, carried, scans);
   }
 
+  budget.before_stacking(carried);
   for (size_t i = 0; i < n_carried; ++i) ctx.set_output_value(i, std::move(carried[i]));
   for (size_t k = 0; k < n_scan; ++k) {
     Tensor t = scans[k].empty() ? empty_scan_output(body, 1 + n_carried + k, 0)
@@ -243,7 +291,9 @@ ScanResult scan_core(const KernelContext& ctx, const Graph& body, std::vector<Va
   const size_t n_states = states.size(), n_in = inputs.size();
   const size_t n_out = body.outputs.size() - n_states;
   std::vector<std::vector<Tensor>> per_iter(n_out);
+  IterationBudget budget(ctx);
   for (int64_t it = 0; it < length; ++it) {
+    budget.before(it);
     std::vector<Value> in;
     in.reserve(n_states + n_in);
     for (Value& s : states) in.push_back(std::move(s));
@@ -251,11 +301,13 @@ ScanResult scan_core(const KernelContext& ctx, const Graph& body, std::vector<Va
       int64_t idx = in_reverse[j] ? length - 1 - it : it;
       in.push_back(Value::of(take_axis(inputs[j], in_axes[j], idx)));
     }
-    std::vector<Value> out = ctx.run_subgraph(body, in);
+    std::vector<Value> out = budget.run_body(body, in, it);
     for (size_t i = 0; i < n_states; ++i) states[i] = std::move(out[i]);
     for (size_t k = 0; k < n_out; ++k)
       per_iter[k].push_back(tensor_of(out[n_states + k], "Scan output " + std::to_string(k)));
+    budget.after(it, states, per_iter);
   }
+  budget.before_stacking(states);
   ScanResult r;
   r.states = std::move(states);
   for (size_t k = 0; k < n_out; ++k) {

@@ -63,6 +63,12 @@ void copy_run(const Tensor& src, int64_t src_off, Tensor& dst, int64_t dst_off, 
   for (int64_t k = 0; k < count; ++k) copy_element(src, src_off + k, dst, dst_off + k);
 }
 
+size_t sequence_bytes(const std::vector<Tensor>& seq) {
+  size_t bytes = 0;
+  for (const Tensor& t : seq) bytes += tensor_bytes(t);
+  return bytes;
+}
+
 int64_t prod(const Shape& s, size_t from, size_t to) {
   int64_t p = 1;
   for (size_t i = from; i < to; ++i) p *= s[i];
@@ -145,6 +151,7 @@ void sequence_insert(KernelContext& ctx) {
   if (ctx.has_input(2))
     p = resolve_position(position_of(ctx.input(2), "SequenceInsert position"), seq.size(), true, "SequenceInsert position");
   seq.insert(seq.begin() + static_cast<std::ptrdiff_t>(p), t);
+  if (ctx.memory_limited()) ctx.check_memory(sequence_bytes(seq), "the " + std::to_string(seq.size()) + " tensors of the sequence");
   ctx.set_output_value(0, Value::of_sequence(std::move(seq)));
 }
 
@@ -171,8 +178,10 @@ void concat_from_sequence(KernelContext& ctx) {
   const int64_t rank = seq[0].rank() + new_axis;
   if (rank == 0) throw_error(StatusCode::invalid_argument, "ConcatFromSequence cannot concatenate scalars without new_axis");
   const int64_t axis = normalize_axis(ctx.attr_int("axis", 0), rank, "ConcatFromSequence axis");
+  if (ctx.memory_limited()) ctx.check_memory(sequence_bytes(seq), "the concatenation of " + std::to_string(seq.size()) + " tensors");
   std::vector<Tensor> parts;
   for (const Tensor& t : seq) {
+    ctx.poll_cancel("element", static_cast<int64_t>(parts.size()));
     if (t.rank() != seq[0].rank())
       throw_error(StatusCode::invalid_argument, "ConcatFromSequence: tensors have different ranks (" +
                                                     shape_to_string(seq[0].shape()) + " and " + shape_to_string(t.shape()) + ")");
@@ -227,6 +236,7 @@ void split_to_sequence(KernelContext& ctx) {
   std::vector<Tensor> seq;
   int64_t start = 0;
   for (int64_t len : lengths) {
+    ctx.poll_cancel("element", static_cast<int64_t>(seq.size()));
     Tensor part = slice_axis(x, axis, start, len);
     if (squeeze) {
       Shape s = part.shape();
@@ -264,7 +274,9 @@ void sequence_map(KernelContext& ctx) {
       throw_error(StatusCode::invalid_argument, "SequenceMap input " + std::to_string(j) + " has no value");
   }
   std::vector<std::vector<Tensor>> outs(body.outputs.size());
+  size_t out_bytes = 0;
   for (size_t i = 0; i < seq.size(); ++i) {
+    ctx.poll_cancel("element", static_cast<int64_t>(i));
     std::vector<Value> in;
     in.push_back(Value::of(seq[i]));
     for (size_t j = 1; j < n_in; ++j) {
@@ -275,8 +287,10 @@ void sequence_map(KernelContext& ctx) {
     for (size_t k = 0; k < r.size(); ++k) {
       if (r[k].kind != Value::Kind::tensor)
         throw_error(StatusCode::invalid_argument, "SequenceMap body output " + std::to_string(k) + " is not a tensor");
+      out_bytes += tensor_bytes(r[k].tensor);
       outs[k].push_back(std::move(r[k].tensor));
     }
+    if (ctx.memory_limited()) ctx.check_memory(out_bytes, "after element " + std::to_string(i) + ", the output sequences");
   }
   for (size_t k = 0; k < outs.size(); ++k) ctx.set_output_value(k, Value::of_sequence(std::move(outs[k])));
 }
