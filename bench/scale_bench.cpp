@@ -33,6 +33,7 @@ struct Phases {
   size_t file_bytes = 0;
   double import_ms = 0, plan_ms = 0, load_ms = 0, predict_ms = 0;
   double import_cpu_ms = 0, plan_cpu_ms = 0;
+  ImportTimes import_phases;   // parse, convert, shape inference, release
   PartitionTimes plan_phases;  // prepare (copy, constant folding), support queries, partitioning
   double rss_base_mib = 0, rss_import_mib = 0, rss_plan_mib = 0, rss_load_mib = 0;
   std::string error;
@@ -99,6 +100,7 @@ Phases measure(const fs::path& file, int64_t n, const Policy& policy, bool run) 
   p.import_cpu_ms = thread_cpu_ms() - c0;
   p.rss_import_mib = rss_mib();
   if (!model.ok()) return p.error = model.status().to_string(), p;
+  p.import_phases = (*model)->times;
   DeviceRegistry registry = DeviceRegistry::discover(discovery_for(policy));
   PartitionOptions options;
   options.policy = policy;
@@ -135,6 +137,13 @@ void print_table(const std::vector<Phases>& rows) {
                 r.file_bytes / 1048576.0, r.import_ms, r.import_cpu_ms, r.plan_ms, r.plan_cpu_ms, r.load_ms, r.predict_ms, grown,
                 grown * 1048576.0 / static_cast<double>(r.nodes), r.error.c_str());
   }
+  std::printf("\nphases (wall ms)  import: parse / convert / shape inference / release    plan: prepare / support / partition\n");
+  for (const auto& r : rows) {
+    const auto& i = r.import_phases;
+    const auto& p = r.plan_phases;
+    std::printf("%10lld  %9.1f %9.1f %9.1f %9.1f    %9.1f %9.1f %9.1f\n", static_cast<long long>(r.nodes), i.parse_ms,
+                i.convert_ms, i.infer_ms, i.release_ms, p.prepare_ms, p.support_ms, p.partition_ms);
+  }
 }
 
 void print_json(const std::vector<Phases>& rows) {
@@ -144,10 +153,12 @@ void print_json(const std::vector<Phases>& rows) {
     std::printf("%s{\"nodes\": %lld, \"file_bytes\": %zu, \"import_ms\": %.2f, \"plan_ms\": %.2f, \"load_ms\": %.2f, "
                 "\"predict_ms\": %.2f, \"import_cpu_ms\": %.2f, \"plan_cpu_ms\": %.2f, \"rss_base_mib\": %.1f, \"rss_import_mib\": %.1f, \"rss_plan_mib\": %.1f, "
                 "\"rss_load_mib\": %.1f, \"plan_prepare_ms\": %.2f, \"plan_support_ms\": %.2f, \"plan_partition_ms\": %.2f, "
+                "\"import_parse_ms\": %.2f, \"import_convert_ms\": %.2f, \"import_infer_ms\": %.2f, \"import_release_ms\": %.2f, "
                 "\"error\": \"%s\"}",
                 i ? ", " : "", static_cast<long long>(r.nodes), r.file_bytes, r.import_ms, r.plan_ms, r.load_ms,
                 r.predict_ms, r.import_cpu_ms, r.plan_cpu_ms, r.rss_base_mib, r.rss_import_mib, r.rss_plan_mib, r.rss_load_mib, r.plan_phases.prepare_ms, r.plan_phases.support_ms,
-                r.plan_phases.partition_ms, r.error.c_str());
+                r.plan_phases.partition_ms, r.import_phases.parse_ms, r.import_phases.convert_ms, r.import_phases.infer_ms,
+                r.import_phases.release_ms, r.error.c_str());
   }
   std::printf("]\n");
 }

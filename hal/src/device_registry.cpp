@@ -95,8 +95,7 @@ const PluginIdentity& Device::plugin_identity() const { return plugin_->identity
 
 Result<std::vector<NodeSupport>> Device::query_support(const GraphView& view) const {
   const sy_graph* g = view.get();
-  std::vector<sy_node_support> raw(g->num_nodes);
-  for (auto& r : raw) std::memset(&r, 0, sizeof r);
+  std::vector<sy_node_support> raw(g->num_nodes);  // value-initialised: zeroed
   SY_RETURN_IF_ERROR(take_status(plugin_->api().query_support(handle_, g, raw.data())).with_context(id_ + ": query_support"));
   std::vector<NodeSupport> out(raw.size());
   for (size_t i = 0; i < raw.size(); ++i) {

@@ -206,6 +206,46 @@ std::vector<int32_t> Graph::outer_scope_values() const {
   return out;
 }
 
+namespace {
+// Kahn's algorithm over the dependencies `topological_sort` found; ties broken by original order
+// so the result is deterministic. `deps[dep_begin[n]..dep_begin[n+1])` are node n's producers.
+Status reorder_by_dependencies(std::vector<Node>& nodes, const std::vector<int32_t>& dep_begin, const std::vector<int32_t>& deps) {
+  const size_t nn = nodes.size();
+  std::vector<int32_t> pending(nn, 0), consumer_begin(nn + 1, 0), consumers(deps.size());
+  for (size_t n = 0; n < nn; ++n) {
+    pending[n] = dep_begin[n + 1] - dep_begin[n];
+    for (int32_t k = dep_begin[n]; k < dep_begin[n + 1]; ++k) ++consumer_begin[static_cast<size_t>(deps[static_cast<size_t>(k)]) + 1];
+  }
+  for (size_t n = 0; n < nn; ++n) consumer_begin[n + 1] += consumer_begin[n];
+  std::vector<int32_t> fill(consumer_begin.begin(), consumer_begin.end() - 1);
+  for (size_t n = 0; n < nn; ++n)
+    for (int32_t k = dep_begin[n]; k < dep_begin[n + 1]; ++k)
+      consumers[static_cast<size_t>(fill[static_cast<size_t>(deps[static_cast<size_t>(k)])]++)] = static_cast<int32_t>(n);
+  std::priority_queue<int32_t, std::vector<int32_t>, std::greater<>> ready;
+  for (size_t n = 0; n < nn; ++n)
+    if (pending[n] == 0) ready.push(static_cast<int32_t>(n));
+  std::vector<int32_t> order;
+  order.reserve(nn);
+  while (!ready.empty()) {
+    int32_t n = ready.top();
+    ready.pop();
+    order.push_back(n);
+    for (int32_t k = consumer_begin[static_cast<size_t>(n)]; k < consumer_begin[static_cast<size_t>(n) + 1]; ++k)
+      if (--pending[static_cast<size_t>(consumers[static_cast<size_t>(k)])] == 0) ready.push(consumers[static_cast<size_t>(k)]);
+  }
+  if (order.size() != nn) {
+    for (size_t n = 0; n < nn; ++n)
+      if (pending[n] > 0)
+        return Status(StatusCode::invalid_argument, "the graph has a cycle through " + nodes[n].describe());
+  }
+  std::vector<Node> sorted;
+  sorted.reserve(nn);
+  for (int32_t n : order) sorted.push_back(std::move(nodes[static_cast<size_t>(n)]));
+  nodes = std::move(sorted);
+  return {};
+}
+}  // namespace
+
 Status Graph::topological_sort(const std::vector<std::string>& outer_scope_names) {
   const size_t nv = values.size();
   std::vector<int32_t> producer(nv, -1);
@@ -226,16 +266,22 @@ Status Graph::topological_sort(const std::vector<std::string>& outer_scope_names
   for (size_t v = 0; v < nv; ++v)
     if (!available[v] && producer[v] < 0 && outer.count(values[v].name)) available[v] = 1;
 
-  // Kahn's algorithm; ties broken by original order so the result is deterministic.
-  std::vector<int> pending(nodes.size(), 0);
-  std::vector<std::vector<int32_t>> consumers(nodes.size());
+  // Each node's producers (deduplicated), checked on the way: every read is provided, no node
+  // reads its own output. Stored flat (CSR): a per-node container costs an allocation per node.
+  std::vector<int32_t> dep_begin(nodes.size() + 1, 0), deps;
+  deps.reserve(nodes.size());
+  bool already_sorted = true;
   for (size_t n = 0; n < nodes.size(); ++n) {
-    std::set<int32_t> deps;
-    auto need = [&](int32_t v, const std::string& what) -> Status {
+    const size_t first = deps.size();
+    auto need = [&](int32_t v, const char* what) -> Status {
       if (v < 0) return {};
       if (static_cast<size_t>(v) >= nv) return Status(StatusCode::invalid_argument, nodes[n].describe() + ": bad input id");
-      if (producer[static_cast<size_t>(v)] >= 0) {
-        deps.insert(producer[static_cast<size_t>(v)]);
+      int32_t p = producer[static_cast<size_t>(v)];
+      if (p == static_cast<int32_t>(n))
+        return Status(StatusCode::invalid_argument, nodes[n].describe() + " reads its own output (a cycle)");
+      if (p >= 0) {
+        deps.push_back(p);
+        already_sorted = already_sorted && p < static_cast<int32_t>(n);
       } else if (!available[static_cast<size_t>(v)]) {
         return Status(StatusCode::invalid_argument, nodes[n].describe() + " reads " + what + " '" +
                                                         values[static_cast<size_t>(v)].name +
@@ -248,38 +294,14 @@ Status Graph::topological_sort(const std::vector<std::string>& outer_scope_names
     collect_attr_reads(nodes[n], nested);
     for (const auto& name : nested) {
       int32_t v = find_value(name);
-      if (v >= 0) SY_RETURN_IF_ERROR(need(v, "outer-scope value"));
+      if (v >= 0 && producer[static_cast<size_t>(v)] != static_cast<int32_t>(n)) SY_RETURN_IF_ERROR(need(v, "outer-scope value"));
     }
-    deps.erase(static_cast<int32_t>(n));
-    if (std::any_of(nodes[n].outputs.begin(), nodes[n].outputs.end(), [&](int32_t o) {
-          return std::find(nodes[n].inputs.begin(), nodes[n].inputs.end(), o) != nodes[n].inputs.end() && o >= 0;
-        }))
-      return Status(StatusCode::invalid_argument, nodes[n].describe() + " reads its own output (a cycle)");
-    pending[n] = static_cast<int>(deps.size());
-    for (int32_t d : deps) consumers[static_cast<size_t>(d)].push_back(static_cast<int32_t>(n));
+    std::sort(deps.begin() + static_cast<std::ptrdiff_t>(first), deps.end());
+    deps.erase(std::unique(deps.begin() + static_cast<std::ptrdiff_t>(first), deps.end()), deps.end());
+    dep_begin[n + 1] = static_cast<int32_t>(deps.size());
   }
-  std::priority_queue<int32_t, std::vector<int32_t>, std::greater<>> ready;
-  for (size_t n = 0; n < nodes.size(); ++n)
-    if (pending[n] == 0) ready.push(static_cast<int32_t>(n));
-  std::vector<int32_t> order;
-  order.reserve(nodes.size());
-  while (!ready.empty()) {
-    int32_t n = ready.top();
-    ready.pop();
-    order.push_back(n);
-    for (int32_t c : consumers[static_cast<size_t>(n)])
-      if (--pending[static_cast<size_t>(c)] == 0) ready.push(c);
-  }
-  if (order.size() != nodes.size()) {
-    for (size_t n = 0; n < nodes.size(); ++n)
-      if (pending[n] > 0)
-        return Status(StatusCode::invalid_argument, "the graph has a cycle through " + nodes[n].describe());
-  }
-  std::vector<Node> sorted;
-  sorted.reserve(nodes.size());
-  for (int32_t n : order) sorted.push_back(std::move(nodes[static_cast<size_t>(n)]));
-  nodes = std::move(sorted);
-  return {};
+  if (already_sorted) return {};  // Kahn's order below would be the identity
+  return reorder_by_dependencies(nodes, dep_begin, deps);
 }
 
 }  // namespace switchyard

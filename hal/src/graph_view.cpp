@@ -247,6 +247,7 @@ Result<Graph> graph_from_view(const sy_graph* v, std::shared_ptr<const void> kee
     }
     g.values.push_back(std::move(info));
   }
+  g.nodes.reserve(v->num_nodes);
   for (size_t i = 0; i < v->num_nodes; ++i) {
     const sy_node& sn = v->nodes[i];
     Node n;
@@ -254,6 +255,9 @@ Result<Graph> graph_from_view(const sy_graph* v, std::shared_ptr<const void> kee
     n.domain = str_or_empty(sn.domain);
     n.op_type = str_or_empty(sn.op_type);
     n.opset = sn.opset;
+    n.inputs.reserve(sn.num_inputs);
+    n.outputs.reserve(sn.num_outputs);
+    n.attributes.reserve(sn.num_attributes);
     for (size_t k = 0; k < sn.num_inputs; ++k) {
       SY_RETURN_IF_ERROR(check_id(v, sn.inputs[k], n.describe()));
       n.inputs.push_back(sn.inputs[k]);

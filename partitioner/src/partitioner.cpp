@@ -12,6 +12,20 @@ namespace switchyard {
 
 namespace {
 
+// A rows x cols table in one allocation; `t[row][col]` as with nested vectors (a vector per node
+// cost an allocation per node on million-node graphs).
+template <typename T>
+class Table {
+ public:
+  Table(size_t rows, size_t cols) : cols_(cols), cells_(rows * cols, T{}) {}
+  T* operator[](size_t row) { return cells_.data() + row * cols_; }
+  const T* operator[](size_t row) const { return cells_.data() + row * cols_; }
+
+ private:
+  size_t cols_;
+  std::vector<T> cells_;
+};
+
 std::string ms(double us) {
   char buf[32];
   if (us < 10) std::snprintf(buf, sizeof buf, "%.3f ms", us / 1000);
@@ -102,7 +116,7 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
   const size_t N = g.nodes.size(), D = allowed.size();
 
   // --- candidates per node -------------------------------------------------------------
-  std::vector<std::vector<char>> ok(N, std::vector<char>(D, 0));
+  Table<char> ok(N, D);
   std::vector<std::string> why_only(N);
   std::string errors;
   int error_count = 0;
@@ -160,7 +174,7 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
   auto candidate = [&](size_t n, size_t d) { return ok[n][d] && (!accel_first || !pref_ok[n] || is_pref[d]); };
 
   // --- costs ---------------------------------------------------------------------------
-  std::vector<std::vector<double>> node_us(N, std::vector<double>(D, 0));
+  Table<double> node_us(N, D);
   for (size_t n = 0; n < N; ++n) {
     NodeWork w = estimate_work(g, g.nodes[n]);
     for (size_t d = 0; d < D; ++d) {

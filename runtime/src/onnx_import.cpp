@@ -2,19 +2,19 @@
 #include "switchyard/onnx_import.h"
 
 #include <onnx/defs/schema.h>
-#include <onnx/shape_inference/implementation.h>
 
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <set>
 #include <unordered_map>
-#include <unordered_set>
 #include <functional>
 #include <optional>
 
 #include <google/protobuf/io/coded_stream.h>
 
 #include "function_inline.h"
+#include "import_inference.h"
 #include "switchyard/mapped_file.h"
 #include "onnx_proto.h"
 #include "switchyard/reference.h"
@@ -292,73 +292,34 @@ class Importer {
   std::set<std::pair<std::string, std::string>> local_functions_;
 };
 
-// Copies value types inferred by ONNX shape inference into the graph (best effort).
-void apply_inferred_types(const onnx::GraphProto& gp, Graph& g) {
-  auto apply = [&](const onnx::ValueInfoProto& vi) {
-    int32_t id = g.find_value(vi.name());
-    if (id < 0 || g.is_initializer(id)) return;
-    auto& vt = g.values[static_cast<size_t>(id)].type;
-    auto inferred = onnx_proto::value_type_from_proto(vi.type(), vi.name());
-    if (!inferred.ok()) return;
-    if (vt.kind == ValueType::Kind::unknown || (vt.kind == ValueType::Kind::tensor && !vt.tensor.shape) ||
-        (vt.kind == ValueType::Kind::tensor && vt.tensor.elem == ElementType::undefined))
-      vt = inferred.value();
-  };
-  for (const auto& vi : gp.value_info()) apply(vi);
-  for (const auto& vi : gp.output()) apply(vi);
-}
-
-// What ONNX's own shape inference runs on: the model's structure without weights (so the wrapped
-// initializer bytes are never touched), with every initializer not listed as an input declared as
-// one (its type and shape).
-onnx::ModelProto structure_for_inference(const onnx::ModelProto& mp) {
-  onnx::ModelProto copy;
-  copy.set_ir_version(mp.ir_version());
-  *copy.mutable_opset_import() = mp.opset_import();
-  *copy.mutable_functions() = mp.functions();
-  auto* g = copy.mutable_graph();
-  *g->mutable_node() = mp.graph().node();
-  *g->mutable_input() = mp.graph().input();
-  *g->mutable_output() = mp.graph().output();
-  *g->mutable_value_info() = mp.graph().value_info();
-  std::unordered_set<std::string> inputs;
-  for (const auto& in : mp.graph().input()) inputs.insert(in.name());
-  for (const auto& init : mp.graph().initializer()) {
-    if (inputs.count(init.name())) continue;
-    auto* vi = g->add_input();
-    vi->set_name(init.name());
-    auto* tt = vi->mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(init.data_type());
-    auto* shape = tt->mutable_shape();
-    for (int64_t d : init.dims()) shape->add_dim()->set_dim_value(d);
-  }
-  return copy;
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 Result<std::shared_ptr<Model>> import_parsed(std::shared_ptr<onnx::ModelProto> mp, const ImportOptions& options,
                                              const std::filesystem::path& path) {
   auto model = std::make_shared<Model>();
   model->path = path;
-  model->keepalive.push_back(mp);
+  auto start = std::chrono::steady_clock::now();
   {
     std::vector<std::string> expanded;
     SY_RETURN_IF_ERROR(onnx_proto::expand_functions(*mp, &expanded));
     for (auto& note : expanded) model->warnings.push_back(std::move(note));
   }
+  std::optional<ImportInference> inference;  // alongside the conversion where it can be
+  if (options.infer_shapes) inference.emplace(*mp);
   {
-    Importer importer(*model, options, mp);
+    Importer importer(*model, options, mp);  // tensors that wrap the proto's bytes hold `mp`
     SY_RETURN_IF_ERROR(importer.import_model(*mp));
   }
-  if (options.infer_shapes) {
-    try {
-      onnx::ModelProto copy = structure_for_inference(*mp);
-      onnx::ShapeInferenceOptions opts(false, 0, true);
-      onnx::shape_inference::InferShapes(copy, onnx::OpSchemaRegistry::Instance(), opts);
-      apply_inferred_types(copy.graph(), model->graph);
-    } catch (const std::exception& e) {
-      model->warnings.push_back(std::string("shape inference incomplete: ") + e.what());
-    }
-  }
+  model->times.convert_ms = ms_since(start);
+  start = std::chrono::steady_clock::now();
+  if (inference) inference->finish(*model);
+  inference.reset();
+  model->times.infer_ms = ms_since(start);
+  start = std::chrono::steady_clock::now();
+  mp.reset();
+  model->times.release_ms = ms_since(start);
   return model;
 }
 
@@ -382,9 +343,13 @@ Status parse_model(const void* data, size_t size, onnx::ModelProto& mp, const st
 
 Result<std::shared_ptr<Model>> import_onnx_bytes(const void* data, size_t size, const ImportOptions& options) {
   if (size > kMaxModelBytes) return bad("model of " + std::to_string(size) + " bytes exceeds the 2 GiB protobuf limit");
+  auto start = std::chrono::steady_clock::now();
   auto mp = std::make_shared<onnx::ModelProto>();
   SY_RETURN_IF_ERROR(parse_model(data, size, *mp, "the model"));
-  return import_parsed(std::move(mp), options, {});
+  double parse_ms = ms_since(start);
+  auto result = import_parsed(std::move(mp), options, {});
+  if (result.ok()) (*result)->times.parse_ms = parse_ms;
+  return result;
 }
 
 Result<std::shared_ptr<Model>> import_onnx_file(const std::filesystem::path& path, const ImportOptions& options) {
@@ -394,13 +359,16 @@ Result<std::shared_ptr<Model>> import_onnx_file(const std::filesystem::path& pat
     return file.status();
   }
   if ((*file)->size() > kMaxModelBytes) return bad("'" + path.string() + "' is larger than the 2 GiB protobuf limit");
+  auto start = std::chrono::steady_clock::now();
   auto mp = std::make_shared<onnx::ModelProto>();
   SY_RETURN_IF_ERROR(parse_model((*file)->data(), (*file)->size(), *mp, "'" + path.string() + "'"));
+  double parse_ms = ms_since(start);
   file->reset();  // the parsed message holds copies of what it needs
   ImportOptions opts = options;
   if (opts.base_dir.empty()) opts.base_dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
   auto result = import_parsed(std::move(mp), opts, path);
   if (!result.ok()) return result.status().with_context(path.filename().string());
+  (*result)->times.parse_ms = parse_ms;
   return result;
 }
 

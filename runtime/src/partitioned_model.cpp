@@ -167,14 +167,19 @@ Status PartitionedModel::prepare(const DeviceRegistry& devices, const PartitionO
     in.devices.push_back(figures_of(*d));
     SY_ASSIGN_OR_RETURN(auto answers, d->query_support(view));
     auto& table = support_[d->id()];
-    for (const auto& a : answers) table.push_back({a.supported, reason_code_name(a.reason), a.message, a.implementation});
+    table.reserve(answers.size());
+    for (auto& a : answers)
+      table.push_back({a.supported, reason_code_name(a.reason), std::move(a.message), std::move(a.implementation)});
   }
   times_.support_ms = ms_since(t1);
   SY_RETURN_IF_ERROR(check_ranges(devices, options, in.devices));
-  in.support = support_;
 
   auto t2 = std::chrono::steady_clock::now();
-  SY_ASSIGN_OR_RETURN(plan_, Partitioner::partition(in));
+  in.support = std::move(support_);  // lent to the partitioner, not copied (an answer per node per device)
+  auto planned = Partitioner::partition(in);
+  support_ = std::move(in.support);
+  if (!planned.ok()) return planned.status();
+  plan_ = std::move(*planned);
   times_.partition_ms = ms_since(t2);
   return {};
 }

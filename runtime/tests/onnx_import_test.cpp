@@ -179,3 +179,94 @@ TEST(OnnxImport, DirectoriesAndFifosAreNamedAsSuch) {
 
 }  // namespace
 }  // namespace switchyard
+
+namespace switchyard {
+namespace {
+
+// x -> Relu -> Constant-added -> y, with no value_info: every intermediate type comes from ONNX's
+// inference. With `subgraph`, an If (both branches Identity of the sum) sits before y, which makes
+// the import run the inference after the conversion instead of alongside it.
+std::string inferred_chain_model(bool subgraph) {
+  onnx::ModelProto mp;
+  mp.set_ir_version(8);
+  mp.add_opset_import()->set_version(17);
+  auto* g = mp.mutable_graph();
+  g->set_name("chain");
+  auto* x = g->add_input();
+  x->set_name("x");
+  x->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : {2, 3}) x->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(d);
+  auto* relu = g->add_node();
+  relu->set_op_type("Relu");
+  relu->add_input("x");
+  relu->add_output("r");
+  auto* constant = g->add_node();
+  constant->set_op_type("Constant");
+  constant->add_output("c");
+  auto* value = constant->add_attribute();
+  value->set_name("value");
+  value->set_type(onnx::AttributeProto::TENSOR);
+  value->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
+  value->mutable_t()->add_dims(3);
+  const float c[3] = {1.5f, -2.5f, 4.0f};
+  value->mutable_t()->set_raw_data(std::string(reinterpret_cast<const char*>(c), sizeof c));
+  auto* add = g->add_node();
+  add->set_op_type("Add");
+  add->add_input("r");
+  add->add_input("c");
+  add->add_output(subgraph ? "s" : "y");
+  if (subgraph) {
+    auto* cond = g->add_input();
+    cond->set_name("cond");
+    cond->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::BOOL);
+    cond->mutable_type()->mutable_tensor_type()->mutable_shape();
+    auto* branch_if = g->add_node();
+    branch_if->set_op_type("If");
+    branch_if->add_input("cond");
+    branch_if->add_output("y");
+    for (const char* name : {"then_branch", "else_branch"}) {
+      auto* a = branch_if->add_attribute();
+      a->set_name(name);
+      a->set_type(onnx::AttributeProto::GRAPH);
+      auto* b = a->mutable_g();
+      b->set_name(name);
+      auto* id = b->add_node();
+      id->set_op_type("Identity");
+      id->add_input("s");
+      id->add_output(std::string(name) + "_out");
+      b->add_output()->set_name(std::string(name) + "_out");
+    }
+  }
+  g->add_output()->set_name("y");
+  return mp.SerializeAsString();
+}
+
+// ONNX's shape inference fills every intermediate type whether it ran alongside the conversion
+// (no subgraph) or after it (a subgraph), and a Constant's tensor that wraps the parsed proto's
+// bytes stays valid after the import has released the proto.
+TEST(OnnxImport, InferenceAlongsideOrAfterConversionFillsEveryType) {
+  for (bool subgraph : {false, true}) {
+    const std::string bytes = inferred_chain_model(subgraph);
+    auto m = import_onnx_bytes(bytes.data(), bytes.size());
+    ASSERT_TRUE(m.ok()) << m.status().to_string();
+    const Graph& g = (*m)->graph;
+    for (const char* name : {"r", "c", subgraph ? "s" : "y"}) {
+      int32_t id = g.find_value(name);
+      ASSERT_GE(id, 0) << name;
+      EXPECT_EQ(g.values[static_cast<size_t>(id)].type.tensor.to_string(), std::string(name) == "c" ? "float32[3]" : "float32[2,3]")
+          << name << (subgraph ? " (with a subgraph)" : "");
+    }
+    EXPECT_TRUE((*m)->warnings.empty()) << (*m)->warnings.front();
+    const Node* constant = nullptr;
+    for (const auto& n : g.nodes)
+      if (n.op_type == "Constant") constant = &n;
+    ASSERT_NE(constant, nullptr);
+    const Tensor& c = constant->attr("value")->t;
+    ASSERT_EQ(c.numel(), 3);
+    EXPECT_EQ(c.data<float>()[1], -2.5f);
+    EXPECT_EQ(c.data<float>()[2], 4.0f);
+  }
+}
+
+}  // namespace
+}  // namespace switchyard

@@ -1,7 +1,8 @@
 // ONNX import: ModelProto (file or bytes) -> Graph IR.
 //
-// Weights are wrapped, not copied: tensors point into the parsed protobuf (kept alive
-// by the Model) or into memory-mapped external data files. Every malformed input gives
+// Weights are wrapped, not copied: tensors point into the parsed protobuf (each such tensor
+// keeps it alive; a model without them frees it after import) or into memory-mapped external
+// data files. Every malformed input gives
 // a Status naming the node, value or tensor at fault; nothing is allocated from an
 // unchecked size.
 #pragma once
@@ -27,6 +28,16 @@ struct ImportOptions {
   std::filesystem::path base_dir;
 };
 
+// Where an import's time went (wall milliseconds), for benchmarks.
+struct ImportTimes {
+  double parse_ms = 0;    // protobuf parse
+  double convert_ms = 0;  // function expansion, ModelProto -> Graph, validation
+  double infer_ms = 0;    // ONNX shape inference after the conversion (it runs alongside the
+                          // conversion on a second thread unless a node has a subgraph), and
+                          // applying its types
+  double release_ms = 0;  // freeing the parsed proto (nothing wraps it) and its leftovers
+};
+
 struct Model {
   Graph graph;
   int64_t ir_version = 0;
@@ -35,7 +46,8 @@ struct Model {
   std::vector<std::string> warnings;
   // External data files the weights came from (relative to the model's folder), in first-use order.
   std::vector<std::string> external_data_files;
-  std::vector<std::shared_ptr<const void>> keepalive;  // parsed proto, mapped files
+  ImportTimes times;
+  std::vector<std::shared_ptr<const void>> keepalive;  // mapped external-data files (tensors wrapping the parsed proto hold it themselves)
 };
 
 Result<std::shared_ptr<Model>> import_onnx_file(const std::filesystem::path& path, const ImportOptions& options = {});
