@@ -107,20 +107,19 @@ FusionPlan plan_fusions(const Graph& graph, int threads) {
   });
 }
 
-std::vector<sy_node_support> support_for_graph(Graph graph, int threads) {
+void support_for_graph(Graph graph, int threads, sy_node_support* out) {
   if (fusion_enabled()) refine_static_shapes(graph);
-  std::vector<sy_node_support> out;
-  out.reserve(graph.nodes.size());
   std::unordered_map<std::string, sy_node_support> by_signature;
-  for (const auto& n : graph.nodes) {
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const Node& n = graph.nodes[i];
     auto signature = support_signature(n, graph);
     if (!signature) {
-      out.push_back(support_for(n, graph, threads));
+      out[i] = support_for(n, graph, threads);
       continue;
     }
     auto [it, added] = by_signature.try_emplace(std::move(*signature));
     if (added) it->second = support_for(n, graph, threads);
-    out.push_back(it->second);
+    out[i] = it->second;
   }
   FusionPlan plan = plan_fusions(graph, threads);
   for (const auto& grp : plan.groups) {
@@ -135,6 +134,11 @@ std::vector<sy_node_support> support_for_graph(Graph graph, int threads) {
            std::string(folded ? "folded into " : "fused as a post-op into ") + conv.describe());
     }
   }
+}
+
+std::vector<sy_node_support> support_for_graph(Graph graph, int threads) {
+  std::vector<sy_node_support> out(graph.nodes.size());
+  support_for_graph(std::move(graph), threads, out.data());
   return out;
 }
 

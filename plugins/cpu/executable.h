@@ -70,7 +70,9 @@ class CpuExecutable {
 
 // Per-node support answer used by query_support.
 sy_node_support support_for(const Node& node, const Graph& graph, int threads);
-// Answers for every node of `graph`, reporting fusion as compile() would apply it.
+// Answers for every node of `graph`, reporting fusion as compile() would apply it: into `out`
+// (graph.nodes.size() entries), or returned.
+void support_for_graph(Graph graph, int threads, sy_node_support* out);
 std::vector<sy_node_support> support_for_graph(Graph graph, int threads);
 
 // Whether compile-time fusion runs (SWITCHYARD_CPU_FUSION=0 turns it off) and whether fused

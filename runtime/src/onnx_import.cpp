@@ -119,12 +119,10 @@ class Importer {
       if (!scope) scope = names_visible_to_subgraphs(gp, g, defined_before_nodes, outer);
       return *scope;
     };
-    auto value_id = [&](const std::string& name) {
-      int32_t id = g.find_value(name);
-      if (id >= 0) return id;
+    auto value_id = [&](const std::string& name) {  // the existing value, or a new one of unknown type
       ValueType unknown;
       unknown.kind = ValueType::Kind::unknown;
-      return g.add_value(name, unknown);
+      return g.add_value(name, std::move(unknown));
     };
 
     g.nodes.reserve(static_cast<size_t>(gp.node_size()));
