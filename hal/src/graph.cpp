@@ -119,31 +119,71 @@ std::string Node::describe() const {
 
 ValueNameIndex& ValueNameIndex::operator=(const ValueNameIndex&) {
   std::lock_guard<std::mutex> lock(mu_);
-  ids_.clear();
-  covered_ = 0;
+  clear();
   return *this;
+}
+
+void ValueNameIndex::clear() const {
+  slots_.clear();
+  covered_ = 0;
+}
+
+// The slot holding `name` (found), or the empty slot where it would go (absent); stale when the
+// value at a slot whose hash matches has been renamed in place since it was indexed.
+ValueNameIndex::Probe ValueNameIndex::probe(const std::vector<ValueInfo>& values, const std::string& name, uint64_t hash,
+                                            size_t& slot) const {
+  const size_t mask = slots_.size() - 1;
+  for (slot = hash & mask;; slot = (slot + 1) & mask) {
+    const Slot& s = slots_[slot];
+    if (s.id < 0) return Probe::absent;
+    if (s.hash != hash) continue;
+    const std::string& held = values[static_cast<size_t>(s.id)].name;
+    if (held == name) return Probe::found;
+    if (std::hash<std::string>{}(held) != hash) return Probe::stale;
+  }
+}
+
+void ValueNameIndex::grow(size_t capacity) const {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(capacity, Slot{});
+  const size_t mask = capacity - 1;
+  for (const Slot& s : old) {
+    if (s.id < 0) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].id >= 0) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+void ValueNameIndex::cover(const std::vector<ValueInfo>& values) const {
+  if (covered_ > values.size()) clear();  // values were removed: start over
+  if (covered_ == values.size()) return;
+  size_t capacity = slots_.empty() ? 16 : slots_.size();
+  while (capacity < 2 * values.size()) capacity *= 2;
+  if (capacity != slots_.size()) grow(capacity);
+  for (; covered_ < values.size(); ++covered_) {
+    const std::string& name = values[covered_].name;
+    if (name.empty()) continue;
+    const uint64_t hash = std::hash<std::string>{}(name);
+    size_t slot = 0;
+    if (probe(values, name, hash, slot) == Probe::absent) slots_[slot] = {hash, static_cast<int32_t>(covered_)};
+  }
 }
 
 int32_t ValueNameIndex::find(const std::vector<ValueInfo>& values, const std::string& name) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto lookup = [&]() -> int32_t {
-    if (covered_ > values.size()) {  // values were removed: start over
-      ids_.clear();
-      covered_ = 0;
+  const uint64_t hash = std::hash<std::string>{}(name);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    cover(values);
+    if (slots_.empty()) return -1;
+    size_t slot = 0;
+    switch (probe(values, name, hash, slot)) {
+      case Probe::found: return slots_[slot].id;
+      case Probe::absent: return -1;
+      case Probe::stale: clear(); break;  // a value was replaced in place: rebuild
     }
-    if (ids_.size() + (values.size() - covered_) > ids_.bucket_count()) ids_.reserve(values.size() + values.size() / 4);
-    for (; covered_ < values.size(); ++covered_)
-      if (!values[covered_].name.empty()) ids_.emplace(values[covered_].name, static_cast<int32_t>(covered_));
-    auto it = ids_.find(name);
-    return it == ids_.end() ? -1 : it->second;
-  };
-  int32_t id = lookup();
-  if (id >= 0 && values[static_cast<size_t>(id)].name != name) {  // a value was replaced in place: rebuild
-    ids_.clear();
-    covered_ = 0;
-    id = lookup();
   }
-  return id;
+  return -1;
 }
 
 int32_t Graph::find_value(const std::string& value_name) const { return name_index_.find(values, value_name); }
