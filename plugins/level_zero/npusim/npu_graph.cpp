@@ -299,6 +299,7 @@ constexpr size_t kBlobHeader = 8 + 4 + 32 + 8 + 8;  // magic, version, compiler,
 // ---------------------------------------------------------------------------------------------
 // float16
 
+#if defined(__FLT16_MANT_DIG__)
 uint16_t f32_to_f16_bits(float x) {
   _Float16 h = static_cast<_Float16>(x);
   uint16_t b;
@@ -311,6 +312,44 @@ float f16_bits_to_f32(uint16_t b) {
   return static_cast<float>(h);
 }
 float round_f16(float x) { return static_cast<float>(static_cast<_Float16>(x)); }
+#else
+// Compilers without _Float16 on this target (clang before 15 on x86-64, used by the fuzz build):
+// the same IEEE conversions in software, rounding to nearest even.
+uint16_t f32_to_f16_bits(float x) {
+  uint32_t f;
+  std::memcpy(&f, &x, 4);
+  const uint32_t sign = (f >> 16) & 0x8000u, a = f & 0x7fffffffu;
+  if (a >= 0x7f800000u) return static_cast<uint16_t>(sign | 0x7c00u | (a > 0x7f800000u ? 0x200u | ((a >> 13) & 0x3ffu) : 0u));
+  if (a >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // 65520 and above round to infinity
+  if (a < 0x38800000u) {                                                 // below 2^-14: a subnormal half or zero
+    const int exp = static_cast<int>(a >> 23);
+    if (exp < 102) return static_cast<uint16_t>(sign);  // below 2^-25 (2^-25 itself ties to zero)
+    const uint32_t mant = (a & 0x7fffffu) | 0x800000u;
+    const int shift = 126 - exp;  // 14..24
+    uint32_t h = mant >> shift;
+    const uint32_t rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (h & 1u))) ++h;
+    return static_cast<uint16_t>(sign | h);
+  }
+  uint32_t h = (a >> 13) - (112u << 10);
+  const uint32_t rem = a & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) ++h;
+  return static_cast<uint16_t>(sign | h);
+}
+float f16_bits_to_f32(uint16_t b) {
+  const uint32_t sign = static_cast<uint32_t>(b & 0x8000u) << 16, e = (b >> 10) & 0x1fu, m = b & 0x3ffu;
+  uint32_t f;
+  if (e == 0) {
+    const float v = std::ldexp(static_cast<float>(m), -24);
+    return sign ? -v : v;
+  }
+  f = e == 31 ? (sign | 0x7f800000u | (m << 13)) : (sign | ((e + 112u) << 23) | (m << 13));
+  float out;
+  std::memcpy(&out, &f, 4);
+  return out;
+}
+float round_f16(float x) { return f16_bits_to_f32(f32_to_f16_bits(x)); }
+#endif
 
 const Settings& settings() {
   static const Settings s = [] {
