@@ -72,10 +72,10 @@ for t in "${selected[@]}"; do
   line="$t: ${runs:-?} executions, ${rate:-?} exec/s, ${took}s"
   if [ $rc -ne 0 ]; then
     tail -n 60 "$log"
-    kept=$(ls -t "$findings" 2>/dev/null | head -1)
+    kept=$(find "$findings" -type f -newermt "@$start" | head -1)  # this run's finding, not an older one
     line+=", FINDING (exit $rc)"
     if [ -n "$kept" ]; then
-      line+=": input kept in $findings/$kept; reproduce: $build/bin/fuzz_$t $findings/$kept"
+      line+=": input kept in $kept; reproduce: $build/bin/fuzz_$t $kept"
     fi
     failed+=("$t")
   fi
