@@ -187,7 +187,7 @@ class Importer {
       else continue;
       const int64_t x = rank(n, 0), w = rank(n, weight);
       if (x >= 0 && w >= 0 && x != w)
-        return bad(node_label(gp.node(static_cast<int>(i)), static_cast<int>(i)) + " (" + n.op_type + "): input '" +
+        return bad(node_label(gp.node(static_cast<int>(i)), static_cast<int>(i)) + ": input '" +
                    g.value_name(n.inputs[0]) + "' has rank " + std::to_string(x) + " but weight '" + g.value_name(n.inputs[weight]) +
                    "' has rank " + std::to_string(w) + " (they must be equal)");
     }
