@@ -20,6 +20,8 @@ packages=(
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev
   # Level Zero loader
   libze1 libze-dev
+  # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes, LLVM's OpenMP
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev libomp-14-dev
   # benchmark stand-in models (bench/models/make_standins.py)
   python3-onnx python3-numpy
 )

@@ -19,12 +19,17 @@ Result<Manifest> parse_manifest(const std::filesystem::path& file) {
   const std::string where = "manifest '" + file.string() + "'";
   auto mapped = MappedFile::open(file, where);
   if (!mapped.ok()) return mapped.status();
-  if ((*mapped)->size() > kMaxManifestBytes)
-    return Status(StatusCode::invalid_argument, where + ": " + std::to_string((*mapped)->size()) + " bytes, more than a manifest may have (" +
+  return parse_manifest_text(std::string_view(reinterpret_cast<const char*>((*mapped)->data()), (*mapped)->size()), file);
+}
+
+Result<Manifest> parse_manifest_text(std::string_view text, const std::filesystem::path& file) {
+  const std::string where = "manifest '" + file.string() + "'";
+  if (text.size() > kMaxManifestBytes)
+    return Status(StatusCode::invalid_argument, where + ": " + std::to_string(text.size()) + " bytes, more than a manifest may have (" +
                                                     std::to_string(kMaxManifestBytes) + ")");
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(reinterpret_cast<const char*>((*mapped)->data()), (*mapped)->size()));
+    root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
     return Status(StatusCode::invalid_argument, where + ": malformed YAML at line " + std::to_string(e.mark.line + 1) +
                                                     ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);

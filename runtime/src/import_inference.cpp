@@ -3,7 +3,8 @@
 #include <onnx/defs/schema.h>
 #include <onnx/shape_inference/implementation.h>
 
-#include <system_error>
+#include <optional>
+#include <string>
 #include <unordered_set>
 
 #include "onnx_proto.h"
@@ -35,13 +36,6 @@ onnx::ModelProto structure_without_nodes(const onnx::ModelProto& mp) {
     for (int64_t d : init.dims()) shape->add_dim()->set_dim_value(d);
   }
   return copy;
-}
-
-bool has_graph_attributes(const onnx::GraphProto& g) {
-  for (const auto& n : g.node())
-    for (const auto& a : n.attribute())
-      if (a.has_g() || a.graphs_size() > 0) return true;
-  return false;
 }
 
 std::optional<std::string> infer(onnx::ModelProto& structure) {
@@ -79,29 +73,17 @@ ImportInference::ImportInference(onnx::ModelProto& mp) : structure_(structure_wi
   auto* nodes = structure_.mutable_graph()->mutable_node();
   nodes->Reserve(mp.graph().node_size());
   for (auto& node : *mp.mutable_graph()->mutable_node()) nodes->UnsafeArenaAddAllocated(&node);
-  if (has_graph_attributes(mp.graph())) return;
-  onnx::OpSchemaRegistry::Instance();  // its one-time registration, before two threads read it
-  try {
-    running_ = std::async(std::launch::async, [this] { return infer(structure_); });
-  } catch (const std::system_error&) {
-    // No thread: finish() runs it on the caller's.
-  }
 }
 
-ImportInference::~ImportInference() {
-  if (running_.valid()) running_.wait();
-  release_shared_nodes();
-}
+ImportInference::~ImportInference() { release_shared_nodes(); }
 
 void ImportInference::release_shared_nodes() {
   auto* nodes = structure_.mutable_graph()->mutable_node();
   nodes->UnsafeArenaExtractSubrange(0, nodes->size(), nullptr);
 }
 
-void ImportInference::finish(Model& model) {
-  if (finished_) return;
-  finished_ = true;
-  std::optional<std::string> error = running_.valid() ? running_.get() : infer(structure_);
+void ImportInference::run(Model& model) {
+  std::optional<std::string> error = infer(structure_);
   if (error) {
     model.warnings.push_back("shape inference incomplete: " + *error);
     return;

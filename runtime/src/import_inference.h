@@ -1,12 +1,10 @@
-// ONNX's own shape inference at import, run on the model's structure alongside the conversion to
-// the graph IR where that is safe, so a large model pays for the longer of the two, not the sum.
+// ONNX's own shape inference at import, run on the model's structure with its nodes shared, not
+// copied. It runs after the importer has validated the model, never alongside: ONNX 1.12's
+// inference crashes on some malformed models the importer refuses (a Conv whose data and weight
+// ranks differ), so it must only see models that passed.
 #pragma once
 
 #include <onnx/onnx_pb.h>
-
-#include <future>
-#include <optional>
-#include <string>
 
 #include "switchyard/onnx_import.h"
 
@@ -14,26 +12,22 @@ namespace switchyard {
 
 class ImportInference {
  public:
-  // Starts inference on `mp`'s structure: its nodes shared (not copied), its initializers declared
-  // as typed inputs (their bytes never touched). On a second thread when no node has a graph
-  // attribute (ONNX writes into those while it infers, and the importer reads them); otherwise,
-  // or if no thread can be had, at finish(). `mp` must outlive this object and must not be changed
-  // until finish() returns; reading it is fine.
+  // Prepares inference on `mp`'s structure: its nodes shared (not copied), its initializers
+  // declared as typed inputs (their bytes never touched). `mp` must outlive this object; ONNX
+  // writes inferred types into the subgraphs of its nodes.
   explicit ImportInference(onnx::ModelProto& mp);
-  ~ImportInference();  // waits for the inference
+  ~ImportInference();
   ImportInference(const ImportInference&) = delete;
   ImportInference& operator=(const ImportInference&) = delete;
 
-  // Waits for the inference (or runs it) and copies every inferred type more specific than the
-  // graph's into `model.graph`; a failed inference becomes a warning on `model`.
-  void finish(Model& model);
+  // Runs the inference and copies every inferred type more specific than the graph's into
+  // `model.graph`; a failed inference becomes a warning on `model`.
+  void run(Model& model);
 
  private:
   void release_shared_nodes();
 
   onnx::ModelProto structure_;
-  std::future<std::optional<std::string>> running_;  // the error, if inference failed
-  bool finished_ = false;
 };
 
 }  // namespace switchyard

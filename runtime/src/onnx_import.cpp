@@ -161,7 +161,35 @@ class Importer {
       g.outputs.push_back(id);
     }
     if (g.outputs.empty() && outer.empty()) return bad("the graph has no outputs");
+    SY_RETURN_IF_ERROR(check_convolution_ranks(gp, g));
     return g.topological_sort(std::vector<std::string>(outer.begin(), outer.end()));
+  }
+
+  // A convolution's data and weight must have the same rank (N, C, spatial... and M, C/group,
+  // kernel...). ONNX's own shape inference (1.12) takes the kernel's rank from the weight and the
+  // spatial rank from the data without comparing them, and reads past its arrays when they differ,
+  // so a model that declares such ranks is refused here, before inference runs.
+  static Status check_convolution_ranks(const onnx::GraphProto& gp, const Graph& g) {
+    auto rank = [&](const Node& n, size_t input) -> int64_t {
+      if (input >= n.inputs.size() || n.inputs[input] < 0) return -1;
+      const ValueType& t = g.values[static_cast<size_t>(n.inputs[input])].type;
+      if (t.kind != ValueType::Kind::tensor || !t.tensor.shape) return -1;
+      return static_cast<int64_t>(t.tensor.shape->size());
+    };
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node& n = g.nodes[i];
+      if (!n.domain.empty()) continue;
+      size_t weight = 0;
+      if (n.op_type == "Conv" || n.op_type == "ConvInteger" || n.op_type == "ConvTranspose") weight = 1;
+      else if (n.op_type == "QLinearConv") weight = 3;
+      else continue;
+      const int64_t x = rank(n, 0), w = rank(n, weight);
+      if (x >= 0 && w >= 0 && x != w)
+        return bad(node_label(gp.node(static_cast<int>(i)), static_cast<int>(i)) + ": input '" +
+                   g.value_name(n.inputs[0]) + "' has rank " + std::to_string(x) + " but weight '" + g.value_name(n.inputs[weight]) +
+                   "' has rank " + std::to_string(w) + " (they must be equal)");
+    }
+    return {};
   }
 
   Status check_known_operator(const Node& n, const std::string& label) {
@@ -304,16 +332,13 @@ Result<std::shared_ptr<Model>> import_parsed(std::shared_ptr<onnx::ModelProto> m
     SY_RETURN_IF_ERROR(onnx_proto::expand_functions(*mp, &expanded));
     for (auto& note : expanded) model->warnings.push_back(std::move(note));
   }
-  std::optional<ImportInference> inference;  // alongside the conversion where it can be
-  if (options.infer_shapes) inference.emplace(*mp);
   {
     Importer importer(*model, options, mp);  // tensors that wrap the proto's bytes hold `mp`
     SY_RETURN_IF_ERROR(importer.import_model(*mp));
   }
   model->times.convert_ms = ms_since(start);
   start = std::chrono::steady_clock::now();
-  if (inference) inference->finish(*model);
-  inference.reset();
+  if (options.infer_shapes) ImportInference(*mp).run(*model);  // only on a model that passed
   model->times.infer_ms = ms_since(start);
   start = std::chrono::steady_clock::now();
   mp.reset();

@@ -115,44 +115,49 @@ struct EntryView {
   size_t blob_size = 0;
 };
 
-// Checks magic, format version, section bounds and the checksum.
-Result<EntryView> open_entry(const MappedFile& m, bool verify_checksum = true) {
+// Checks magic, format version, section bounds and the checksum of the entry bytes [p, p + size).
+// `mapping` (when they are a mapped file) has its pages released as they are hashed.
+Result<EntryView> open_entry(const unsigned char* p, size_t size, bool verify_checksum = true, const MappedFile* mapping = nullptr) {
   auto bad = [](const std::string& why) { return Status(StatusCode::data_loss, why); };
-  const unsigned char* p = m.data();
-  if (m.size() < sizeof kMagic + 8 + 8 + 16 || std::memcmp(p, kMagic, sizeof kMagic) != 0) return bad("not a plan cache entry (bad magic)");
+  if (size < sizeof kMagic + 8 + 8 + 16 || std::memcmp(p, kMagic, sizeof kMagic) != 0) return bad("not a plan cache entry (bad magic)");
   uint32_t format, header_len;
   std::memcpy(&format, p + 8, 4);
   std::memcpy(&header_len, p + 12, 4);
   if (format != kFormat) return bad("entry format " + std::to_string(format) + ", this Switchyard reads format " + std::to_string(kFormat));
   if (verify_checksum) {
     uint64_t stored[2], actual[2];
-    std::memcpy(stored, p + m.size() - 16, 16);
+    std::memcpy(stored, p + size - 16, 16);
     Hasher h;
-    m.hash_and_release(0, m.size() - 16, h);  // what the load uses is paged in again when used
+    if (mapping) mapping->hash_and_release(0, size - 16, h);  // what the load uses is paged in again when used
+    else h.update(p, size - 16);
     h.digest(actual);
     if (stored[0] != actual[0] || stored[1] != actual[1]) return bad("checksum mismatch (the entry was modified or truncated)");
   }
   size_t pos = 16;
-  if (header_len > m.size() - pos) return bad("truncated header");
+  if (header_len > size - pos) return bad("truncated header");
   EntryView v;
   v.header.assign(reinterpret_cast<const char*>(p + pos), header_len);
   pos += header_len;
-  if (8 > m.size() - pos) return bad("truncated");
+  if (8 > size - pos) return bad("truncated");
   uint64_t meta_len;
   std::memcpy(&meta_len, p + pos, 8);
   pos += 8;
-  if (meta_len > m.size() - pos) return bad("truncated metadata");
+  if (meta_len > size - pos) return bad("truncated metadata");
   v.meta = p + pos;
   v.meta_size = static_cast<size_t>(meta_len);
   pos += v.meta_size;
   pos += (64 - pos % 64) % 64;
   uint64_t blob_len;
-  if (m.size() < 24 || pos > m.size() - 24) return bad("truncated blob section");
-  std::memcpy(&blob_len, p + m.size() - 24, 8);
-  if (blob_len != m.size() - 24 - pos) return bad("blob section size does not match the file size");
+  if (size < 24 || pos > size - 24) return bad("truncated blob section");
+  std::memcpy(&blob_len, p + size - 24, 8);
+  if (blob_len != size - 24 - pos) return bad("blob section size does not match the file size");
   v.blob = p + pos;
   v.blob_size = static_cast<size_t>(blob_len);
   return v;
+}
+
+Result<EntryView> open_entry(const MappedFile& m, bool verify_checksum = true) {
+  return open_entry(m.data(), m.size(), verify_checksum, &m);
 }
 
 // Writes `pieces` in order to a temporary file in `dir`, then renames it to `final_file`, so
@@ -248,7 +253,39 @@ std::vector<std::pair<std::string, std::string>> external_files(const std::vecto
 std::mutex g_memory_mu;
 std::map<std::string, std::weak_ptr<PartitionedModel>> g_memory;
 
+Result<DecodedEntry> decode_entry_bytes(const unsigned char* data, size_t size, std::shared_ptr<const void> keepalive,
+                                        const MappedFile* mapping) {
+  SY_ASSIGN_OR_RETURN(EntryView v, open_entry(data, size, true, mapping));
+  ParsedHeader h = parse_header(v.header);
+  DecodedEntry d;
+  d.digest = std::move(h.digest);
+  d.key = std::move(h.key);
+  d.segment_devices = std::move(h.segment_devices);
+  d.external = std::move(h.external);
+  try {
+    ByteReader r(v.meta, v.meta_size);
+    std::string plan_text = r.str();
+    SY_ASSIGN_OR_RETURN(d.graph, deserialize_graph(r, v.blob, v.blob_size, std::move(keepalive)));
+    SY_ASSIGN_OR_RETURN(d.plan, Plan::deserialize(plan_text, d.graph));
+    d.support = support_from_bytes(r);
+    size_t n = r.count(16);
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t offset = r.u64(), len = r.u64();
+      if (offset % 64 != 0 || offset > v.blob_size || len > v.blob_size - offset)
+        return Status(StatusCode::data_loss, "executable #" + std::to_string(i) + " lies outside the entry");
+      d.executables.emplace_back(reinterpret_cast<const char*>(v.blob + offset), static_cast<size_t>(len));
+    }
+  } catch (const Error& e) {
+    return e.status();
+  }
+  return d;
+}
+
 }  // namespace
+
+Result<DecodedEntry> decode_entry(const void* data, size_t size, std::shared_ptr<const void> keepalive) {
+  return decode_entry_bytes(static_cast<const unsigned char*>(data), size, std::move(keepalive), nullptr);
+}
 
 void clear_in_memory_models() {
   std::lock_guard<std::mutex> lock(g_memory_mu);
@@ -407,33 +444,20 @@ Result<std::shared_ptr<PartitionedModel>> PlanCache::load(const fs::path& model_
       bool external_changed = false;
       auto restored = [&]() -> Result<std::shared_ptr<PartitionedModel>> {
         SY_ASSIGN_OR_RETURN(auto mapped, map_entry(entry));
-        SY_ASSIGN_OR_RETURN(EntryView v, open_entry(*mapped));
-        ParsedHeader h = parse_header(v.header);
-        if (h.digest != digest) return Status(StatusCode::data_loss, "entry header names another key");
+        SY_ASSIGN_OR_RETURN(DecodedEntry d, decode_entry_bytes(mapped->data(), mapped->size(), mapped, mapped.get()));
+        if (d.digest != digest) return Status(StatusCode::data_loss, "entry header names another key");
         // Weights in external data files are part of the model's content.
         const fs::path model_dir = model_file.parent_path().empty() ? fs::path(".") : model_file.parent_path();
-        for (const auto& [loc, hash] : h.external)
+        for (const auto& [loc, hash] : d.external)
           if (file_hash(model_dir / loc) != hash)
           {
             external_changed = true;
             return Status(StatusCode::not_found, "external data file '" + loc + "' changed");
           }
+        // The mapping outlives the executables: plugins may use their bytes in place.
         try {
-          ByteReader r(v.meta, v.meta_size);
-          std::string plan_text = r.str();
-          SY_ASSIGN_OR_RETURN(Graph g, deserialize_graph(r, v.blob, v.blob_size, mapped));
-          SY_ASSIGN_OR_RETURN(Plan plan, Plan::deserialize(plan_text, g));
-          SupportTable support = support_from_bytes(r);
-          size_t n = r.count(16);
-          std::vector<std::string_view> exes;
-          for (size_t i = 0; i < n; ++i) {
-            const uint64_t offset = r.u64(), len = r.u64();
-            if (offset % 64 != 0 || offset > v.blob_size || len > v.blob_size - offset)
-              return Status(StatusCode::data_loss, "executable #" + std::to_string(i) + " lies outside the entry");
-            exes.emplace_back(reinterpret_cast<const char*>(v.blob + offset), static_cast<size_t>(len));
-          }
-          // The mapping outlives the executables: plugins may use their bytes in place.
-          return PartitionedModel::restore(std::move(g), std::move(plan), std::move(support), devices, exes, mapped, &rep.warnings);
+          return PartitionedModel::restore(std::move(d.graph), std::move(d.plan), std::move(d.support), devices, d.executables, mapped,
+                                           &rep.warnings);
         } catch (const Error& e) {
           return e.status();
         }

@@ -6,6 +6,8 @@
 #include <onnx/onnx-data_pb.h>
 
 #include <cstring>
+#include <limits>
+#include <string_view>
 #include <fstream>
 #include <sstream>
 
@@ -17,15 +19,17 @@ namespace {
 
 constexpr size_t kMaxTensorFileBytes = size_t{4} << 30;
 
-Result<std::string> read_file(const std::filesystem::path& path) {
+Result<std::shared_ptr<const MappedFile>> map_file(const std::filesystem::path& path) {
   auto file = MappedFile::open(path, "tensor file");  // regular files only; a FIFO is refused, not waited on
   if (!file.ok()) {
     if (file.status().code() == StatusCode::not_found) return Status(StatusCode::not_found, "file '" + path.string() + "' not found");
     return file.status();
   }
   if ((*file)->size() > kMaxTensorFileBytes) return Status(StatusCode::invalid_argument, "'" + path.string() + "' is too large");
-  return std::string(reinterpret_cast<const char*>((*file)->data()), (*file)->size());
+  return file;
 }
+
+std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
 
 Result<Value> value_from_sequence(const onnx::SequenceProto& sp, const std::string& what);
 
@@ -66,11 +70,17 @@ Result<Value> value_from_sequence(const onnx::SequenceProto& sp, const std::stri
 }  // namespace
 
 Result<Value> load_value_pb(const std::filesystem::path& path, const std::string& kind_hint) {
-  SY_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
-  const std::string what = "'" + path.string() + "'";
+  SY_ASSIGN_OR_RETURN(auto file, map_file(path));
+  return parse_value_pb(file->data(), file->size(), quoted(path), kind_hint);
+}
+
+Result<Value> parse_value_pb(const void* data, size_t size, const std::string& what, const std::string& kind_hint) {
+  if (size > static_cast<size_t>(std::numeric_limits<int>::max()))
+    return Status(StatusCode::invalid_argument, what + " is larger than protobuf's 2 GiB limit");
+  const int bytes = static_cast<int>(size);
   if (kind_hint.empty() || kind_hint == "tensor") {
     onnx::TensorProto tp;
-    if (tp.ParseFromString(bytes) && (tp.has_data_type() || kind_hint == "tensor")) {
+    if (tp.ParseFromArray(data, bytes) && (tp.has_data_type() || kind_hint == "tensor")) {
       SY_ASSIGN_OR_RETURN(Tensor t, onnx_proto::tensor_from_proto(tp, {}, what));
       return Value::of(std::move(t));
     }
@@ -78,17 +88,22 @@ Result<Value> load_value_pb(const std::filesystem::path& path, const std::string
   }
   if (kind_hint.empty() || kind_hint == "sequence") {
     onnx::SequenceProto sp;
-    if (sp.ParseFromString(bytes) && (sp.has_elem_type() || kind_hint == "sequence")) return value_from_sequence(sp, what);
+    if (sp.ParseFromArray(data, bytes) && (sp.has_elem_type() || kind_hint == "sequence")) return value_from_sequence(sp, what);
   }
   if (kind_hint.empty() || kind_hint == "optional") {
     onnx::OptionalProto op;
-    if (op.ParseFromString(bytes)) return value_from_optional(op, what);
+    if (op.ParseFromArray(data, bytes)) return value_from_optional(op, what);
   }
   return Status(StatusCode::invalid_argument, what + " is not a TensorProto, SequenceProto or OptionalProto");
 }
 
 Result<Tensor> load_tensor_pb(const std::filesystem::path& path) {
   SY_ASSIGN_OR_RETURN(Value v, load_value_pb(path, "tensor"));
+  return v.tensor;
+}
+
+Result<Tensor> parse_tensor_pb(const void* data, size_t size, const std::string& what) {
+  SY_ASSIGN_OR_RETURN(Value v, parse_value_pb(data, size, what, "tensor"));
   return v.tensor;
 }
 
@@ -135,8 +150,12 @@ std::string header_value(const std::string& header, const std::string& key) {
 }  // namespace
 
 Result<Tensor> load_npy(const std::filesystem::path& path) {
-  SY_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
-  const std::string what = "'" + path.string() + "'";
+  SY_ASSIGN_OR_RETURN(auto file, map_file(path));
+  return parse_npy(file->data(), file->size(), quoted(path));
+}
+
+Result<Tensor> parse_npy(const void* data, size_t size, const std::string& what) {
+  const std::string_view bytes(static_cast<const char*>(data), size);
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
     return Status(StatusCode::invalid_argument, what + " is not a .npy file (bad magic)");
   const int major = static_cast<unsigned char>(bytes[6]);
@@ -153,7 +172,7 @@ Result<Tensor> load_npy(const std::filesystem::path& path) {
     return Status(StatusCode::unsupported, what + ": .npy format version " + std::to_string(major) + " is not supported");
   }
   if (header_len > bytes.size() - pos) return Status(StatusCode::invalid_argument, what + " has a truncated header");
-  std::string header = bytes.substr(pos, header_len);
+  std::string header(bytes.substr(pos, header_len));
   pos += header_len;
   std::string descr = header_value(header, "descr");
   std::string fortran = header_value(header, "fortran_order");

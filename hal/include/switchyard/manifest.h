@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -34,5 +35,8 @@ struct Manifest {
 
 // Errors name the file and the field at fault.
 Result<Manifest> parse_manifest(const std::filesystem::path& file);
+// The same from a manifest's text (what parse_manifest calls on the file's bytes); `file` is where
+// it came from: errors name it and a relative library is resolved against its folder.
+Result<Manifest> parse_manifest_text(std::string_view text, const std::filesystem::path& file);
 
 }  // namespace switchyard

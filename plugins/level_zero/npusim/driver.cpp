@@ -832,7 +832,7 @@ ze_result_t ZE_APICALL SyGraphCreate(ze_context_handle_t c, ze_device_handle_t d
     } else if (desc->format == ZE_SWITCHYARD_GRAPH_FORMAT_NATIVE) {
       auto p = npusim::from_blob(desc->data, desc->size);
       const uint64_t need = p.arena_bytes + p.weights_bytes();
-      if (need > g->memory_limit)
+      if (p.arena_bytes > g->memory_limit || need > g->memory_limit)  // the sum alone could wrap
         throw NpuError(ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY, "npusim: the blob needs " + std::to_string(need) + " bytes, above the limit of " +
                                                                  std::to_string(g->memory_limit));
       g->exe = std::make_shared<npusim::Executor>(std::move(p));

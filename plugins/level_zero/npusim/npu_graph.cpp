@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cfenv>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -299,6 +300,7 @@ constexpr size_t kBlobHeader = 8 + 4 + 32 + 8 + 8;  // magic, version, compiler,
 // ---------------------------------------------------------------------------------------------
 // float16
 
+#if defined(__FLT16_MANT_DIG__)
 uint16_t f32_to_f16_bits(float x) {
   _Float16 h = static_cast<_Float16>(x);
   uint16_t b;
@@ -311,6 +313,44 @@ float f16_bits_to_f32(uint16_t b) {
   return static_cast<float>(h);
 }
 float round_f16(float x) { return static_cast<float>(static_cast<_Float16>(x)); }
+#else
+// Compilers without _Float16 on this target (clang before 15 on x86-64, used by the fuzz build):
+// the same IEEE conversions in software, rounding to nearest even.
+uint16_t f32_to_f16_bits(float x) {
+  uint32_t f;
+  std::memcpy(&f, &x, 4);
+  const uint32_t sign = (f >> 16) & 0x8000u, a = f & 0x7fffffffu;
+  if (a >= 0x7f800000u) return static_cast<uint16_t>(sign | 0x7c00u | (a > 0x7f800000u ? 0x200u | ((a >> 13) & 0x3ffu) : 0u));
+  if (a >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // 65520 and above round to infinity
+  if (a < 0x38800000u) {                                                 // below 2^-14: a subnormal half or zero
+    const int exp = static_cast<int>(a >> 23);
+    if (exp < 102) return static_cast<uint16_t>(sign);  // below 2^-25 (2^-25 itself ties to zero)
+    const uint32_t mant = (a & 0x7fffffu) | 0x800000u;
+    const int shift = 126 - exp;  // 14..24
+    uint32_t h = mant >> shift;
+    const uint32_t rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (h & 1u))) ++h;
+    return static_cast<uint16_t>(sign | h);
+  }
+  uint32_t h = (a >> 13) - (112u << 10);
+  const uint32_t rem = a & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) ++h;
+  return static_cast<uint16_t>(sign | h);
+}
+float f16_bits_to_f32(uint16_t b) {
+  const uint32_t sign = static_cast<uint32_t>(b & 0x8000u) << 16, e = (b >> 10) & 0x1fu, m = b & 0x3ffu;
+  uint32_t f;
+  if (e == 0) {
+    const float v = std::ldexp(static_cast<float>(m), -24);
+    return sign ? -v : v;
+  }
+  f = e == 31 ? (sign | 0x7f800000u | (m << 13)) : (sign | ((e + 112u) << 23) | (m << 13));
+  float out;
+  std::memcpy(&out, &f, 4);
+  return out;
+}
+float round_f16(float x) { return f16_bits_to_f32(f32_to_f16_bits(x)); }
+#endif
 
 const Settings& settings() {
   static const Settings s = [] {
@@ -787,6 +827,176 @@ std::string to_blob(const Program& p) {
   return out;
 }
 
+namespace {
+
+// What the executor assumes of every operation, checked once when a blob is loaded: a blob whose
+// checksums match but whose program is inconsistent (hand-made, or from a buggy compiler) is
+// refused instead of making the executor read or write outside its tensors. Tensor element counts
+// are already known not to overflow, and every tensor to lie inside its section.
+void check_operations(const Program& p) {
+  const auto& T = p.tensors;
+  auto bad = [](const std::string& why) { throw std::runtime_error("operation inconsistent: " + why); };
+  uint64_t weight_elements = 0;
+  for (const auto& t : T)
+    if (t.loc == 1) weight_elements += static_cast<uint64_t>(numel(t.dims));  // each <= its bytes <= the section
+  if (weight_elements > p.weights.size()) bad("weight tensors overlap");  // the executor expands each one
+  auto n_of = [&](int32_t t) { return numel(T[static_cast<size_t>(t)].dims); };
+  auto dims = [&](int32_t t) -> const std::vector<int64_t>& { return T[static_cast<size_t>(t)].dims; };
+  auto broadcasts_to = [](const std::vector<int64_t>& in, const std::vector<int64_t>& out) {
+    if (in.size() > out.size()) return false;
+    for (size_t i = 0; i < in.size(); ++i)
+      if (in[i] != 1 && in[i] != out[out.size() - in.size() + i]) return false;
+    return true;
+  };
+  // Products of operation parameters: each factor in [1, 2^24] and the product bounded by `limit`.
+  auto product = [&](std::initializer_list<int64_t> f, int64_t limit) {
+    int64_t n = 1;
+    for (int64_t v : f) {
+      if (v < 1 || v > (int64_t{1} << 24)) bad("parameter out of range");
+      if (n > limit / v) bad("parameters too large");
+      n *= v;
+    }
+    return n;
+  };
+  auto small = [&](int64_t v) {
+    if (v < 0 || v > (int64_t{1} << 24)) bad("parameter out of range");
+  };
+  for (const auto& o : p.ops) {
+    const bool optional_third = o.code == kConv || o.code == kQLinearConv || o.code == kGemm;
+    if (o.in.empty()) bad("no input");
+    for (size_t k = 0; k < o.in.size(); ++k)
+      if (o.in[k] < 0 && !(optional_third && k == 2)) bad("a required input is absent");
+    const int32_t xt = o.in[0], yt = o.out[0];
+    const auto &xd = dims(xt), &yd = dims(yt);
+    const int64_t xn = n_of(xt), yn = n_of(yt);
+    auto need_inputs = [&](size_t n) {
+      if (o.in.size() < n) bad("missing inputs");
+    };
+    auto need_i = [&](size_t n) {
+      if (o.i.size() < n) bad("missing parameters");
+    };
+    auto need_f = [&](size_t n) {
+      if (o.f.size() < n) bad("missing parameters");
+    };
+    switch (o.code) {
+      case kRelu: case kSigmoid: case kHardSwish: case kFlatten: case kReshape:
+        if (xn < yn) bad("input smaller than output");
+        break;
+      case kClip: case kHardSigmoid:
+        need_f(2);
+        if (xn < yn) bad("input smaller than output");
+        break;
+      case kSoftmax:
+        need_i(2);
+        if (xn < yn) bad("input smaller than output");
+        break;
+      case kQuantize: case kDequantize:
+        need_i(1);
+        need_f(2);
+        if (xn < yn) bad("input smaller than output");
+        break;
+      case kAdd: case kMul: case kSub: case kDiv:
+        need_inputs(2);
+        if (!broadcasts_to(xd, yd) || !broadcasts_to(dims(o.in[1]), yd)) bad("inputs do not broadcast to the output");
+        break;
+      case kSum:
+        for (auto t : o.in)
+          if (!broadcasts_to(dims(t), yd)) bad("inputs do not broadcast to the output");
+        break;
+      case kBatchNorm:
+        need_inputs(3);
+        if (xd.size() < 2 || xn < yn || (yn > 0 && xd[1] < 1) || n_of(o.in[1]) < xd[1] || n_of(o.in[2]) < xd[1]) bad("batch normalization shapes");
+        break;
+      case kGlobalAveragePool:
+        if (xd.size() < 2 || xd[0] * xd[1] < 1 || yn < xd[0] * xd[1]) bad("pooling shapes");
+        break;
+      case kMaxPool: case kAveragePool: {
+        need_i(11);
+        if (xd.size() != 4 || yd.size() != 4 || xd[0] * xd[1] != yd[0] * yd[1]) bad("pooling shapes");
+        for (int k = 2; k < 6; ++k) product({o.i[static_cast<size_t>(k)]}, INT64_MAX);  // strides, dilations
+        for (int k = 6; k < 10; ++k) small(o.i[static_cast<size_t>(k)]);           // pads
+        // The kernel fits the padded input (as it must for an output of at least one element).
+        product({o.i[0]}, xd[2] + o.i[6] + o.i[8]);
+        product({o.i[1]}, xd[3] + o.i[7] + o.i[9]);
+        break;
+      }
+      case kConv: case kQLinearConv: {
+        need_inputs(3);
+        need_i(11);
+        if (xd.size() != 4 || yd.size() != 4 || xd[0] != yd[0]) bad("convolution shapes");
+        const int64_t g = o.i[0], B = o.i[1], nb = o.i[2], C = xd[1], M = yd[1];
+        if (g < 1 || g > C || g > M || B < 1 || B > 4096) bad("convolution groups or blocks");
+        if (nb < 1 || nb > (M / g + B - 1) / B) bad("convolution blocks");  // blocks of B output channels per group
+        const int64_t wn = product({g, nb, C / g, o.i[3], o.i[4], B}, INT64_MAX);
+        if (n_of(o.in[1]) < wn) bad("weight smaller than the convolution reads");
+        for (int k = 5; k < 9; ++k) product({o.i[static_cast<size_t>(k)]}, INT64_MAX);  // strides, dilations
+        small(o.i[9]);
+        small(o.i[10]);
+        if (o.in[2] >= 0 && n_of(o.in[2]) < M) bad("bias smaller than the output channels");
+        if (o.code == kQLinearConv) need_f(static_cast<size_t>(4 + 2 * M));
+        break;
+      }
+      case kMatMul: case kGemm: case kQLinearMatMul: {
+        need_inputs(2);
+        const auto& bd = T[static_cast<size_t>(o.in[1])];
+        if (o.code == kGemm) need_i(2), need_f(2);
+        if (o.code == kQLinearMatMul) need_f(6);
+        const bool tA = o.code == kGemm && o.i[0], tB = o.code == kGemm && o.i[1];
+        if (yd.size() < 2 || xd.size() < 2 || (bd.layout != 2 && bd.dims.size() < 2)) bad("matrix ranks");
+        if (tA && xd.size() != 2) bad("matrix ranks");
+        const int64_t M = yd[yd.size() - 2], N = yd[yd.size() - 1];
+        const int64_t K = tA ? xd[0] : xd[xd.size() - 1];
+        const int64_t AM = tA ? xd[1] : xd[xd.size() - 2];
+        if (AM != M) bad("matrix shapes");
+        const std::vector<int64_t> ybatch(yd.begin(), yd.end() - 2), abatch(xd.begin(), xd.end() - 2);
+        if (!broadcasts_to(abatch, ybatch)) bad("matrix batch shapes");
+        if (bd.layout == 2) {
+          if (numel(bd.dims) < N * K) bad("matrix shapes");
+        } else {
+          const std::vector<int64_t> bbatch(bd.dims.begin(), bd.dims.end() - 2);
+          const int64_t BK = tB ? bd.dims[bd.dims.size() - 1] : bd.dims[bd.dims.size() - 2];
+          const int64_t BN = tB ? bd.dims[bd.dims.size() - 2] : bd.dims[bd.dims.size() - 1];
+          if (BK != K || BN != N || !broadcasts_to(bbatch, ybatch)) bad("matrix shapes");
+        }
+        if (o.code == kGemm && o.in.size() > 2 && o.in[2] >= 0 && (!broadcasts_to(dims(o.in[2]), {M, N}) || yd.size() != 2))
+          bad("gemm bias shape");
+        break;
+      }
+      case kConcat: {
+        need_i(1);
+        const int64_t axis = o.i[0];
+        if (axis < 0 || axis >= static_cast<int64_t>(yd.size())) bad("concat axis");
+        int64_t total = 0;
+        for (auto t : o.in) {
+          const auto& d = dims(t);
+          if (d.size() != yd.size()) bad("concat ranks");
+          for (size_t a = 0; a < d.size(); ++a)
+            if (static_cast<int64_t>(a) != axis && d[a] != yd[a]) bad("concat shapes");
+          total += d[static_cast<size_t>(axis)];
+        }
+        if (total != yd[static_cast<size_t>(axis)]) bad("concat shapes");
+        break;
+      }
+      case kTranspose: {
+        const size_t r = yd.size();
+        need_i(r);
+        if (xd.size() != r) bad("transpose ranks");
+        std::vector<bool> seen(r, false);
+        for (size_t a = 0; a < r; ++a) {
+          const int64_t q = o.i[a];
+          if (q < 0 || q >= static_cast<int64_t>(r) || seen[static_cast<size_t>(q)] || xd[static_cast<size_t>(q)] != yd[a]) bad("transpose permutation");
+          seen[static_cast<size_t>(q)] = true;
+        }
+        break;
+      }
+      default:
+        bad("unknown operation");
+    }
+  }
+}
+
+}  // namespace
+
 Program from_blob(const void* data, size_t size) {
   const char* b = static_cast<const char*>(data);
   if (!data || size < kBlobHeader || std::memcmp(b, kBlobMagic, 8) != 0)
@@ -838,8 +1048,26 @@ Program from_blob(const void* data, size_t size) {
     // Structural validation: every reference in range, every region inside its section.
     const auto nt = static_cast<int32_t>(p.tensors.size());
     for (const auto& t : p.tensors) {
-      if (t.numel() < 0 || static_cast<uint64_t>(t.numel()) * static_cast<uint64_t>(elem_bytes_npu(t.dt)) > t.bytes)
-        throw std::runtime_error("tensor size inconsistent");
+      if (t.loc > 1) throw std::runtime_error("tensor in an unknown section");  // the executor knows the arena (0) and weights (1)
+      // Dimensions are checked one by one: their product (and it times the element size) must not
+      // overflow, or a huge tensor would pass for a small one (numel() itself does not check).
+      // Every partial product of the non-zero dimensions fits in int64 (the executor multiplies them).
+      uint64_t n = 1;
+      bool zero = false;
+      for (int64_t d : t.dims) {
+        if (d < 0) throw std::runtime_error("tensor has a negative dimension");
+        if (d == 0) zero = true;
+        else if (n > static_cast<uint64_t>(INT64_MAX) / static_cast<uint64_t>(d))
+          throw std::runtime_error("tensor size inconsistent (its element count overflows)");
+        else n *= static_cast<uint64_t>(d);
+      }
+      // An empty tensor's other dimensions still bound the executor's loops (a [1, 4, 2^57, 0]
+      // output made a convolution count to 2^57 doing nothing).
+      if (zero && n > (uint64_t{1} << 24)) throw std::runtime_error("tensor size inconsistent (an empty tensor with huge dimensions)");
+      if (zero) n = 0;
+      const uint64_t eb = static_cast<uint64_t>(elem_bytes_npu(t.dt));
+      if (eb != 0 && n > UINT64_MAX / eb) throw std::runtime_error("tensor size inconsistent (its byte size overflows)");
+      if (n * eb > t.bytes) throw std::runtime_error("tensor size inconsistent");
       const uint64_t end = t.offset + t.bytes;
       if (end < t.offset || end > (t.loc == 0 ? p.arena_bytes : p.weights.size())) throw std::runtime_error("tensor outside its section");
     }
@@ -853,6 +1081,7 @@ Program from_blob(const void* data, size_t size) {
       if (x < 0 || x >= nt) throw std::runtime_error("bad input reference");
     for (auto x : p.outputs)
       if (x < 0 || x >= nt) throw std::runtime_error("bad output reference");
+    check_operations(p);
     return p;
   } catch (const NpuError&) {
     throw;
@@ -1134,7 +1363,7 @@ void Executor::run(const void* const* inputs, void* const* outputs) const {
       case kHardSigmoid:
         for (int64_t i = 0; i < yn; ++i) y[i] = round_f16(std::max(0.f, std::min(1.f, op.f[0] * x[i] + op.f[1])));
         break;
-      case kFlatten: std::memcpy(y, x, static_cast<size_t>(yn) * sizeof(float)); break;
+      case kFlatten: std::memmove(y, x, static_cast<size_t>(yn) * sizeof(float)); break;
       case kRelu: for (int64_t i = 0; i < yn; ++i) y[i] = x[i] > 0 ? x[i] : 0.f; break;
       case kClip: for (int64_t i = 0; i < yn; ++i) y[i] = std::min(std::max(x[i], round_f16(op.f[0])), round_f16(op.f[1])); break;
       case kSigmoid: for (int64_t i = 0; i < yn; ++i) y[i] = round_f16(1.f / (1.f + std::exp(-x[i]))); break;
@@ -1188,12 +1417,12 @@ void Executor::run(const void* const* inputs, void* const* outputs) const {
         for (auto t : op.in) {
           const int64_t chunk = numel(T[static_cast<size_t>(t)].dims) / std::max<int64_t>(1, outer);
           const float* s = ptr(t);
-          for (int64_t o = 0; o < outer; ++o) std::memcpy(y + o * ystride + pos, s + o * chunk, static_cast<size_t>(chunk) * sizeof(float));
+          for (int64_t o = 0; o < outer; ++o) std::memmove(y + o * ystride + pos, s + o * chunk, static_cast<size_t>(chunk) * sizeof(float));
           pos += chunk;
         }
         break;
       }
-      case kReshape: std::memcpy(y, x, static_cast<size_t>(yn) * sizeof(float)); break;
+      case kReshape: std::memmove(y, x, static_cast<size_t>(yn) * sizeof(float)); break;
       case kTranspose: {
         const auto xs = strides(xd);
         const size_t r = yd.size();

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 
@@ -654,6 +655,125 @@ TEST(LevelZero, CorruptAndForeignBlobs) {
   auto in = upload(*npu(), x);
   auto out = (*r4)->execute({*in});
   ASSERT_TRUE(out.ok()) << out.status().to_string();
+}
+
+// A serialized executable opened for editing as a hand-made blob would be: where the simulator's
+// native blob, its payload and each tensor record lie, and resealing both checksums after an edit
+// (layout: plugins/level_zero/plugin.cpp executable_serialize, npusim/npu_graph.cpp to_blob).
+struct CraftedBlob {
+  std::vector<uint8_t> bytes;
+  size_t blob_at = 0, payload = 0;
+  std::vector<size_t> tensors;  // each record: dt, loc, layout, io_dt (u8), u32 rank, i64 dims, u64 offset, u64 bytes
+
+  explicit CraftedBlob(std::vector<uint8_t> b) : bytes(std::move(b)) {
+    const uint32_t idlen = get<uint32_t>(12);
+    blob_at = 12 + 4 + idlen + 8;
+    payload = blob_at + 60;
+    size_t p = payload + 16;  // arena size, operation count
+    const uint32_t n = get<uint32_t>(p);
+    p += 4;
+    for (uint32_t i = 0; i < n; ++i) {
+      tensors.push_back(p);
+      p += 4 + 4 + 8 * size_t{get<uint32_t>(p + 4)} + 16;
+    }
+  }
+  template <class T>
+  T get(size_t at) const {
+    T v;
+    std::memcpy(&v, bytes.data() + at, sizeof v);
+    return v;
+  }
+  template <class T>
+  void set(size_t at, T v) {
+    std::memcpy(bytes.data() + at, &v, sizeof v);
+  }
+  uint8_t loc(size_t t) const { return bytes[tensors[t] + 1]; }
+  uint8_t layout(size_t t) const { return bytes[tensors[t] + 2]; }
+  uint32_t rank(size_t t) const { return get<uint32_t>(tensors[t] + 4); }
+  size_t dim_at(size_t t, size_t d) const { return tensors[t] + 8 + 8 * d; }
+  std::vector<uint8_t> sealed() {
+    const size_t end = bytes.size() - 8;
+    set<uint64_t>(blob_at + 52, zeseg::checksum64(bytes.data() + payload, end - payload));
+    set<uint64_t>(end, zeseg::checksum64(bytes.data(), end));
+    return bytes;
+  }
+};
+
+// Restores `edit`ed bytes of small_conv_graph's executable: checksums match, so only the program's
+// own consistency checks stand between the bytes and the executor.
+Result<std::unique_ptr<Executable>> restore_crafted(const std::function<void(CraftedBlob&)>& edit) {
+  G b = small_conv_graph();
+  GraphView view(b.g);
+  auto exe = npu()->compile(view);
+  if (!exe.ok()) return exe.status();
+  auto bytes = (*exe)->serialize();
+  if (!bytes.ok()) return bytes.status();
+  CraftedBlob blob(*bytes);
+  edit(blob);
+  const std::vector<uint8_t> crafted = blob.sealed();
+  auto restored = npu()->restore(view, crafted.data(), crafted.size());
+  if (restored.ok()) {  // what the executor would have done with it (found by fuzz_restore_level_zero)
+    Tensor x = random(F32, {1, 4, 8, 8}, -1, 1, 33);
+    auto in = upload(*npu(), x);
+    if (in.ok()) (void)(*restored)->execute({*in});
+  }
+  return restored;
+}
+
+TEST(LevelZero, CraftedBlobUnchangedStillRestores) {
+  NEED_NPU();
+  auto r = restore_crafted([](CraftedBlob& b) { ASSERT_GE(b.tensors.size(), 3u); });
+  EXPECT_TRUE(r.ok()) << r.status().to_string();
+}
+
+// A tensor whose dimensions multiply past 2^64 passed for an empty one (the count wrapped to 0).
+TEST(LevelZero, RestoreRefusesATensorWhoseElementCountOverflows) {
+  NEED_NPU();
+  auto r = restore_crafted([](CraftedBlob& b) {
+    for (size_t t = 0; t < b.tensors.size(); ++t)
+      if (b.rank(t) >= 2) {
+        b.set<int64_t>(b.dim_at(t, 0), int64_t{1} << 32);
+        b.set<int64_t>(b.dim_at(t, 1), int64_t{1} << 32);
+        return;
+      }
+    FAIL() << "no tensor of rank 2 or more";
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::data_loss) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("overflows"), std::string::npos) << r.status().to_string();
+}
+
+// Section numbers other than 0 (arena) and 1 (weights) made the executor index its weights at -1.
+TEST(LevelZero, RestoreRefusesATensorInAnUnknownSection) {
+  NEED_NPU();
+  auto r = restore_crafted([](CraftedBlob& b) { b.bytes[b.tensors[0] + 1] = 2; });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::data_loss) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("unknown section"), std::string::npos) << r.status().to_string();
+}
+
+// A convolution whose weight tensor is smaller than what its parameters make the executor read.
+TEST(LevelZero, RestoreRefusesAnOperationThatReadsPastItsTensors) {
+  NEED_NPU();
+  auto r = restore_crafted([](CraftedBlob& b) {
+    for (size_t t = 0; t < b.tensors.size(); ++t)
+      if (b.loc(t) == 1 && b.layout(t) == 1) {  // the convolution's blocked weights
+        for (size_t d = 0; d < b.rank(t); ++d) b.set<int64_t>(b.dim_at(t, d), 1);
+        return;
+      }
+    FAIL() << "no blocked weight tensor";
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::data_loss) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("operation inconsistent"), std::string::npos) << r.status().to_string();
+}
+
+// An arena size near 2^64 wrapped the driver's memory check (arena + weights) to a small number.
+TEST(LevelZero, RestoreRefusesAnArenaBeyondTheMemoryLimit) {
+  NEED_NPU();
+  auto r = restore_crafted([](CraftedBlob& b) { b.set<uint64_t>(b.payload, ~uint64_t{0} - 15); });
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("above the limit"), std::string::npos) << r.status().to_string();
 }
 
 TEST(LevelZero, MemoryLimitRefusal) {

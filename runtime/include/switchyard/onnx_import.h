@@ -32,9 +32,7 @@ struct ImportOptions {
 struct ImportTimes {
   double parse_ms = 0;    // protobuf parse
   double convert_ms = 0;  // function expansion, ModelProto -> Graph, validation
-  double infer_ms = 0;    // ONNX shape inference after the conversion (it runs alongside the
-                          // conversion on a second thread unless a node has a subgraph), and
-                          // applying its types
+  double infer_ms = 0;    // ONNX shape inference and applying its types
   double release_ms = 0;  // freeing the parsed proto (nothing wraps it) and its leftovers
 };
 

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "switchyard/partitioned_model.h"
@@ -116,6 +117,24 @@ class PlanCache {
   CacheOptions options_;
   std::filesystem::path dir_;
 };
+
+// An entry's contents, decoded and checked but not yet restored on devices.
+struct DecodedEntry {
+  std::string digest;  // the key's digest as the entry's header records it
+  CacheKey key;
+  std::vector<std::string> segment_devices;
+  std::vector<std::pair<std::string, std::string>> external;  // external data file, content hash
+  Graph graph;
+  Plan plan;
+  SupportTable support;
+  std::vector<std::string_view> executables;  // each segment's executable: views into the entry's bytes
+};
+
+// Decodes an entry's bytes: magic, format version, section bounds, checksum, header, graph, plan,
+// support answers and the executables' places. PlanCache::load does this to the mapped entry file
+// before it restores the executables on devices. The graph's tensors and `executables` point into
+// the bytes, which `keepalive` owns. A defect gives Status(data_loss) (or Plan::deserialize's error).
+Result<DecodedEntry> decode_entry(const void* data, size_t size, std::shared_ptr<const void> keepalive);
 
 // Drops the in-process cache of loaded models (tests).
 void clear_in_memory_models();
