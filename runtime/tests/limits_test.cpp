@@ -13,6 +13,7 @@
 #include "endless_loop_model.h"
 #include "switchyard/predictor.h"
 #include "switchyard/reference.h"
+#include "process_threads.h"
 
 namespace switchyard {
 namespace {
@@ -47,15 +48,7 @@ std::vector<Value> loop_input() { return {Value::of(Tensor::allocate(ElementType
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-size_t thread_count() {
-  size_t n = 0;
-  if (DIR* d = ::opendir("/proc/self/task")) {
-    while (const dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') ++n;
-    ::closedir(d);
-  }
-  return n;
-}
+size_t thread_count() { return test::process_thread_count(); }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

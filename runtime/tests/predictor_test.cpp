@@ -13,6 +13,7 @@
 #include <random>
 
 #include "switchyard/predictor.h"
+#include "process_threads.h"
 
 namespace switchyard {
 namespace {
@@ -191,15 +192,7 @@ TEST(Predictor, RejectAndQueuePolicies) {
   for (auto& f : qs) EXPECT_TRUE(f.get().ok());
 }
 
-size_t thread_count() {
-  size_t n = 0;
-  if (DIR* d = ::opendir("/proc/self/task")) {
-    while (const dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') ++n;
-    ::closedir(d);
-  }
-  return n;
-}
+size_t thread_count() { return test::process_thread_count(); }
 
 // A million predictions in flight cost queue entries, not threads: the pool stays at the cap.
 TEST(Predictor, AMillionInFlightRunOnABoundedPool) {
