@@ -338,7 +338,7 @@ Result<std::shared_ptr<Model>> import_parsed(std::shared_ptr<onnx::ModelProto> m
   }
   model->times.convert_ms = ms_since(start);
   start = std::chrono::steady_clock::now();
-  if (options.infer_shapes) ImportInference(*mp).run(*model);  // only on a model that passed
+  if (options.infer_shapes) infer_imported_types(*mp, *model);  // only on a model that passed
   model->times.infer_ms = ms_since(start);
   start = std::chrono::steady_clock::now();
   mp.reset();
