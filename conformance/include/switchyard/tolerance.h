@@ -56,4 +56,8 @@ Tolerance derive_deep_tolerance(ElementType compute, int64_t depth, double scale
 // value id; 0 for inputs and constants). Nodes must be in topological order, as graphs are.
 std::vector<int64_t> graph_depth(const Graph& graph);
 
+// Largest finite magnitude of a numeric tensor (0 for a null, empty or non-numeric one): what a
+// derived tolerance is compared with to tell whether the compute type can resolve a result.
+double max_abs(const Tensor* t);
+
 }  // namespace switchyard::conformance
