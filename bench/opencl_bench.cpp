@@ -78,11 +78,11 @@ void bench(const Device& dev, const std::string& dir, const ModelCase& mc, int r
   GraphView view(g);
   auto support = take(dev.query_support(view), "query_support");
   size_t claimed = 0;
-  for (const auto& s : support) claimed += s.supported;
+  for (const auto& s : support) claimed += s.supported();
   std::printf("%s: %zu nodes, %zu claimed by %s\n", mc.name.c_str(), support.size(), claimed, dev.id().c_str());
   if (claimed != support.size()) {
     for (size_t i = 0; i < support.size(); ++i)
-      if (!support[i].supported) std::printf("  refused: %s %s\n", g.nodes[i].describe().c_str(), support[i].message.c_str());
+      if (!support[i].supported()) std::printf("  refused: %s %s\n", g.nodes[i].describe().c_str(), support[i].message.c_str());
     return;
   }
   Tensor input = mc.input_file.empty() ? random_input(mc.input_shape) : take(load_tensor_pb(dir + "/" + mc.input_file), mc.input_file);

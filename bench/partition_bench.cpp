@@ -62,7 +62,7 @@ SupportTable make_support(const Graph& g, std::mt19937& rng) {
       if (std::strcmp(id, "gpu:0") == 0) ok = n.op_type != gpu_no[0] && rng() % 50 != 0;
       if (std::strcmp(id, "npu:0") == 0)
         ok = std::none_of(std::begin(npu_no), std::end(npu_no), [&](const char* o) { return n.op_type == o; }) && rng() % 20 != 0;
-      a.push_back({ok, ok ? "" : "op", ok ? "" : n.op_type + " unsupported"});
+      a.push_back(NodeSupport{ok ? SupportReason::supported : SupportReason::op, ok ? "" : n.op_type + " unsupported", ""});
     }
   }
   return t;

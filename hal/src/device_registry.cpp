@@ -97,15 +97,9 @@ Result<std::vector<NodeSupport>> Device::query_support(const GraphView& view) co
   const sy_graph* g = view.get();
   std::vector<sy_node_support> raw(g->num_nodes);  // value-initialised: zeroed
   SY_RETURN_IF_ERROR(take_status(plugin_->api().query_support(handle_, g, raw.data())).with_context(id_ + ": query_support"));
-  std::vector<NodeSupport> out(raw.size());
-  for (size_t i = 0; i < raw.size(); ++i) {
-    raw[i].message[sizeof raw[i].message - 1] = 0;
-    raw[i].implementation[sizeof raw[i].implementation - 1] = 0;
-    out[i].supported = raw[i].reason == SY_SUPPORTED;
-    out[i].reason = raw[i].reason;
-    out[i].message = raw[i].message;
-    out[i].implementation = raw[i].implementation;
-  }
+  std::vector<NodeSupport> out;
+  out.reserve(raw.size());
+  for (const auto& r : raw) out.push_back(NodeSupport::from_abi(r));
   return out;
 }
 

@@ -137,8 +137,8 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
         refusals += "; " + allowed[d] + ": banned by the policy";
         continue;
       }
-      if (!ans.supported) {
-        refusals += "; " + allowed[d] + ": " + ans.message + (ans.reason_code.empty() ? "" : " (" + ans.reason_code + ")");
+      if (!ans.supported()) {
+        refusals += "; " + allowed[d] + ": " + ans.message + " (" + support_reason_name(ans.reason) + ")";
         continue;
       }
       ok[n][d] = 1;
@@ -621,7 +621,7 @@ Result<Plan> Partitioner::partition(const PartitionInput& in) {
       for (const auto& pd : preferred) {
         auto d = static_cast<size_t>(std::find(allowed.begin(), allowed.end(), pd) - allowed.begin());
         const auto& ans = in.support.at(pd)[n];
-        why += "; " + pd + ": " + (!ans.supported ? ans.message + " (" + ans.reason_code + ")" :
+        why += "; " + pd + ": " + (!ans.supported() ? ans.message + " (" + support_reason_name(ans.reason) + ")" :
                                     ok[n][d] ? "slower by the cost model" : "banned or pinned away by the policy");
       }
       if (preferred.empty()) why = "; no preferred device is present";

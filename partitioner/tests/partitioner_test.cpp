@@ -64,7 +64,7 @@ PartitionInput supported_everywhere(const Graph& g) {
   PartitionInput in;
   in.graph = &g;
   in.devices = three_devices();
-  for (const auto& d : in.devices) in.support[d.id].assign(g.nodes.size(), {true, "", ""});
+  for (const auto& d : in.devices) in.support[d.id].assign(g.nodes.size(), NodeSupport{SupportReason::supported, "", ""});
   return in;
 }
 
@@ -77,10 +77,10 @@ SupportTable random_support(std::mt19937& rng, const Graph& g, const std::vector
     for (const char* op : kOps)
       if (d.kind == "cpu" || rng() % 3 != 0) ops.insert(op);
     for (const auto& n : g.nodes) {
-      SupportAnswer a;
-      a.supported = d.kind == "cpu" || (ops.count(n.op_type) && rng() % 10 != 0);
-      if (!a.supported) {
-        a.reason_code = ops.count(n.op_type) ? "attribute" : "op";
+      NodeSupport a;
+      a.reason = SupportReason::supported;
+      if (d.kind != "cpu" && !(ops.count(n.op_type) && rng() % 10 != 0)) {
+        a.reason = ops.count(n.op_type) ? SupportReason::attribute : SupportReason::op;
         a.message = n.op_type + " unsupported";
       }
       answers.push_back(a);
@@ -105,7 +105,7 @@ void check_plan_properties(const Graph& g, const Plan& plan, const PartitionInpu
     ASSERT_EQ(placed[n], 1) << "node " << n << " placed " << placed[n] << " times";
     const std::string& d = plan.placements[n].device;
     ASSERT_NE(std::find(allowed.begin(), allowed.end(), d), allowed.end()) << "node on a device the policy does not allow";
-    ASSERT_TRUE(in.support.at(d)[n].supported) << "node " << n << " on " << d << ", which does not support it";
+    ASSERT_TRUE(in.support.at(d)[n].supported()) << "node " << n << " on " << d << ", which does not support it";
     ASSERT_FALSE(plan.placements[n].reason.empty());
   }
   // Edges between segments go from earlier to later segments: the segment graph is acyclic
@@ -217,10 +217,10 @@ TEST(Partitioner, UnsupportedNodeSplitsWithReasons) {
   in.devices = devices;
   for (const auto& d : devices)
     for (const auto& n : g.nodes) {
-      SupportAnswer a;
-      a.supported = d.kind == "cpu" || n.op_type != "Resize";
-      if (!a.supported) {
-        a.reason_code = "attribute";
+      NodeSupport a;
+      a.reason = SupportReason::supported;
+      if (d.kind != "cpu" && n.op_type == "Resize") {
+        a.reason = SupportReason::attribute;
         a.message = "Resize mode=cubic unsupported";
       }
       in.support[d.id].push_back(a);
@@ -264,7 +264,8 @@ TEST(Partitioner, SmallFragmentsAreNotWorthATransfer) {
   in.graph = &g;
   in.devices = devices;
   for (const auto& d : devices)
-    for (const auto& n : g.nodes) in.support[d.id].push_back({d.kind == "cpu" || n.op_type == "Relu", "op", "no Custom"});
+    for (const auto& n : g.nodes) in.support[d.id].push_back(
+        NodeSupport{d.kind == "cpu" || n.op_type == "Relu" ? SupportReason::supported : SupportReason::op, "no Custom", ""});
   in.policy.units = ComputeUnits::cpu_and_gpu;
   in.policy.objective = Objective::latency;  // the cost model decides
   auto plan = Partitioner::partition(in);
@@ -311,7 +312,7 @@ TEST(Partitioner, SegmentsAreCutToFitASmallDeviceMemory) {
   PartitionInput in;
   in.graph = &g;
   in.devices = devices;
-  for (const auto& d : devices) in.support[d.id].assign(g.nodes.size(), {true, "", ""});
+  for (const auto& d : devices) in.support[d.id].assign(g.nodes.size(), NodeSupport{SupportReason::supported, "", ""});
   in.policy.units = ComputeUnits::cpu_and_npu;
   auto plan = Partitioner::partition(in);
   ASSERT_TRUE(plan.ok()) << plan.status().to_string();
@@ -370,7 +371,7 @@ TEST(Partitioner, PinsAndBansAndTheirErrors) {
   PartitionInput in;
   in.graph = &g;
   in.devices = devices;
-  for (const auto& d : devices) in.support[d.id].assign(g.nodes.size(), {true, "", ""});
+  for (const auto& d : devices) in.support[d.id].assign(g.nodes.size(), NodeSupport{SupportReason::supported, "", ""});
   in.policy.pin_nodes["conv1"] = "cpu:0";
   auto plan = Partitioner::partition(in);
   ASSERT_TRUE(plan.ok());
@@ -421,7 +422,7 @@ TEST(PlanSerialization, CorruptPlansAreRejected) {
   PartitionInput in;
   in.graph = &g;
   in.devices = devices;
-  for (const auto& d : devices) in.support[d.id].assign(g.nodes.size(), {true, "", ""});
+  for (const auto& d : devices) in.support[d.id].assign(g.nodes.size(), NodeSupport{SupportReason::supported, "", ""});
   auto plan = Partitioner::partition(in);
   ASSERT_TRUE(plan.ok());
   std::string s = plan->serialize();

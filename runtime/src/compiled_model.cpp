@@ -200,7 +200,7 @@ Result<std::shared_ptr<CompiledModel>> CompiledModel::load(std::shared_ptr<const
   std::string unsupported;
   int count = 0;
   for (size_t i = 0; i < support.size(); ++i) {
-    if (support[i].supported) {
+    if (support[i].supported()) {
       cm->implementations_.push_back(support[i].implementation);
       continue;
     }

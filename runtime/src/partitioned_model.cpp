@@ -22,18 +22,6 @@ double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
-std::string reason_code_name(sy_support_reason r) {
-  switch (r) {
-    case SY_SUPPORTED: return "";
-    case SY_UNSUPPORTED_OP: return "op";
-    case SY_UNSUPPORTED_ELEMENT_TYPE: return "element type";
-    case SY_UNSUPPORTED_SHAPE: return "shape";
-    case SY_UNSUPPORTED_ATTRIBUTE: return "attribute";
-    case SY_UNSUPPORTED_SIZE_LIMIT: return "size limit";
-    default: return "other";
-  }
-}
-
 // Where one value of a prediction lives: on the host and/or on devices. Device copies are made
 // once per (value, device); values stay on their device between segments on the same device.
 struct HeldValue {
@@ -165,11 +153,7 @@ Status PartitionedModel::prepare(const DeviceRegistry& devices, const PartitionO
   in.cost_model = options.cost_model;
   for (const auto& d : devices.devices()) {
     in.devices.push_back(figures_of(*d));
-    SY_ASSIGN_OR_RETURN(auto answers, d->query_support(view));
-    auto& table = support_[d->id()];
-    table.reserve(answers.size());
-    for (auto& a : answers)
-      table.push_back({a.supported, reason_code_name(a.reason), std::move(a.message), std::move(a.implementation)});
+    SY_ASSIGN_OR_RETURN(support_[d->id()], d->query_support(view));
   }
   times_.support_ms = ms_since(t1);
   SY_RETURN_IF_ERROR(check_ranges(devices, options, in.devices));
@@ -196,7 +180,7 @@ Status PartitionedModel::check_ranges(const DeviceRegistry& devices, const Parti
     if (!is_floating(t) || max_finite(t) >= max_finite(ElementType::float32)) continue;
     if (std::find(allowed->begin(), allowed->end(), d->id()) == allowed->end()) continue;
     const auto& table = support_[d->id()];
-    if (std::any_of(table.begin(), table.end(), [](const SupportAnswer& s) { return s.supported; })) narrow.push_back(d.get());
+    if (std::any_of(table.begin(), table.end(), [](const NodeSupport& s) { return s.supported(); })) narrow.push_back(d.get());
   }
   if (narrow.empty()) return {};
   auto t0 = std::chrono::steady_clock::now();
@@ -232,8 +216,8 @@ Status PartitionedModel::check_ranges(const DeviceRegistry& devices, const Parti
     auto& table = support_[d->id()];
     int refused = 0;
     for (size_t n = 0; n < refusals.size() && n < table.size(); ++n)
-      if (!refusals[n].empty() && table[n].supported) {
-        table[n] = SupportAnswer{false, "range", refusals[n], ""};
+      if (!refusals[n].empty() && table[n].supported()) {
+        table[n] = NodeSupport{SupportReason::range, refusals[n], ""};
         ++refused;
       }
     note += (note.empty() ? "" : "; ") + std::to_string(refused) + " node(s) kept off " + d->id() + " (" +

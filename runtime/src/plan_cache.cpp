@@ -203,8 +203,8 @@ std::string support_to_bytes(const SupportTable& t, ByteWriter& w) {
     w.str(id);
     w.u64(answers.size());
     for (const auto& a : answers) {
-      w.u8(a.supported ? 1 : 0);
-      w.str(a.reason_code);
+      w.u8(a.supported() ? 1 : 0);
+      w.str(support_reason_name(a.reason));
       w.str(a.message);
       w.str(a.implementation);
     }
@@ -220,9 +220,12 @@ SupportTable support_from_bytes(ByteReader& r) {
     size_t k = r.count(25);
     auto& answers = t[id];
     for (size_t j = 0; j < k; ++j) {
-      SupportAnswer a;
-      a.supported = r.u8() != 0;
-      a.reason_code = r.str();
+      NodeSupport a;
+      const bool supported = r.u8() != 0;
+      const auto reason = support_reason_from_name(r.str());
+      if (!reason || supported != (*reason == SupportReason::supported))
+        throw_error(StatusCode::data_loss, "cached support answer has an unknown reason");
+      a.reason = *reason;
       a.message = r.str();
       a.implementation = r.str();
       answers.push_back(std::move(a));

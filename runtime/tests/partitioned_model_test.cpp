@@ -167,7 +167,7 @@ TEST(PartitionedModel, ModelsUnderCpuAndGpuRunOnOpenClAndMatch) {
     const Plan& plan = (*pm)->plan();
     for (const auto& p : plan.placements) {
       const auto& answer = (*pm)->support().at("opencl:0")[static_cast<size_t>(p.node)];
-      if (answer.supported) {
+      if (answer.supported()) {
         EXPECT_EQ(p.device, "opencl:0") << p.reason;
       }
     }

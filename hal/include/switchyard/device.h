@@ -13,6 +13,7 @@
 #include "switchyard/manifest.h"
 #include "switchyard/plugin_abi.h"
 #include "switchyard/status.h"
+#include "switchyard/support.h"
 #include "switchyard/tensor.h"
 
 namespace switchyard {
@@ -61,12 +62,6 @@ const sy_host_api* host_api();
 
 class LoadedPlugin;
 
-struct NodeSupport {
-  bool supported = false;
-  sy_support_reason reason = SY_UNSUPPORTED_OTHER;
-  std::string message;
-  std::string implementation;
-};
 
 class DeviceBuffer {
  public:

@@ -12,18 +12,12 @@
 #include "switchyard/plan.h"
 #include "switchyard/policy.h"
 #include "switchyard/status.h"
+#include "switchyard/support.h"
 
 namespace switchyard {
 
-struct SupportAnswer {
-  bool supported = false;
-  std::string reason_code;  // "op", "element type", "shape", "attribute", "size limit", "other"
-  std::string message;
-  std::string implementation;  // how the device runs it ("onednn", "reference"), when supported
-};
-
 // Per device, one answer per graph node (the devices' answers to the support query).
-using SupportTable = std::map<std::string, std::vector<SupportAnswer>>;
+using SupportTable = std::map<std::string, std::vector<NodeSupport>>;
 
 struct PartitionInput {
   const Graph* graph = nullptr;

@@ -138,7 +138,7 @@ RunResult run_both(G& b, const std::vector<Tensor>& inputs) {
   auto sup = d->query_support(view);
   EXPECT_TRUE(sup.ok()) << sup.status().to_string();
   if (!sup.ok()) return r;
-  for (const auto& s : *sup) EXPECT_TRUE(s.supported) << s.message;
+  for (const auto& s : *sup) EXPECT_TRUE(s.supported()) << s.message;
   auto exe = d->compile(view);
   EXPECT_TRUE(exe.ok()) << exe.status().to_string();
   if (!exe.ok()) return r;
@@ -586,12 +586,12 @@ TEST(LevelZero, RefusalsCarryReasons) {
   auto sup = npu()->query_support(view);
   ASSERT_TRUE(sup.ok()) << sup.status().to_string();
   ASSERT_EQ(sup->size(), 4u);
-  EXPECT_EQ((*sup)[0].reason, SY_UNSUPPORTED_SHAPE);
+  EXPECT_EQ((*sup)[0].reason, SupportReason::shape);
   EXPECT_NE((*sup)[0].message.find("static shapes only"), std::string::npos) << (*sup)[0].message;
-  EXPECT_EQ((*sup)[1].reason, SY_UNSUPPORTED_OP);
-  EXPECT_EQ((*sup)[2].reason, SY_UNSUPPORTED_ELEMENT_TYPE);
+  EXPECT_EQ((*sup)[1].reason, SupportReason::op);
+  EXPECT_EQ((*sup)[2].reason, SupportReason::element_type);
   EXPECT_NE((*sup)[2].message.find("float16 and int8 only"), std::string::npos) << (*sup)[2].message;
-  EXPECT_TRUE((*sup)[3].supported) << (*sup)[3].message;
+  EXPECT_TRUE((*sup)[3].supported()) << (*sup)[3].message;
   auto exe = npu()->compile(view);
   ASSERT_FALSE(exe.ok());
   EXPECT_EQ(exe.status().code(), StatusCode::unsupported) << exe.status().to_string();
@@ -905,7 +905,7 @@ TEST(LevelZeroModels, LightResnet50UnderCpuAndNpuKeepsOverflowOffTheNpuAndMatche
   const Graph& pg = (*planned)->graph();
   int on_npu = 0, range_refused = 0;
   for (const auto& p : plan.placements) on_npu += p.device == "level_zero:0";
-  for (const auto& a : (*planned)->support().at("level_zero:0")) range_refused += a.reason_code == "range";
+  for (const auto& a : (*planned)->support().at("level_zero:0")) range_refused += a.reason == SupportReason::range;
   std::printf("light_resnet50: %d nodes on level_zero:0, %d kept off by the range check (%s)\n", on_npu, range_refused,
               (*planned)->range_check_note().c_str());
   EXPECT_GT(on_npu, 0);

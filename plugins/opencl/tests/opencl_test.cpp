@@ -207,7 +207,7 @@ void check(Builder& b, const std::string& what, std::vector<HalfTol> ht = {HalfT
   GraphView view(b.g);
   auto support = d.query_support(view);
   ASSERT_TRUE(support.ok()) << support.status().message();
-  for (size_t i = 0; i < support->size(); ++i) ASSERT_TRUE((*support)[i].supported) << what << ": " << (*support)[i].message;
+  for (size_t i = 0; i < support->size(); ++i) ASSERT_TRUE((*support)[i].supported()) << what << ": " << (*support)[i].message;
   auto exe = d.compile(view);
   ASSERT_TRUE(exe.ok()) << what << ": " << exe.status().message();
   reference::Interpreter interp;
@@ -487,7 +487,7 @@ TEST_F(OpenCL, CastBetweenTypes) {
   GraphView rv(r.g);
   auto rs = env().device->query_support(rv);
   ASSERT_TRUE(rs.ok());
-  EXPECT_EQ((*rs)[0].reason, SY_UNSUPPORTED_ELEMENT_TYPE) << (*rs)[0].message;
+  EXPECT_EQ((*rs)[0].reason, SupportReason::element_type) << (*rs)[0].message;
 }
 
 // --- pooling and normalisation ---
@@ -701,13 +701,13 @@ TEST_F(OpenCL, SupportQueryRefusesPrecisely) {
   GraphView view(b.g);
   auto s = env().device->query_support(view);
   ASSERT_TRUE(s.ok()) << s.status().message();
-  EXPECT_EQ((*s)[0].reason, SY_UNSUPPORTED_SHAPE);
+  EXPECT_EQ((*s)[0].reason, SupportReason::shape);
   EXPECT_NE((*s)[0].message.find("x_dyn"), std::string::npos) << (*s)[0].message;
   EXPECT_NE((*s)[0].message.find("'N'"), std::string::npos) << (*s)[0].message;
-  EXPECT_EQ((*s)[1].reason, SY_UNSUPPORTED_ELEMENT_TYPE) << (*s)[1].message;
-  EXPECT_EQ((*s)[2].reason, SY_UNSUPPORTED_ATTRIBUTE) << (*s)[2].message;
+  EXPECT_EQ((*s)[1].reason, SupportReason::element_type) << (*s)[1].message;
+  EXPECT_EQ((*s)[2].reason, SupportReason::attribute) << (*s)[2].message;
   EXPECT_NE((*s)[2].message.find("cubic"), std::string::npos) << (*s)[2].message;
-  EXPECT_EQ((*s)[3].reason, SY_UNSUPPORTED_OP) << (*s)[3].message;
+  EXPECT_EQ((*s)[3].reason, SupportReason::op) << (*s)[3].message;
   // compile refuses naming the node
   auto exe = env().device->compile(view);
   ASSERT_FALSE(exe.ok());
