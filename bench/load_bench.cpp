@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "switchyard/compiled_model.h"
+#include "switchyard/model_loader.h"
 #include "switchyard/plan_cache.h"
 #include "switchyard/shape_inference.h"
 
@@ -117,7 +118,7 @@ int main(int argc, char** argv) {
       co.dir = root;
       LoadReport rep;
       auto t0 = std::chrono::steady_clock::now();
-      auto pm = PlanCache(co).load(m, devices, options, &rep);
+      auto pm = load_model(m, devices, options, PlanCache(co), &rep);
       uncached.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       if (!pm.ok() || rep.state != CacheState::uncached) {
         std::fprintf(stderr, "%s: uncached load failed: %s\n", m.c_str(), pm.ok() ? rep.reason.c_str() : pm.status().to_string().c_str());
@@ -131,7 +132,7 @@ int main(int argc, char** argv) {
       co.dir = root;
       LoadReport rep;
       auto t0 = std::chrono::steady_clock::now();
-      auto pm = PlanCache(co).load(m, devices, options, &rep);
+      auto pm = load_model(m, devices, options, PlanCache(co), &rep);
       cached.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       if (!pm.ok() || rep.state != CacheState::cached) {
         std::fprintf(stderr, "%s: cached load missed: %s\n", m.c_str(), pm.ok() ? rep.reason.c_str() : pm.status().to_string().c_str());

@@ -1,4 +1,4 @@
-// Fuzz target: the plan-cache entry reader (decode_entry, which PlanCache::load calls on the
+// Fuzz target: the plan-cache entry reader (decode_entry, which PlanCache::fetch calls on the
 // mapped entry file), then PartitionedModel::restore of what it decoded against no devices.
 //
 // An entry ends with a checksum over everything before it; the harness recomputes it on its

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fuzz_common.h"
+#include "switchyard/model_loader.h"
 #include "switchyard/plan_cache.h"
 #include "switchyard/tensor_io.h"
 
@@ -115,7 +116,7 @@ void plan_cache_entry(const fs::path& dir, const DeviceRegistry& registry) {
   co.dir = cache;
   PlanCache pc(co);
   LoadReport report;
-  auto pm = pc.load(fs::path(SWITCHYARD_FUZZ_SOURCE_DIR) / "models" / "tiny_cnn.onnx", registry, PartitionOptions{}, &report);
+  auto pm = load_model(fs::path(SWITCHYARD_FUZZ_SOURCE_DIR) / "models" / "tiny_cnn.onnx", registry, PartitionOptions{}, pc, &report);
   if (!pm.ok()) return fail("plan cache load of tiny_cnn.onnx: " + pm.status().to_string());
   size_t n = 0;
   for (const auto& e : fs::directory_iterator(cache, ec))

@@ -337,7 +337,7 @@ Result<CacheKey> PlanCache::key_for(const fs::path& model_file, const std::strin
   return k;
 }
 
-Status PlanCache::store_entry(const fs::path& entry, const std::string& header, const PartitionedModel& pm) {
+Status PlanCache::store_entry(const fs::path& entry, const std::string& header, const PartitionedModel& pm) const {
   SY_ASSIGN_OR_RETURN(auto exes, pm.serialize_executables());
   ByteWriter meta;
   BlobWriter blob;
@@ -397,146 +397,123 @@ std::string miss_reason(const CacheKey& want, const std::vector<ParsedHeader>& s
 }
 }  // namespace
 
-Result<std::shared_ptr<PartitionedModel>> PlanCache::load(const fs::path& model_file, const DeviceRegistry& devices,
-                                                         const PartitionOptions& options, LoadReport* report) {
-  LoadReport local;
-  LoadReport& rep = report ? *report : local;
-  rep = LoadReport{};
-  auto t0 = std::chrono::steady_clock::now();
+namespace {
 
-  // Map and hash the model file once; the same bytes are parsed on a miss.
-  std::error_code ec;
-  auto mapped_model = MappedFile::open(model_file, "model file");
-  if (!mapped_model.ok()) {
-    if (mapped_model.status().code() == StatusCode::not_found)
-      return Status(StatusCode::not_found, "model file '" + model_file.string() + "' not found");
-    return mapped_model.status();
+std::shared_ptr<PartitionedModel> in_memory(const std::string& digest) {
+  std::lock_guard<std::mutex> lock(g_memory_mu);
+  auto it = g_memory.find(digest);
+  return it == g_memory.end() ? nullptr : it->second.lock();
+}
+
+// Maps, decodes and restores an entry file on the devices. `external_changed` tells a model whose
+// external data changed (a miss) from a defect in the entry.
+Result<std::shared_ptr<PartitionedModel>> restore_entry(const fs::path& entry, const std::string& digest, const fs::path& model_dir,
+                                                        const DeviceRegistry& devices, LoadReport& rep, bool& external_changed) {
+  SY_ASSIGN_OR_RETURN(auto mapped, map_entry(entry));
+  SY_ASSIGN_OR_RETURN(DecodedEntry d, decode_entry_bytes(mapped->data(), mapped->size(), mapped, mapped.get()));
+  if (d.digest != digest) return Status(StatusCode::data_loss, "entry header names another key");
+  // Weights in external data files are part of the model's content.
+  for (const auto& [loc, hash] : d.external)
+    if (file_hash(model_dir / loc) != hash) {
+      external_changed = true;
+      return Status(StatusCode::not_found, "external data file '" + loc + "' changed");
+    }
+  // The mapping outlives the executables: plugins may use their bytes in place.
+  try {
+    return PartitionedModel::restore(std::move(d.graph), std::move(d.plan), std::move(d.support), devices, d.executables, mapped,
+                                     &rep.warnings);
+  } catch (const Error& e) {
+    return e.status();
   }
-  const MappedFile& bytes = **mapped_model;
-  if (bytes.size() > kMaxModelBytes) return Status(StatusCode::invalid_argument, "'" + model_file.string() + "' is larger than the 2 GiB protobuf limit");
-  const std::string model_hash = content_hash(bytes);  // paged in again only on a miss (import)
-  rep.hash_ms = ms_since(t0);
-  SY_ASSIGN_OR_RETURN(CacheKey key, key_for(model_file, model_hash, devices, options));
-  const std::string digest = key.digest();
-  const fs::path entry = dir_ / (digest + kExtension);
+}
 
-  bool store_allowed = options_.enabled;
+// The headers of this folder's entries for the same model file, newest first: what miss_reason
+// compares the key with to say why it missed.
+std::vector<ParsedHeader> entries_of_model(const fs::path& dir, const std::string& model_id) {
+  std::error_code ec;
+  std::vector<std::pair<fs::file_time_type, ParsedHeader>> same;
+  if (fs::is_directory(dir, ec))
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      if (e.path().extension() != kExtension || e.path().filename().string()[0] == '.') continue;
+      auto m = map_entry(e.path());
+      if (!m.ok()) continue;
+      auto v = open_entry(**m, false);
+      if (!v.ok()) continue;
+      ParsedHeader h = parse_header(v->header);
+      if (h.key.model_id == model_id) same.emplace_back(fs::last_write_time(e.path(), ec), std::move(h));
+    }
+  std::sort(same.begin(), same.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<ParsedHeader> headers;
+  for (auto& s : same) headers.push_back(std::move(s.second));
+  return headers;
+}
+
+}  // namespace
+
+std::string PlanCache::model_hash(const MappedFile& model_bytes) { return content_hash(model_bytes); }
+
+Result<std::shared_ptr<PartitionedModel>> PlanCache::fetch(const CacheKey& key, const fs::path& model_dir,
+                                                          const DeviceRegistry& devices, LoadReport& rep, bool& storable) const {
+  storable = options_.enabled;
   if (!options_.enabled) {
     rep.reason = "cache disabled";
-  } else {
-    // In this process already?
-    {
-      std::lock_guard<std::mutex> lock(g_memory_mu);
-      auto it = g_memory.find(digest);
-      if (it != g_memory.end()) {
-        if (auto pm = it->second.lock()) {
-          rep.state = CacheState::cached;
-          rep.reason = "in memory";
-          rep.load_ms = ms_since(t0);
-          return pm;
-        }
-      }
-    }
-    const fs::file_type entry_type = fs::symlink_status(entry, ec).type();
-    if (entry_type != fs::file_type::not_found && entry_type != fs::file_type::regular) {
-      rep.warnings.push_back("plan cache: " + entry.string() + " is " + cache_folder::describe_file_type(entry) +
-                             ", not an entry: this load bypasses the cache (`switchyard cache clear` or `prune` removes it)");
-      rep.reason = "entry unusable";
-      store_allowed = false;
-    } else if (entry_type == fs::file_type::regular) {
-      bool external_changed = false;
-      auto restored = [&]() -> Result<std::shared_ptr<PartitionedModel>> {
-        SY_ASSIGN_OR_RETURN(auto mapped, map_entry(entry));
-        SY_ASSIGN_OR_RETURN(DecodedEntry d, decode_entry_bytes(mapped->data(), mapped->size(), mapped, mapped.get()));
-        if (d.digest != digest) return Status(StatusCode::data_loss, "entry header names another key");
-        // Weights in external data files are part of the model's content.
-        const fs::path model_dir = model_file.parent_path().empty() ? fs::path(".") : model_file.parent_path();
-        for (const auto& [loc, hash] : d.external)
-          if (file_hash(model_dir / loc) != hash)
-          {
-            external_changed = true;
-            return Status(StatusCode::not_found, "external data file '" + loc + "' changed");
-          }
-        // The mapping outlives the executables: plugins may use their bytes in place.
-        try {
-          return PartitionedModel::restore(std::move(d.graph), std::move(d.plan), std::move(d.support), devices, d.executables, mapped,
-                                           &rep.warnings);
-        } catch (const Error& e) {
-          return e.status();
-        }
-      }();
-      if (restored.ok()) {
-        touch(entry);
-        rep.state = CacheState::cached;
-        rep.reason = "";
-        rep.load_ms = ms_since(t0);
-        std::lock_guard<std::mutex> lock(g_memory_mu);
-        g_memory[digest] = *restored;
-        return restored;
-      }
-      if (external_changed) {
-        rep.reason = "model changed";
-      } else if (restored.status().code() == StatusCode::data_loss) {
-        Status removed = cache_folder::remove_item(entry);
-        rep.warnings.push_back(removed.ok() ? "plan cache: removed corrupt entry " + entry.filename().string() + ": " + restored.status().message()
-                                            : "plan cache: corrupt entry " + entry.filename().string() + " (" + restored.status().message() +
-                                                  ") bypassed; " + removed.message());
-        rep.reason = "entry corrupt";
-      } else {
-        return restored.status();  // e.g. a device vanished between key and restore
-      }
-    } else {
-      // Find entries for the same model file to say why this one missed.
-      std::vector<std::pair<fs::file_time_type, ParsedHeader>> same;
-      if (fs::is_directory(dir_, ec))
-        for (const auto& e : fs::directory_iterator(dir_, ec)) {
-          if (e.path().extension() != kExtension || e.path().filename().string()[0] == '.') continue;
-          auto m = map_entry(e.path());
-          if (!m.ok()) continue;
-          auto v = open_entry(**m, false);
-          if (!v.ok()) continue;
-          ParsedHeader h = parse_header(v->header);
-          if (h.key.model_id == key.model_id) same.emplace_back(fs::last_write_time(e.path(), ec), std::move(h));
-        }
-      std::sort(same.begin(), same.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-      std::vector<ParsedHeader> headers;
-      for (auto& s : same) headers.push_back(std::move(s.second));
-      rep.reason = miss_reason(key, headers);
-    }
+    return std::shared_ptr<PartitionedModel>();
   }
-
-  // Miss: import, plan, compile.
-  ImportOptions io;
-  io.base_dir = model_file.parent_path().empty() ? fs::path(".") : model_file.parent_path();
-  const auto t_import = std::chrono::steady_clock::now();
-  auto model = import_onnx_bytes(bytes.data(), bytes.size(), io);
-  if (!model.ok()) {
-    // A model that cannot be imported is a bad model (even when what it lacks is a file it names):
-    // not_found is kept for what the caller asked for and is absent (a device, the model file).
-    const Status& st = model.status();
-    return Status(st.code() == StatusCode::not_found ? StatusCode::invalid_argument : st.code(), st.message())
-        .with_context(model_file.filename().string());
+  const std::string digest = key.digest();
+  if (auto pm = in_memory(digest)) {
+    rep.reason = "in memory";
+    return pm;
   }
-  rep.import_ms = ms_since(t_import);
-  (*model)->path = model_file;
-  SY_ASSIGN_OR_RETURN(auto pm, PartitionedModel::load(*model, devices, options));
-  rep.state = CacheState::uncached;
-  rep.load_ms = ms_since(t0);
-  if (store_allowed) {
-    // Store: failures to write are warnings, never load failures.
-    const auto t_store = std::chrono::steady_clock::now();
-    auto store = [&]() -> Status {
-      std::vector<std::string> segment_devices;
-      for (const auto& s : pm->plan().segments) segment_devices.push_back(s.device);
-      const std::string header = header_text(key, segment_devices, external_files((*model)->external_data_files, io.base_dir));
-      return store_entry(entry, header, *pm);
-    }();
-    rep.store_ms = ms_since(t_store);
-    if (!store.ok()) rep.warnings.push_back("plan cache: could not store the entry: " + store.message());
+  const fs::path entry = dir_ / (digest + kExtension);
+  std::error_code ec;
+  const fs::file_type entry_type = fs::symlink_status(entry, ec).type();
+  if (entry_type == fs::file_type::not_found) {
+    rep.reason = miss_reason(key, entries_of_model(dir_, key.model_id));
+    return std::shared_ptr<PartitionedModel>();
+  }
+  if (entry_type != fs::file_type::regular) {
+    rep.warnings.push_back("plan cache: " + entry.string() + " is " + cache_folder::describe_file_type(entry) +
+                           ", not an entry: this load bypasses the cache (`switchyard cache clear` or `prune` removes it)");
+    rep.reason = "entry unusable";
+    storable = false;
+    return std::shared_ptr<PartitionedModel>();
+  }
+  bool external_changed = false;
+  auto restored = restore_entry(entry, digest, model_dir, devices, rep, external_changed);
+  if (restored.ok()) {
+    touch(entry);
+    rep.reason = "";
     std::lock_guard<std::mutex> lock(g_memory_mu);
-    g_memory[digest] = pm;
+    g_memory[digest] = *restored;
+    return restored;
   }
-  return pm;
+  if (external_changed) {
+    rep.reason = "model changed";
+  } else if (restored.status().code() == StatusCode::data_loss) {
+    Status removed = cache_folder::remove_item(entry);
+    rep.warnings.push_back(removed.ok() ? "plan cache: removed corrupt entry " + entry.filename().string() + ": " + restored.status().message()
+                                        : "plan cache: corrupt entry " + entry.filename().string() + " (" + restored.status().message() +
+                                              ") bypassed; " + removed.message());
+    rep.reason = "entry corrupt";
+  } else {
+    return restored.status();  // e.g. a device vanished between key and restore
+  }
+  return std::shared_ptr<PartitionedModel>();
+}
+
+void PlanCache::store(const CacheKey& key, const std::shared_ptr<PartitionedModel>& pm, const std::vector<std::string>& external_data_files,
+                      const fs::path& model_dir, LoadReport& rep) const {
+  // Failures to write are warnings, never load failures.
+  const auto t_store = std::chrono::steady_clock::now();
+  std::vector<std::string> segment_devices;
+  for (const auto& s : pm->plan().segments) segment_devices.push_back(s.device);
+  const std::string digest = key.digest();
+  const std::string header = header_text(key, segment_devices, external_files(external_data_files, model_dir));
+  Status stored = store_entry(dir_ / (digest + kExtension), header, *pm);
+  rep.store_ms = ms_since(t_store);
+  if (!stored.ok()) rep.warnings.push_back("plan cache: could not store the entry: " + stored.message());
+  std::lock_guard<std::mutex> lock(g_memory_mu);
+  g_memory[digest] = pm;
 }
 
 namespace {
@@ -638,7 +615,7 @@ CacheCleanup PlanCache::prune(const DeviceRegistry& devices) {
   return done;
 }
 
-Result<int> PlanCache::enforce_limit() {
+Result<int> PlanCache::enforce_limit() const {
   SY_ASSIGN_OR_RETURN(auto entries, list());  // most recent first
   uint64_t total = 0;
   int removed = 0;

@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "switchyard/onnx_import.h"
+#include "switchyard/model_loader.h"
 #include "switchyard/plan_cache.h"
 #include "switchyard/reference_util.h"
 
@@ -52,7 +53,7 @@ class PlanCacheTest : public ::testing::Test {
     o.dir = root_ / "cache";
     o.max_bytes = max_bytes;
     PlanCache cache(o);
-    return cache.load(root_ / "models" / "tiny_cnn.onnx", registry(td), po, &rep);
+    return load_model(root_ / "models" / "tiny_cnn.onnx", registry(td), po, cache, &rep);
   }
 
   std::vector<fs::path> entries() {
@@ -99,8 +100,8 @@ TEST_F(PlanCacheTest, SameProcessReusesTheCompiledModel) {
   o.dir = root_ / "cache";
   PlanCache cache(o);
   LoadReport a, b;
-  auto m1 = cache.load(root_ / "models" / "tiny_cnn.onnx", registry(), {}, &a);
-  auto m2 = cache.load(root_ / "models" / "tiny_cnn.onnx", registry(), {}, &b);
+  auto m1 = load_model(root_ / "models" / "tiny_cnn.onnx", registry(), {}, cache, &a);
+  auto m2 = load_model(root_ / "models" / "tiny_cnn.onnx", registry(), {}, cache, &b);
   ASSERT_TRUE(m1.ok() && m2.ok());
   EXPECT_EQ(m1->get(), m2->get());
   EXPECT_EQ(b.reason, "in memory");
@@ -264,13 +265,13 @@ TEST_F(PlanCacheTest, ExternalDataIsPartOfTheKey) {
   o.dir = root_ / "cache";
   LoadReport a, b, c;
   clear_in_memory_models();
-  ASSERT_TRUE(PlanCache(o).load(root_ / "models" / "ext.onnx", registry(), {}, &a).ok());
+  ASSERT_TRUE(load_model(root_ / "models" / "ext.onnx", registry(), {}, PlanCache(o), &a).ok());
   clear_in_memory_models();
-  ASSERT_TRUE(PlanCache(o).load(root_ / "models" / "ext.onnx", registry(), {}, &b).ok());
+  ASSERT_TRUE(load_model(root_ / "models" / "ext.onnx", registry(), {}, PlanCache(o), &b).ok());
   EXPECT_EQ(b.state, CacheState::cached);
   write_weights(2.0f);
   clear_in_memory_models();
-  auto m = PlanCache(o).load(root_ / "models" / "ext.onnx", registry(), {}, &c);
+  auto m = load_model(root_ / "models" / "ext.onnx", registry(), {}, PlanCache(o), &c);
   ASSERT_TRUE(m.ok()) << m.status().to_string();
   EXPECT_EQ(c.state, CacheState::uncached);
   EXPECT_EQ(c.reason, "model changed");
@@ -302,7 +303,7 @@ TEST_F(PlanCacheTest, FifosAreRefusedNotWaitedOn) {
     if (file.filename() == "0123.syc") fifo_reported = result.find("is not a regular file") != std::string::npos;
   EXPECT_TRUE(fifo_reported);
   ASSERT_EQ(::mkfifo((root_ / "models" / "fifo.onnx").c_str(), 0644), 0);
-  auto fifo_model = PlanCache(o).load(root_ / "models" / "fifo.onnx", registry(), {}, &rep);
+  auto fifo_model = load_model(root_ / "models" / "fifo.onnx", registry(), {}, PlanCache(o), &rep);
   ASSERT_FALSE(fifo_model.ok());
   EXPECT_NE(fifo_model.status().message().find("is not a regular file"), std::string::npos) << fifo_model.status().message();
   auto signature = import_onnx_signature(root_ / "models" / "fifo.onnx");

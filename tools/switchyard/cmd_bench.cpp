@@ -22,6 +22,7 @@
 #include "policy_args.h"
 #include "switchyard/discovery.h"
 #include "switchyard/json.h"
+#include "switchyard/model_loader.h"
 #include "switchyard/plan_cache.h"
 #include "switchyard/predictor.h"
 #include "switchyard/shape_inference.h"
@@ -225,7 +226,7 @@ Result<std::shared_ptr<PartitionedModel>> measure_loads(const BenchConfig& cfg, 
   CacheOptions co;
   co.dir = cache_dir;
   auto t0 = Clock::now();
-  auto cold = PlanCache(co).load(cfg.model_path, devices, cfg.options, &f.cold);
+  auto cold = load_model(cfg.model_path, devices, cfg.options, PlanCache(co), &f.cold);
   auto t1 = Clock::now();
   if (!cold.ok()) return cold.status();
   f.cold_ms = ms(t1 - t0);
@@ -237,7 +238,7 @@ Result<std::shared_ptr<PartitionedModel>> measure_loads(const BenchConfig& cfg, 
   cold->reset();
   if (cfg.fresh_runs > 0) measure_fresh_loads(cfg, cache_dir, f);
   auto t2 = Clock::now();
-  auto model = PlanCache(co).load(cfg.model_path, devices, cfg.options, &f.warm);
+  auto model = load_model(cfg.model_path, devices, cfg.options, PlanCache(co), &f.warm);
   auto t3 = Clock::now();
   std::filesystem::remove_all(cache_dir);
   if (!model.ok()) return model.status();

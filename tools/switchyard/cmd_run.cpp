@@ -11,6 +11,7 @@
 #include "switchyard/compiled_model.h"
 #include "switchyard/discovery.h"
 #include "switchyard/partitioned_model.h"
+#include "switchyard/model_loader.h"
 #include "switchyard/plan_cache.h"
 #include "switchyard/shape_inference.h"
 #include "switchyard/trace.h"
@@ -192,7 +193,7 @@ int cmd_run(const std::vector<std::string>& argv) {
     options.range_check = range_check;
     LoadReport report;
     auto t_cache = std::chrono::steady_clock::now();
-    SY_ASSIGN_OR_RETURN(auto pm, cache.load(model_path, *registry, options, &report));
+    SY_ASSIGN_OR_RETURN(auto pm, load_model(model_path, *registry, options, cache, &report));
     trace.span("load", report.state == CacheState::cached ? "load (cached)" : "load (prepare and cache)", "load", t_cache,
                std::chrono::steady_clock::now(), {{"reason", report.reason}});
     rr.load_ms = report.load_ms;

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "switchyard/mapped_file.h"
 #include "switchyard/partitioned_model.h"
 #include "switchyard/plugin_loader.h"
 #include "switchyard/status.h"
@@ -89,10 +90,20 @@ class PlanCache {
   explicit PlanCache(CacheOptions options = {});
   const std::filesystem::path& dir() const { return dir_; }
 
-  // Loads a model file under `options`: from the cache when a valid entry exists, otherwise by
-  // importing, planning and compiling (then storing the result). `report` says which and why.
-  Result<std::shared_ptr<PartitionedModel>> load(const std::filesystem::path& model_file, const DeviceRegistry& devices,
-                                                 const PartitionOptions& options, LoadReport* report = nullptr);
+  // The cache stores and fetches; load_model (model_loader.h) is the one way to load a model.
+
+  // The fingerprint of a model file's bytes that keys use (its pages are released as it goes).
+  static std::string model_hash(const MappedFile& model_bytes);
+  // `key`'s model: from this process, or restored from its entry on `devices`; null on a miss, with
+  // `rep.reason` saying why (and a warning for an entry bypassed or removed as corrupt).
+  // `storable` is false when a new entry must not be written (cache disabled, or something that is
+  // not a file at the entry's path). `model_dir` locates the external data files the entry hashed.
+  Result<std::shared_ptr<PartitionedModel>> fetch(const CacheKey& key, const std::filesystem::path& model_dir,
+                                                  const DeviceRegistry& devices, LoadReport& rep, bool& storable) const;
+  // Writes `pm` as `key`'s entry (a failure is a warning in `rep`, with the time in rep.store_ms)
+  // and keeps it for later loads in this process.
+  void store(const CacheKey& key, const std::shared_ptr<PartitionedModel>& pm, const std::vector<std::string>& external_data_files,
+             const std::filesystem::path& model_dir, LoadReport& rep) const;
 
   Result<std::vector<EntryInfo>> list() const;
   // Checks every entry's format and checksum; returns one line per entry ("ok" or the problem).
@@ -103,7 +114,7 @@ class PlanCache {
   // non-file items and orphaned temporary files.
   CacheCleanup prune(const DeviceRegistry& devices);
   // Evicts least-recently-used entries until the total is within max_bytes.
-  Result<int> enforce_limit();
+  Result<int> enforce_limit() const;
 
   // The key a model would be cached under (exposed for tests and `switchyard cache`).
   Result<CacheKey> key_for(const std::filesystem::path& model_file, const std::string& model_hash, const DeviceRegistry& devices,
@@ -112,7 +123,7 @@ class PlanCache {
  private:
   // Writes the entry for `pm` (header text already made), streaming the graph's tensors and the
   // executables from where they lie.
-  Status store_entry(const std::filesystem::path& entry, const std::string& header, const PartitionedModel& pm);
+  Status store_entry(const std::filesystem::path& entry, const std::string& header, const PartitionedModel& pm) const;
 
   CacheOptions options_;
   std::filesystem::path dir_;
@@ -131,7 +142,7 @@ struct DecodedEntry {
 };
 
 // Decodes an entry's bytes: magic, format version, section bounds, checksum, header, graph, plan,
-// support answers and the executables' places. PlanCache::load does this to the mapped entry file
+// support answers and the executables' places. PlanCache::fetch does this to the mapped entry file
 // before it restores the executables on devices. The graph's tensors and `executables` point into
 // the bytes, which `keepalive` owns. A defect gives Status(data_loss) (or Plan::deserialize's error).
 Result<DecodedEntry> decode_entry(const void* data, size_t size, std::shared_ptr<const void> keepalive);
