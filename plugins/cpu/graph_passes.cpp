@@ -373,15 +373,21 @@ std::optional<ConvGroup> transposed_batchnorm_group(const Graph& g, size_t ci, c
 }
 }  // namespace
 
-FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
-  FusionPlan plan;
-  plan.group_of.assign(g.nodes.size(), -1);
-  const size_t nv = g.values.size();
-  // Uses of each value (a node reading it twice counts twice); outputs and values named
-  // from nested graphs count as uses nobody may fuse away.
-  std::vector<int> uses(nv, 0);
-  std::vector<int64_t> consumer(nv, -1), producer(nv, -1);
-  std::vector<std::vector<int64_t>> readers(nv);
+namespace {
+
+// Who reads and produces each value, for plan_conv_fusions. Uses count a node reading a value twice
+// twice; graph outputs and values named from nested graphs count as uses nobody may fuse away.
+struct ValueUses {
+  std::vector<int> uses;
+  std::vector<int64_t> consumer, producer;  // the last reader, the producer (-1: none)
+  std::vector<std::vector<int64_t>> readers;
+
+  explicit ValueUses(const Graph& g);
+  void count_nested_reads(const Graph& g);
+};
+
+ValueUses::ValueUses(const Graph& g)
+    : uses(g.values.size(), 0), consumer(g.values.size(), -1), producer(g.values.size(), -1), readers(g.values.size()) {
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     for (int32_t v : g.nodes[n].inputs)
       if (v >= 0) {
@@ -393,6 +399,10 @@ FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
       if (v >= 0) producer[static_cast<size_t>(v)] = static_cast<int64_t>(n);
   }
   for (int32_t o : g.outputs) uses[static_cast<size_t>(o)] += 1000;
+  count_nested_reads(g);
+}
+
+void ValueUses::count_nested_reads(const Graph& g) {
   std::set<std::string> nested_names;
   std::function<void(const Graph&)> visit = [&](const Graph& sub) {
     for (const auto& v : sub.values) nested_names.insert(v.name);
@@ -411,124 +421,180 @@ FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) {
     int32_t v = g.find_value(name);
     if (v >= 0) uses[static_cast<size_t>(v)] += 1000;
   }
-  auto sole_consumer = [&](int32_t v) -> int64_t {
-    if (v < 0 || uses[static_cast<size_t>(v)] != 1) return -1;
-    int64_t c = consumer[static_cast<size_t>(v)];
-    return c >= 0 && plan.group_of[static_cast<size_t>(c)] < 0 ? c : -1;
-  };
+}
 
-  for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
-    const Node& conv = g.nodes[ci];
+// One absorbed step of a Conv's chain, so the chain can be shortened back to before it.
+struct ChainStep {
+  std::vector<size_t> nodes;
+  size_t ops_before;
+  int32_t value_before;
+  bool sum;
+};
+
+// Builds the FusionPlan one Conv at a time: BatchNormalization folding, then activations and at
+// most one residual Add/Sum as post-ops, shortened until oneDNN builds the chain.
+class ConvFusionPlanner {
+ public:
+  ConvFusionPlanner(const Graph& g, const PostOpCheck& check) : g_(g), check_(check), index_(g) {
+    plan_.group_of.assign(g.nodes.size(), -1);
+  }
+  FusionPlan run();
+
+ private:
+  int64_t sole_consumer(int32_t v) const;
+  std::optional<ConvGroup> conv_group(size_t ci) const;
+  void fold_batchnorm(ConvGroup& grp, int32_t bias, int64_t M, int32_t& cur) const;
+  void collect_post_ops(ConvGroup& grp, std::vector<ChainStep>& steps, std::vector<ConvPostOp>& ops, int32_t& cur) const;
+  bool absorb_residual_add(ConvGroup& grp, const Node& n, size_t nx, std::vector<ChainStep>& steps, std::vector<ConvPostOp>& ops,
+                           int32_t& cur) const;
+  void shorten_until_buildable(ConvGroup& grp, std::vector<ChainStep>& steps, std::vector<ConvPostOp>& ops, int32_t& cur) const;
+  void add_group(size_t ci, ConvGroup grp);
+
+  const Graph& g_;
+  const PostOpCheck& check_;
+  ValueUses index_;
+  FusionPlan plan_;
+};
+
+FusionPlan ConvFusionPlanner::run() {
+  auto sole = [this](int32_t v) { return sole_consumer(v); };
+  for (size_t ci = 0; ci < g_.nodes.size(); ++ci) {
+    const Node& conv = g_.nodes[ci];
     if (conv.domain.empty() && conv.op_type == "ConvTranspose") {
-      if (auto grp = transposed_batchnorm_group(g, ci, sole_consumer)) {
-        plan.group_of[ci] = plan.group_of[grp->absorbed[0]] = static_cast<int64_t>(plan.groups.size());
-        plan.groups.push_back(std::move(*grp));
-      }
+      if (auto grp = transposed_batchnorm_group(g_, ci, sole)) add_group(ci, std::move(*grp));
       continue;
     }
-    if (!conv.domain.empty() || conv.op_type != "Conv" || !single_output(conv)) continue;
-    if (conv.inputs.size() < 2 || conv.inputs.size() > 3 || conv.inputs[0] < 0) continue;
-    const Tensor* W = constant_of(g, conv.inputs[1]);
-    if (!W || W->type() != ElementType::float32 || W->rank() < 3 || !is_f32_value(g, conv.inputs[0])) continue;
-    const int64_t M = W->dim(0);
-    const int32_t bias = conv.inputs.size() > 2 ? conv.inputs[2] : -1;
-    if (!check(conv, g, {})) continue;
+    if (auto grp = conv_group(ci)) add_group(ci, std::move(*grp));
+  }
+  return std::move(plan_);
+}
 
-    ConvGroup grp;
-    grp.conv = ci;
-    int32_t cur = conv.outputs[0];
-    // 1. BatchNormalization folding (needs constant weights and bias).
-    if (int64_t b = sole_consumer(cur); b >= 0 && g.nodes[static_cast<size_t>(b)].inputs[0] == cur &&
-                                        (bias < 0 || f32_constant_numel(g, bias, M)) &&
-                                        inference_batchnorm(g.nodes[static_cast<size_t>(b)], g, M)) {
-      grp.bn = b;
-      grp.absorbed.push_back(static_cast<size_t>(b));
-      cur = g.nodes[static_cast<size_t>(b)].outputs[0];
-    }
-    // 2. Activations and at most one residual Add/Sum.
-    struct Step {
-      std::vector<size_t> nodes;
-      size_t ops_before;
-      int32_t value_before;
-      bool sum;
-    };
-    std::vector<Step> steps;
-    std::vector<ConvPostOp> ops;
-    while (ops.size() < 6) {
-      if (auto hs = decomposed_hardswish(g, cur, readers, uses)) {
-        bool free = true;
-        for (size_t a : hs->nodes) free = free && plan.group_of[a] < 0;
-        if (free) {
-          steps.push_back({hs->nodes, ops.size(), cur, false});
-          ops.push_back({ConvPostOp::Kind::hardswish, 0, 0});
-          cur = hs->output;
-          continue;
-        }
-      }
-      int64_t nx = sole_consumer(cur);
-      if (nx < 0) break;
-      const Node& n = g.nodes[static_cast<size_t>(nx)];
-      if (n.inputs.empty()) break;
-      if (auto act = activation_post_ops(n, g); act && n.inputs[0] == cur) {
-        steps.push_back({{static_cast<size_t>(nx)}, ops.size(), cur, false});
-        ops.insert(ops.end(), act->begin(), act->end());
-        cur = n.outputs[0];
+int64_t ConvFusionPlanner::sole_consumer(int32_t v) const {
+  if (v < 0 || index_.uses[static_cast<size_t>(v)] != 1) return -1;
+  int64_t c = index_.consumer[static_cast<size_t>(v)];
+  return c >= 0 && plan_.group_of[static_cast<size_t>(c)] < 0 ? c : -1;
+}
+
+// The group a Conv at `ci` heads, or nullopt when it absorbs nothing (or is no fusible Conv).
+std::optional<ConvGroup> ConvFusionPlanner::conv_group(size_t ci) const {
+  const Node& conv = g_.nodes[ci];
+  if (!conv.domain.empty() || conv.op_type != "Conv" || !single_output(conv)) return std::nullopt;
+  if (conv.inputs.size() < 2 || conv.inputs.size() > 3 || conv.inputs[0] < 0) return std::nullopt;
+  const Tensor* W = constant_of(g_, conv.inputs[1]);
+  if (!W || W->type() != ElementType::float32 || W->rank() < 3 || !is_f32_value(g_, conv.inputs[0])) return std::nullopt;
+  const int32_t bias = conv.inputs.size() > 2 ? conv.inputs[2] : -1;
+  if (!check_(conv, g_, {})) return std::nullopt;
+
+  ConvGroup grp;
+  grp.conv = ci;
+  int32_t cur = conv.outputs[0];
+  fold_batchnorm(grp, bias, W->dim(0), cur);
+  std::vector<ChainStep> steps;
+  std::vector<ConvPostOp> ops;
+  collect_post_ops(grp, steps, ops, cur);
+  shorten_until_buildable(grp, steps, ops, cur);
+  std::set<size_t> sum_nodes;
+  for (const auto& s : steps) {
+    grp.absorbed.insert(grp.absorbed.end(), s.nodes.begin(), s.nodes.end());
+    if (s.sum) sum_nodes.insert(s.nodes[0]);
+  }
+  if (grp.absorbed.empty()) return std::nullopt;
+  grp.post_ops = ops;
+  grp.output = cur;
+  for (size_t a : grp.absorbed) {
+    const Node& n = g_.nodes[a];
+    grp.summary += (grp.summary.empty() ? "" : ", ") + n.op_type +
+                   (static_cast<int64_t>(a) == grp.bn ? " folded" : sum_nodes.count(a) ? " (sum)" : "");
+  }
+  return grp;
+}
+
+// 1. BatchNormalization folding (needs constant weights and bias).
+void ConvFusionPlanner::fold_batchnorm(ConvGroup& grp, int32_t bias, int64_t M, int32_t& cur) const {
+  const int64_t b = sole_consumer(cur);
+  if (b < 0 || g_.nodes[static_cast<size_t>(b)].inputs[0] != cur) return;
+  if ((bias >= 0 && !f32_constant_numel(g_, bias, M)) || !inference_batchnorm(g_.nodes[static_cast<size_t>(b)], g_, M)) return;
+  grp.bn = b;
+  grp.absorbed.push_back(static_cast<size_t>(b));
+  cur = g_.nodes[static_cast<size_t>(b)].outputs[0];
+}
+
+// 2. Activations and at most one residual Add/Sum.
+void ConvFusionPlanner::collect_post_ops(ConvGroup& grp, std::vector<ChainStep>& steps, std::vector<ConvPostOp>& ops,
+                                         int32_t& cur) const {
+  while (ops.size() < 6) {
+    if (auto hs = decomposed_hardswish(g_, cur, index_.readers, index_.uses)) {
+      bool free = true;
+      for (size_t a : hs->nodes) free = free && plan_.group_of[a] < 0;
+      if (free) {
+        steps.push_back({hs->nodes, ops.size(), cur, false});
+        ops.push_back({ConvPostOp::Kind::hardswish, 0, 0});
+        cur = hs->output;
         continue;
       }
-      const bool add_like = n.domain.empty() && (n.op_type == "Add" || n.op_type == "Sum") && n.inputs.size() == 2 &&
-                            single_output(n);
-      if (add_like && grp.sum_value < 0) {
-        const int32_t z = n.inputs[0] == cur ? n.inputs[1] : n.inputs[0];
-        if (z >= 0 && z != cur && (n.inputs[0] == cur || n.inputs[1] == cur) && is_f32_value(g, z) &&
-            producer[static_cast<size_t>(z)] < static_cast<int64_t>(ci) && same_known_shape(g, z, cur) &&
-            same_known_shape(g, z, n.outputs[0])) {
-          bool in_chain = false;  // z must not be a value of this group
-          for (const auto& s : steps) in_chain = in_chain || s.value_before == z;
-          if (!in_chain && z != conv.outputs[0]) {
-            steps.push_back({{static_cast<size_t>(nx)}, ops.size(), cur, true});
-            ops.push_back({ConvPostOp::Kind::sum, 1.0f, 0.0f});
-            grp.sum_value = z;
-            cur = n.outputs[0];
-            continue;
-          }
-        }
-      }
-      break;
     }
-    // 3. Shorten the chain until oneDNN builds it.
-    while (!steps.empty()) {
-      Node probe = conv;
-      if (grp.sum_value >= 0) {
-        probe.inputs.resize(3, -1);
-        probe.inputs.push_back(grp.sum_value);
-      }
-      if (check(probe, g, ops)) break;
-      const Step last = steps.back();
-      steps.pop_back();
-      ops.resize(last.ops_before);
-      cur = last.value_before;
-      if (last.sum) grp.sum_value = -1;
+    int64_t nx = sole_consumer(cur);
+    if (nx < 0) break;
+    const Node& n = g_.nodes[static_cast<size_t>(nx)];
+    if (n.inputs.empty()) break;
+    if (auto act = activation_post_ops(n, g_); act && n.inputs[0] == cur) {
+      steps.push_back({{static_cast<size_t>(nx)}, ops.size(), cur, false});
+      ops.insert(ops.end(), act->begin(), act->end());
+      cur = n.outputs[0];
+      continue;
     }
-    std::set<size_t> sum_nodes;
-    for (const auto& s : steps) {
-      grp.absorbed.insert(grp.absorbed.end(), s.nodes.begin(), s.nodes.end());
-      if (s.sum) sum_nodes.insert(s.nodes[0]);
-    }
-    if (grp.absorbed.empty()) continue;
-    grp.post_ops = ops;
-    grp.output = cur;
-    for (size_t a : grp.absorbed) {
-      const Node& n = g.nodes[a];
-      grp.summary += (grp.summary.empty() ? "" : ", ") + n.op_type +
-                     (static_cast<int64_t>(a) == grp.bn ? " folded" : sum_nodes.count(a) ? " (sum)" : "");
-    }
-    const int64_t gi = static_cast<int64_t>(plan.groups.size());
-    plan.group_of[ci] = gi;
-    for (size_t a : grp.absorbed) plan.group_of[a] = gi;
-    plan.groups.push_back(std::move(grp));
+    if (!absorb_residual_add(grp, n, static_cast<size_t>(nx), steps, ops, cur)) break;
   }
-  return plan;
 }
+
+// An Add/Sum of the chain's value and an earlier value Z of the same shape becomes a sum post-op.
+bool ConvFusionPlanner::absorb_residual_add(ConvGroup& grp, const Node& n, size_t nx, std::vector<ChainStep>& steps,
+                                            std::vector<ConvPostOp>& ops, int32_t& cur) const {
+  const bool add_like = n.domain.empty() && (n.op_type == "Add" || n.op_type == "Sum") && n.inputs.size() == 2 && single_output(n);
+  if (!add_like || grp.sum_value >= 0) return false;
+  const int32_t z = n.inputs[0] == cur ? n.inputs[1] : n.inputs[0];
+  if (z < 0 || z == cur || (n.inputs[0] != cur && n.inputs[1] != cur) || !is_f32_value(g_, z) ||
+      index_.producer[static_cast<size_t>(z)] >= static_cast<int64_t>(grp.conv) || !same_known_shape(g_, z, cur) ||
+      !same_known_shape(g_, z, n.outputs[0]))
+    return false;
+  bool in_chain = false;  // z must not be a value of this group
+  for (const auto& s : steps) in_chain = in_chain || s.value_before == z;
+  if (in_chain || z == g_.nodes[grp.conv].outputs[0]) return false;
+  steps.push_back({{nx}, ops.size(), cur, true});
+  ops.push_back({ConvPostOp::Kind::sum, 1.0f, 0.0f});
+  grp.sum_value = z;
+  cur = n.outputs[0];
+  return true;
+}
+
+// 3. Shorten the chain until oneDNN builds it.
+void ConvFusionPlanner::shorten_until_buildable(ConvGroup& grp, std::vector<ChainStep>& steps, std::vector<ConvPostOp>& ops,
+                                                int32_t& cur) const {
+  while (!steps.empty()) {
+    Node probe = g_.nodes[grp.conv];
+    if (grp.sum_value >= 0) {
+      probe.inputs.resize(3, -1);
+      probe.inputs.push_back(grp.sum_value);
+    }
+    if (check_(probe, g_, ops)) break;
+    const ChainStep last = steps.back();
+    steps.pop_back();
+    ops.resize(last.ops_before);
+    cur = last.value_before;
+    if (last.sum) grp.sum_value = -1;
+  }
+}
+
+void ConvFusionPlanner::add_group(size_t ci, ConvGroup grp) {
+  const int64_t gi = static_cast<int64_t>(plan_.groups.size());
+  plan_.group_of[ci] = gi;
+  for (size_t a : grp.absorbed) plan_.group_of[a] = gi;
+  plan_.groups.push_back(std::move(grp));
+}
+
+}  // namespace
+
+FusionPlan plan_conv_fusions(const Graph& g, const PostOpCheck& check) { return ConvFusionPlanner(g, check).run(); }
 
 std::vector<ConvPostOp> fused_post_ops(const Node& node) {
   std::vector<ConvPostOp> out;
