@@ -8,42 +8,13 @@
 
 #include "switchyard/reference.h"
 #include "switchyard/reference_util.h"
+#include "test_util.h"
 
 namespace switchyard::reference {
 namespace {
 
-Attribute ai(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::integer;
-  a.i = v;
-  return a;
-}
-Attribute ais(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::ints;
-  a.ints = std::move(v);
-  return a;
-}
-Attribute ag(const std::string& name, std::shared_ptr<Graph> g) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::graph;
-  a.g = std::move(g);
-  return a;
-}
-Attribute at(const std::string& name, Tensor t) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::tensor;
-  a.t = std::move(t);
-  return a;
-}
+using namespace switchyard::reference::test;
 
-Tensor f32(Shape s, std::vector<float> v) { return Tensor::from_vector<float>(ElementType::float32, std::move(s), v); }
-Tensor i64(Shape s, std::vector<int64_t> v) { return Tensor::from_vector<int64_t>(ElementType::int64, std::move(s), v); }
-Tensor i32(Shape s, std::vector<int32_t> v) { return Tensor::from_vector<int32_t>(ElementType::int32, std::move(s), v); }
 Tensor b(bool v) { return Tensor::scalar<uint8_t>(ElementType::boolean, v ? 1 : 0); }
 Tensor m(int64_t v) { return Tensor::scalar<int64_t>(ElementType::int64, v); }
 
@@ -91,24 +62,15 @@ struct Builder {
 };
 
 std::vector<Value> run(const Builder& bld, const std::vector<Value>& inputs, const RunOptions& opts = {}) {
-  auto r = Interpreter().run(*bld.g, inputs, opts);
-  if (!r.ok()) throw std::runtime_error(r.status().to_string());
-  return *r;
+  return values_or_throw(Interpreter().run(*bld.g, inputs, opts));
 }
 StatusCode error_of(const Builder& bld, const std::vector<Value>& inputs) {
-  auto r = Interpreter().run(*bld.g, inputs);
-  return r.ok() ? StatusCode::ok : r.status().code();
+  return code_of(Interpreter().run(*bld.g, inputs));
 }
-
-Value T(Tensor t) { return Value::of(std::move(t)); }
 
 void expect_tensor(const Value& v, ElementType type, const Shape& shape, const std::vector<double>& values) {
   ASSERT_EQ(v.kind, Value::Kind::tensor);
-  const Tensor& t = v.tensor;
-  ASSERT_EQ(t.type(), type);
-  ASSERT_EQ(t.shape(), shape);
-  ASSERT_EQ(t.numel(), static_cast<int64_t>(values.size()));
-  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(get_double(t, static_cast<int64_t>(i)), values[i]) << "at " << i;
+  test::expect_tensor(v.tensor, type, shape, values);
 }
 
 // ---------------------------------------------------------------------------

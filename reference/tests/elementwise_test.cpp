@@ -9,90 +9,28 @@
 
 #include "switchyard/reference.h"
 #include "switchyard/reference_util.h"
+#include "test_util.h"
 
 namespace switchyard::reference {
 namespace {
 
-using ET = ElementType;
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
-const double kInf = std::numeric_limits<double>::infinity();
+using namespace switchyard::reference::test;
 
 // ---- helpers ---------------------------------------------------------------
 
-Attribute int_attr(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::integer;
-  a.i = v;
-  return a;
-}
-
-Attribute float_attr(const std::string& name, float v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::floating;
-  a.f = v;
-  return a;
-}
-
-Attribute string_attr(const std::string& name, const std::string& v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::string;
-  a.s = v;
-  return a;
-}
-
-// Runs a one-node graph. An undefined Tensor in `inputs` is an omitted optional input.
-Result<std::vector<Value>> run_node(const std::string& op, const std::vector<Tensor>& inputs,
-                                    const std::vector<Attribute>& attrs = {}, int64_t opset = 21) {
-  Graph g;
-  g.name = "test";
-  g.opsets.push_back({"", opset});
-  Node n;
-  n.op_type = op;
-  n.opset = opset;
-  n.attributes = attrs;
-  std::vector<Value> feeds;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!inputs[i].defined()) {
-      n.inputs.push_back(-1);
-      continue;
-    }
-    int32_t id = g.add_value("in" + std::to_string(i));
-    n.inputs.push_back(id);
-    g.inputs.push_back(id);
-    feeds.push_back(Value::of(inputs[i]));
-  }
-  int32_t out = g.add_value("out0");
-  n.outputs.push_back(out);
-  g.outputs.push_back(out);
-  g.nodes.push_back(n);
-  return Interpreter().run(g, feeds);
-}
-
-Tensor run1(const std::string& op, const std::vector<Tensor>& inputs, const std::vector<Attribute>& attrs = {},
+Tensor run1(const std::string& op, const std::vector<Input>& inputs, const std::vector<Attribute>& attrs = {},
             int64_t opset = 21) {
-  auto r = run_node(op, inputs, attrs, opset);
-  if (!r.ok()) {
-    ADD_FAILURE() << op << " failed: " << r.status().to_string();
-    return Tensor();
-  }
-  return r.value().at(0).tensor;
+  return expect_run(op, inputs, attrs, opset)[0];
 }
 
-StatusCode run_error(const std::string& op, const std::vector<Tensor>& inputs,
-                     const std::vector<Attribute>& attrs = {}, int64_t opset = 21) {
-  auto r = run_node(op, inputs, attrs, opset);
-  return r.ok() ? StatusCode::ok : r.status().code();
+StatusCode run_error(const std::string& op, const std::vector<Input>& inputs, const std::vector<Attribute>& attrs = {},
+                     int64_t opset = 21) {
+  return code_of(run_node(op, inputs, attrs, opset));
 }
 
-Tensor f32(Shape s, std::vector<float> v) { return Tensor::from_vector<float>(ET::float32, std::move(s), v); }
 Tensor f64(Shape s, std::vector<double> v) { return Tensor::from_vector<double>(ET::float64, std::move(s), v); }
 Tensor i8(Shape s, std::vector<int8_t> v) { return Tensor::from_vector<int8_t>(ET::int8, std::move(s), v); }
 Tensor u8(Shape s, std::vector<uint8_t> v) { return Tensor::from_vector<uint8_t>(ET::uint8, std::move(s), v); }
-Tensor i32(Shape s, std::vector<int32_t> v) { return Tensor::from_vector<int32_t>(ET::int32, std::move(s), v); }
-Tensor i64(Shape s, std::vector<int64_t> v) { return Tensor::from_vector<int64_t>(ET::int64, std::move(s), v); }
 Tensor u64(Shape s, std::vector<uint64_t> v) { return Tensor::from_vector<uint64_t>(ET::uint64, std::move(s), v); }
 Tensor boolean(Shape s, std::vector<uint8_t> v) { return Tensor::from_vector<uint8_t>(ET::boolean, std::move(s), v); }
 Tensor f16(Shape s, std::vector<float> v) {
@@ -198,14 +136,14 @@ TEST(ElementwiseArith, RejectsBadShapesAndTypes) {
 TEST(ElementwiseArith, LegacyBroadcastBeforeOpset7) {
   Tensor a = f32({2, 3}, {1, 2, 3, 4, 5, 6});
   // broadcast=1, axis=0: B's single dim lines up with A's first dim.
-  Tensor y = run1("Add", {a, f32({2}, {10, 20})}, {int_attr("broadcast", 1), int_attr("axis", 0)}, 6);
+  Tensor y = run1("Add", {a, f32({2}, {10, 20})}, {ai("broadcast", 1), ai("axis", 0)}, 6);
   EXPECT_EQ(values<float>(y), (std::vector<float>{11, 12, 13, 24, 25, 26}));
   // broadcast=1 without axis: trailing alignment, as numpy.
-  EXPECT_EQ(values<float>(run1("Mul", {a, f32({3}, {1, 0, 2})}, {int_attr("broadcast", 1)}, 6)),
+  EXPECT_EQ(values<float>(run1("Mul", {a, f32({3}, {1, 0, 2})}, {ai("broadcast", 1)}, 6)),
             (std::vector<float>{1, 0, 6, 4, 0, 12}));
   // broadcast=0 demands equal shapes.
   EXPECT_EQ(run_error("Sub", {a, f32({3}, {1, 2, 3})}, {}, 6), StatusCode::invalid_argument);
-  EXPECT_EQ(values<uint8_t>(run1("Greater", {a, f32({2}, {2, 5})}, {int_attr("broadcast", 1), int_attr("axis", 0)}, 6)),
+  EXPECT_EQ(values<uint8_t>(run1("Greater", {a, f32({2}, {2, 5})}, {ai("broadcast", 1), ai("axis", 0)}, 6)),
             (std::vector<uint8_t>{0, 0, 1, 0, 0, 1}));
 }
 
@@ -213,9 +151,9 @@ TEST(ElementwiseArith, ModSignRules) {
   Tensor a = i32({4}, {-4, 7, 5, -5});
   Tensor b = i32({4}, {3, -3, -3, 3});
   EXPECT_EQ(values<int32_t>(run1("Mod", {a, b})), (std::vector<int32_t>{2, -2, -1, 1}));  // sign of divisor
-  EXPECT_EQ(values<int32_t>(run1("Mod", {a, b}, {int_attr("fmod", 1)})),
+  EXPECT_EQ(values<int32_t>(run1("Mod", {a, b}, {ai("fmod", 1)})),
             (std::vector<int32_t>{-1, 1, 2, -2}));  // sign of dividend
-  expect_doubles(run1("Mod", {f32({2}, {-4.5f, 4.5f}), f32({1}, {2})}, {int_attr("fmod", 1)}), {-0.5, 0.5});
+  expect_doubles(run1("Mod", {f32({2}, {-4.5f, 4.5f}), f32({1}, {2})}, {ai("fmod", 1)}), {-0.5, 0.5});
   EXPECT_EQ(run_error("Mod", {f32({1}, {1}), f32({1}, {2})}), StatusCode::invalid_argument);
   EXPECT_EQ(run_error("Mod", {i32({1}, {1}), i32({1}, {0})}), StatusCode::invalid_argument);
 }
@@ -305,8 +243,8 @@ TEST(ElementwiseActivation, Relu) {
 
 TEST(ElementwiseActivation, ClipAttributesBeforeOpset11) {
   Tensor x = f32({4}, {-5, 0.5f, 5, NAN});
-  expect_doubles(run1("Clip", {x}, {float_attr("min", -1), float_attr("max", 1)}, 6), {-1, 0.5, 1, kNaN});
-  expect_doubles(run1("Clip", {x}, {float_attr("max", 1)}, 6), {-5, 0.5, 1, kNaN});
+  expect_doubles(run1("Clip", {x}, {af("min", -1), af("max", 1)}, 6), {-1, 0.5, 1, kNaN});
+  expect_doubles(run1("Clip", {x}, {af("max", 1)}, 6), {-5, 0.5, 1, kNaN});
 }
 
 TEST(ElementwiseActivation, ClipInputsFromOpset11) {
@@ -323,32 +261,32 @@ TEST(ElementwiseActivation, ClipInputsFromOpset11) {
 TEST(ElementwiseActivation, SigmoidFamily) {
   expect_doubles(run1("Sigmoid", {f32({3}, {0, -1000, 1000})}), {0.5, 0, 1});
   expect_doubles(run1("HardSigmoid", {f32({3}, {-10, 0, 1})}), {0, 0.5, 0.7}, 1e-7);
-  expect_doubles(run1("HardSigmoid", {f32({1}, {1})}, {float_attr("alpha", 0.5f), float_attr("beta", 0.25f)}), {0.75});
+  expect_doubles(run1("HardSigmoid", {f32({1}, {1})}, {af("alpha", 0.5f), af("beta", 0.25f)}), {0.75});
   expect_doubles(run1("HardSwish", {f32({4}, {-4, 4, 1, 0})}), {0, 4, 2.0 / 3.0, 0}, 1e-7);
   expect_doubles(run1("Swish", {f32({2}, {0, 100})}), {0, 100});
-  expect_doubles(run1("Swish", {f32({1}, {1})}, {float_attr("alpha", 2)}), {1 / (1 + std::exp(-2.0))}, 1e-7);
+  expect_doubles(run1("Swish", {f32({1}, {1})}, {af("alpha", 2)}), {1 / (1 + std::exp(-2.0))}, 1e-7);
 }
 
 TEST(ElementwiseActivation, ReluVariants) {
-  expect_doubles(run1("LeakyRelu", {f32({2}, {-2, 3})}, {float_attr("alpha", 0.5f)}), {-1, 3});
+  expect_doubles(run1("LeakyRelu", {f32({2}, {-2, 3})}, {af("alpha", 0.5f)}), {-1, 3});
   expect_doubles(run1("LeakyRelu", {f32({1}, {-100})}), {-1}, 1e-6);  // default alpha 0.01
   expect_doubles(run1("Elu", {f32({2}, {-1, 2})}), {std::exp(-1.0) - 1, 2}, 1e-7);
   expect_doubles(run1("Selu", {f32({2}, {1, 0})}), {1.0507009873554805, 0}, 1e-6);
-  expect_doubles(run1("Celu", {f32({2}, {-1, 2})}, {float_attr("alpha", 2)}), {2 * (std::exp(-0.5) - 1), 2}, 1e-7);
+  expect_doubles(run1("Celu", {f32({2}, {-1, 2})}, {af("alpha", 2)}), {2 * (std::exp(-0.5) - 1), 2}, 1e-7);
   expect_doubles(run1("ThresholdedRelu", {f32({3}, {1, 1.5f, -3})}), {0, 1.5, 0});  // strictly greater than alpha
   expect_doubles(run1("Softplus", {f32({3}, {0, 1000, -1000})}), {std::log(2.0), 1000, 0}, 1e-7);
   expect_doubles(run1("Softsign", {f32({2}, {1, -3})}), {0.5, -0.75});
   expect_doubles(run1("Mish", {f32({2}, {0, 1})}), {0, std::tanh(std::log1p(std::exp(1.0)))}, 1e-7);
-  expect_doubles(run1("Shrink", {f32({5}, {-2, -1, 0, 1, 2})}, {float_attr("lambd", 1.5f), float_attr("bias", 0.5f)}),
+  expect_doubles(run1("Shrink", {f32({5}, {-2, -1, 0, 1, 2})}, {af("lambd", 1.5f), af("bias", 0.5f)}),
                  {-1.5, 0, 0, 0, 1.5});
-  EXPECT_EQ(values<int8_t>(run1("Shrink", {i8({3}, {-5, 0, 5})}, {float_attr("lambd", 1), float_attr("bias", 1)})),
+  EXPECT_EQ(values<int8_t>(run1("Shrink", {i8({3}, {-5, 0, 5})}, {af("lambd", 1), af("bias", 1)})),
             (std::vector<int8_t>{-4, 0, 4}));
 }
 
 TEST(ElementwiseActivation, Gelu) {
   expect_doubles(run1("Gelu", {f32({3}, {0, 1, -1})}, {}, 20), {0, 0.8413447460685429, -0.15865525393145707}, 1e-7);
-  expect_doubles(run1("Gelu", {f32({1}, {1})}, {string_attr("approximate", "tanh")}, 20), {0.8411919906082768}, 1e-7);
-  EXPECT_EQ(run_error("Gelu", {f32({1}, {1})}, {string_attr("approximate", "fast")}, 20),
+  expect_doubles(run1("Gelu", {f32({1}, {1})}, {as("approximate", "tanh")}, 20), {0.8411919906082768}, 1e-7);
+  EXPECT_EQ(run_error("Gelu", {f32({1}, {1})}, {as("approximate", "fast")}, 20),
             StatusCode::invalid_argument);
 }
 
@@ -412,20 +350,20 @@ TEST(ElementwiseLogic, IsNaNIsInf) {
   Tensor x = f32({4}, {1, NAN, INFINITY, -INFINITY});
   EXPECT_EQ(values<uint8_t>(run1("IsNaN", {x})), (std::vector<uint8_t>{0, 1, 0, 0}));
   EXPECT_EQ(values<uint8_t>(run1("IsInf", {x})), (std::vector<uint8_t>{0, 0, 1, 1}));
-  EXPECT_EQ(values<uint8_t>(run1("IsInf", {x}, {int_attr("detect_negative", 0)})), (std::vector<uint8_t>{0, 0, 1, 0}));
-  EXPECT_EQ(values<uint8_t>(run1("IsInf", {x}, {int_attr("detect_positive", 0)})), (std::vector<uint8_t>{0, 0, 0, 1}));
+  EXPECT_EQ(values<uint8_t>(run1("IsInf", {x}, {ai("detect_negative", 0)})), (std::vector<uint8_t>{0, 0, 1, 0}));
+  EXPECT_EQ(values<uint8_t>(run1("IsInf", {x}, {ai("detect_positive", 0)})), (std::vector<uint8_t>{0, 0, 0, 1}));
   EXPECT_EQ(values<uint8_t>(run1("IsInf", {f16({2}, {INFINITY, 65504})})), (std::vector<uint8_t>{1, 0}));
 }
 
 TEST(ElementwiseBitwise, ShiftsAndMasks) {
   Tensor x = u8({3}, {200, 1, 255});
-  EXPECT_EQ(values<uint8_t>(run1("BitShift", {x, u8({3}, {1, 7, 8})}, {string_attr("direction", "LEFT")})),
+  EXPECT_EQ(values<uint8_t>(run1("BitShift", {x, u8({3}, {1, 7, 8})}, {as("direction", "LEFT")})),
             (std::vector<uint8_t>{144, 128, 0}));
-  EXPECT_EQ(values<uint8_t>(run1("BitShift", {x, u8({1}, {2})}, {string_attr("direction", "RIGHT")})),
+  EXPECT_EQ(values<uint8_t>(run1("BitShift", {x, u8({1}, {2})}, {as("direction", "RIGHT")})),
             (std::vector<uint8_t>{50, 0, 63}));
-  EXPECT_EQ(values<uint64_t>(run1("BitShift", {u64({2}, {1, 1}), u64({2}, {63, 64})}, {string_attr("direction", "LEFT")})),
+  EXPECT_EQ(values<uint64_t>(run1("BitShift", {u64({2}, {1, 1}), u64({2}, {63, 64})}, {as("direction", "LEFT")})),
             (std::vector<uint64_t>{uint64_t{1} << 63, 0}));
-  EXPECT_EQ(run_error("BitShift", {x, x}, {string_attr("direction", "UP")}), StatusCode::invalid_argument);
+  EXPECT_EQ(run_error("BitShift", {x, x}, {as("direction", "UP")}), StatusCode::invalid_argument);
   EXPECT_EQ(values<int8_t>(run1("BitwiseAnd", {i8({2}, {-1, 12}), i8({1}, {10})})), (std::vector<int8_t>{10, 8}));
   EXPECT_EQ(values<int8_t>(run1("BitwiseOr", {i8({2}, {-128, 12}), i8({1}, {3})})), (std::vector<int8_t>{-125, 15}));
   EXPECT_EQ(values<uint8_t>(run1("BitwiseXor", {u8({1}, {0xF0}), u8({1}, {0xFF})})), (std::vector<uint8_t>{0x0F}));
@@ -437,7 +375,7 @@ TEST(ElementwiseBitwise, ShiftsAndMasks) {
 // ---- Cast -------------------------------------------------------------------
 
 Tensor cast_to(const Tensor& x, ET to, std::vector<Attribute> extra = {}) {
-  extra.push_back(int_attr("to", static_cast<int64_t>(to)));
+  extra.push_back(ai("to", static_cast<int64_t>(to)));
   return run1("Cast", {x}, extra);
 }
 
@@ -471,7 +409,7 @@ TEST(ElementwiseCast, Strings) {
   EXPECT_EQ(values<int64_t>(cast_to(Tensor::from_strings({2}, {"9007199254740993", "-7"}), ET::int64)),
             (std::vector<int64_t>{9007199254740993LL, -7}));
   EXPECT_EQ(values<int32_t>(cast_to(Tensor::from_strings({1}, {"100.5"}), ET::int32)), (std::vector<int32_t>{100}));
-  EXPECT_EQ(run_error("Cast", {Tensor::from_strings({1}, {"hello"})}, {int_attr("to", 1)}), StatusCode::invalid_argument);
+  EXPECT_EQ(run_error("Cast", {Tensor::from_strings({1}, {"hello"})}, {ai("to", 1)}), StatusCode::invalid_argument);
   EXPECT_EQ(cast_to(i64({2}, {-12, 9007199254740993LL}), ET::string).strings(),
             (std::vector<std::string>{"-12", "9007199254740993"}));
   EXPECT_EQ(cast_to(f32({3}, {0.1f, 2.5f, -INFINITY}), ET::string).strings(),
@@ -483,7 +421,7 @@ TEST(ElementwiseCast, Float8E4M3FN) {
   Tensor x = f32({7}, {448, 464, 480, INFINITY, NAN, -0.0f, 0.001953125f});
   EXPECT_EQ(bytes(cast_to(x, ET::float8e4m3fn)),
             (std::vector<uint8_t>{0x7E, 0x7E, 0x7E, 0x7E, 0x7F, 0x80, 0x01}));
-  EXPECT_EQ(bytes(cast_to(x, ET::float8e4m3fn, {int_attr("saturate", 0)})),
+  EXPECT_EQ(bytes(cast_to(x, ET::float8e4m3fn, {ai("saturate", 0)})),
             (std::vector<uint8_t>{0x7E, 0x7E, 0x7F, 0x7F, 0x7F, 0x80, 0x01}));
   // And back: 0x7E is 448, 0x01 is 2^-9, 0x7F is NaN.
   Tensor codes = Tensor::from_vector<uint8_t>(ET::float8e4m3fn, {4}, {0x7E, 0x01, 0x7F, 0xB8});
@@ -494,10 +432,10 @@ TEST(ElementwiseCast, Float8OtherFormats) {
   Tensor x = f32({4}, {61440, -0.0f, NAN, 57344});
   // e5m2: 61440 is the tie between 57344 (odd mantissa) and 65536: rounds up, i.e. overflows.
   EXPECT_EQ(bytes(cast_to(x, ET::float8e5m2)), (std::vector<uint8_t>{0x7B, 0x80, 0x7E, 0x7B}));
-  EXPECT_EQ(bytes(cast_to(x, ET::float8e5m2, {int_attr("saturate", 0)})), (std::vector<uint8_t>{0x7C, 0x80, 0x7E, 0x7B}));
+  EXPECT_EQ(bytes(cast_to(x, ET::float8e5m2, {ai("saturate", 0)})), (std::vector<uint8_t>{0x7C, 0x80, 0x7E, 0x7B}));
   // fnuz formats: no negative zero, 0x80 is NaN.
   EXPECT_EQ(bytes(cast_to(x, ET::float8e5m2fnuz)), (std::vector<uint8_t>{0x7F, 0x00, 0x80, 0x7F}));
-  EXPECT_EQ(bytes(cast_to(f32({3}, {240, 1000, -1}), ET::float8e4m3fnuz, {int_attr("saturate", 0)})),
+  EXPECT_EQ(bytes(cast_to(f32({3}, {240, 1000, -1}), ET::float8e4m3fnuz, {ai("saturate", 0)})),
             (std::vector<uint8_t>{0x7F, 0x80, 0xC0}));
   Tensor back = Tensor::from_vector<uint8_t>(ET::float8e4m3fnuz, {2}, {0x80, 0x40});
   expect_doubles(cast_to(back, ET::float32), {kNaN, 1});
@@ -508,8 +446,8 @@ TEST(ElementwiseCast, Float8CodesRoundTripThroughFloat32) {
     std::vector<uint8_t> all(256);
     for (int c = 0; c < 256; ++c) all[static_cast<size_t>(c)] = static_cast<uint8_t>(c);
     Tensor codes = Tensor::from_vector<uint8_t>(type, {256}, all);
-    Tensor wide = cast_to(codes, ET::float32, {int_attr("saturate", 0)});
-    Tensor back = cast_to(wide, type, {int_attr("saturate", 0)});
+    Tensor wide = cast_to(codes, ET::float32, {ai("saturate", 0)});
+    Tensor back = cast_to(wide, type, {ai("saturate", 0)});
     std::vector<uint8_t> got = bytes(back);
     for (int c = 0; c < 256; ++c) {
       if (std::isnan(values<float>(wide)[static_cast<size_t>(c)])) continue;  // several NaN codes map to one
@@ -525,9 +463,9 @@ TEST(ElementwiseCast, Float4AndE8M0) {
   expect_doubles(cast_to(q, ET::float32), {0, 1, 4, -6});
   Tensor x = f32({4}, {1, 3, 2.9f, 0.124f});
   EXPECT_EQ(bytes(cast_to(x, ET::float8e8m0)), (std::vector<uint8_t>{0x7F, 0x81, 0x81, 0x7C}));
-  EXPECT_EQ(bytes(cast_to(x, ET::float8e8m0, {string_attr("round_mode", "down")})),
+  EXPECT_EQ(bytes(cast_to(x, ET::float8e8m0, {as("round_mode", "down")})),
             (std::vector<uint8_t>{0x7F, 0x80, 0x80, 0x7B}));
-  EXPECT_EQ(bytes(cast_to(x, ET::float8e8m0, {string_attr("round_mode", "nearest")})),
+  EXPECT_EQ(bytes(cast_to(x, ET::float8e8m0, {as("round_mode", "nearest")})),
             (std::vector<uint8_t>{0x7F, 0x81, 0x80, 0x7C}));
   expect_doubles(cast_to(Tensor::from_vector<uint8_t>(ET::float8e8m0, {2}, {0x80, 0xFF}), ET::float32), {2, kNaN});
 }
@@ -538,18 +476,18 @@ TEST(ElementwiseCast, SubByteIntegersWrap) {
 }
 
 TEST(ElementwiseCast, Opset1TakesTypeName) {
-  Tensor y = run1("Cast", {f32({2}, {3.7f, -1.2f})}, {string_attr("to", "INT32")}, 1);
+  Tensor y = run1("Cast", {f32({2}, {3.7f, -1.2f})}, {as("to", "INT32")}, 1);
   EXPECT_EQ(y.type(), ET::int32);
   EXPECT_EQ(values<int32_t>(y), (std::vector<int32_t>{3, -1}));
-  EXPECT_EQ(run_error("Cast", {f32({1}, {1})}, {string_attr("to", "QUUX")}, 1), StatusCode::invalid_argument);
+  EXPECT_EQ(run_error("Cast", {f32({1}, {1})}, {as("to", "QUUX")}, 1), StatusCode::invalid_argument);
 }
 
 TEST(ElementwiseCast, CastLikeAndErrors) {
   Tensor y = run1("CastLike", {f32({2}, {1.5f, -2.5f}), i64({0}, {})});
   EXPECT_EQ(y.type(), ET::int64);
   EXPECT_EQ(values<int64_t>(y), (std::vector<int64_t>{1, -2}));
-  EXPECT_EQ(run_error("Cast", {f32({1}, {1})}, {int_attr("to", 99)}), StatusCode::invalid_argument);
-  EXPECT_EQ(run_error("Cast", {f32({1}, {1})}, {int_attr("to", 14)}), StatusCode::unsupported);
+  EXPECT_EQ(run_error("Cast", {f32({1}, {1})}, {ai("to", 99)}), StatusCode::invalid_argument);
+  EXPECT_EQ(run_error("Cast", {f32({1}, {1})}, {ai("to", 14)}), StatusCode::unsupported);
   EXPECT_EQ(run_error("Cast", {f32({1}, {1})}), StatusCode::invalid_argument);
 }
 

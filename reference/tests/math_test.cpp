@@ -9,128 +9,28 @@
 
 #include "switchyard/reference.h"
 #include "switchyard/reference_util.h"
+#include "test_util.h"
 
 namespace switchyard::reference {
 namespace {
 
-using ET = ElementType;
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
-const double kInf = std::numeric_limits<double>::infinity();
+using namespace switchyard::reference::test;
 
 // ---- helpers ---------------------------------------------------------------
 
-Attribute ai(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::integer;
-  a.i = v;
-  return a;
-}
-
-Attribute af(const std::string& name, float v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::floating;
-  a.f = v;
-  return a;
-}
-
-Attribute as(const std::string& name, const std::string& v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::string;
-  a.s = v;
-  return a;
-}
-
-Attribute ais(const std::string& name, const std::vector<int64_t>& v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::ints;
-  a.ints = v;
-  return a;
-}
-
-Tensor F(const Shape& shape, const std::vector<double>& v, ET type = ET::float32) { return from_doubles(type, shape, v); }
-Tensor I(ET type, const Shape& shape, const std::vector<int64_t>& v) { return from_int64s(type, shape, v); }
-Tensor none() { return Tensor(); }
-
-// Runs a one-node graph with `n_out` outputs (output k is omitted when `skip_out[k]`).
-// An undefined Tensor in `inputs` is an omitted optional input.
-Result<std::vector<Value>> run_node(const std::string& op, const std::vector<Tensor>& inputs,
-                                    const std::vector<Attribute>& attrs = {}, int64_t opset = 21, size_t n_out = 1) {
-  Graph g;
-  g.name = "test";
-  g.opsets.push_back({"", opset});
-  Node n;
-  n.op_type = op;
-  n.opset = opset;
-  n.attributes = attrs;
-  std::vector<Value> feeds;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!inputs[i].defined()) {
-      n.inputs.push_back(-1);
-      continue;
-    }
-    int32_t id = g.add_value("in" + std::to_string(i));
-    n.inputs.push_back(id);
-    g.inputs.push_back(id);
-    feeds.push_back(Value::of(inputs[i]));
-  }
-  for (size_t k = 0; k < n_out; ++k) {
-    int32_t out = g.add_value("out" + std::to_string(k));
-    n.outputs.push_back(out);
-    g.outputs.push_back(out);
-  }
-  g.nodes.push_back(n);
-  return Interpreter().run(g, feeds);
-}
-
-std::vector<Tensor> runN(const std::string& op, const std::vector<Tensor>& inputs, const std::vector<Attribute>& attrs,
+std::vector<Tensor> runN(const std::string& op, const std::vector<Input>& inputs, const std::vector<Attribute>& attrs,
                          int64_t opset, size_t n_out) {
-  auto r = run_node(op, inputs, attrs, opset, n_out);
-  if (!r.ok()) {
-    ADD_FAILURE() << op << " failed: " << r.status().to_string();
-    return std::vector<Tensor>(n_out);
-  }
-  std::vector<Tensor> out;
-  for (auto& v : r.value()) out.push_back(v.tensor);
-  return out;
+  return expect_run(op, inputs, attrs, opset, first_outputs(n_out));
 }
 
-Tensor run1(const std::string& op, const std::vector<Tensor>& inputs, const std::vector<Attribute>& attrs = {},
+Tensor run1(const std::string& op, const std::vector<Input>& inputs, const std::vector<Attribute>& attrs = {},
             int64_t opset = 21) {
   return runN(op, inputs, attrs, opset, 1)[0];
 }
 
-StatusCode run_code(const std::string& op, const std::vector<Tensor>& inputs, const std::vector<Attribute>& attrs = {},
+StatusCode run_code(const std::string& op, const std::vector<Input>& inputs, const std::vector<Attribute>& attrs = {},
                     int64_t opset = 21) {
-  auto r = run_node(op, inputs, attrs, opset);
-  return r.ok() ? StatusCode::ok : r.status().code();
-}
-
-void expect_values(const Tensor& t, const Shape& shape, const std::vector<double>& want, double tol = 1e-5) {
-  ASSERT_TRUE(t.defined());
-  ASSERT_EQ(t.shape(), shape);
-  ASSERT_EQ(static_cast<size_t>(t.numel()), want.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    const double got = get_double(t, static_cast<int64_t>(i));
-    if (std::isnan(want[i])) {
-      EXPECT_TRUE(std::isnan(got)) << "at " << i;
-    } else if (std::isinf(want[i])) {
-      EXPECT_EQ(got, want[i]) << "at " << i;
-    } else {
-      EXPECT_NEAR(got, want[i], tol * std::max(1.0, std::fabs(want[i]))) << "at " << i;
-    }
-  }
-}
-
-void expect_ints(const Tensor& t, ET type, const Shape& shape, const std::vector<int64_t>& want) {
-  ASSERT_TRUE(t.defined());
-  ASSERT_EQ(t.type(), type);
-  ASSERT_EQ(t.shape(), shape);
-  ASSERT_EQ(static_cast<size_t>(t.numel()), want.size());
-  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(get_int64(t, static_cast<int64_t>(i)), want[i]) << "at " << i;
+  return code_of(run_node(op, inputs, attrs, opset));
 }
 
 std::vector<double> arange(int64_t n, double start = 0) {

@@ -10,66 +10,14 @@
 
 #include "switchyard/reference.h"
 #include "switchyard/reference_util.h"
+#include "test_util.h"
 
 namespace switchyard::reference {
 namespace {
 
-using ET = ElementType;
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
+using namespace switchyard::reference::test;
 
 // ---- helpers ---------------------------------------------------------------
-
-Attribute ai(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::integer;
-  a.i = v;
-  return a;
-}
-
-Attribute af(const std::string& name, float v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::floating;
-  a.f = v;
-  return a;
-}
-
-Attribute as(const std::string& name, const std::string& v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::string;
-  a.s = v;
-  return a;
-}
-
-Attribute afs(const std::string& name, const std::vector<float>& v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::floats;
-  a.floats = v;
-  return a;
-}
-
-Attribute astrs(const std::string& name, const std::vector<std::string>& v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::strings;
-  a.strings = v;
-  return a;
-}
-
-Attribute agraph(const std::string& name, std::shared_ptr<Graph> g) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::graph;
-  a.g = std::move(g);
-  return a;
-}
-
-Tensor F(const Shape& shape, const std::vector<double>& v, ET type = ET::float32) { return from_doubles(type, shape, v); }
-Tensor I(const Shape& shape, const std::vector<int64_t>& v, ET type = ET::int64) { return from_int64s(type, shape, v); }
-Tensor none() { return Tensor(); }
 
 struct Op {
   std::string type;
@@ -91,75 +39,16 @@ const Op kAdagrad{"Adagrad", "ai.onnx.preview.training", 1};
 const Op kAdam{"Adam", "ai.onnx.preview.training", 1};
 const Op kMomentum{"Momentum", "ai.onnx.preview.training", 1};
 
-// Runs a one-node graph. An undefined Tensor in `inputs` is an omitted optional input;
-// `outputs` lists which outputs the node declares (false = omitted, "").
-Result<std::vector<Value>> run_node(const Op& op, const std::vector<Tensor>& inputs, const std::vector<Attribute>& attrs,
-                                    const std::vector<bool>& outputs) {
-  Graph g;
-  g.name = "test";
-  g.opsets.push_back({op.domain, op.opset});
-  Node n;
-  n.op_type = op.type;
-  n.domain = op.domain;
-  n.opset = op.opset;
-  n.attributes = attrs;
-  std::vector<Value> feeds;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!inputs[i].defined()) {
-      n.inputs.push_back(-1);
-      continue;
-    }
-    int32_t id = g.add_value("in" + std::to_string(i));
-    n.inputs.push_back(id);
-    g.inputs.push_back(id);
-    feeds.push_back(Value::of(inputs[i]));
-  }
-  for (size_t k = 0; k < outputs.size(); ++k) {
-    if (!outputs[k]) {
-      n.outputs.push_back(-1);
-      continue;
-    }
-    int32_t out = g.add_value("out" + std::to_string(k));
-    n.outputs.push_back(out);
-    g.outputs.push_back(out);
-  }
-  g.nodes.push_back(n);
-  return Interpreter().run(g, feeds);
-}
-
-// Runs the node and returns the declared outputs in order.
-std::vector<Tensor> run(const Op& op, const std::vector<Tensor>& inputs, const std::vector<Attribute>& attrs = {},
+// Runs the node and returns the declared outputs in order; `outputs` lists which outputs the
+// node declares (false = omitted, "").
+std::vector<Tensor> run(const Op& op, const std::vector<Input>& inputs, const std::vector<Attribute>& attrs = {},
                         const std::vector<bool>& outputs = {true}) {
-  auto r = run_node(op, inputs, attrs, outputs);
-  size_t declared = 0;
-  for (bool b : outputs) declared += b ? 1 : 0;
-  if (!r.ok()) {
-    ADD_FAILURE() << op.type << " failed: " << r.status().to_string();
-    return std::vector<Tensor>(declared);
-  }
-  std::vector<Tensor> out;
-  for (auto& v : r.value()) out.push_back(v.tensor);
-  return out;
+  return expect_run(op.type, inputs, attrs, op.opset, outputs, op.domain);
 }
 
-StatusCode run_code(const Op& op, const std::vector<Tensor>& inputs, const std::vector<Attribute>& attrs = {},
+StatusCode run_code(const Op& op, const std::vector<Input>& inputs, const std::vector<Attribute>& attrs = {},
                     const std::vector<bool>& outputs = {true}) {
-  auto r = run_node(op, inputs, attrs, outputs);
-  return r.ok() ? StatusCode::ok : r.status().code();
-}
-
-void expect_values(const Tensor& t, const Shape& shape, const std::vector<double>& want, double tol = 1e-5) {
-  ASSERT_TRUE(t.defined());
-  ASSERT_EQ(t.shape(), shape);
-  ASSERT_EQ(static_cast<size_t>(t.numel()), want.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    const double got = get_double(t, static_cast<int64_t>(i));
-    if (std::isnan(want[i])) {
-      EXPECT_TRUE(std::isnan(got)) << "at " << i;
-    } else {
-      EXPECT_NEAR(got, want[i], tol * std::max(1.0, std::fabs(want[i]))) << "at " << i;
-    }
-  }
+  return code_of(run_node(op.type, inputs, attrs, op.opset, outputs, op.domain));
 }
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
@@ -168,7 +57,7 @@ double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 TEST(NnNll, Reductions) {
   Tensor x = F({2, 3}, {-1, -2, -3, -4, -5, -6});
-  Tensor t = I({2}, {2, 0});
+  Tensor t = I(ET::int64, {2}, {2, 0});
   expect_values(run(kNll, {x, t}, {as("reduction", "none")})[0], {2}, {3, 4});
   expect_values(run(kNll, {x, t}, {as("reduction", "sum")})[0], {}, {7});
   expect_values(run(kNll, {x, t})[0], {}, {3.5});  // default mean
@@ -178,48 +67,50 @@ TEST(NnNll, WeightAndIgnoreIndex) {
   Tensor x = F({2, 3}, {-1, -2, -3, -4, -5, -6});
   Tensor w = F({3}, {0.5, 1, 2});
   // losses 3*2 = 6 and 4*0.5 = 2; mean divides by the weight sum 2.5.
-  expect_values(run(kNll, {x, I({2}, {2, 0}), w})[0], {}, {3.2});
+  expect_values(run(kNll, {x, I(ET::int64, {2}, {2, 0}), w})[0], {}, {3.2});
   // ignore_index 0 removes the second sample from the sum and the weight sum.
-  expect_values(run(kNll, {x, I({2}, {2, 0}), w}, {ai("ignore_index", 0)})[0], {}, {3});
+  expect_values(run(kNll, {x, I(ET::int64, {2}, {2, 0}), w}, {ai("ignore_index", 0)})[0], {}, {3});
   // A negative ignore_index may appear in the target.
-  expect_values(run(kNll, {x, I({2}, {-1, 1})}, {ai("ignore_index", -1), as("reduction", "none")})[0], {2}, {0, 5});
-  expect_values(run(kNll, {x, I({2}, {-1, 1})}, {ai("ignore_index", -1)})[0], {}, {5});
+  expect_values(run(kNll, {x, I(ET::int64, {2}, {-1, 1})}, {ai("ignore_index", -1), as("reduction", "none")})[0], {2},
+                {0, 5});
+  expect_values(run(kNll, {x, I(ET::int64, {2}, {-1, 1})}, {ai("ignore_index", -1)})[0], {}, {5});
 }
 
 TEST(NnNll, HigherRankAndInt32Target) {
   // x[n][c][d]: class 0 = [-1, -2], class 1 = [-3, -4].
   Tensor x = F({1, 2, 2}, {-1, -2, -3, -4});
-  Tensor t = I({1, 2}, {1, 0}, ET::int32);
+  Tensor t = I(ET::int32, {1, 2}, {1, 0});
   expect_values(run(kNll, {x, t}, {as("reduction", "none")})[0], {1, 2}, {3, 2});
 }
 
 TEST(NnNll, Float16) {
   Tensor x = F({2, 3}, {-1, -2, -3, -4, -5, -6}, ET::float16);
-  Tensor out = run(kNll, {x, I({2}, {2, 0})}, {as("reduction", "sum")})[0];
+  Tensor out = run(kNll, {x, I(ET::int64, {2}, {2, 0})}, {as("reduction", "sum")})[0];
   EXPECT_EQ(out.type(), ET::float16);
   expect_values(out, {}, {7});
 }
 
 TEST(NnNll, AllIgnoredMeanIsNaN) {
   Tensor x = F({1, 2}, {-1, -2});
-  expect_values(run(kNll, {x, I({1}, {1})}, {ai("ignore_index", 1)})[0], {}, {kNaN});
+  expect_values(run(kNll, {x, I(ET::int64, {1}, {1})}, {ai("ignore_index", 1)})[0], {}, {kNaN});
 }
 
 TEST(NnNll, Errors) {
   Tensor x = F({2, 3}, {-1, -2, -3, -4, -5, -6});
-  EXPECT_EQ(run_code(kNll, {x, I({2}, {3, 0})}), StatusCode::invalid_argument);       // class out of range
-  EXPECT_EQ(run_code(kNll, {x, I({2}, {-1, 0})}), StatusCode::invalid_argument);      // negative, not ignored
-  EXPECT_EQ(run_code(kNll, {x, I({3}, {0, 0, 0})}), StatusCode::invalid_argument);    // target shape
-  EXPECT_EQ(run_code(kNll, {x, I({2}, {0, 0}), F({2}, {1, 1})}), StatusCode::invalid_argument);  // weight shape
-  EXPECT_EQ(run_code(kNll, {x, I({2}, {0, 0})}, {as("reduction", "max")}), StatusCode::invalid_argument);
-  EXPECT_EQ(run_code(kNll, {x, F({2}, {0, 0})}), StatusCode::invalid_argument);       // float target
+  EXPECT_EQ(run_code(kNll, {x, I(ET::int64, {2}, {3, 0})}), StatusCode::invalid_argument);     // class out of range
+  EXPECT_EQ(run_code(kNll, {x, I(ET::int64, {2}, {-1, 0})}), StatusCode::invalid_argument);    // negative, not ignored
+  EXPECT_EQ(run_code(kNll, {x, I(ET::int64, {3}, {0, 0, 0})}), StatusCode::invalid_argument);  // target shape
+  // weight shape
+  EXPECT_EQ(run_code(kNll, {x, I(ET::int64, {2}, {0, 0}), F({2}, {1, 1})}), StatusCode::invalid_argument);
+  EXPECT_EQ(run_code(kNll, {x, I(ET::int64, {2}, {0, 0})}, {as("reduction", "max")}), StatusCode::invalid_argument);
+  EXPECT_EQ(run_code(kNll, {x, F({2}, {0, 0})}), StatusCode::invalid_argument);                // float target
 }
 
 // ---- SoftmaxCrossEntropyLoss -----------------------------------------------
 
 TEST(NnSce, LossAndLogProb) {
   Tensor s = F({2, 3}, {1, 2, 3, 1, 1, 1});
-  Tensor labels = I({2}, {2, 0});
+  Tensor labels = I(ET::int64, {2}, {2, 0});
   const double lse0 = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0));
   const double l0 = lse0 - 3, l1 = std::log(3.0);
   auto out = run(kSce, {s, labels}, {as("reduction", "none")}, {true, true});
@@ -232,7 +123,7 @@ TEST(NnSce, LossAndLogProb) {
 TEST(NnSce, WeightIgnoreIndexAndRank3) {
   // scores (1, 2, 2): position 0 scores (0, 0), position 1 scores (0, ln 3).
   Tensor s = F({1, 2, 2}, {0, 0, 0, std::log(3.0)});
-  Tensor labels = I({1, 2}, {0, 1});
+  Tensor labels = I(ET::int64, {1, 2}, {0, 1});
   // position 0: -log(1/2); position 1: -log(3/4).
   expect_values(run(kSce, {s, labels}, {as("reduction", "none")})[0], {1, 2}, {std::log(2.0), -std::log(0.75)});
   Tensor w = F({2}, {1, 3});
@@ -242,12 +133,12 @@ TEST(NnSce, WeightIgnoreIndexAndRank3) {
 
 TEST(NnSce, Float16AndErrors) {
   Tensor s = F({1, 2}, {0, 0}, ET::float16);
-  auto out = run(kSce, {s, I({1}, {1})}, {}, {true, true});
+  auto out = run(kSce, {s, I(ET::int64, {1}, {1})}, {}, {true, true});
   EXPECT_EQ(out[0].type(), ET::float16);
   expect_values(out[0], {}, {std::log(2.0)}, 1e-3);
   expect_values(out[1], {1, 2}, {-std::log(2.0), -std::log(2.0)}, 1e-3);
-  EXPECT_EQ(run_code(kSce, {F({1, 2}, {0, 0}), I({1}, {2})}), StatusCode::invalid_argument);
-  EXPECT_EQ(run_code(kSce, {F({2}, {0, 0}), I({1}, {0})}), StatusCode::invalid_argument);
+  EXPECT_EQ(run_code(kSce, {F({1, 2}, {0, 0}), I(ET::int64, {1}, {2})}), StatusCode::invalid_argument);
+  EXPECT_EQ(run_code(kSce, {F({2}, {0, 0}), I(ET::int64, {1}, {0})}), StatusCode::invalid_argument);
 }
 
 // ---- RNN / GRU / LSTM ------------------------------------------------------
@@ -281,14 +172,14 @@ TEST(NnRnn, BidirectionalShapes) {
 TEST(NnRnn, SequenceLensAndLayout) {
   // batch 2, seq 2, lens (2, 1); W = 1, R = 1.
   Tensor X = F({2, 2, 1}, {1, 2, 3, 4});  // layout 0: [t][b]
-  auto out = run(kRnn, {X, F({1, 1, 1}, {1}), F({1, 1, 1}, {1}), none(), I({2}, {2, 1}, ET::int32)}, {},
+  auto out = run(kRnn, {X, F({1, 1, 1}, {1}), F({1, 1, 1}, {1}), none(), I(ET::int32, {2}, {2, 1})}, {},
                  {true, true});
   const double b0t0 = std::tanh(1.0), b1t0 = std::tanh(2.0), b0t1 = std::tanh(3.0 + b0t0);
   expect_values(out[0], {2, 1, 2, 1}, {b0t0, b1t0, b0t1, 0.0});
   expect_values(out[1], {1, 2, 1}, {b0t1, b1t0});
   // Same data in layout 1: X is [b][t], Y is [b][t][dir][h], Y_h is [b][dir][h].
   Tensor Xb = F({2, 2, 1}, {1, 3, 2, 4});
-  auto outb = run(kRnn, {Xb, F({1, 1, 1}, {1}), F({1, 1, 1}, {1}), none(), I({2}, {2, 1}, ET::int32)},
+  auto outb = run(kRnn, {Xb, F({1, 1, 1}, {1}), F({1, 1, 1}, {1}), none(), I(ET::int32, {2}, {2, 1})},
                   {ai("layout", 1)}, {true, true});
   expect_values(outb[0], {2, 2, 1, 1}, {b0t0, b0t1, b1t0, 0.0});
   expect_values(outb[1], {2, 1, 1}, {b0t1, b1t0});
@@ -296,7 +187,7 @@ TEST(NnRnn, SequenceLensAndLayout) {
 
 TEST(NnRnn, ActivationAlphaAndClip) {
   auto leaky = run(kRnn, {F({1, 1, 1}, {-1}), F({1, 1, 1}, {1}), F({1, 1, 1}, {0})},
-                   {astrs("activations", {"LeakyRelu"}), afs("activation_alpha", {0.1f})}, {true});
+                   {ass("activations", {"LeakyRelu"}), afs("activation_alpha", {0.1f})}, {true});
   expect_values(leaky[0], {1, 1, 1, 1}, {-0.1});
   auto clipped = run(kRnn, {F({1, 1, 1}, {10}), F({1, 1, 1}, {1}), F({1, 1, 1}, {0})}, {af("clip", 0.5f)}, {true});
   expect_values(clipped[0], {1, 1, 1, 1}, {std::tanh(0.5)});
@@ -304,9 +195,9 @@ TEST(NnRnn, ActivationAlphaAndClip) {
 
 TEST(NnRnn, Errors) {
   EXPECT_EQ(run_code(kRnn, {F({1, 1, 2}, {1, 1}), F({1, 1, 1}, {1}), F({1, 1, 1}, {1})}), StatusCode::invalid_argument);
-  EXPECT_EQ(run_code(kRnn, {F({1, 1, 1}, {1}), F({1, 1, 1}, {1}), F({1, 1, 1}, {1}), none(), I({1}, {2})}),
+  EXPECT_EQ(run_code(kRnn, {F({1, 1, 1}, {1}), F({1, 1, 1}, {1}), F({1, 1, 1}, {1}), none(), I(ET::int64, {1}, {2})}),
             StatusCode::invalid_argument);
-  EXPECT_EQ(run_code(kRnn, {F({1, 1, 1}, {1}), F({1, 1, 1}, {1}), F({1, 1, 1}, {1})}, {astrs("activations", {"Cube"})}),
+  EXPECT_EQ(run_code(kRnn, {F({1, 1, 1}, {1}), F({1, 1, 1}, {1}), F({1, 1, 1}, {1})}, {ass("activations", {"Cube"})}),
             StatusCode::unsupported);
 }
 
@@ -432,7 +323,8 @@ TEST(NnAttention, ThreeDInputAndFloat16) {
 
 TEST(NnAttention, NonpadKvSeqlen) {
   // Only the first key is valid for the batch.
-  expect_values(run(kAttention, {q1(), k2(), v2(), none(), none(), none(), I({1}, {1})})[0], {1, 1, 1, 1}, {10});
+  expect_values(run(kAttention, {q1(), k2(), v2(), none(), none(), none(), I(ET::int64, {1}, {1})})[0], {1, 1, 1, 1},
+                {10});
 }
 
 TEST(NnAttention, Errors) {
@@ -463,13 +355,14 @@ TEST(NnRotary, PositionIdsPartialRotationAnd3D) {
   Tensor x = F({1, 2, 4}, {1, 2, 3, 4, 5, 6, 7, 8});
   Tensor cos = F({3, 1}, {1, 0, -1});
   Tensor sin = F({3, 1}, {0, 1, 0});
-  Tensor pos = I({1, 2}, {1, 2});
+  Tensor pos = I(ET::int64, {1, 2}, {1, 2});
   // num_heads 1, head size 4, rotary dim 2: position 1 rotates (1, 2) by 90 degrees, position 2 by 180.
   expect_values(run(kRotary, {x, cos, sin, pos}, {ai("num_heads", 1), ai("rotary_embedding_dim", 2)})[0], {1, 2, 4},
                 {-2, 1, 3, 4, -5, -6, 7, 8});
   // Two heads of size 2 in a 3-D input: each head's pair rotates.
   expect_values(run(kRotary, {x, cos, sin, pos}, {ai("num_heads", 2)})[0], {1, 2, 4}, {-2, 1, -4, 3, -5, -6, -7, -8});
-  EXPECT_EQ(run_code(kRotary, {x, cos, sin, I({1, 2}, {1, 3})}, {ai("num_heads", 2)}), StatusCode::invalid_argument);
+  EXPECT_EQ(run_code(kRotary, {x, cos, sin, I(ET::int64, {1, 2}, {1, 3})}, {ai("num_heads", 2)}),
+            StatusCode::invalid_argument);
 }
 
 // ---- CausalConvWithState ---------------------------------------------------
@@ -543,9 +436,9 @@ std::shared_ptr<Graph> scale_graph(double factor) {
 TEST(NnFlexAttention, BasicScoreModAndProbMod) {
   const double s = 1 / std::sqrt(2.0);
   expect_values(run(kFlex, {q1(), k2(), v2()})[0], {1, 1, 1, 1}, {attn_ref(s, 0)});
-  expect_values(run(kFlex, {q1(), k2(), v2()}, {agraph("score_mod", scale_graph(3.0))})[0], {1, 1, 1, 1},
+  expect_values(run(kFlex, {q1(), k2(), v2()}, {ag("score_mod", scale_graph(3.0))})[0], {1, 1, 1, 1},
                 {attn_ref(3 * s, 0)});
-  expect_values(run(kFlex, {q1(), k2(), v2()}, {agraph("prob_mod", scale_graph(0.5))})[0], {1, 1, 1, 1},
+  expect_values(run(kFlex, {q1(), k2(), v2()}, {ag("prob_mod", scale_graph(0.5))})[0], {1, 1, 1, 1},
                 {0.5 * attn_ref(s, 0)});
   EXPECT_EQ(run_code(kFlex, {F({1, 1, 2}, {1, 0}), k2(), v2()}), StatusCode::invalid_argument);
 }
@@ -554,14 +447,15 @@ TEST(NnFlexAttention, BasicScoreModAndProbMod) {
 
 TEST(NnTraining, Adagrad) {
   Tensor r = F({}, {0.1});
-  Tensor t = I({}, {0});
+  Tensor t = I(ET::int64, {}, {0});
   // h = 0 + 2^2 = 4; x = 1 - 0.1 * 2 / 2.
   auto out = run(kAdagrad, {r, t, F({1}, {1}), F({1}, {2}), F({1}, {0})}, {}, {true, true});
   expect_values(out[0], {1}, {0.9});
   expect_values(out[1], {1}, {4});
   // Two tensors, decay_factor with t = 1 halves the rate.
-  auto two = run(kAdagrad, {r, I({}, {1}), F({1}, {1}), F({2}, {0, 0}), F({1}, {2}), F({2}, {1, -1}), F({1}, {0}),
-                            F({2}, {3, 0})},
+  auto two = run(kAdagrad,
+                 {r, I(ET::int64, {}, {1}), F({1}, {1}), F({2}, {0, 0}), F({1}, {2}), F({2}, {1, -1}), F({1}, {0}),
+                  F({2}, {3, 0})},
                  {af("decay_factor", 1.0f)}, {true, true, true, true});
   expect_values(two[0], {1}, {1 - 0.05 * 2 / 2});
   expect_values(two[1], {2}, {-0.05 / 2, 0.05});
@@ -571,35 +465,39 @@ TEST(NnTraining, Adagrad) {
 TEST(NnTraining, MomentumStandardAndNesterov) {
   const std::vector<Attribute> a{af("alpha", 0.9f), af("beta", 0.1f), af("norm_coefficient", 0.0f),
                                  as("mode", "standard")};
-  auto first = run(kMomentum, {F({}, {0.1}), I({}, {0}), F({1}, {1}), F({1}, {2}), F({1}, {1})}, a, {true, true});
+  auto first =
+      run(kMomentum, {F({}, {0.1}), I(ET::int64, {}, {0}), F({1}, {1}), F({1}, {2}), F({1}, {1})}, a, {true, true});
   expect_values(first[0], {1}, {0.71});
   expect_values(first[1], {1}, {2.9});
-  auto later = run(kMomentum, {F({}, {0.1}), I({}, {1}), F({1}, {1}), F({1}, {2}), F({1}, {1})}, a, {true, true});
+  auto later =
+      run(kMomentum, {F({}, {0.1}), I(ET::int64, {}, {1}), F({1}, {1}), F({1}, {2}), F({1}, {1})}, a, {true, true});
   expect_values(later[0], {1}, {0.89});
   expect_values(later[1], {1}, {1.1});
   std::vector<Attribute> n = a;
   n[3] = as("mode", "nesterov");
-  auto nest = run(kMomentum, {F({}, {0.1}), I({}, {1}), F({1}, {1}), F({1}, {2}), F({1}, {1})}, n, {true, true});
+  auto nest =
+      run(kMomentum, {F({}, {0.1}), I(ET::int64, {}, {1}), F({1}, {1}), F({1}, {2}), F({1}, {1})}, n, {true, true});
   expect_values(nest[0], {1}, {0.701});
-  EXPECT_EQ(run_code(kMomentum, {F({}, {0.1}), I({}, {1}), F({1}, {1}), F({1}, {2}), F({1}, {1})}, {af("alpha", 0.9f)},
-                     {true, true}),
+  EXPECT_EQ(run_code(kMomentum, {F({}, {0.1}), I(ET::int64, {}, {1}), F({1}, {1}), F({1}, {2}), F({1}, {1})},
+                     {af("alpha", 0.9f)}, {true, true}),
             StatusCode::invalid_argument);
 }
 
 TEST(NnTraining, Adam) {
   // v = 0.1 * 2 = 0.2, h = 0.001 * 4 = 0.004.
-  auto out = run(kAdam, {F({}, {0.1}), I({}, {0}), F({1}, {1}), F({1}, {2}), F({1}, {0}), F({1}, {0})}, {},
+  auto out = run(kAdam, {F({}, {0.1}), I(ET::int64, {}, {0}), F({1}, {1}), F({1}, {2}), F({1}, {0}), F({1}, {0})}, {},
                  {true, true, true});
   expect_values(out[0], {1}, {1 - 0.1 * 0.2 / std::sqrt(0.004)});
   expect_values(out[1], {1}, {0.2});
   expect_values(out[2], {1}, {0.004});
   // With t = 1 the bias correction makes the step exactly r * sign(g).
-  auto corrected = run(kAdam, {F({}, {0.1}), I({}, {1}), F({1}, {1}), F({1}, {2}), F({1}, {0}), F({1}, {0})}, {},
-                       {true, true, true});
+  auto corrected = run(kAdam, {F({}, {0.1}), I(ET::int64, {}, {1}), F({1}, {1}), F({1}, {2}), F({1}, {0}), F({1}, {0})},
+                       {}, {true, true, true});
   expect_values(corrected[0], {1}, {0.9}, 1e-4);
-  EXPECT_EQ(run_code(kAdam, {F({}, {0.1}), I({}, {1}), F({1}, {1}), F({2}, {2, 2}), F({1}, {0}), F({1}, {0})}, {},
-                     {true, true, true}),
-            StatusCode::invalid_argument);
+  EXPECT_EQ(
+      run_code(kAdam, {F({}, {0.1}), I(ET::int64, {}, {1}), F({1}, {1}), F({2}, {2, 2}), F({1}, {0}), F({1}, {0})}, {},
+               {true, true, true}),
+      StatusCode::invalid_argument);
 }
 
 TEST(NnRegistry, DomainsRegistered) {

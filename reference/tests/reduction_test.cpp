@@ -7,72 +7,24 @@
 
 #include "switchyard/reference.h"
 #include "switchyard/reference_util.h"
+#include "test_util.h"
 
 namespace switchyard::reference {
 namespace {
 
-Attribute ai(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::integer;
-  a.i = v;
-  return a;
-}
-Attribute ais(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::ints;
-  a.ints = std::move(v);
-  return a;
-}
+using namespace switchyard::reference::test;
 
-Tensor f32(Shape s, std::vector<float> v) { return Tensor::from_vector<float>(ElementType::float32, std::move(s), v); }
-Tensor i64(Shape s, std::vector<int64_t> v) { return Tensor::from_vector<int64_t>(ElementType::int64, std::move(s), v); }
-Tensor i32(Shape s, std::vector<int32_t> v) { return Tensor::from_vector<int32_t>(ElementType::int32, std::move(s), v); }
 Tensor axes(std::vector<int64_t> v) { return i64({static_cast<int64_t>(v.size())}, v); }
 
-Result<std::vector<Value>> try_run(const std::string& op, const std::vector<Tensor>& inputs,
-                                   const std::vector<Attribute>& attrs, int64_t opset) {
-  Graph g;
-  g.name = "test";
-  g.opsets.push_back({"", opset});
-  Node n;
-  n.op_type = op;
-  n.opset = opset;
-  n.attributes = attrs;
-  std::vector<Value> vals;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    int32_t id = g.add_value("in" + std::to_string(i));
-    n.inputs.push_back(id);
-    g.inputs.push_back(id);
-    vals.push_back(Value::of(inputs[i]));
-  }
-  int32_t out = g.add_value("out");
-  n.outputs.push_back(out);
-  g.outputs.push_back(out);
-  g.nodes.push_back(n);
-  try {
-    return Interpreter().run(g, vals);
-  } catch (const Error& e) {
-    return e.status();
-  }
-}
-
-Tensor run1(const std::string& op, const std::vector<Tensor>& inputs, const std::vector<Attribute>& attrs = {},
+Tensor run1(const std::string& op, const std::vector<Input>& inputs, const std::vector<Attribute>& attrs = {},
             int64_t opset = 18) {
-  auto r = try_run(op, inputs, attrs, opset);
-  if (!r.ok()) throw std::runtime_error(r.status().to_string());
-  return r.value()[0].tensor;
+  return values_or_throw(run_node(op, inputs, attrs, opset))[0].tensor;
 }
 
-StatusCode error_of(const std::string& op, const std::vector<Tensor>& inputs, const std::vector<Attribute>& attrs = {},
+StatusCode error_of(const std::string& op, const std::vector<Input>& inputs, const std::vector<Attribute>& attrs = {},
                     int64_t opset = 18) {
-  auto r = try_run(op, inputs, attrs, opset);
-  return r.ok() ? StatusCode::ok : r.status().code();
+  return code_of(run_node(op, inputs, attrs, opset));
 }
-
-std::vector<double> vals(const Tensor& t) { return to_doubles(t); }
-std::vector<int64_t> ints(const Tensor& t) { return to_int64s(t); }
 
 // [[1, 2, 3], [4, 5, 6]]
 Tensor m23() { return f32({2, 3}, {1, 2, 3, 4, 5, 6}); }

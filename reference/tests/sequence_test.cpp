@@ -5,38 +5,19 @@
 
 #include "switchyard/reference.h"
 #include "switchyard/reference_util.h"
+#include "test_util.h"
 
 namespace switchyard::reference {
 namespace {
 
-Attribute ai(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::integer;
-  a.i = v;
-  return a;
-}
-Attribute ag(const std::string& name, std::shared_ptr<Graph> g) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::graph;
-  a.g = std::move(g);
-  return a;
-}
+using namespace switchyard::reference::test;
+
 Attribute atype(const std::string& name, ValueType t) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::type_proto;
-  a.type_protos.push_back(std::move(t));
-  return a;
+  return attr(name, Attribute::Type::type_proto, &Attribute::type_protos, {std::move(t)});
 }
 
-Tensor f32(Shape s, std::vector<float> v) { return Tensor::from_vector<float>(ElementType::float32, std::move(s), v); }
-Tensor i64(Shape s, std::vector<int64_t> v) { return Tensor::from_vector<int64_t>(ElementType::int64, std::move(s), v); }
-Tensor i32(Shape s, std::vector<int32_t> v) { return Tensor::from_vector<int32_t>(ElementType::int32, std::move(s), v); }
 Tensor pos(int64_t p) { return Tensor::scalar<int64_t>(ElementType::int64, p); }
 
-Value T(Tensor t) { return Value::of(std::move(t)); }
 Value S(std::vector<Tensor> s) { return Value::of_sequence(std::move(s)); }
 Value omitted() { return Value(); }  // kind none, not optional: the input is left out ("")
 Value empty_optional() {
@@ -45,55 +26,14 @@ Value empty_optional() {
   return v;
 }
 
-// Builds a one-node graph and runs it. An `omitted()` input becomes an absent input.
-Result<std::vector<Value>> try_run(const std::string& op, const std::vector<Value>& inputs,
-                                   const std::vector<Attribute>& attrs = {}, int64_t opset = 18, size_t n_out = 1,
-                                   const RunOptions& options = {}) {
-  Graph g;
-  g.name = "test";
-  g.opsets.push_back({"", opset});
-  Node n;
-  n.op_type = op;
-  n.opset = opset;
-  n.attributes = attrs;
-  std::vector<Value> bound;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!inputs[i].has_value() && !inputs[i].is_optional) {
-      n.inputs.push_back(-1);
-      continue;
-    }
-    int32_t id = g.add_value("in" + std::to_string(i));
-    g.inputs.push_back(id);
-    n.inputs.push_back(id);
-    bound.push_back(inputs[i]);
-  }
-  for (size_t o = 0; o < n_out; ++o) {
-    int32_t id = g.add_value("out" + std::to_string(o));
-    n.outputs.push_back(id);
-    g.outputs.push_back(id);
-  }
-  g.nodes.push_back(std::move(n));
-  return Interpreter().run(g, bound, options);
-}
-
-Value run1(const std::string& op, const std::vector<Value>& inputs, const std::vector<Attribute>& attrs = {},
+Value run1(const std::string& op, const std::vector<Input>& inputs, const std::vector<Attribute>& attrs = {},
            int64_t opset = 18) {
-  auto r = try_run(op, inputs, attrs, opset, 1);
-  if (!r.ok()) throw std::runtime_error(r.status().to_string());
-  return (*r)[0];
+  return values_or_throw(run_node(op, inputs, attrs, opset))[0];
 }
 
-StatusCode error_of(const std::string& op, const std::vector<Value>& inputs, const std::vector<Attribute>& attrs = {},
+StatusCode error_of(const std::string& op, const std::vector<Input>& inputs, const std::vector<Attribute>& attrs = {},
                     int64_t opset = 18) {
-  auto r = try_run(op, inputs, attrs, opset, 1);
-  return r.ok() ? StatusCode::ok : r.status().code();
-}
-
-void expect_tensor(const Tensor& t, ElementType type, const Shape& shape, const std::vector<double>& values) {
-  ASSERT_EQ(t.type(), type);
-  ASSERT_EQ(t.shape(), shape);
-  ASSERT_EQ(t.numel(), static_cast<int64_t>(values.size()));
-  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(get_double(t, static_cast<int64_t>(i)), values[i]) << "at " << i;
+  return code_of(run_node(op, inputs, attrs, opset));
 }
 
 std::vector<double> firsts(const std::vector<Tensor>& seq) {
@@ -327,7 +267,8 @@ TEST(SequenceKernels, GrowingSequencesStopAtTheMemoryLimit) {
   // Through the interpreter, the limit comes from RunOptions.
   RunOptions options;
   options.limits = twelve_bytes;
-  EXPECT_EQ(try_run("SequenceInsert", {S(abc()), T(f32({1}, {4}))}, {}, 18, 1, options).status().code(), StatusCode::resource_exhausted);
+  EXPECT_EQ(run_node("SequenceInsert", {S(abc()), T(f32({1}, {4}))}, {}, 18, {true}, "", options).status().code(),
+            StatusCode::resource_exhausted);
 }
 
 TEST(SequenceKernels, IteratingKernelsPollTheCancelFlag) {
@@ -362,7 +303,7 @@ TEST(OptionalKernels, Optional) {
 }
 
 TEST(OptionalKernels, HasElement) {
-  auto has = [](const std::vector<Value>& in, int64_t opset) {
+  auto has = [](const std::vector<Input>& in, int64_t opset) {
     Value v = run1("OptionalHasElement", in, {}, opset);
     EXPECT_EQ(v.tensor.type(), ElementType::boolean);
     EXPECT_EQ(v.tensor.shape(), Shape{});

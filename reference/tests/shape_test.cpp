@@ -7,116 +7,31 @@
 
 #include "switchyard/reference.h"
 #include "switchyard/reference_util.h"
+#include "test_util.h"
 
 namespace switchyard::reference {
 namespace {
 
-Attribute ai(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::integer;
-  a.i = v;
-  return a;
-}
-Attribute ais(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::ints;
-  a.ints = std::move(v);
-  return a;
-}
-Attribute af(const std::string& name, float v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::floating;
-  a.f = v;
-  return a;
-}
-Attribute afs(const std::string& name, std::vector<float> v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::floats;
-  a.floats = std::move(v);
-  return a;
-}
-Attribute as(const std::string& name, const std::string& v) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::string;
-  a.s = v;
-  return a;
-}
-Attribute at(const std::string& name, Tensor t) {
-  Attribute a;
-  a.name = name;
-  a.type = Attribute::Type::tensor;
-  a.t = std::move(t);
-  return a;
-}
+using namespace switchyard::reference::test;
 
-Tensor f32(Shape s, std::vector<float> v) { return Tensor::from_vector<float>(ElementType::float32, std::move(s), v); }
-Tensor i64(Shape s, std::vector<int64_t> v) { return Tensor::from_vector<int64_t>(ElementType::int64, std::move(s), v); }
-Tensor i32(Shape s, std::vector<int32_t> v) { return Tensor::from_vector<int32_t>(ElementType::int32, std::move(s), v); }
 Tensor i64v(std::vector<int64_t> v) { return i64({static_cast<int64_t>(v.size())}, v); }
 Tensor of_type(ElementType t, Shape s, std::vector<double> v) { return from_doubles(t, s, v); }
-Tensor none() { return Tensor(); }  // an omitted optional input
 
-// Builds a one-node graph (undefined tensors become omitted inputs) and runs it.
-Result<std::vector<Value>> try_run(const std::string& op, const std::vector<Tensor>& inputs,
-                                   const std::vector<Attribute>& attrs, int64_t opset, size_t n_out) {
-  Graph g;
-  g.name = "test";
-  g.opsets.push_back({"", opset});
-  Node n;
-  n.op_type = op;
-  n.opset = opset;
-  n.attributes = attrs;
-  std::vector<Value> vals;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!inputs[i].defined()) {
-      n.inputs.push_back(-1);
-      continue;
-    }
-    int32_t id = g.add_value("in" + std::to_string(i));
-    n.inputs.push_back(id);
-    g.inputs.push_back(id);
-    vals.push_back(Value::of(inputs[i]));
-  }
-  for (size_t k = 0; k < n_out; ++k) {
-    int32_t id = g.add_value("out" + std::to_string(k));
-    n.outputs.push_back(id);
-    g.outputs.push_back(id);
-  }
-  g.nodes.push_back(n);
-  try {
-    return Interpreter().run(g, vals);
-  } catch (const Error& e) {
-    return e.status();
-  }
-}
-
-std::vector<Tensor> run(const std::string& op, const std::vector<Tensor>& inputs, const std::vector<Attribute>& attrs = {},
+std::vector<Tensor> run(const std::string& op, const std::vector<Input>& inputs, const std::vector<Attribute>& attrs = {},
                         int64_t opset = 18, size_t n_out = 1) {
-  auto r = try_run(op, inputs, attrs, opset, n_out);
-  if (!r.ok()) throw std::runtime_error(r.status().to_string());
-  std::vector<Tensor> out;
-  for (auto& v : r.value()) out.push_back(v.tensor);
-  return out;
+  return tensors_of(values_or_throw(run_node(op, inputs, attrs, opset, first_outputs(n_out))));
 }
 
-Tensor run1(const std::string& op, const std::vector<Tensor>& inputs, const std::vector<Attribute>& attrs = {},
+Tensor run1(const std::string& op, const std::vector<Input>& inputs, const std::vector<Attribute>& attrs = {},
             int64_t opset = 18) {
   return run(op, inputs, attrs, opset, 1)[0];
 }
 
-StatusCode error_of(const std::string& op, const std::vector<Tensor>& inputs, const std::vector<Attribute>& attrs = {},
+StatusCode error_of(const std::string& op, const std::vector<Input>& inputs, const std::vector<Attribute>& attrs = {},
                     int64_t opset = 18, size_t n_out = 1) {
-  auto r = try_run(op, inputs, attrs, opset, n_out);
-  return r.ok() ? StatusCode::ok : r.status().code();
+  return code_of(run_node(op, inputs, attrs, opset, first_outputs(n_out)));
 }
 
-std::vector<double> vals(const Tensor& t) { return to_doubles(t); }
-std::vector<int64_t> ints(const Tensor& t) { return to_int64s(t); }
 std::vector<float> iota_f(int n) {
   std::vector<float> v(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) v[static_cast<size_t>(i)] = static_cast<float>(i);
