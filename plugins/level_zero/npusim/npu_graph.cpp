@@ -1,6 +1,7 @@
 // The NPU simulator's compiler (support checks, weight conversion and reordering, buffer
 // planning, native blob) and executor (host threads, float16 rounding after every op).
 #include "npu_graph.h"
+#include "npu_params.h"
 
 #include "../common/checksum.h"
 
@@ -481,8 +482,8 @@ struct Compiler {
   }
   std::vector<double> values(int32_t v) { return v < 0 ? std::vector<double>{} : init_values(*ix.init(v)); }
 
-  // Spatial attributes: kernel, strides, dilations, pads (top, left, bottom, right) for 2-D.
-  void spatial(const Node& n, int64_t kh, int64_t kw, const std::vector<int64_t>& in, const std::vector<int64_t>& out, Op& op) {
+  // The 2-D window of a Conv or pooling node: kernel, strides, dilations, pads (auto_pad resolved).
+  Window window(const Node& n, int64_t kh, int64_t kw, const std::vector<int64_t>& in, const std::vector<int64_t>& out) {
     auto st = attr_ints(n, "strides");
     auto dl = attr_ints(n, "dilations");
     auto pd = attr_ints(n, "pads");
@@ -500,102 +501,117 @@ struct Compiler {
         pd[a + 2] = ap == "SAME_UPPER" ? big : small;
       }
     }
-    op.i.insert(op.i.end(), {kh, kw, st[0], st[1], dl[0], dl[1], pd[0], pd[1], pd[2], pd[3]});
+    return {kh, kw, st[0], st[1], dl[0], dl[1], pd[0], pd[1], pd[2], pd[3]};
   }
 
-  void node(size_t index) {
-    if (folded.count(index)) return;
-    const Node& n = seg.nodes[index];
-    Op op;
-    op.code = op_table().at(n.op_type);
-    auto fold = fold_bn.find(index);
-    const Node* bn = fold == fold_bn.end() ? nullptr : &seg.nodes[fold->second];
-    const int32_t out_value = bn ? bn->outputs[0] : n.outputs[0];
-    const Value& y = ix.val(out_value);
-    const auto in = [&](size_t i) { return i < n.inputs.size() ? n.inputs[i] : -1; };
+  // The node's input i, or -1 when absent.
+  static int32_t input(const Node& n, size_t i) { return i < n.inputs.size() ? n.inputs[i] : -1; }
+
+  // Conv (with a BatchNormalization folded in when bn is set) and QLinearConv.
+  void conv(const Node& n, const Node* bn, const Value& y, Op& op) {
+    const bool q = op.code == kQLinearConv;
+    const int32_t xv = input(n, 0), wv = input(n, q ? 3 : 1), bv = input(n, q ? 8 : 2);
+    const auto* w = ix.init(wv);
+    const int64_t cout = w->dims[0], cin_g = w->dims[1], kh = w->dims[2], kw = w->dims[3];
+    const int64_t g = attr_i(n, "group", 1);
+    if (g <= 0 || cout % g || ix.val(xv).dims[1] != cin_g * g)
+      throw NpuError(ZE_RESULT_ERROR_INVALID_ARGUMENT, n.op_type + ": channels do not match group=" + std::to_string(g));
+    const int64_t cout_g = cout / g, B = std::min<int64_t>(16, cout_g), nb = (cout_g + B - 1) / B;
+    // Reorder [Cout][Cin_g][kh][kw] into blocks of B output channels, B innermost.
+    auto wv_vals = init_values(*w);
+    std::vector<double> folded_bias;
+    if (bn) {  // w' = w * s, b' = b * s + t, in double before the float16 conversion
+      std::vector<double> sc, sh;
+      bn_scale_shift(*bn, sc, sh);
+      const int64_t per = cin_g * kh * kw;
+      for (int64_t oc = 0; oc < cout; ++oc)
+        for (int64_t r = 0; r < per; ++r) wv_vals[static_cast<size_t>(oc * per + r)] *= sc[static_cast<size_t>(oc)];
+      folded_bias = bv >= 0 ? values(bv) : std::vector<double>(static_cast<size_t>(cout), 0.0);
+      for (int64_t oc = 0; oc < cout; ++oc)
+        folded_bias[static_cast<size_t>(oc)] = folded_bias[static_cast<size_t>(oc)] * sc[static_cast<size_t>(oc)] + sh[static_cast<size_t>(oc)];
+    }
+    std::vector<double> blocked(static_cast<size_t>(g * nb * cin_g * kh * kw * B), 0.0);
+    for (int64_t oc = 0; oc < cout; ++oc) {
+      const int64_t gi = oc / cout_g, ol = oc % cout_g, b = ol / B, o = ol % B;
+      for (int64_t r = 0; r < cin_g * kh * kw; ++r)
+        blocked[static_cast<size_t>((((gi * nb + b) * cin_g * kh * kw) + r) * B + o)] = wv_vals[static_cast<size_t>(oc * cin_g * kh * kw + r)];
+    }
+    const int32_t wdt = q ? w->elem : kF16;
+    op.in = {act(xv), weight(wdt, {g, nb, cin_g, kh, kw, B}, blocked, 1), -1};
+    if (bn) {
+      op.in[2] = weight(kF16, {cout}, folded_bias);
+    } else if (bv >= 0) {
+      auto b = values(bv);
+      op.in[2] = weight(q ? kI32 : kF16, {cout}, b);
+    }
+    ConvParams{g, B, nb, window(n, kh, kw, ix.val(xv).dims, y.dims)}.encode(op);
+    if (q) quant_conv(n, cout).encode(op);
+    p.op_count += static_cast<uint64_t>(2 * numel(y.dims) * cin_g * kh * kw);
+  }
+  QuantConvParams quant_conv(const Node& n, int64_t cout) {
+    QuantConvParams qp;
+    const double xs = scalar(input(n, 1), 1), xz = scalar(input(n, 2), 0), ys = scalar(input(n, 6), 1), yz = scalar(input(n, 7), 0);
+    auto ws = values(input(n, 4)), wz = values(input(n, 5));
+    qp.x_scale = static_cast<float>(xs), qp.y_scale = static_cast<float>(ys), qp.x_zero = static_cast<float>(xz), qp.y_zero = static_cast<float>(yz);
+    for (int64_t oc = 0; oc < cout; ++oc) qp.w_scale.push_back(static_cast<float>(ws.size() == 1 ? ws[0] : ws[static_cast<size_t>(oc)]));
+    for (int64_t oc = 0; oc < cout; ++oc)
+      qp.w_zero.push_back(static_cast<float>(wz.empty() ? 0 : wz.size() == 1 ? wz[0] : wz[static_cast<size_t>(oc)]));
+    return qp;
+  }
+
+  // MatMul, Gemm and QLinearMatMul.
+  void matmul(const Node& n, const Value& y, Op& op) {
+    const bool q = op.code == kQLinearMatMul;
+    const int32_t av = input(n, 0), bvv = input(n, q ? 3 : 1);
+    const auto& ad = ix.val(av).dims;
+    const auto* binit = ix.init(bvv);
+    const bool transA = op.code == kGemm && attr_i(n, "transA", 0);
+    const bool transB = op.code == kGemm && attr_i(n, "transB", 0);
+    const int64_t K = transA ? ad[0] : ad[ad.size() - 1];
+    int32_t bt;
+    if (binit && binit->dims.size() == 2) {
+      // Constant 2-D B: stored transposed [N][K] so every output is a contiguous dot product.
+      auto vals = init_values(*binit);
+      const int64_t N = transB ? binit->dims[0] : binit->dims[1];
+      std::vector<double> t(static_cast<size_t>(N * K));
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t j = 0; j < N; ++j)
+          t[static_cast<size_t>(j * K + k)] = vals[static_cast<size_t>(transB ? j * K + k : k * N + j)];
+      bt = weight(q ? binit->elem : kF16, {N, K}, t, 2);
+    } else {
+      bt = data(bvv);
+    }
+    op.in = {act(av), bt};
+    if (op.code == kGemm) {
+      op.in.push_back(data(input(n, 2)));
+      GemmParams{transA, transB, attr_f(n, "alpha", 1), attr_f(n, "beta", 1)}.encode(op);
+    }
+    if (q) {
+      auto f = [&](size_t i, double fb) { return static_cast<float>(scalar(input(n, i), fb)); };
+      QuantMatMulParams{f(1, 1), f(2, 0), f(4, 1), f(5, 0), f(6, 1), f(7, 0)}.encode(op);
+    }
+    p.op_count += static_cast<uint64_t>(2 * numel(y.dims) * K);
+  }
+
+  // QuantizeLinear and DequantizeLinear.
+  void quantize(const Node& n, const Value& y, Op& op) {
+    auto sc = values(input(n, 1)), zp = values(input(n, 2));
+    int64_t axis = attr_i(n, "axis", 1);
+    const int64_t r = static_cast<int64_t>(ix.val(input(n, 0)).dims.size());
+    if (axis < 0) axis += r;
+    op.in = {data(input(n, 0))};
+    QuantizeParams qp{sc.size() > 1 ? axis : -1, {}, {}};
+    for (double s : sc) qp.scale.push_back(static_cast<float>(s));
+    const size_t ns = sc.size();
+    for (size_t i = 0; i < ns; ++i) qp.zero_point.push_back(static_cast<float>(zp.empty() ? 0 : zp.size() == 1 ? zp[0] : zp[i]));
+    qp.encode(op);
+    p.op_count += static_cast<uint64_t>(numel(y.dims));
+  }
+
+  // The element-wise, pooling and layout operations.
+  void simple(const Node& n, const Value& y, Op& op) {
+    const auto in = [&](size_t i) { return input(n, i); };
     switch (op.code) {
-      case kConv: case kQLinearConv: {
-        const bool q = op.code == kQLinearConv;
-        const int32_t xv = in(0), wv = in(q ? 3 : 1), bv = in(q ? 8 : 2);
-        const auto* w = ix.init(wv);
-        const int64_t cout = w->dims[0], cin_g = w->dims[1], kh = w->dims[2], kw = w->dims[3];
-        const int64_t g = attr_i(n, "group", 1);
-        if (g <= 0 || cout % g || ix.val(xv).dims[1] != cin_g * g)
-          throw NpuError(ZE_RESULT_ERROR_INVALID_ARGUMENT, n.op_type + ": channels do not match group=" + std::to_string(g));
-        const int64_t cout_g = cout / g, B = std::min<int64_t>(16, cout_g), nb = (cout_g + B - 1) / B;
-        // Reorder [Cout][Cin_g][kh][kw] into blocks of B output channels, B innermost.
-        auto wv_vals = init_values(*w);
-        std::vector<double> folded_bias;
-        if (bn) {  // w' = w * s, b' = b * s + t, in double before the float16 conversion
-          std::vector<double> sc, sh;
-          bn_scale_shift(*bn, sc, sh);
-          const int64_t per = cin_g * kh * kw;
-          for (int64_t oc = 0; oc < cout; ++oc)
-            for (int64_t r = 0; r < per; ++r) wv_vals[static_cast<size_t>(oc * per + r)] *= sc[static_cast<size_t>(oc)];
-          folded_bias = bv >= 0 ? values(bv) : std::vector<double>(static_cast<size_t>(cout), 0.0);
-          for (int64_t oc = 0; oc < cout; ++oc)
-            folded_bias[static_cast<size_t>(oc)] = folded_bias[static_cast<size_t>(oc)] * sc[static_cast<size_t>(oc)] + sh[static_cast<size_t>(oc)];
-        }
-        std::vector<double> blocked(static_cast<size_t>(g * nb * cin_g * kh * kw * B), 0.0);
-        for (int64_t oc = 0; oc < cout; ++oc) {
-          const int64_t gi = oc / cout_g, ol = oc % cout_g, b = ol / B, o = ol % B;
-          for (int64_t r = 0; r < cin_g * kh * kw; ++r)
-            blocked[static_cast<size_t>((((gi * nb + b) * cin_g * kh * kw) + r) * B + o)] = wv_vals[static_cast<size_t>(oc * cin_g * kh * kw + r)];
-        }
-        const int32_t wdt = q ? w->elem : kF16;
-        op.in = {act(xv), weight(wdt, {g, nb, cin_g, kh, kw, B}, blocked, 1), -1};
-        if (bn) {
-          op.in[2] = weight(kF16, {cout}, folded_bias);
-        } else if (bv >= 0) {
-          auto b = values(bv);
-          op.in[2] = weight(q ? kI32 : kF16, {cout}, b);
-        }
-        op.i = {g, B, nb};
-        spatial(n, kh, kw, ix.val(xv).dims, y.dims, op);
-        if (q) {
-          const double xs = scalar(in(1), 1), xz = scalar(in(2), 0), ys = scalar(in(6), 1), yz = scalar(in(7), 0);
-          auto ws = values(in(4)), wz = values(in(5));
-          op.f = {static_cast<float>(xs), static_cast<float>(ys), static_cast<float>(xz), static_cast<float>(yz)};
-          for (int64_t oc = 0; oc < cout; ++oc) op.f.push_back(static_cast<float>(ws.size() == 1 ? ws[0] : ws[static_cast<size_t>(oc)]));
-          for (int64_t oc = 0; oc < cout; ++oc)
-            op.f.push_back(static_cast<float>(wz.empty() ? 0 : wz.size() == 1 ? wz[0] : wz[static_cast<size_t>(oc)]));
-        }
-        p.op_count += static_cast<uint64_t>(2 * numel(y.dims) * cin_g * kh * kw);
-        break;
-      }
-      case kMatMul: case kGemm: case kQLinearMatMul: {
-        const bool q = op.code == kQLinearMatMul;
-        const int32_t av = in(0), bvv = in(q ? 3 : 1);
-        const auto& ad = ix.val(av).dims;
-        const auto* binit = ix.init(bvv);
-        const bool transA = op.code == kGemm && attr_i(n, "transA", 0);
-        const bool transB = op.code == kGemm && attr_i(n, "transB", 0);
-        const int64_t K = transA ? ad[0] : ad[ad.size() - 1];
-        int32_t bt;
-        if (binit && binit->dims.size() == 2) {
-          // Constant 2-D B: stored transposed [N][K] so every output is a contiguous dot product.
-          auto vals = init_values(*binit);
-          const int64_t N = transB ? binit->dims[0] : binit->dims[1];
-          std::vector<double> t(static_cast<size_t>(N * K));
-          for (int64_t k = 0; k < K; ++k)
-            for (int64_t j = 0; j < N; ++j)
-              t[static_cast<size_t>(j * K + k)] = vals[static_cast<size_t>(transB ? j * K + k : k * N + j)];
-          bt = weight(q ? binit->elem : kF16, {N, K}, t, 2);
-        } else {
-          bt = data(bvv);
-        }
-        op.in = {act(av), bt};
-        if (op.code == kGemm) {
-          op.in.push_back(data(in(2)));
-          op.i = {transA, transB};
-          op.f = {attr_f(n, "alpha", 1), attr_f(n, "beta", 1)};
-        }
-        if (q)
-          op.f = {static_cast<float>(scalar(in(1), 1)), static_cast<float>(scalar(in(2), 0)), static_cast<float>(scalar(in(4), 1)),
-                  static_cast<float>(scalar(in(5), 0)), static_cast<float>(scalar(in(6), 1)), static_cast<float>(scalar(in(7), 0))};
-        p.op_count += static_cast<uint64_t>(2 * numel(y.dims) * K);
-        break;
-      }
       case kAdd: case kMul: case kSub: case kDiv:
         op.in = {data(in(0)), data(in(1))};
         p.op_count += static_cast<uint64_t>(numel(y.dims));
@@ -610,7 +626,7 @@ struct Compiler {
         break;
       case kHardSigmoid:
         op.in = {act(in(0))};
-        op.f = {attr_f(n, "alpha", 0.2f), attr_f(n, "beta", 0.5f)};
+        HardSigmoidParams{attr_f(n, "alpha", 0.2f), attr_f(n, "beta", 0.5f)}.encode(op);
         p.op_count += static_cast<uint64_t>(2 * numel(y.dims));
         break;
       case kBatchNorm: {  // standalone: per-channel scale and shift
@@ -621,28 +637,22 @@ struct Compiler {
         p.op_count += static_cast<uint64_t>(2 * numel(y.dims));
         break;
       }
-      case kFlatten:
+      case kFlatten: case kReshape:
         op.in = {data(in(0))};
         break;
       case kClip: {
-        float lo = -INFINITY, hi = INFINITY;
-        if (n.opset < 11) {
-          lo = attr_f(n, "min", -INFINITY);
-          hi = attr_f(n, "max", INFINITY);
-        } else {
-          lo = static_cast<float>(scalar(in(1), -INFINITY));
-          hi = static_cast<float>(scalar(in(2), INFINITY));
-        }
+        const bool from_attrs = n.opset < 11;
         op.in = {act(in(0))};
-        op.f = {lo, hi};
+        ClipParams{from_attrs ? attr_f(n, "min", -INFINITY) : static_cast<float>(scalar(in(1), -INFINITY)),
+                   from_attrs ? attr_f(n, "max", INFINITY) : static_cast<float>(scalar(in(2), INFINITY))}
+            .encode(op);
         break;
       }
       case kMaxPool: case kAveragePool: {
         auto k = attr_ints(n, "kernel_shape");
         if (k.size() != 2) throw NpuError(ZE_RESULT_ERROR_INVALID_ARGUMENT, n.op_type + " needs a 2-D kernel_shape");
         op.in = {act(in(0))};
-        spatial(n, k[0], k[1], ix.val(in(0)).dims, y.dims, op);
-        op.i.push_back(attr_i(n, "count_include_pad", 0));
+        PoolParams{window(n, k[0], k[1], ix.val(in(0)).dims, y.dims), attr_i(n, "count_include_pad", 0)}.encode(op);
         p.op_count += static_cast<uint64_t>(numel(y.dims) * k[0] * k[1]);
         break;
       }
@@ -650,50 +660,59 @@ struct Compiler {
         op.in = {act(in(0))};
         p.op_count += static_cast<uint64_t>(numel(ix.val(in(0)).dims));
         break;
+      default:
+        layout(n, y, op);
+    }
+  }
+
+  // Concat, Transpose and Softmax: operations with axis parameters.
+  void layout(const Node& n, const Value& y, Op& op) {
+    const int64_t rank = static_cast<int64_t>(y.dims.size());
+    switch (op.code) {
       case kConcat: {
         for (auto v : n.inputs) op.in.push_back(data(v));
         int64_t axis = attr_i(n, "axis", 0);
-        if (axis < 0) axis += static_cast<int64_t>(y.dims.size());
-        op.i = {axis};
+        if (axis < 0) axis += rank;
+        ConcatParams{axis}.encode(op);
         break;
       }
-      case kReshape:
-        op.in = {data(in(0))};
-        break;
       case kTranspose: {
         auto perm = attr_ints(n, "perm");
-        const auto r = static_cast<int64_t>(y.dims.size());
         if (perm.empty())
-          for (int64_t i = r - 1; i >= 0; --i) perm.push_back(i);
-        op.in = {data(in(0))};
-        op.i = perm;
+          for (int64_t i = rank - 1; i >= 0; --i) perm.push_back(i);
+        op.in = {data(input(n, 0))};
+        TransposeParams{perm}.encode(op);
         break;
       }
       case kSoftmax: {
         int64_t axis = attr_i(n, "axis", n.opset < 13 ? 1 : -1);
-        if (axis < 0) axis += static_cast<int64_t>(y.dims.size());
-        op.in = {act(in(0))};
-        op.i = {axis, n.opset < 13 ? 1 : 0};
+        if (axis < 0) axis += rank;
+        op.in = {act(input(n, 0))};
+        SoftmaxParams{axis, n.opset < 13}.encode(op);
         p.op_count += static_cast<uint64_t>(3 * numel(y.dims));
         break;
       }
-      case kQuantize: case kDequantize: {
-        auto sc = values(in(1)), zp = values(in(2));
-        int64_t axis = attr_i(n, "axis", 1);
-        const int64_t r = static_cast<int64_t>(ix.val(in(0)).dims.size());
-        if (axis < 0) axis += r;
-        op.in = {data(in(0))};
-        op.i = {sc.size() > 1 ? axis : -1};
-        for (double s : sc) op.f.push_back(static_cast<float>(s));
-        const size_t ns = sc.size();
-        for (size_t i = 0; i < ns; ++i) op.f.push_back(static_cast<float>(zp.empty() ? 0 : zp.size() == 1 ? zp[0] : zp[i]));
-        p.op_count += static_cast<uint64_t>(numel(y.dims));
-        break;
-      }
+    }
+  }
+
+  void node(size_t index) {
+    if (folded.count(index)) return;
+    const Node& n = seg.nodes[index];
+    Op op;
+    op.code = op_table().at(n.op_type);
+    auto fold = fold_bn.find(index);
+    const Node* bn = fold == fold_bn.end() ? nullptr : &seg.nodes[fold->second];
+    const int32_t out_value = bn ? bn->outputs[0] : n.outputs[0];
+    const Value& y = ix.val(out_value);
+    switch (op.code) {
+      case kConv: case kQLinearConv: conv(n, bn, y, op); break;
+      case kMatMul: case kGemm: case kQLinearMatMul: matmul(n, y, op); break;
+      case kQuantize: case kDequantize: quantize(n, y, op); break;
+      default: simple(n, y, op);
     }
     const int32_t yt = act(out_value);
     // An output produced with a type the node decides (QuantizeLinear without zero point: uint8).
-    if (op.code == kQuantize && in(2) < 0) p.tensors[static_cast<size_t>(yt)].dt = kU8;
+    if (op.code == kQuantize && input(n, 2) < 0) p.tensors[static_cast<size_t>(yt)].dt = kU8;
     op.out = {yt};
     p.ops.push_back(std::move(op));
   }
@@ -833,23 +852,33 @@ namespace {
 // checksums match but whose program is inconsistent (hand-made, or from a buggy compiler) is
 // refused instead of making the executor read or write outside its tensors. Tensor element counts
 // are already known not to overflow, and every tensor to lie inside its section.
-void check_operations(const Program& p) {
-  const auto& T = p.tensors;
-  auto bad = [](const std::string& why) { throw std::runtime_error("operation inconsistent: " + why); };
-  uint64_t weight_elements = 0;
-  for (const auto& t : T)
-    if (t.loc == 1) weight_elements += static_cast<uint64_t>(numel(t.dims));  // each <= its bytes <= the section
-  if (weight_elements > p.weights.size()) bad("weight tensors overlap");  // the executor expands each one
-  auto n_of = [&](int32_t t) { return numel(T[static_cast<size_t>(t)].dims); };
-  auto dims = [&](int32_t t) -> const std::vector<int64_t>& { return T[static_cast<size_t>(t)].dims; };
-  auto broadcasts_to = [](const std::vector<int64_t>& in, const std::vector<int64_t>& out) {
+class OperationChecker {
+ public:
+  explicit OperationChecker(const Program& p) : p_(p), T(p.tensors) {}
+
+  void check_all() const {
+    uint64_t weight_elements = 0;
+    for (const auto& t : T)
+      if (t.loc == 1) weight_elements += static_cast<uint64_t>(numel(t.dims));  // each <= its bytes <= the section
+    if (weight_elements > p_.weights.size()) bad("weight tensors overlap");  // the executor expands each one
+    for (const auto& o : p_.ops) check(o);
+  }
+
+ private:
+  const Program& p_;
+  const std::vector<TensorDesc>& T;
+
+  [[noreturn]] static void bad(const std::string& why) { throw std::runtime_error("operation inconsistent: " + why); }
+  int64_t n_of(int32_t t) const { return numel(T[static_cast<size_t>(t)].dims); }
+  const std::vector<int64_t>& dims(int32_t t) const { return T[static_cast<size_t>(t)].dims; }
+  static bool broadcasts_to(const std::vector<int64_t>& in, const std::vector<int64_t>& out) {
     if (in.size() > out.size()) return false;
     for (size_t i = 0; i < in.size(); ++i)
       if (in[i] != 1 && in[i] != out[out.size() - in.size() + i]) return false;
     return true;
-  };
+  }
   // Products of operation parameters: each factor in [1, 2^24] and the product bounded by `limit`.
-  auto product = [&](std::initializer_list<int64_t> f, int64_t limit) {
+  static int64_t product(std::initializer_list<int64_t> f, int64_t limit) {
     int64_t n = 1;
     for (int64_t v : f) {
       if (v < 1 || v > (int64_t{1} << 24)) bad("parameter out of range");
@@ -857,46 +886,37 @@ void check_operations(const Program& p) {
       n *= v;
     }
     return n;
-  };
-  auto small = [&](int64_t v) {
+  }
+  static void small(int64_t v) {
     if (v < 0 || v > (int64_t{1} << 24)) bad("parameter out of range");
-  };
-  for (const auto& o : p.ops) {
+  }
+  static void need_inputs(const Op& o, size_t n) {
+    if (o.in.size() < n) bad("missing inputs");
+  }
+
+  void check(const Op& o) const {
     const bool optional_third = o.code == kConv || o.code == kQLinearConv || o.code == kGemm;
     if (o.in.empty()) bad("no input");
     for (size_t k = 0; k < o.in.size(); ++k)
       if (o.in[k] < 0 && !(optional_third && k == 2)) bad("a required input is absent");
-    const int32_t xt = o.in[0], yt = o.out[0];
-    const auto &xd = dims(xt), &yd = dims(yt);
-    const int64_t xn = n_of(xt), yn = n_of(yt);
-    auto need_inputs = [&](size_t n) {
-      if (o.in.size() < n) bad("missing inputs");
-    };
-    auto need_i = [&](size_t n) {
-      if (o.i.size() < n) bad("missing parameters");
-    };
-    auto need_f = [&](size_t n) {
-      if (o.f.size() < n) bad("missing parameters");
-    };
+    const auto &xd = dims(o.in[0]), &yd = dims(o.out[0]);
+    const int64_t xn = n_of(o.in[0]), yn = n_of(o.out[0]);
     switch (o.code) {
-      case kRelu: case kSigmoid: case kHardSwish: case kFlatten: case kReshape:
-        if (xn < yn) bad("input smaller than output");
-        break;
-      case kClip: case kHardSigmoid:
-        need_f(2);
-        if (xn < yn) bad("input smaller than output");
-        break;
-      case kSoftmax:
-        need_i(2);
-        if (xn < yn) bad("input smaller than output");
-        break;
-      case kQuantize: case kDequantize:
-        need_i(1);
-        need_f(2);
-        if (xn < yn) bad("input smaller than output");
-        break;
+      case kRelu: case kSigmoid: case kHardSwish: case kFlatten: case kReshape: break;
+      case kClip: ClipParams::decode(o); break;
+      case kHardSigmoid: HardSigmoidParams::decode(o); break;
+      case kSoftmax: SoftmaxParams::decode(o); break;
+      case kQuantize: case kDequantize: QuantizeParams::decode(o); break;
+      default: return check_shaped(o, xd, yd);
+    }
+    if (xn < yn) bad("input smaller than output");
+  }
+
+  void check_shaped(const Op& o, const std::vector<int64_t>& xd, const std::vector<int64_t>& yd) const {
+    const int64_t xn = n_of(o.in[0]), yn = n_of(o.out[0]);
+    switch (o.code) {
       case kAdd: case kMul: case kSub: case kDiv:
-        need_inputs(2);
+        need_inputs(o, 2);
         if (!broadcasts_to(xd, yd) || !broadcasts_to(dims(o.in[1]), yd)) bad("inputs do not broadcast to the output");
         break;
       case kSum:
@@ -904,96 +924,100 @@ void check_operations(const Program& p) {
           if (!broadcasts_to(dims(t), yd)) bad("inputs do not broadcast to the output");
         break;
       case kBatchNorm:
-        need_inputs(3);
+        need_inputs(o, 3);
         if (xd.size() < 2 || xn < yn || (yn > 0 && xd[1] < 1) || n_of(o.in[1]) < xd[1] || n_of(o.in[2]) < xd[1]) bad("batch normalization shapes");
         break;
       case kGlobalAveragePool:
         if (xd.size() < 2 || xd[0] * xd[1] < 1 || yn < xd[0] * xd[1]) bad("pooling shapes");
         break;
-      case kMaxPool: case kAveragePool: {
-        need_i(11);
-        if (xd.size() != 4 || yd.size() != 4 || xd[0] * xd[1] != yd[0] * yd[1]) bad("pooling shapes");
-        for (int k = 2; k < 6; ++k) product({o.i[static_cast<size_t>(k)]}, INT64_MAX);  // strides, dilations
-        for (int k = 6; k < 10; ++k) small(o.i[static_cast<size_t>(k)]);           // pads
-        // The kernel fits the padded input (as it must for an output of at least one element).
-        product({o.i[0]}, xd[2] + o.i[6] + o.i[8]);
-        product({o.i[1]}, xd[3] + o.i[7] + o.i[9]);
-        break;
-      }
-      case kConv: case kQLinearConv: {
-        need_inputs(3);
-        need_i(11);
-        if (xd.size() != 4 || yd.size() != 4 || xd[0] != yd[0]) bad("convolution shapes");
-        const int64_t g = o.i[0], B = o.i[1], nb = o.i[2], C = xd[1], M = yd[1];
-        if (g < 1 || g > C || g > M || B < 1 || B > 4096) bad("convolution groups or blocks");
-        if (nb < 1 || nb > (M / g + B - 1) / B) bad("convolution blocks");  // blocks of B output channels per group
-        const int64_t wn = product({g, nb, C / g, o.i[3], o.i[4], B}, INT64_MAX);
-        if (n_of(o.in[1]) < wn) bad("weight smaller than the convolution reads");
-        for (int k = 5; k < 9; ++k) product({o.i[static_cast<size_t>(k)]}, INT64_MAX);  // strides, dilations
-        small(o.i[9]);
-        small(o.i[10]);
-        if (o.in[2] >= 0 && n_of(o.in[2]) < M) bad("bias smaller than the output channels");
-        if (o.code == kQLinearConv) need_f(static_cast<size_t>(4 + 2 * M));
-        break;
-      }
-      case kMatMul: case kGemm: case kQLinearMatMul: {
-        need_inputs(2);
-        const auto& bd = T[static_cast<size_t>(o.in[1])];
-        if (o.code == kGemm) need_i(2), need_f(2);
-        if (o.code == kQLinearMatMul) need_f(6);
-        const bool tA = o.code == kGemm && o.i[0], tB = o.code == kGemm && o.i[1];
-        if (yd.size() < 2 || xd.size() < 2 || (bd.layout != 2 && bd.dims.size() < 2)) bad("matrix ranks");
-        if (tA && xd.size() != 2) bad("matrix ranks");
-        const int64_t M = yd[yd.size() - 2], N = yd[yd.size() - 1];
-        const int64_t K = tA ? xd[0] : xd[xd.size() - 1];
-        const int64_t AM = tA ? xd[1] : xd[xd.size() - 2];
-        if (AM != M) bad("matrix shapes");
-        const std::vector<int64_t> ybatch(yd.begin(), yd.end() - 2), abatch(xd.begin(), xd.end() - 2);
-        if (!broadcasts_to(abatch, ybatch)) bad("matrix batch shapes");
-        if (bd.layout == 2) {
-          if (numel(bd.dims) < N * K) bad("matrix shapes");
-        } else {
-          const std::vector<int64_t> bbatch(bd.dims.begin(), bd.dims.end() - 2);
-          const int64_t BK = tB ? bd.dims[bd.dims.size() - 1] : bd.dims[bd.dims.size() - 2];
-          const int64_t BN = tB ? bd.dims[bd.dims.size() - 2] : bd.dims[bd.dims.size() - 1];
-          if (BK != K || BN != N || !broadcasts_to(bbatch, ybatch)) bad("matrix shapes");
-        }
-        if (o.code == kGemm && o.in.size() > 2 && o.in[2] >= 0 && (!broadcasts_to(dims(o.in[2]), {M, N}) || yd.size() != 2))
-          bad("gemm bias shape");
-        break;
-      }
-      case kConcat: {
-        need_i(1);
-        const int64_t axis = o.i[0];
-        if (axis < 0 || axis >= static_cast<int64_t>(yd.size())) bad("concat axis");
-        int64_t total = 0;
-        for (auto t : o.in) {
-          const auto& d = dims(t);
-          if (d.size() != yd.size()) bad("concat ranks");
-          for (size_t a = 0; a < d.size(); ++a)
-            if (static_cast<int64_t>(a) != axis && d[a] != yd[a]) bad("concat shapes");
-          total += d[static_cast<size_t>(axis)];
-        }
-        if (total != yd[static_cast<size_t>(axis)]) bad("concat shapes");
-        break;
-      }
-      case kTranspose: {
-        const size_t r = yd.size();
-        need_i(r);
-        if (xd.size() != r) bad("transpose ranks");
-        std::vector<bool> seen(r, false);
-        for (size_t a = 0; a < r; ++a) {
-          const int64_t q = o.i[a];
-          if (q < 0 || q >= static_cast<int64_t>(r) || seen[static_cast<size_t>(q)] || xd[static_cast<size_t>(q)] != yd[a]) bad("transpose permutation");
-          seen[static_cast<size_t>(q)] = true;
-        }
-        break;
-      }
-      default:
-        bad("unknown operation");
+      case kMaxPool: case kAveragePool: check_pool(o, xd, yd); break;
+      case kConv: case kQLinearConv: check_conv(o, xd, yd); break;
+      case kMatMul: case kGemm: case kQLinearMatMul: check_matmul(o, xd, yd); break;
+      case kConcat: check_concat(o, yd); break;
+      case kTranspose: check_transpose(o, xd, yd); break;
+      default: bad("unknown operation");
     }
   }
-}
+
+  static void check_pool(const Op& o, const std::vector<int64_t>& xd, const std::vector<int64_t>& yd) {
+    const Window w = PoolParams::decode(o).window;
+    if (xd.size() != 4 || yd.size() != 4 || xd[0] * xd[1] != yd[0] * yd[1]) bad("pooling shapes");
+    for (int64_t v : {w.stride_h, w.stride_w, w.dilation_h, w.dilation_w}) product({v}, INT64_MAX);
+    for (int64_t v : {w.pad_top, w.pad_left, w.pad_bottom, w.pad_right}) small(v);
+    // The kernel fits the padded input (as it must for an output of at least one element).
+    product({w.kernel_h}, xd[2] + w.pad_top + w.pad_bottom);
+    product({w.kernel_w}, xd[3] + w.pad_left + w.pad_right);
+  }
+
+  void check_conv(const Op& o, const std::vector<int64_t>& xd, const std::vector<int64_t>& yd) const {
+    need_inputs(o, 3);
+    const ConvParams cp = ConvParams::decode(o);
+    const Window& w = cp.window;
+    if (xd.size() != 4 || yd.size() != 4 || xd[0] != yd[0]) bad("convolution shapes");
+    const int64_t g = cp.groups, B = cp.block, nb = cp.blocks, C = xd[1], M = yd[1];
+    if (g < 1 || g > C || g > M || B < 1 || B > 4096) bad("convolution groups or blocks");
+    if (nb < 1 || nb > (M / g + B - 1) / B) bad("convolution blocks");  // blocks of B output channels per group
+    const int64_t wn = product({g, nb, C / g, w.kernel_h, w.kernel_w, B}, INT64_MAX);
+    if (n_of(o.in[1]) < wn) bad("weight smaller than the convolution reads");
+    for (int64_t v : {w.stride_h, w.stride_w, w.dilation_h, w.dilation_w}) product({v}, INT64_MAX);
+    small(w.pad_top);
+    small(w.pad_left);
+    if (o.in[2] >= 0 && n_of(o.in[2]) < M) bad("bias smaller than the output channels");
+    if (o.code == kQLinearConv) QuantConvParams::decode(o, M);
+  }
+
+  void check_matmul(const Op& o, const std::vector<int64_t>& xd, const std::vector<int64_t>& yd) const {
+    need_inputs(o, 2);
+    const auto& bd = T[static_cast<size_t>(o.in[1])];
+    const GemmParams gp = o.code == kGemm ? GemmParams::decode(o) : GemmParams{};
+    if (o.code == kQLinearMatMul) QuantMatMulParams::decode(o);
+    const bool tA = gp.trans_a, tB = gp.trans_b;
+    if (yd.size() < 2 || xd.size() < 2 || (bd.layout != 2 && bd.dims.size() < 2)) bad("matrix ranks");
+    if (tA && xd.size() != 2) bad("matrix ranks");
+    const int64_t M = yd[yd.size() - 2], N = yd[yd.size() - 1];
+    const int64_t K = tA ? xd[0] : xd[xd.size() - 1];
+    const int64_t AM = tA ? xd[1] : xd[xd.size() - 2];
+    if (AM != M) bad("matrix shapes");
+    const std::vector<int64_t> ybatch(yd.begin(), yd.end() - 2), abatch(xd.begin(), xd.end() - 2);
+    if (!broadcasts_to(abatch, ybatch)) bad("matrix batch shapes");
+    if (bd.layout == 2) {
+      if (numel(bd.dims) < N * K) bad("matrix shapes");
+    } else {
+      const std::vector<int64_t> bbatch(bd.dims.begin(), bd.dims.end() - 2);
+      const int64_t BK = tB ? bd.dims[bd.dims.size() - 1] : bd.dims[bd.dims.size() - 2];
+      const int64_t BN = tB ? bd.dims[bd.dims.size() - 2] : bd.dims[bd.dims.size() - 1];
+      if (BK != K || BN != N || !broadcasts_to(bbatch, ybatch)) bad("matrix shapes");
+    }
+    if (o.code == kGemm && o.in.size() > 2 && o.in[2] >= 0 && (!broadcasts_to(dims(o.in[2]), {M, N}) || yd.size() != 2))
+      bad("gemm bias shape");
+  }
+
+  void check_concat(const Op& o, const std::vector<int64_t>& yd) const {
+    const int64_t axis = ConcatParams::decode(o).axis;
+    if (axis < 0 || axis >= static_cast<int64_t>(yd.size())) bad("concat axis");
+    int64_t total = 0;
+    for (auto t : o.in) {
+      const auto& d = dims(t);
+      if (d.size() != yd.size()) bad("concat ranks");
+      for (size_t a = 0; a < d.size(); ++a)
+        if (static_cast<int64_t>(a) != axis && d[a] != yd[a]) bad("concat shapes");
+      total += d[static_cast<size_t>(axis)];
+    }
+    if (total != yd[static_cast<size_t>(axis)]) bad("concat shapes");
+  }
+
+  static void check_transpose(const Op& o, const std::vector<int64_t>& xd, const std::vector<int64_t>& yd) {
+    const size_t r = yd.size();
+    const std::vector<int64_t> perm = TransposeParams::decode(o, r).perm;
+    if (xd.size() != r) bad("transpose ranks");
+    std::vector<bool> seen(r, false);
+    for (size_t a = 0; a < r; ++a) {
+      const int64_t q = perm[a];
+      if (q < 0 || q >= static_cast<int64_t>(r) || seen[static_cast<size_t>(q)] || xd[static_cast<size_t>(q)] != yd[a]) bad("transpose permutation");
+      seen[static_cast<size_t>(q)] = true;
+    }
+  }
+};
 
 }  // namespace
 
@@ -1081,7 +1105,7 @@ Program from_blob(const void* data, size_t size) {
       if (x < 0 || x >= nt) throw std::runtime_error("bad input reference");
     for (auto x : p.outputs)
       if (x < 0 || x >= nt) throw std::runtime_error("bad output reference");
-    check_operations(p);
+    OperationChecker(p).check_all();
     return p;
   } catch (const NpuError&) {
     throw;
@@ -1192,298 +1216,386 @@ Executor::Executor(Program p) : p_(std::move(p)) {
   }
 }
 
-void Executor::run(const void* const* inputs, void* const* outputs) const {
+namespace {
+
+// One execution of a program: the arena, and the operations, one function per family.
+class Machine {
+ public:
   // The arena: one float per planned byte (offset in bytes == index in floats), so the
   // planned placement (and any overlap bug in it) is exercised for real.
-  std::vector<float> arena(static_cast<size_t>(p_.arena_bytes));
-  const auto& T = p_.tensors;
-  auto ptr = [&](int32_t t) -> float* {
-    const auto& d = T[static_cast<size_t>(t)];
-    return d.loc == 0 ? arena.data() + d.offset : const_cast<float*>(wf_.data()) + woff_[static_cast<size_t>(t)];
-  };
-  auto finish = [&](int32_t t, float* y, int64_t n) {  // NPU storage rounding of a result
-    const uint8_t dt = T[static_cast<size_t>(t)].dt;
-    if (dt == kF16)
-      for (int64_t i = 0; i < n; ++i) y[i] = round_f16(y[i]);
-  };
-  for (size_t k = 0; k < p_.inputs.size(); ++k) {
-    const auto& d = T[static_cast<size_t>(p_.inputs[k])];
-    float* dst = ptr(p_.inputs[k]);
-    const int64_t n = d.numel();
-    const char* src = static_cast<const char*>(inputs[k]);
-    for (int64_t i = 0; i < n; ++i) {
-      switch (d.io_dt) {
-        case kF32: { float v; std::memcpy(&v, src + 4 * i, 4); dst[i] = round_f16(v); break; }
-        case kF16: { uint16_t h; std::memcpy(&h, src + 2 * i, 2); dst[i] = f16_bits_to_f32(h); break; }
-        case kI8: dst[i] = static_cast<int8_t>(src[i]); break;
-        default: dst[i] = static_cast<uint8_t>(src[i]); break;
+  Machine(const Program& p, const std::vector<float>& weights, const std::vector<int64_t>& weight_index)
+      : p_(p), T(p.tensors), arena_(static_cast<size_t>(p.arena_bytes)), weights_(weights), weight_index_(weight_index) {}
+
+  void load_inputs(const void* const* inputs) {
+    for (size_t k = 0; k < p_.inputs.size(); ++k) {
+      const auto& d = T[static_cast<size_t>(p_.inputs[k])];
+      float* dst = ptr(p_.inputs[k]);
+      const int64_t n = d.numel();
+      const char* src = static_cast<const char*>(inputs[k]);
+      for (int64_t i = 0; i < n; ++i) {
+        switch (d.io_dt) {
+          case kF32: { float v; std::memcpy(&v, src + 4 * i, 4); dst[i] = round_f16(v); break; }
+          case kF16: { uint16_t h; std::memcpy(&h, src + 2 * i, 2); dst[i] = f16_bits_to_f32(h); break; }
+          case kI8: dst[i] = static_cast<int8_t>(src[i]); break;
+          default: dst[i] = static_cast<uint8_t>(src[i]); break;
+        }
       }
     }
   }
-  for (const auto& op : p_.ops) {
-    const int32_t yt = op.out[0];
-    float* y = ptr(yt);
-    const auto& yd = T[static_cast<size_t>(yt)].dims;
-    const int64_t yn = numel(yd);
-    const float* x = op.in.empty() || op.in[0] < 0 ? nullptr : ptr(op.in[0]);
-    const auto& xd = op.in.empty() || op.in[0] < 0 ? yd : T[static_cast<size_t>(op.in[0])].dims;
-    switch (op.code) {
-      case kConv: case kQLinearConv: {
-        const bool q = op.code == kQLinearConv;
-        const int64_t g = op.i[0], B = op.i[1], nb = op.i[2], kh = op.i[3], kw = op.i[4], sh = op.i[5], sw = op.i[6], dh = op.i[7],
-                      dw = op.i[8], pt = op.i[9], pl = op.i[10];
-        const int64_t N = xd[0], C = xd[1], H = xd[2], W = xd[3], M = yd[1], OH = yd[2], OW = yd[3];
-        const int64_t cin_g = C / g, cout_g = M / g;
-        const float* w = ptr(op.in[1]);
-        const float* bias = op.in[2] >= 0 ? ptr(op.in[2]) : nullptr;
-        const float xz = q ? op.f[2] : 0;
-        parallel_for(N * g * nb, OH * OW * cin_g * kh * kw * B, [&](int64_t a, int64_t b) {
-          std::vector<double> acc(static_cast<size_t>(B));  // int8: exact integer sums
-          std::vector<float> facc(static_cast<size_t>(B));  // float16: fp32 accumulators
-          std::vector<float> wz(static_cast<size_t>(B), 0.f);
-          for (int64_t task = a; task < b; ++task) {
-            const int64_t n = task / (g * nb), gi = (task / nb) % g, blk = task % nb;
-            const int64_t oc0 = gi * cout_g + blk * B, valid = std::min(B, cout_g - blk * B);
-            const float* wb = w + (gi * nb + blk) * cin_g * kh * kw * B;
-            if (q)
-              for (int64_t o = 0; o < valid; ++o) wz[static_cast<size_t>(o)] = op.f[static_cast<size_t>(4 + M + oc0 + o)];
-            for (int64_t oy = 0; oy < OH; ++oy)
-              for (int64_t ox = 0; ox < OW; ++ox) {
-                for (int64_t o = 0; o < B; ++o) acc[static_cast<size_t>(o)] = facc[static_cast<size_t>(o)] = bias && o < valid ? bias[oc0 + o] : 0.f;
-                for (int64_t ic = 0; ic < cin_g; ++ic) {
-                  const float* xc = x + (n * C + gi * cin_g + ic) * H * W;
-                  for (int64_t ky = 0; ky < kh; ++ky) {
-                    const int64_t iy = oy * sh - pt + ky * dh;
-                    if (iy < 0 || iy >= H) continue;
-                    for (int64_t kx = 0; kx < kw; ++kx) {
-                      const int64_t ix = ox * sw - pl + kx * dw;
-                      if (ix < 0 || ix >= W) continue;
-                      const float xv = xc[iy * W + ix] - xz;
-                      const float* wp = wb + ((ic * kh + ky) * kw + kx) * B;
-                      if (q)
-                        for (int64_t o = 0; o < B; ++o) acc[static_cast<size_t>(o)] += static_cast<double>(xv) * (wp[o] - wz[static_cast<size_t>(o)]);
-                      else
-                        for (int64_t o = 0; o < B; ++o) facc[static_cast<size_t>(o)] += xv * wp[o];  // fp32 MAC
-                    }
-                  }
-                }
-                for (int64_t o = 0; o < valid; ++o) {
-                  float* out = y + ((n * M + oc0 + o) * OH + oy) * OW + ox;
-                  if (q) {
-                    const float mult = static_cast<float>(static_cast<float>(static_cast<double>(op.f[0]) * op.f[static_cast<size_t>(4 + oc0 + o)]) / op.f[1]);
-                    *out = static_cast<float>(round_sat(acc[static_cast<size_t>(o)] * mult + op.f[3], T[static_cast<size_t>(yt)].dt));
-                  } else {
-                    *out = round_f16(facc[static_cast<size_t>(o)]);
-                  }
-                }
-              }
-          }
-        });
-        break;
+
+  void store_outputs(void* const* outputs) {
+    for (size_t k = 0; k < p_.outputs.size(); ++k) {
+      const auto& d = T[static_cast<size_t>(p_.outputs[k])];
+      const float* src = ptr(p_.outputs[k]);
+      char* dst = static_cast<char*>(outputs[k]);
+      const int64_t n = d.numel();
+      for (int64_t i = 0; i < n; ++i) {
+        switch (d.io_dt) {
+          case kF32: std::memcpy(dst + 4 * i, &src[i], 4); break;
+          case kF16: { uint16_t h = f32_to_f16_bits(src[i]); std::memcpy(dst + 2 * i, &h, 2); break; }
+          default: dst[i] = static_cast<char>(static_cast<int>(src[i])); break;
+        }
       }
-      case kMatMul: case kGemm: case kQLinearMatMul: {
-        const bool q = op.code == kQLinearMatMul;
-        const auto& bd = T[static_cast<size_t>(op.in[1])];
-        const float* bp = ptr(op.in[1]);
-        const bool tA = op.code == kGemm && op.i[0];
-        const bool tB = op.code == kGemm && op.i[1];
-        const int64_t M = yd[yd.size() - 2], N = yd[yd.size() - 1];
-        const int64_t K = tA ? xd[0] : xd[xd.size() - 1];
-        const float az = q ? op.f[1] : 0, bz = q ? op.f[3] : 0;
-        // Batch offsets (MatMul broadcasting over leading dims).
-        std::vector<int64_t> ybatch(yd.begin(), yd.end() - 2), abatch(xd.begin(), xd.end() - 2), bbatch;
-        if (bd.layout != 2) bbatch.assign(bd.dims.begin(), bd.dims.end() - 2);
-        const int64_t nbatch = numel(ybatch);
-        auto amap = bcast_map(abatch, ybatch), bmap = bcast_map(bbatch, ybatch);
-        const float* c = op.code == kGemm && op.in[2] >= 0 ? ptr(op.in[2]) : nullptr;
-        std::vector<int64_t> cmap;
-        if (c) cmap = bcast_map(T[static_cast<size_t>(op.in[2])].dims, {M, N});
-        parallel_for(nbatch * M, N * K, [&](int64_t a, int64_t b) {
-          for (int64_t r = a; r < b; ++r) {
-            const int64_t bi = r / M, i = r % M;
-            const float* A = x + amap[static_cast<size_t>(bi)] * M * K;
-            const float* Bm = bd.layout == 2 ? bp : bp + bmap[static_cast<size_t>(bi)] * K * N;
-            for (int64_t j = 0; j < N; ++j) {
-              double acc = 0;
-              float facc = 0;
-              for (int64_t k = 0; k < K; ++k) {
-                const float av = (tA ? A[k * M + i] : A[i * K + k]) - az;
-                const float bv = (bd.layout == 2 ? Bm[j * K + k] : tB ? Bm[j * K + k] : Bm[k * N + j]) - bz;
-                if (q) acc += static_cast<double>(av) * bv;
-                else facc += av * bv;  // fp32 MAC
-              }
-              float* out = y + (bi * M + i) * N + j;
-              if (q) {
-                const float mult = static_cast<float>(static_cast<float>(static_cast<double>(op.f[0]) * op.f[2]) / op.f[4]);
-                *out = static_cast<float>(round_sat(acc * mult + op.f[5], T[static_cast<size_t>(yt)].dt));
-              } else {
-                float v = facc;
-                if (op.code == kGemm) {
-                  v *= op.f[0];
-                  if (c) v += op.f[1] * c[cmap[static_cast<size_t>(i * N + j)]];
+    }
+  }
+
+  void execute(const Op& op) {
+    const int32_t yt = op.out[0];
+    const auto& yd = T[static_cast<size_t>(yt)].dims;
+    const bool no_x = op.in.empty() || op.in[0] < 0;
+    const Args a{op, yt, ptr(yt), yd, numel(yd), no_x ? nullptr : ptr(op.in[0]), no_x ? yd : T[static_cast<size_t>(op.in[0])].dims};
+    switch (op.code) {
+      case kConv: case kQLinearConv: conv(a); break;
+      case kMatMul: case kGemm: case kQLinearMatMul: matmul(a); break;
+      case kAdd: case kMul: case kSub: case kDiv: binary(a); break;
+      case kSum: sum(a); break;
+      case kBatchNorm: batch_norm(a); break;
+      case kHardSigmoid: case kFlatten: case kRelu: case kClip: case kSigmoid: case kHardSwish: case kReshape: unary(a); break;
+      case kMaxPool: case kAveragePool: pool(a); break;
+      case kGlobalAveragePool: global_average_pool(a); break;
+      case kConcat: concat(a); break;
+      case kTranspose: transpose(a); break;
+      case kSoftmax: softmax(a); break;
+      case kQuantize: case kDequantize: quantize(a); break;
+      default: throw NpuError(ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, "npusim: unknown operation code " + std::to_string(op.code));
+    }
+  }
+
+ private:
+  // One operation's operands: output y (tensor yt) and first input x.
+  struct Args {
+    const Op& op;
+    int32_t yt;
+    float* y;
+    const std::vector<int64_t>& yd;
+    int64_t yn;
+    const float* x;
+    const std::vector<int64_t>& xd;
+  };
+
+  const Program& p_;
+  const std::vector<TensorDesc>& T;
+  std::vector<float> arena_;
+  const std::vector<float>& weights_;            // weights as exact float values
+  const std::vector<int64_t>& weight_index_;     // tensor id -> index into weights_
+
+  float* ptr(int32_t t) {
+    const auto& d = T[static_cast<size_t>(t)];
+    return d.loc == 0 ? arena_.data() + d.offset : const_cast<float*>(weights_.data()) + weight_index_[static_cast<size_t>(t)];
+  }
+  const std::vector<int64_t>& dims(int32_t t) const { return T[static_cast<size_t>(t)].dims; }
+  uint8_t dt(int32_t t) const { return T[static_cast<size_t>(t)].dt; }
+  void finish(int32_t t, float* y, int64_t n) const {  // NPU storage rounding of a result
+    if (dt(t) == kF16)
+      for (int64_t i = 0; i < n; ++i) y[i] = round_f16(y[i]);
+  }
+
+  void conv(const Args& a) {
+    const Op& op = a.op;
+    const bool q = op.code == kQLinearConv;
+    const ConvParams cp = ConvParams::decode(op);
+    const Window& win = cp.window;
+    const int64_t g = cp.groups, B = cp.block, nb = cp.blocks, kh = win.kernel_h, kw = win.kernel_w, sh = win.stride_h, sw = win.stride_w,
+                  dh = win.dilation_h, dw = win.dilation_w, pt = win.pad_top, pl = win.pad_left;
+    const int64_t N = a.xd[0], C = a.xd[1], H = a.xd[2], W = a.xd[3], M = a.yd[1], OH = a.yd[2], OW = a.yd[3];
+    const int64_t cin_g = C / g, cout_g = M / g;
+    const QuantConvParams qp = q ? QuantConvParams::decode(op, M) : QuantConvParams{};
+    const float* x = a.x;
+    float* y = a.y;
+    const float* w = ptr(op.in[1]);
+    const float* bias = op.in[2] >= 0 ? ptr(op.in[2]) : nullptr;
+    const float xz = q ? qp.x_zero : 0;
+    const uint8_t ydt = dt(a.yt);
+    parallel_for(N * g * nb, OH * OW * cin_g * kh * kw * B, [&](int64_t first, int64_t last) {
+      std::vector<double> acc(static_cast<size_t>(B));  // int8: exact integer sums
+      std::vector<float> facc(static_cast<size_t>(B));  // float16: fp32 accumulators
+      std::vector<float> wz(static_cast<size_t>(B), 0.f);
+      for (int64_t task = first; task < last; ++task) {
+        const int64_t n = task / (g * nb), gi = (task / nb) % g, blk = task % nb;
+        const int64_t oc0 = gi * cout_g + blk * B, valid = std::min(B, cout_g - blk * B);
+        const float* wb = w + (gi * nb + blk) * cin_g * kh * kw * B;
+        if (q)
+          for (int64_t o = 0; o < valid; ++o) wz[static_cast<size_t>(o)] = qp.w_zero[static_cast<size_t>(oc0 + o)];
+        for (int64_t oy = 0; oy < OH; ++oy)
+          for (int64_t ox = 0; ox < OW; ++ox) {
+            for (int64_t o = 0; o < B; ++o) acc[static_cast<size_t>(o)] = facc[static_cast<size_t>(o)] = bias && o < valid ? bias[oc0 + o] : 0.f;
+            for (int64_t ic = 0; ic < cin_g; ++ic) {
+              const float* xc = x + (n * C + gi * cin_g + ic) * H * W;
+              for (int64_t ky = 0; ky < kh; ++ky) {
+                const int64_t iy = oy * sh - pt + ky * dh;
+                if (iy < 0 || iy >= H) continue;
+                for (int64_t kx = 0; kx < kw; ++kx) {
+                  const int64_t ix = ox * sw - pl + kx * dw;
+                  if (ix < 0 || ix >= W) continue;
+                  const float xv = xc[iy * W + ix] - xz;
+                  const float* wp = wb + ((ic * kh + ky) * kw + kx) * B;
+                  if (q)
+                    for (int64_t o = 0; o < B; ++o) acc[static_cast<size_t>(o)] += static_cast<double>(xv) * (wp[o] - wz[static_cast<size_t>(o)]);
+                  else
+                    for (int64_t o = 0; o < B; ++o) facc[static_cast<size_t>(o)] += xv * wp[o];  // fp32 MAC
                 }
-                *out = round_f16(v);
+              }
+            }
+            for (int64_t o = 0; o < valid; ++o) {
+              float* out = y + ((n * M + oc0 + o) * OH + oy) * OW + ox;
+              if (q) {
+                const float mult = static_cast<float>(static_cast<float>(static_cast<double>(qp.x_scale) * qp.w_scale[static_cast<size_t>(oc0 + o)]) / qp.y_scale);
+                *out = static_cast<float>(round_sat(acc[static_cast<size_t>(o)] * mult + qp.y_zero, ydt));
+              } else {
+                *out = round_f16(facc[static_cast<size_t>(o)]);
               }
             }
           }
-        });
-        break;
       }
-      case kAdd: case kMul: case kSub: case kDiv: {
-        const float* b = ptr(op.in[1]);
-        auto am = bcast_map(xd, yd), bm = bcast_map(T[static_cast<size_t>(op.in[1])].dims, yd);
-        for (int64_t i = 0; i < yn; ++i) {
-          const float u = x[am[static_cast<size_t>(i)]], v = b[bm[static_cast<size_t>(i)]];
-          y[i] = op.code == kAdd ? u + v : op.code == kMul ? u * v : op.code == kSub ? u - v : u / v;
+    });
+  }
+
+  void matmul(const Args& a) {
+    const Op& op = a.op;
+    const auto &xd = a.xd, &yd = a.yd;
+    const bool q = op.code == kQLinearMatMul, gemm = op.code == kGemm;
+    const GemmParams gp = gemm ? GemmParams::decode(op) : GemmParams{};
+    const QuantMatMulParams qp = q ? QuantMatMulParams::decode(op) : QuantMatMulParams{};
+    const auto& bd = T[static_cast<size_t>(op.in[1])];
+    const float* bp = ptr(op.in[1]);
+    const bool tA = gp.trans_a;
+    const bool tB = gp.trans_b;
+    const int64_t M = yd[yd.size() - 2], N = yd[yd.size() - 1];
+    const int64_t K = tA ? xd[0] : xd[xd.size() - 1];
+    const float az = q ? qp.a_zero : 0, bz = q ? qp.b_zero : 0;
+    // Batch offsets (MatMul broadcasting over leading dims).
+    std::vector<int64_t> ybatch(yd.begin(), yd.end() - 2), abatch(xd.begin(), xd.end() - 2), bbatch;
+    if (bd.layout != 2) bbatch.assign(bd.dims.begin(), bd.dims.end() - 2);
+    const int64_t nbatch = numel(ybatch);
+    auto amap = bcast_map(abatch, ybatch), bmap = bcast_map(bbatch, ybatch);
+    const float* c = gemm && op.in[2] >= 0 ? ptr(op.in[2]) : nullptr;
+    std::vector<int64_t> cmap;
+    if (c) cmap = bcast_map(dims(op.in[2]), {M, N});
+    const float* x = a.x;
+    float* y = a.y;
+    const uint8_t ydt = dt(a.yt);
+    parallel_for(nbatch * M, N * K, [&](int64_t first, int64_t last) {
+      for (int64_t r = first; r < last; ++r) {
+        const int64_t bi = r / M, i = r % M;
+        const float* A = x + amap[static_cast<size_t>(bi)] * M * K;
+        const float* Bm = bd.layout == 2 ? bp : bp + bmap[static_cast<size_t>(bi)] * K * N;
+        for (int64_t j = 0; j < N; ++j) {
+          double acc = 0;
+          float facc = 0;
+          for (int64_t k = 0; k < K; ++k) {
+            const float av = (tA ? A[k * M + i] : A[i * K + k]) - az;
+            const float bv = (bd.layout == 2 ? Bm[j * K + k] : tB ? Bm[j * K + k] : Bm[k * N + j]) - bz;
+            if (q) acc += static_cast<double>(av) * bv;
+            else facc += av * bv;  // fp32 MAC
+          }
+          float* out = y + (bi * M + i) * N + j;
+          if (q) {
+            const float mult = static_cast<float>(static_cast<float>(static_cast<double>(qp.a_scale) * qp.b_scale) / qp.y_scale);
+            *out = static_cast<float>(round_sat(acc * mult + qp.y_zero, ydt));
+          } else {
+            float v = facc;
+            if (gemm) {
+              v *= gp.alpha;
+              if (c) v += gp.beta * c[cmap[static_cast<size_t>(i * N + j)]];
+            }
+            *out = round_f16(v);
+          }
         }
-        finish(yt, y, yn);
+      }
+    });
+  }
+
+  void binary(const Args& a) {
+    const uint16_t code = a.op.code;
+    const float* b = ptr(a.op.in[1]);
+    auto am = bcast_map(a.xd, a.yd), bm = bcast_map(dims(a.op.in[1]), a.yd);
+    for (int64_t i = 0; i < a.yn; ++i) {
+      const float u = a.x[am[static_cast<size_t>(i)]], v = b[bm[static_cast<size_t>(i)]];
+      a.y[i] = code == kAdd ? u + v : code == kMul ? u * v : code == kSub ? u - v : u / v;
+    }
+    finish(a.yt, a.y, a.yn);
+  }
+
+  void sum(const Args& a) {  // n-ary, broadcasting; one float32 accumulator, rounded once
+    std::vector<float> acc(static_cast<size_t>(a.yn), 0.f);
+    for (auto t : a.op.in) {
+      const float* s = ptr(t);
+      auto m = bcast_map(dims(t), a.yd);
+      for (int64_t i = 0; i < a.yn; ++i) acc[static_cast<size_t>(i)] += s[m[static_cast<size_t>(i)]];
+    }
+    std::memcpy(a.y, acc.data(), static_cast<size_t>(a.yn) * sizeof(float));
+    finish(a.yt, a.y, a.yn);
+  }
+
+  void batch_norm(const Args& a) {
+    const float* sc = ptr(a.op.in[1]);
+    const float* sh = ptr(a.op.in[2]);
+    const int64_t C = a.xd[1], inner = numel(a.xd) / std::max<int64_t>(1, a.xd[0] * C);
+    for (int64_t i = 0; i < a.yn; ++i) {
+      const int64_t c = (i / inner) % C;
+      a.y[i] = round_f16(a.x[i] * sc[c] + sh[c]);
+    }
+  }
+
+  // One input element gives one output element (and copies: Flatten, Reshape).
+  static void unary(const Args& a) {
+    const float* x = a.x;
+    float* y = a.y;
+    const int64_t yn = a.yn;
+    switch (a.op.code) {
+      case kHardSigmoid: {
+        const HardSigmoidParams hs = HardSigmoidParams::decode(a.op);
+        for (int64_t i = 0; i < yn; ++i) y[i] = round_f16(std::max(0.f, std::min(1.f, hs.alpha * x[i] + hs.beta)));
         break;
       }
-      case kSum: {  // n-ary, broadcasting; one float32 accumulator, rounded once
-        std::vector<float> acc(static_cast<size_t>(yn), 0.f);
-        for (auto t : op.in) {
-          const float* s = ptr(t);
-          auto m = bcast_map(T[static_cast<size_t>(t)].dims, yd);
-          for (int64_t i = 0; i < yn; ++i) acc[static_cast<size_t>(i)] += s[m[static_cast<size_t>(i)]];
-        }
-        std::memcpy(y, acc.data(), static_cast<size_t>(yn) * sizeof(float));
-        finish(yt, y, yn);
-        break;
-      }
-      case kBatchNorm: {
-        const float* sc = ptr(op.in[1]);
-        const float* sh = ptr(op.in[2]);
-        const int64_t C = xd[1], inner = numel(xd) / std::max<int64_t>(1, xd[0] * C);
-        for (int64_t i = 0; i < yn; ++i) {
-          const int64_t c = (i / inner) % C;
-          y[i] = round_f16(x[i] * sc[c] + sh[c]);
-        }
-        break;
-      }
-      case kHardSigmoid:
-        for (int64_t i = 0; i < yn; ++i) y[i] = round_f16(std::max(0.f, std::min(1.f, op.f[0] * x[i] + op.f[1])));
-        break;
-      case kFlatten: std::memmove(y, x, static_cast<size_t>(yn) * sizeof(float)); break;
+      case kFlatten: case kReshape: std::memmove(y, x, static_cast<size_t>(yn) * sizeof(float)); break;
       case kRelu: for (int64_t i = 0; i < yn; ++i) y[i] = x[i] > 0 ? x[i] : 0.f; break;
-      case kClip: for (int64_t i = 0; i < yn; ++i) y[i] = std::min(std::max(x[i], round_f16(op.f[0])), round_f16(op.f[1])); break;
+      case kClip: {
+        const ClipParams cl = ClipParams::decode(a.op);
+        for (int64_t i = 0; i < yn; ++i) y[i] = std::min(std::max(x[i], round_f16(cl.low)), round_f16(cl.high));
+        break;
+      }
       case kSigmoid: for (int64_t i = 0; i < yn; ++i) y[i] = round_f16(1.f / (1.f + std::exp(-x[i]))); break;
       case kHardSwish:
         for (int64_t i = 0; i < yn; ++i) y[i] = round_f16(x[i] * std::max(0.f, std::min(1.f, x[i] / 6.f + 0.5f)));
         break;
-      case kMaxPool: case kAveragePool: {
-        const int64_t kh = op.i[0], kw = op.i[1], sh = op.i[2], sw = op.i[3], dh = op.i[4], dw = op.i[5], pt = op.i[6], pl = op.i[7],
-                      pb = op.i[8], pr = op.i[9], cip = op.i[10];
-        const int64_t NC = xd[0] * xd[1], H = xd[2], W = xd[3], OH = yd[2], OW = yd[3];
-        const bool mx = op.code == kMaxPool;
-        parallel_for(NC, OH * OW * kh * kw, [&](int64_t a, int64_t b) {
-          for (int64_t c = a; c < b; ++c)
-            for (int64_t oy = 0; oy < OH; ++oy)
-              for (int64_t ox = 0; ox < OW; ++ox) {
-                float best = -INFINITY;
-                double sum = 0;
-                int64_t cnt = 0, cnt_pad = 0;
-                for (int64_t ky = 0; ky < kh; ++ky)
-                  for (int64_t kx = 0; kx < kw; ++kx) {
-                    const int64_t iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw;  // dilations: MaxPool, AveragePool (opset 19)
-                    // Positions inside the padded extent count when count_include_pad is set.
-                    if (iy >= -pt && iy < H + pb && ix >= -pl && ix < W + pr) ++cnt_pad;
-                    if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-                    const float v = x[(c * H + iy) * W + ix];
-                    best = std::max(best, v);
-                    sum += v;
-                    ++cnt;
-                  }
-                float& out = y[(c * OH + oy) * OW + ox];
-                out = mx ? best : round_f16(static_cast<float>(sum / static_cast<double>(std::max<int64_t>(1, cip ? cnt_pad : cnt))));
+    }
+  }
+
+  static void pool(const Args& a) {
+    const PoolParams pp = PoolParams::decode(a.op);
+    const Window& win = pp.window;
+    const int64_t kh = win.kernel_h, kw = win.kernel_w, sh = win.stride_h, sw = win.stride_w, dh = win.dilation_h, dw = win.dilation_w,
+                  pt = win.pad_top, pl = win.pad_left, pb = win.pad_bottom, pr = win.pad_right, cip = pp.count_include_pad;
+    const int64_t NC = a.xd[0] * a.xd[1], H = a.xd[2], W = a.xd[3], OH = a.yd[2], OW = a.yd[3];
+    const bool mx = a.op.code == kMaxPool;
+    const float* x = a.x;
+    float* y = a.y;
+    parallel_for(NC, OH * OW * kh * kw, [&](int64_t first, int64_t last) {
+      for (int64_t c = first; c < last; ++c)
+        for (int64_t oy = 0; oy < OH; ++oy)
+          for (int64_t ox = 0; ox < OW; ++ox) {
+            float best = -INFINITY;
+            double sum = 0;
+            int64_t cnt = 0, cnt_pad = 0;
+            for (int64_t ky = 0; ky < kh; ++ky)
+              for (int64_t kx = 0; kx < kw; ++kx) {
+                const int64_t iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw;  // dilations: MaxPool, AveragePool (opset 19)
+                // Positions inside the padded extent count when count_include_pad is set.
+                if (iy >= -pt && iy < H + pb && ix >= -pl && ix < W + pr) ++cnt_pad;
+                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                const float v = x[(c * H + iy) * W + ix];
+                best = std::max(best, v);
+                sum += v;
+                ++cnt;
               }
-        });
-        break;
-      }
-      case kGlobalAveragePool: {
-        const int64_t NC = xd[0] * xd[1], S = numel(xd) / NC;
-        for (int64_t c = 0; c < NC; ++c) {
-          double s = 0;
-          for (int64_t i = 0; i < S; ++i) s += x[c * S + i];
-          y[c] = round_f16(static_cast<float>(s / static_cast<double>(S)));
-        }
-        break;
-      }
-      case kConcat: {
-        const int64_t axis = op.i[0];
-        int64_t outer = 1;
-        for (int64_t a = 0; a < axis; ++a) outer *= yd[static_cast<size_t>(a)];
-        const int64_t ystride = yn / std::max<int64_t>(1, outer);
-        int64_t pos = 0;
-        for (auto t : op.in) {
-          const int64_t chunk = numel(T[static_cast<size_t>(t)].dims) / std::max<int64_t>(1, outer);
-          const float* s = ptr(t);
-          for (int64_t o = 0; o < outer; ++o) std::memmove(y + o * ystride + pos, s + o * chunk, static_cast<size_t>(chunk) * sizeof(float));
-          pos += chunk;
-        }
-        break;
-      }
-      case kReshape: std::memmove(y, x, static_cast<size_t>(yn) * sizeof(float)); break;
-      case kTranspose: {
-        const auto xs = strides(xd);
-        const size_t r = yd.size();
-        std::vector<int64_t> idx(r, 0);
-        for (int64_t k = 0; k < yn; ++k) {
-          int64_t src = 0;
-          for (size_t a = 0; a < r; ++a) src += idx[a] * xs[static_cast<size_t>(op.i[a])];
-          y[k] = x[src];
-          for (int64_t a = static_cast<int64_t>(r) - 1; a >= 0; --a)
-            if (++idx[static_cast<size_t>(a)] < yd[static_cast<size_t>(a)]) break;
-            else idx[static_cast<size_t>(a)] = 0;
-        }
-        break;
-      }
-      case kSoftmax: {
-        const int64_t axis = op.i[0];
-        int64_t outer = 1, len = 1, inner = 1;
-        for (int64_t a = 0; a < static_cast<int64_t>(yd.size()); ++a) (a < axis ? outer : a == axis ? len : inner) *= yd[static_cast<size_t>(a)];
-        if (op.i[1]) len *= inner, inner = 1;  // opset < 13: flattened from axis
-        for (int64_t o = 0; o < outer; ++o)
-          for (int64_t in = 0; in < inner; ++in) {
-            const float* xs = x + o * len * inner + in;
-            float* ys = y + o * len * inner + in;
-            float mx = -INFINITY;
-            for (int64_t k = 0; k < len; ++k) mx = std::max(mx, xs[k * inner]);
-            double s = 0;
-            for (int64_t k = 0; k < len; ++k) s += std::exp(static_cast<double>(xs[k * inner] - mx));
-            for (int64_t k = 0; k < len; ++k) ys[k * inner] = round_f16(static_cast<float>(std::exp(static_cast<double>(xs[k * inner] - mx)) / s));
+            float& out = y[(c * OH + oy) * OW + ox];
+            out = mx ? best : round_f16(static_cast<float>(sum / static_cast<double>(std::max<int64_t>(1, cip ? cnt_pad : cnt))));
           }
-        break;
-      }
-      case kQuantize: case kDequantize: {
-        const int64_t axis = op.i[0];
-        const size_t ns = op.f.size() / 2;
-        int64_t inner = 1;
-        if (axis >= 0)
-          for (size_t a = static_cast<size_t>(axis) + 1; a < xd.size(); ++a) inner *= xd[a];
-        for (int64_t i = 0; i < yn; ++i) {
-          const size_t c = axis >= 0 ? static_cast<size_t>((i / inner) % static_cast<int64_t>(ns)) : 0;
-          const float s = op.f[c], z = op.f[ns + c];
-          if (op.code == kQuantize) y[i] = static_cast<float>(round_sat(static_cast<double>(x[i]) / s + z, T[static_cast<size_t>(yt)].dt));
-          else y[i] = round_f16((x[i] - z) * s);
-        }
-        break;
-      }
-      default: throw NpuError(ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, "npusim: unknown operation code " + std::to_string(op.code));
+    });
+  }
+
+  static void global_average_pool(const Args& a) {
+    const int64_t NC = a.xd[0] * a.xd[1], S = numel(a.xd) / NC;
+    for (int64_t c = 0; c < NC; ++c) {
+      double s = 0;
+      for (int64_t i = 0; i < S; ++i) s += a.x[c * S + i];
+      a.y[c] = round_f16(static_cast<float>(s / static_cast<double>(S)));
     }
   }
-  for (size_t k = 0; k < p_.outputs.size(); ++k) {
-    const auto& d = T[static_cast<size_t>(p_.outputs[k])];
-    const float* src = ptr(p_.outputs[k]);
-    char* dst = static_cast<char*>(outputs[k]);
-    const int64_t n = d.numel();
-    for (int64_t i = 0; i < n; ++i) {
-      switch (d.io_dt) {
-        case kF32: std::memcpy(dst + 4 * i, &src[i], 4); break;
-        case kF16: { uint16_t h = f32_to_f16_bits(src[i]); std::memcpy(dst + 2 * i, &h, 2); break; }
-        default: dst[i] = static_cast<char>(static_cast<int>(src[i])); break;
-      }
+
+  void concat(const Args& a) {
+    const int64_t axis = ConcatParams::decode(a.op).axis;
+    int64_t outer = 1;
+    for (int64_t d = 0; d < axis; ++d) outer *= a.yd[static_cast<size_t>(d)];
+    const int64_t ystride = a.yn / std::max<int64_t>(1, outer);
+    int64_t pos = 0;
+    for (auto t : a.op.in) {
+      const int64_t chunk = numel(dims(t)) / std::max<int64_t>(1, outer);
+      const float* s = ptr(t);
+      for (int64_t o = 0; o < outer; ++o) std::memmove(a.y + o * ystride + pos, s + o * chunk, static_cast<size_t>(chunk) * sizeof(float));
+      pos += chunk;
     }
   }
+
+  static void transpose(const Args& a) {
+    const auto& yd = a.yd;
+    const auto xs = strides(a.xd);
+    const size_t r = yd.size();
+    const TransposeParams tp = TransposeParams::decode(a.op, r);
+    std::vector<int64_t> idx(r);  // the output index, zeros first
+    for (int64_t k = 0; k < a.yn; ++k) {
+      int64_t src = 0;
+      for (size_t d = 0; d < r; ++d) src += idx[d] * xs[static_cast<size_t>(tp.perm[d])];
+      a.y[k] = a.x[src];
+      for (int64_t d = static_cast<int64_t>(r) - 1; d >= 0; --d)
+        if (++idx[static_cast<size_t>(d)] < yd[static_cast<size_t>(d)]) break;
+        else idx[static_cast<size_t>(d)] = 0;
+    }
+  }
+
+  static void softmax(const Args& a) {
+    const SoftmaxParams sp = SoftmaxParams::decode(a.op);
+    const int64_t axis = sp.axis;
+    int64_t outer = 1, len = 1, inner = 1;
+    for (int64_t d = 0; d < static_cast<int64_t>(a.yd.size()); ++d) (d < axis ? outer : d == axis ? len : inner) *= a.yd[static_cast<size_t>(d)];
+    if (sp.flatten) len *= inner, inner = 1;  // opset < 13: flattened from axis
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t in = 0; in < inner; ++in) {
+        const float* xs = a.x + o * len * inner + in;
+        float* ys = a.y + o * len * inner + in;
+        float mx = -INFINITY;
+        for (int64_t k = 0; k < len; ++k) mx = std::max(mx, xs[k * inner]);
+        double s = 0;
+        for (int64_t k = 0; k < len; ++k) s += std::exp(static_cast<double>(xs[k * inner] - mx));
+        for (int64_t k = 0; k < len; ++k) ys[k * inner] = round_f16(static_cast<float>(std::exp(static_cast<double>(xs[k * inner] - mx)) / s));
+      }
+  }
+
+  void quantize(const Args& a) {
+    const QuantizeParams qp = QuantizeParams::decode(a.op);
+    const int64_t axis = qp.axis;
+    const size_t ns = qp.scale.size();
+    const uint8_t ydt = dt(a.yt);
+    int64_t inner = 1;
+    if (axis >= 0)
+      for (size_t d = static_cast<size_t>(axis) + 1; d < a.xd.size(); ++d) inner *= a.xd[d];
+    for (int64_t i = 0; i < a.yn; ++i) {
+      const size_t c = axis >= 0 ? static_cast<size_t>((i / inner) % static_cast<int64_t>(ns)) : 0;
+      const float s = qp.scale[c], z = qp.zero_point[c];
+      if (a.op.code == kQuantize) a.y[i] = static_cast<float>(round_sat(static_cast<double>(a.x[i]) / s + z, ydt));
+      else a.y[i] = round_f16((a.x[i] - z) * s);
+    }
+  }
+};
+
+}  // namespace
+
+void Executor::run(const void* const* inputs, void* const* outputs) const {
+  Machine m(p_, wf_, woff_);
+  m.load_inputs(inputs);
+  for (const auto& op : p_.ops) m.execute(op);
+  m.store_outputs(outputs);
 }
 
 }  // namespace npusim
