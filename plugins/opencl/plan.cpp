@@ -212,9 +212,11 @@ std::string serialize_plan(const Plan& plan, const std::string& identity) {
   return w.out;
 }
 
-Plan parse_plan(const void* data, size_t size, const std::string& identity) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  if (!data || size < sizeof kMagic + 16 || std::memcmp(p, kMagic, sizeof kMagic) != 0)
+namespace {
+
+// Magic, checksum, format version and device identity; returns a reader over the body.
+Reader open_serialized(const unsigned char* p, size_t size, const std::string& identity) {
+  if (!p || size < sizeof kMagic + 16 || std::memcmp(p, kMagic, sizeof kMagic) != 0)
     throw_error(StatusCode::data_loss, "not a serialized OpenCL executable (bad magic)");
   {
     Hasher h;
@@ -233,9 +235,50 @@ Plan parse_plan(const void* data, size_t size, const std::string& identity) {
   std::string id = r.str();
   if (id != identity)
     throw_error(StatusCode::data_loss, "serialized OpenCL executable was built for another device ('" + id + "'), this is '" + identity + "'");
-  Plan plan;
-  plan.num_nodes = r.u32();
-  plan.num_values = r.u32();
+  return r;
+}
+
+Launch read_launch(Reader& r, const Plan& plan) {
+  Launch l;
+  l.program = r.u32();
+  if (l.program >= plan.programs.size()) corrupt("program index");
+  uint32_t na = r.count(5);
+  if (na > 16) corrupt("argument count");
+  for (uint32_t a = 0; a < na; ++a) {
+    ArgRef ar;
+    uint8_t k = r.u8();
+    if (k > ArgRef::derived) corrupt("argument kind");
+    ar.kind = static_cast<ArgRef::Kind>(k);
+    ar.index = static_cast<int32_t>(r.u32());
+    l.args.push_back(ar);
+  }
+  l.work_dims = r.u32();
+  if (l.work_dims < 1 || l.work_dims > 3) corrupt("work dims");
+  for (int d = 0; d < 3; ++d) l.global[d] = r.u64();
+  for (int d = 0; d < 3; ++d) l.local[d] = r.u64();
+  for (int d = 0; d < 3; ++d)
+    if (l.global[d] > (uint64_t{1} << 40) || l.local[d] > 4096) corrupt("work size");
+  l.node = r.str();
+  return l;
+}
+
+DerivedWeight read_derived_weight(Reader& r) {
+  DerivedWeight d;
+  d.value = static_cast<int32_t>(r.u32());
+  d.kind = r.u32();
+  if (d.kind >= DerivedWeight::count) corrupt("derived weight kind");
+  uint32_t np = r.count(8);
+  if (np > 8) corrupt("derived weight parameters");
+  for (uint32_t k = 0; k < np; ++k) {
+    uint64_t v = r.u64();
+    if (v >= (uint64_t{1} << 40)) corrupt("derived weight parameter");
+    d.params.push_back(static_cast<int64_t>(v));
+  }
+  return d;
+}
+
+// Programs, launches and value bindings, in the order serialize_plan writes them.
+void read_programs_and_launches(Reader& r, Plan& plan) {
   uint32_t np = r.count(20);
   for (uint32_t i = 0; i < np; ++i) {
     ProgramSpec ps;
@@ -246,29 +289,7 @@ Plan parse_plan(const void* data, size_t size, const std::string& identity) {
     plan.programs.push_back(std::move(ps));
   }
   uint32_t nl = r.count(64);
-  for (uint32_t i = 0; i < nl; ++i) {
-    Launch l;
-    l.program = r.u32();
-    if (l.program >= plan.programs.size()) corrupt("program index");
-    uint32_t na = r.count(5);
-    if (na > 16) corrupt("argument count");
-    for (uint32_t a = 0; a < na; ++a) {
-      ArgRef ar;
-      uint8_t k = r.u8();
-      if (k > ArgRef::derived) corrupt("argument kind");
-      ar.kind = static_cast<ArgRef::Kind>(k);
-      ar.index = static_cast<int32_t>(r.u32());
-      l.args.push_back(ar);
-    }
-    l.work_dims = r.u32();
-    if (l.work_dims < 1 || l.work_dims > 3) corrupt("work dims");
-    for (int d = 0; d < 3; ++d) l.global[d] = r.u64();
-    for (int d = 0; d < 3; ++d) l.local[d] = r.u64();
-    for (int d = 0; d < 3; ++d)
-      if (l.global[d] > (uint64_t{1} << 40) || l.local[d] > 4096) corrupt("work size");
-    l.node = r.str();
-    plan.launches.push_back(std::move(l));
-  }
+  for (uint32_t i = 0; i < nl; ++i) plan.launches.push_back(read_launch(r, plan));
   uint32_t nb = r.count(5);
   if (nb != plan.num_values) corrupt("binding count");
   for (uint32_t i = 0; i < nb; ++i) {
@@ -279,6 +300,10 @@ Plan parse_plan(const void* data, size_t size, const std::string& identity) {
     b.index = static_cast<int32_t>(r.u32());
     plan.bindings.push_back(b);
   }
+}
+
+// Slots, constants, input and output specs, output copies and derived weights.
+void read_buffers_and_specs(Reader& r, Plan& plan) {
   uint32_t ns = r.count(8);
   for (uint32_t i = 0; i < ns; ++i) plan.slot_bytes.push_back(r.u64());
   uint32_t nx = r.count(8);
@@ -295,22 +320,11 @@ Plan parse_plan(const void* data, size_t size, const std::string& identity) {
     plan.copies.push_back(c);
   }
   uint32_t nd = r.count(12);
-  for (uint32_t i = 0; i < nd; ++i) {
-    DerivedWeight d;
-    d.value = static_cast<int32_t>(r.u32());
-    d.kind = r.u32();
-    if (d.kind >= DerivedWeight::count) corrupt("derived weight kind");
-    uint32_t np = r.count(8);
-    if (np > 8) corrupt("derived weight parameters");
-    for (uint32_t k = 0; k < np; ++k) {
-      uint64_t v = r.u64();
-      if (v >= (uint64_t{1} << 40)) corrupt("derived weight parameter");
-      d.params.push_back(static_cast<int64_t>(v));
-    }
-    plan.derived.push_back(std::move(d));
-  }
-  if (!r.done()) corrupt("trailing bytes");
-  // Cross-references.
+  for (uint32_t i = 0; i < nd; ++i) plan.derived.push_back(read_derived_weight(r));
+}
+
+// Every index the plan holds points into what it holds.
+void check_cross_references(const Plan& plan) {
   auto check_value = [&](int32_t v) {
     if (v < 0 || static_cast<uint32_t>(v) >= plan.num_values) corrupt("value index");
   };
@@ -338,6 +352,19 @@ Plan parse_plan(const void* data, size_t size, const std::string& identity) {
     check_value(c.value);
     if (c.output < 0 || static_cast<size_t>(c.output) >= plan.outputs.size()) corrupt("output copy");
   }
+}
+
+}  // namespace
+
+Plan parse_plan(const void* data, size_t size, const std::string& identity) {
+  Reader r = open_serialized(static_cast<const unsigned char*>(data), size, identity);
+  Plan plan;
+  plan.num_nodes = r.u32();
+  plan.num_values = r.u32();
+  read_programs_and_launches(r, plan);
+  read_buffers_and_specs(r, plan);
+  if (!r.done()) corrupt("trailing bytes");
+  check_cross_references(plan);
   return plan;
 }
 
