@@ -16,6 +16,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -143,69 +144,75 @@ std::vector<double> init_values(const switchyard::zeseg::Initializer& t) {
 bool is_data_type(int32_t t) { return t == kF32 || t == kF16 || t == kI8 || t == kU8; }
 bool is_float(int32_t t) { return t == kF32 || t == kF16; }
 
-// One node's verdict. `why` is filled when unsupported.
-NodeSupport check_node(const SegIndex& ix, const Node& n, uint64_t limit) {
+using Refusal = std::optional<NodeSupport>;
+
+// A refusal with the ABI's reason code (1 op, 2 element type, 3 shape, 4 attribute, 5 size, 6 other).
+NodeSupport refuse(uint32_t reason, const std::string& message) {
   NodeSupport s;
-  auto no = [&](uint32_t r, std::string m) {
-    s.reason = r;
-    s.message = "npusim: " + m;
-    return s;
-  };
-  if (!n.domain.empty() && n.domain != "ai.onnx") return no(1, "domain '" + n.domain + "' is not supported");
-  auto it = op_table().find(n.op_type);
-  if (it == op_table().end()) return no(1, n.op_type + " is not an NPU operator (the NPU runs Conv, BatchNormalization, MatMul, Gemm, Add, Sub, Mul, Div, Sum, activations, pooling, Concat, Reshape, Flatten, Transpose, Softmax and QDQ/QLinear ops)");
-  for (const auto& a : n.attrs)
-    if (a.type != 1 && a.type != 2 && a.type != 3 && a.type != 6 && a.type != 7)
-      return no(4, "attribute '" + a.name + "' has a type the NPU compiler does not take");
-  const OpCode op = it->second;
-  // Which inputs must be compile-time constants, and which may be non-data types.
-  auto must_const = [&](size_t i) -> bool {
-    switch (op) {
-      case kConv: return i >= 1;
-      case kReshape: return i == 1;
-      case kClip: return i >= 1;
-      case kBatchNorm: return i >= 1;
-      case kQuantize: case kDequantize: return i >= 1;
-      case kQLinearConv: return i != 0;
-      case kQLinearMatMul: return i != 0 && i != 3;
-      default: return false;
-    }
-  };
-  uint64_t bytes = 0;
+  s.reason = reason;
+  s.message = "npusim: " + message;
+  return s;
+}
+
+// Whether input `i` of `op` must be a compile-time constant (compiled into the blob).
+bool must_be_constant(OpCode op, size_t i) {
+  switch (op) {
+    case kConv: return i >= 1;
+    case kReshape: return i == 1;
+    case kClip: return i >= 1;
+    case kBatchNorm: return i >= 1;
+    case kQuantize: case kDequantize: return i >= 1;
+    case kQLinearConv: return i != 0;
+    case kQLinearMatMul: return i != 0 && i != 3;
+    default: return false;
+  }
+}
+
+// Inputs: constants where the op needs them, static shapes, float16/int8 data; adds their bytes.
+Refusal check_inputs(const SegIndex& ix, const Node& n, OpCode op, uint64_t& bytes) {
   for (size_t i = 0; i < n.inputs.size(); ++i) {
     const int32_t v = n.inputs[i];
     if (v < 0) continue;
     const Value& val = ix.val(v);
     const auto* init = ix.init(v);
-    if (must_const(i) && !init)
-      return no(3, "input " + std::to_string(i) + " ('" + val.name + "') of " + n.op_type + " must be a constant: the NPU compiles it into the blob");
+    if (must_be_constant(op, i) && !init)
+      return refuse(3, "input " + std::to_string(i) + " ('" + val.name + "') of " + n.op_type + " must be a constant: the NPU compiles it into the blob");
     if (init) {
       bytes += static_cast<uint64_t>(numel(init->dims)) * elem_bytes_npu(init->elem);
       const bool int_ok = (op == kReshape && i == 1) || (op == kQLinearConv && i == 8 && init->elem == kI32);
       if (!is_data_type(init->elem) && !int_ok)
-        return no(2, "constant '" + val.name + "' is " + type_name(init->elem) + "; the NPU computes in float16 and int8 only");
+        return refuse(2, "constant '" + val.name + "' is " + type_name(init->elem) + "; the NPU computes in float16 and int8 only");
       continue;
     }
-    if (val.rank < 0) return no(3, "static shapes only: input '" + val.name + "' has unknown rank");
+    if (val.rank < 0) return refuse(3, "static shapes only: input '" + val.name + "' has unknown rank");
     for (auto d : val.dims)
-      if (d < 0) return no(3, "static shapes only: input '" + val.name + "' has dynamic dims " + dims_text(val));
+      if (d < 0) return refuse(3, "static shapes only: input '" + val.name + "' has dynamic dims " + dims_text(val));
     if (!is_data_type(val.elem))
-      return no(2, "input '" + val.name + "' is " + type_name(val.elem) + "; the NPU computes in float16 and int8 only");
+      return refuse(2, "input '" + val.name + "' is " + type_name(val.elem) + "; the NPU computes in float16 and int8 only");
     bytes += static_cast<uint64_t>(numel(val.dims)) * elem_bytes_npu(val.elem);
   }
+  return std::nullopt;
+}
+
+// Outputs: only the first, static shapes, float16/int8 data; adds their bytes.
+Refusal check_outputs(const SegIndex& ix, const Node& n, uint64_t& bytes) {
   for (size_t i = 0; i < n.outputs.size(); ++i) {
     const int32_t v = n.outputs[i];
     if (v < 0) continue;
-    if (i > 0) return no(1, n.op_type + " optional output " + std::to_string(i) + " (e.g. MaxPool indices) is not produced by the NPU");
+    if (i > 0) return refuse(1, n.op_type + " optional output " + std::to_string(i) + " (e.g. MaxPool indices) is not produced by the NPU");
     const Value& val = ix.val(v);
-    if (val.rank < 0) return no(3, "static shapes only: output '" + val.name + "' has unknown rank");
+    if (val.rank < 0) return refuse(3, "static shapes only: output '" + val.name + "' has unknown rank");
     for (auto d : val.dims)
-      if (d < 0) return no(3, "static shapes only: output '" + val.name + "' has dynamic dims " + dims_text(val));
+      if (d < 0) return refuse(3, "static shapes only: output '" + val.name + "' has dynamic dims " + dims_text(val));
     if (!is_data_type(val.elem))
-      return no(2, "output '" + val.name + "' is " + type_name(val.elem) + "; the NPU computes in float16 and int8 only");
+      return refuse(2, "output '" + val.name + "' is " + type_name(val.elem) + "; the NPU computes in float16 and int8 only");
     bytes += static_cast<uint64_t>(numel(val.dims)) * elem_bytes_npu(val.elem);
   }
-  if (n.inputs.empty() || n.inputs[0] < 0 || n.outputs.empty() || n.outputs[0] < 0) return no(6, "node has no data input or output");
+  return std::nullopt;
+}
+
+// The operator's own rules (ranks, data types, attributes the NPU does not take).
+Refusal check_operator_rules(const SegIndex& ix, const Node& n, OpCode op) {
   const Value& x = ix.val(n.inputs[0]);
   auto in_rank = [&](size_t i) { return i < n.inputs.size() && n.inputs[i] >= 0 ? static_cast<int>(ix.val(n.inputs[i]).dims.size()) : -1; };
   auto in_elem = [&](size_t i) {
@@ -217,76 +224,93 @@ NodeSupport check_node(const SegIndex& ix, const Node& n, uint64_t limit) {
   switch (op) {
     case kConv: case kQLinearConv: {
       const size_t wi = op == kConv ? 1 : 3;
-      if (x.dims.size() != 4 || in_rank(wi) != 4) return no(3, n.op_type + ": only 2-D convolutions (rank-4 tensors) run on the NPU");
-      if (ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER") return no(4, "auto_pad=" + ap);
-      if (op == kConv && (!is_float(x.elem) || !is_float(in_elem(1)))) return no(2, "Conv takes float data; int8 convolution is QLinearConv");
+      if (x.dims.size() != 4 || in_rank(wi) != 4) return refuse(3, n.op_type + ": only 2-D convolutions (rank-4 tensors) run on the NPU");
+      if (ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER") return refuse(4, "auto_pad=" + ap);
+      if (op == kConv && (!is_float(x.elem) || !is_float(in_elem(1)))) return refuse(2, "Conv takes float data; int8 convolution is QLinearConv");
       if (op == kQLinearConv) {
-        if (is_float(x.elem) || is_float(in_elem(3))) return no(2, "QLinearConv takes int8/uint8 data and weights");
+        if (is_float(x.elem) || is_float(in_elem(3))) return refuse(2, "QLinearConv takes int8/uint8 data and weights");
         for (size_t i : {1, 2, 6, 7})
-          if (numel(ix.init(n.inputs[i])->dims) != 1) return no(3, "QLinearConv x/y scales and zero points must be scalars");
+          if (numel(ix.init(n.inputs[i])->dims) != 1) return refuse(3, "QLinearConv x/y scales and zero points must be scalars");
         const auto* ws = ix.init(n.inputs[4]);
         const auto* w = ix.init(n.inputs[3]);
-        if (numel(ws->dims) != 1 && numel(ws->dims) != w->dims[0]) return no(3, "QLinearConv w_scale must be a scalar or per output channel");
+        if (numel(ws->dims) != 1 && numel(ws->dims) != w->dims[0]) return refuse(3, "QLinearConv w_scale must be a scalar or per output channel");
       }
       break;
     }
     case kMatMul:
-      if (in_rank(0) < 2 || in_rank(1) < 2) return no(3, "MatMul with 1-D operands is not supported (rank >= 2 only)");
-      if (!is_float(x.elem) || !is_float(in_elem(1))) return no(2, "MatMul takes float data; int8 is QLinearMatMul");
+      if (in_rank(0) < 2 || in_rank(1) < 2) return refuse(3, "MatMul with 1-D operands is not supported (rank >= 2 only)");
+      if (!is_float(x.elem) || !is_float(in_elem(1))) return refuse(2, "MatMul takes float data; int8 is QLinearMatMul");
       break;
     case kQLinearMatMul:
-      if (in_rank(0) < 2 || in_rank(3) < 2) return no(3, "QLinearMatMul with 1-D operands is not supported");
-      if (is_float(x.elem) || is_float(in_elem(3))) return no(2, "QLinearMatMul takes int8/uint8 operands");
+      if (in_rank(0) < 2 || in_rank(3) < 2) return refuse(3, "QLinearMatMul with 1-D operands is not supported");
+      if (is_float(x.elem) || is_float(in_elem(3))) return refuse(2, "QLinearMatMul takes int8/uint8 operands");
       for (size_t i : {1, 2, 4, 5, 6, 7})
-        if (numel(ix.init(n.inputs[i])->dims) != 1) return no(3, "QLinearMatMul scales and zero points must be scalars (per-tensor)");
+        if (numel(ix.init(n.inputs[i])->dims) != 1) return refuse(3, "QLinearMatMul scales and zero points must be scalars (per-tensor)");
       break;
     case kGemm:
-      if (in_rank(0) != 2 || in_rank(1) != 2) return no(3, "Gemm needs 2-D A and B");
-      if (!is_float(x.elem)) return no(2, "Gemm takes float data");
+      if (in_rank(0) != 2 || in_rank(1) != 2) return refuse(3, "Gemm needs 2-D A and B");
+      if (!is_float(x.elem)) return refuse(2, "Gemm takes float data");
       break;
     case kMaxPool: case kAveragePool:
-      if (x.dims.size() != 4) return no(3, n.op_type + ": only 2-D pooling runs on the NPU");
-      if (attr_i(n, "storage_order", 0) != 0) return no(4, "MaxPool storage_order=1");
-      if (ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER") return no(4, "auto_pad=" + ap);
-      if (!is_float(x.elem)) return no(2, n.op_type + " takes float data on the NPU");
+      if (x.dims.size() != 4) return refuse(3, n.op_type + ": only 2-D pooling runs on the NPU");
+      if (attr_i(n, "storage_order", 0) != 0) return refuse(4, "MaxPool storage_order=1");
+      if (ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER") return refuse(4, "auto_pad=" + ap);
+      if (!is_float(x.elem)) return refuse(2, n.op_type + " takes float data on the NPU");
       break;
     case kGlobalAveragePool:
-      if (x.dims.size() < 3) return no(3, "GlobalAveragePool needs rank >= 3");
-      if (!is_float(x.elem)) return no(2, "GlobalAveragePool takes float data on the NPU");
+      if (x.dims.size() < 3) return refuse(3, "GlobalAveragePool needs rank >= 3");
+      if (!is_float(x.elem)) return refuse(2, "GlobalAveragePool takes float data on the NPU");
       break;
     case kBatchNorm:
-      if (x.dims.size() < 2) return no(3, "BatchNormalization needs rank >= 2 (channels on axis 1)");
-      if (attr_i(n, "training_mode", 0) != 0) return no(4, "BatchNormalization training_mode=1 (the NPU runs the inference form)");
+      if (x.dims.size() < 2) return refuse(3, "BatchNormalization needs rank >= 2 (channels on axis 1)");
+      if (attr_i(n, "training_mode", 0) != 0) return refuse(4, "BatchNormalization training_mode=1 (the NPU runs the inference form)");
       for (size_t i = 0; i < n.inputs.size(); ++i)
-        if (n.inputs[i] >= 0 && !is_float(in_elem(i))) return no(2, "BatchNormalization takes float data and statistics");
+        if (n.inputs[i] >= 0 && !is_float(in_elem(i))) return refuse(2, "BatchNormalization takes float data and statistics");
       for (size_t i = 1; i < 5; ++i)
         if (i >= n.inputs.size() || n.inputs[i] < 0 || numel(ix.init(n.inputs[i])->dims) != x.dims[1])
-          return no(3, "BatchNormalization: scale, B, mean and var must hold one value per channel (" + std::to_string(x.dims[1]) + ")");
+          return refuse(3, "BatchNormalization: scale, B, mean and var must hold one value per channel (" + std::to_string(x.dims[1]) + ")");
       break;
     case kAdd: case kMul: case kSub: case kDiv: case kSum: case kRelu: case kClip: case kSigmoid: case kHardSwish: case kHardSigmoid:
     case kSoftmax:
       for (size_t i = 0; i < n.inputs.size(); ++i)
         if (n.inputs[i] >= 0 && !(op == kClip && i > 0) && !is_float(in_elem(i)))
-          return no(2, n.op_type + " takes float data on the NPU (int8 tensors go through DequantizeLinear)");
+          return refuse(2, n.op_type + " takes float data on the NPU (int8 tensors go through DequantizeLinear)");
       break;
     case kQuantize: {
-      if (!is_float(x.elem)) return no(2, "QuantizeLinear takes float input");
+      if (!is_float(x.elem)) return refuse(2, "QuantizeLinear takes float input");
       if (n.inputs.size() > 2 && n.inputs[2] >= 0 && in_elem(2) != kI8 && in_elem(2) != kU8)
-        return no(2, "QuantizeLinear to " + type_name(in_elem(2)) + ": the NPU quantizes to int8/uint8");
-      if (attr_i(n, "saturate", 1) != 1) return no(4, "QuantizeLinear saturate=0");
-      if (n.attr("block_size") && attr_i(n, "block_size", 0) != 0) return no(4, "blocked quantization");
+        return refuse(2, "QuantizeLinear to " + type_name(in_elem(2)) + ": the NPU quantizes to int8/uint8");
+      if (attr_i(n, "saturate", 1) != 1) return refuse(4, "QuantizeLinear saturate=0");
+      if (n.attr("block_size") && attr_i(n, "block_size", 0) != 0) return refuse(4, "blocked quantization");
       break;
     }
     case kDequantize:
-      if (x.elem != kI8 && x.elem != kU8) return no(2, "DequantizeLinear from " + type_name(x.elem) + ": the NPU dequantizes int8/uint8");
-      if (n.attr("block_size") && attr_i(n, "block_size", 0) != 0) return no(4, "blocked quantization");
+      if (x.elem != kI8 && x.elem != kU8) return refuse(2, "DequantizeLinear from " + type_name(x.elem) + ": the NPU dequantizes int8/uint8");
+      if (n.attr("block_size") && attr_i(n, "block_size", 0) != 0) return refuse(4, "blocked quantization");
       break;
     case kReshape: case kTranspose: case kConcat: case kFlatten: break;
   }
+  return std::nullopt;
+}
+
+// One node's verdict: its message is filled when unsupported.
+NodeSupport check_node(const SegIndex& ix, const Node& n, uint64_t limit) {
+  if (!n.domain.empty() && n.domain != "ai.onnx") return refuse(1, "domain '" + n.domain + "' is not supported");
+  auto it = op_table().find(n.op_type);
+  if (it == op_table().end()) return refuse(1, n.op_type + " is not an NPU operator (the NPU runs Conv, BatchNormalization, MatMul, Gemm, Add, Sub, Mul, Div, Sum, activations, pooling, Concat, Reshape, Flatten, Transpose, Softmax and QDQ/QLinear ops)");
+  for (const auto& a : n.attrs)
+    if (a.type != 1 && a.type != 2 && a.type != 3 && a.type != 6 && a.type != 7)
+      return refuse(4, "attribute '" + a.name + "' has a type the NPU compiler does not take");
+  const OpCode op = it->second;
+  uint64_t bytes = 0;
+  if (auto r = check_inputs(ix, n, op, bytes)) return *r;
+  if (auto r = check_outputs(ix, n, bytes)) return *r;
+  if (n.inputs.empty() || n.inputs[0] < 0 || n.outputs.empty() || n.outputs[0] < 0) return refuse(6, "node has no data input or output");
+  if (auto r = check_operator_rules(ix, n, op)) return *r;
   if (bytes > limit)
-    return no(5, n.op_type + " needs " + std::to_string(bytes) + " bytes of on-chip memory (weights + inputs + outputs), above the limit of " +
-                     std::to_string(limit) + " bytes");
-  return s;
+    return refuse(5, n.op_type + " needs " + std::to_string(bytes) + " bytes of on-chip memory (weights + inputs + outputs), above the limit of " +
+                         std::to_string(limit) + " bytes");
+  return NodeSupport{};
 }
 
 // ---------------------------------------------------------------------------------------------
