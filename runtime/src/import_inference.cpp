@@ -21,6 +21,27 @@ namespace si = onnx::shape_inference;
 // How ONNX keys a model's local functions (implementation.h: "<domain>:<name>").
 std::string function_id(const std::string& domain, const std::string& name) { return domain + ":" + name; }
 
+const onnx::AttributeProto* find_attribute(const onnx::NodeProto& node, const std::string& name) {
+  for (const auto& a : node.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+
+// A node's inputs and outputs as value ids of the graph (-1: omitted), looked up once per node and
+// shared by its inference, its type records and its data propagation.
+struct NodeValues {
+  std::vector<int32_t> inputs, outputs;
+
+  int32_t input(size_t i) const {
+    if (i >= inputs.size()) throw onnx::InferenceError("input " + std::to_string(i) + " is out of bounds");
+    return inputs[i];
+  }
+  int32_t output(size_t i) const {
+    if (i >= outputs.size()) throw onnx::InferenceError("output " + std::to_string(i) + " is out of bounds");
+    return outputs[i];
+  }
+};
+
 // One inference over the top-level graph: the current type of each value (by value id, owned by
 // the arena or shared with the proto's declarations copied into it), the data ONNX may read
 // (Constant outputs, shapes propagated by Shape/Gather/Concat...), and the context that If/Loop/Scan
@@ -37,10 +58,11 @@ class GraphTypeInference {
   void declare_types();
   void declare(const onnx::ValueInfoProto& vi);
   void infer(onnx::NodeProto& node);
+  NodeValues values_of(const onnx::NodeProto& node) const;
   const onnx::OpSchema* schema_for(const onnx::NodeProto& node) const;
   const onnx::FunctionProto* local_function(const onnx::NodeProto& node) const;
-  void record(const std::string& name, onnx::TypeProto* inferred);
-  void remember_constant(const onnx::NodeProto& node);
+  void record(int32_t id, const std::string& name, onnx::TypeProto* inferred);
+  void remember_constant(const onnx::NodeProto& node, const NodeValues& values);
   void note_error(const onnx::NodeProto& node, const std::exception& e);
 
   int32_t value_id(const std::string& name) const { return name.empty() ? -1 : graph_.find_value(name); }
@@ -72,28 +94,23 @@ class GraphTypeInference {
 // value id), and fresh output types on the arena.
 class NodeContext final : public onnx::InferenceContext {
  public:
-  NodeContext(GraphTypeInference& state, onnx::NodeProto& node) : state_(state), node_(node) {
-    inputs_.reserve(static_cast<size_t>(node.input_size()));
-    for (const auto& in : node.input()) inputs_.push_back(state.value_id(in));
-    outputs_.reserve(static_cast<size_t>(node.output_size()));
-    for (int i = 0; i < node.output_size(); ++i)
+  NodeContext(GraphTypeInference& state, onnx::NodeProto& node, const NodeValues& values)
+      : state_(state), node_(node), values_(values) {
+    outputs_.reserve(values.outputs.size());
+    for (size_t i = 0; i < values.outputs.size(); ++i)
       outputs_.push_back(google::protobuf::Arena::CreateMessage<onnx::TypeProto>(&state.arena_));
   }
 
-  const onnx::AttributeProto* getAttribute(const std::string& name) const override {
-    for (const auto& a : node_.attribute())
-      if (a.name() == name) return &a;
-    return nullptr;
-  }
-  size_t getNumInputs() const override { return inputs_.size(); }
-  const onnx::TypeProto* getInputType(size_t i) const override { return state_.type_of(input(i)); }
-  const onnx::TensorProto* getInputData(size_t i) const override { return state_.constant(input(i)); }
+  const onnx::AttributeProto* getAttribute(const std::string& name) const override { return find_attribute(node_, name); }
+  size_t getNumInputs() const override { return values_.inputs.size(); }
+  const onnx::TypeProto* getInputType(size_t i) const override { return state_.type_of(values_.input(i)); }
+  const onnx::TensorProto* getInputData(size_t i) const override { return state_.constant(values_.input(i)); }
   const onnx::SparseTensorProto* getInputSparseData(size_t i) const override {
-    input(i);  // bounds check; sparse Constants are not tracked
+    values_.input(i);  // bounds check; sparse Constants are not tracked
     return nullptr;
   }
   const onnx::TensorShapeProto* getSymbolicInput(size_t i) const override {
-    auto it = state_.shape_data_.find(input(i));
+    auto it = state_.shape_data_.find(values_.input(i));
     return it == state_.shape_data_.end() ? nullptr : &it->second;
   }
   size_t getNumOutputs() const override { return outputs_.size(); }
@@ -111,14 +128,9 @@ class NodeContext final : public onnx::InferenceContext {
   }
 
  private:
-  int32_t input(size_t i) const {
-    if (i >= inputs_.size()) throw onnx::InferenceError("input " + std::to_string(i) + " is out of bounds");
-    return inputs_[i];
-  }
-
   GraphTypeInference& state_;
   onnx::NodeProto& node_;
-  std::vector<int32_t> inputs_;
+  const NodeValues& values_;
   std::vector<onnx::TypeProto*> outputs_;
   std::vector<std::unique_ptr<onnx::GraphInferencer>> inferencers_;
 };
@@ -128,36 +140,28 @@ class NodeContext final : public onnx::InferenceContext {
 // Output types are empty, as in ONNX's own context.
 class PropagationContext final : public onnx::DataPropagationContext {
  public:
-  PropagationContext(GraphTypeInference& state, const onnx::NodeProto& node) : state_(state), node_(node) {}
+  PropagationContext(GraphTypeInference& state, const onnx::NodeProto& node, const NodeValues& values)
+      : state_(state), node_(node), values_(values) {}
 
-  const onnx::AttributeProto* getAttribute(const std::string& name) const override {
-    for (const auto& a : node_.attribute())
-      if (a.name() == name) return &a;
-    return nullptr;
-  }
-  size_t getNumInputs() const override { return static_cast<size_t>(node_.input_size()); }
-  const onnx::TypeProto* getInputType(size_t i) const override { return state_.type_of(input(i)); }
-  size_t getNumOutputs() const override { return static_cast<size_t>(node_.output_size()); }
+  const onnx::AttributeProto* getAttribute(const std::string& name) const override { return find_attribute(node_, name); }
+  size_t getNumInputs() const override { return values_.inputs.size(); }
+  const onnx::TypeProto* getInputType(size_t i) const override { return state_.type_of(values_.input(i)); }
+  size_t getNumOutputs() const override { return values_.outputs.size(); }
   const onnx::TypeProto* getOutputType(size_t i) const override {
-    if (i >= getNumOutputs()) throw onnx::InferenceError("output " + std::to_string(i) + " is out of bounds");
+    values_.output(i);  // bounds check
     return &onnx::TypeProto::default_instance();
   }
-  const onnx::TensorShapeProto* getInputData(size_t i) override { return state_.shape_data(input(i)); }
+  const onnx::TensorShapeProto* getInputData(size_t i) override { return state_.shape_data(values_.input(i)); }
   void addOutputData(size_t i, onnx::TensorShapeProto&& data) override {
-    if (i >= getNumOutputs()) throw onnx::InferenceError("output " + std::to_string(i) + " is out of bounds");
-    const int32_t id = state_.value_id(node_.output(static_cast<int>(i)));
+    const int32_t id = values_.output(i);
     if (id >= 0 && !state_.shape_data_.emplace(id, std::move(data)).second)
       fail_shape_inference("Data for output ", i, " already exists.");
   }
 
  private:
-  int32_t input(size_t i) const {
-    if (i >= getNumInputs()) throw onnx::InferenceError("input " + std::to_string(i) + " is out of bounds");
-    return state_.value_id(node_.input(static_cast<int>(i)));
-  }
-
   GraphTypeInference& state_;
   const onnx::NodeProto& node_;
+  const NodeValues& values_;
 };
 
 GraphTypeInference::GraphTypeInference(onnx::ModelProto& mp, Model& model)
@@ -205,7 +209,8 @@ void GraphTypeInference::infer(onnx::NodeProto& node) {
   const onnx::OpSchema* schema = schema_for(node);
   const onnx::FunctionProto* function = schema ? nullptr : local_function(node);
   if (!schema && !function) return;  // unknown here: its outputs stay as declared
-  NodeContext ctx(*this, node);
+  const NodeValues values = values_of(node);
+  NodeContext ctx(*this, node, values);
   try {
     if (schema && schema->has_type_and_shape_inference_function()) {
       schema->GetTypeAndShapeInferenceFunction()(ctx);
@@ -224,17 +229,30 @@ void GraphTypeInference::infer(onnx::NodeProto& node) {
     return note_error(node, e);
   }
   try {
-    for (int i = 0; i < node.output_size(); ++i) record(node.output(i), ctx.getOutputType(static_cast<size_t>(i)));
-    remember_constant(node);
-    if (schema && schema->has_data_propagation_function()) {
-      PropagationContext propagation(*this, node);
-      schema->GetDataPropagationFunction()(propagation);
-    }
+    for (size_t i = 0; i < values.outputs.size(); ++i)
+      record(values.outputs[i], node.output(static_cast<int>(i)), ctx.getOutputType(i));
+  } catch (const std::exception& e) {
+    return note_error(node, e);  // an inferred type that conflicts with a declared one
+  }
+  remember_constant(node, values);
+  if (!schema || !schema->has_data_propagation_function()) return;
+  try {
+    PropagationContext propagation(*this, node, values);
+    schema->GetDataPropagationFunction()(propagation);
   } catch (const onnx::InferenceError&) {
     // data propagation that could not run: later shapes are just less known
   } catch (const std::exception& e) {
     note_error(node, e);
   }
+}
+
+NodeValues GraphTypeInference::values_of(const onnx::NodeProto& node) const {
+  NodeValues v;
+  v.inputs.reserve(static_cast<size_t>(node.input_size()));
+  for (const auto& in : node.input()) v.inputs.push_back(value_id(in));
+  v.outputs.reserve(static_cast<size_t>(node.output_size()));
+  for (const auto& out : node.output()) v.outputs.push_back(value_id(out));
+  return v;
 }
 
 const onnx::OpSchema* GraphTypeInference::schema_for(const onnx::NodeProto& node) const {
@@ -255,8 +273,7 @@ const onnx::FunctionProto* GraphTypeInference::local_function(const onnx::NodePr
 
 // Merges an inferred type into what is known of the value (a conflict throws) and hands it to the
 // graph where the graph's own type is less specific.
-void GraphTypeInference::record(const std::string& name, onnx::TypeProto* inferred) {
-  const int32_t id = value_id(name);
+void GraphTypeInference::record(int32_t id, const std::string& name, onnx::TypeProto* inferred) {
   if (id < 0 || inferred->value_case() == onnx::TypeProto::VALUE_NOT_SET) return;
   si::MaterializeSymbolicShape(inferred, symbols_);
   onnx::TypeProto*& known = types_[static_cast<size_t>(id)];
@@ -273,13 +290,10 @@ void GraphTypeInference::record(const std::string& name, onnx::TypeProto* inferr
 }
 
 // A Constant's tensor is data later nodes may read (a Reshape's shape, a Slice's starts).
-void GraphTypeInference::remember_constant(const onnx::NodeProto& node) {
-  if (node.op_type() != "Constant" || !node.domain().empty() || node.output_size() != 1) return;
-  for (const auto& a : node.attribute())
-    if (a.name() == "value" && a.type() == onnx::AttributeProto::TENSOR && a.has_t()) {
-      const int32_t id = value_id(node.output(0));
-      if (id >= 0) constants_[id] = &a.t();
-    }
+void GraphTypeInference::remember_constant(const onnx::NodeProto& node, const NodeValues& values) {
+  if (node.op_type() != "Constant" || !node.domain().empty() || values.outputs.size() != 1 || values.outputs[0] < 0) return;
+  const onnx::AttributeProto* a = find_attribute(node, "value");
+  if (a && a->type() == onnx::AttributeProto::TENSOR && a->has_t()) constants_[values.outputs[0]] = &a->t();
 }
 
 void GraphTypeInference::note_error(const onnx::NodeProto& node, const std::exception& e) {
