@@ -344,4 +344,16 @@ Status Graph::topological_sort(const std::vector<std::string>& outer_scope_names
   return reorder_by_dependencies(nodes, dep_begin, deps);
 }
 
+void collect_nested_value_names(const Node& node, std::set<std::string>& names) {
+  auto visit = [&](const Graph& g) {
+    for (const ValueInfo& v : g.values) names.insert(v.name);
+    for (const Node& inner : g.nodes) collect_nested_value_names(inner, names);
+  };
+  for (const Attribute& a : node.attributes) {
+    if (a.g) visit(*a.g);
+    for (const auto& g : a.graphs)
+      if (g) visit(*g);
+  }
+}
+
 }  // namespace switchyard

@@ -149,18 +149,7 @@ void keep_values_subgraphs_read(const Graph& g, std::vector<char>& has_subgraph,
   has_subgraph.assign(g.nodes.size(), 0);
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     std::set<std::string> names;
-    std::function<void(const Graph&)> visit = [&](const Graph& sub) {
-      for (const auto& v : sub.values) names.insert(v.name);
-      for (const auto& inner : sub.nodes)
-        for (const auto& a : inner.attributes) {
-          if (a.g) visit(*a.g);
-          for (const auto& sg : a.graphs) visit(*sg);
-        }
-    };
-    for (const auto& a : g.nodes[n].attributes) {
-      if (a.g) visit(*a.g);
-      for (const auto& sg : a.graphs) visit(*sg);
-    }
+    collect_nested_value_names(g.nodes[n], names);
     if (names.empty()) continue;
     has_subgraph[n] = 1;
     for (const auto& name : names) {

@@ -404,19 +404,7 @@ ValueUses::ValueUses(const Graph& g)
 
 void ValueUses::count_nested_reads(const Graph& g) {
   std::set<std::string> nested_names;
-  std::function<void(const Graph&)> visit = [&](const Graph& sub) {
-    for (const auto& v : sub.values) nested_names.insert(v.name);
-    for (const auto& inner : sub.nodes)
-      for (const auto& a : inner.attributes) {
-        if (a.g) visit(*a.g);
-        for (const auto& sg : a.graphs) visit(*sg);
-      }
-  };
-  for (const auto& n : g.nodes)
-    for (const auto& a : n.attributes) {
-      if (a.g) visit(*a.g);
-      for (const auto& sg : a.graphs) visit(*sg);
-    }
+  for (const auto& n : g.nodes) collect_nested_value_names(n, nested_names);
   for (const auto& name : nested_names) {
     int32_t v = g.find_value(name);
     if (v >= 0) uses[static_cast<size_t>(v)] += 1000;

@@ -93,20 +93,6 @@ bool node_has_subgraph(const Node& n) {
   return std::any_of(n.attributes.begin(), n.attributes.end(), [](const Attribute& a) { return a.g || !a.graphs.empty(); });
 }
 
-// Every value name appearing in the node's subgraphs, at any depth (a superset of the
-// outer-scope names they read).
-void collect_subgraph_names(const Node& n, std::set<std::string>& names) {
-  auto visit = [&](const Graph& g) {
-    for (const ValueInfo& v : g.values) names.insert(v.name);
-    for (const Node& inner : g.nodes) collect_subgraph_names(inner, names);
-  };
-  for (const Attribute& a : n.attributes) {
-    if (a.g) visit(*a.g);
-    for (const auto& g : a.graphs)
-      if (g) visit(*g);
-  }
-}
-
 // Runs `graph`; returns its outputs followed by the values named in `extra_outputs`.
 std::vector<Value> run_graph(const Interpreter& interpreter, const KernelRegistry& registry, const Graph& graph,
                              const std::vector<Value>& inputs, const std::map<std::string, const Value*>& outer_scope,
@@ -143,7 +129,7 @@ std::vector<Value> run_graph(const Interpreter& interpreter, const KernelRegistr
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     if (!node_has_subgraph(graph.nodes[n])) continue;
     std::set<std::string> names;
-    collect_subgraph_names(graph.nodes[n], names);
+    collect_nested_value_names(graph.nodes[n], names);
     for (const std::string& name : names) {
       int32_t id = graph.find_value(name);
       if (id >= 0) last_use[static_cast<size_t>(id)] = std::max(last_use[static_cast<size_t>(id)], static_cast<int64_t>(n));

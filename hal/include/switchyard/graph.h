@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -155,5 +156,9 @@ class Graph {
  private:
   ValueNameIndex name_index_;
 };
+
+// Every value name in `node`'s nested graphs (If/Loop/Scan bodies), at any depth: a superset of
+// the outer-scope names they read.
+void collect_nested_value_names(const Node& node, std::set<std::string>& names);
 
 }  // namespace switchyard
