@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "executable.h"
-#include "switchyard/compiled_model.h"
+#include "switchyard/constant_folding.h"
 #include "switchyard/onnx_import.h"
 #include "switchyard/tensor_io.h"
 

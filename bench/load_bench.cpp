@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "switchyard/compiled_model.h"
+#include "switchyard/model_inputs.h"
 #include "switchyard/model_loader.h"
 #include "switchyard/plan_cache.h"
 #include "switchyard/shape_inference.h"

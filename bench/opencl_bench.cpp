@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "switchyard/compiled_model.h"
+#include "switchyard/constant_folding.h"
 #include "switchyard/device.h"
 #include "switchyard/graph_view.h"
 #include "switchyard/onnx_import.h"

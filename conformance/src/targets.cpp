@@ -1,7 +1,7 @@
 // Conformance targets: the reference interpreter, or a device loaded through its plugin.
 #include "switchyard/conformance_targets.h"
 
-#include "switchyard/compiled_model.h"
+#include "switchyard/partitioned_model.h"
 #include "switchyard/plugin_loader.h"
 #include "switchyard/reference.h"
 
@@ -26,12 +26,10 @@ TargetFactory device_target_factory(const std::string& device_id) {
     const ElementType compute = device->info().compute_element_type;
     return Target([registry, device](const Model& model, const std::vector<Value>& inputs) -> Result<std::vector<Value>> {
       // The corpus models are small: compile per case, without constant folding so the
-      // device itself runs every node the case tests.
+      // device itself runs every node the case tests; predict through the runtime's one path.
       auto shared = std::shared_ptr<const Model>(&model, [](const Model*) {});
-      LoadOptions options;
-      options.fold_constants = false;
-      SY_ASSIGN_OR_RETURN(auto compiled, CompiledModel::load(shared, *device, options));
-      return compiled->predict(inputs);
+      SY_ASSIGN_OR_RETURN(auto loaded, PartitionedModel::load_on_device(shared, *device, /*fold_constants=*/false));
+      return loaded->predict(inputs);
     }, compute);
   };
 }

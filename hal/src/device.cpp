@@ -48,7 +48,7 @@ Result<std::unique_ptr<Executable>> Device::compile(const GraphView& view,
   sy_executable exe = nullptr;
   SY_RETURN_IF_ERROR(take_status(plugin_->api().compile(handle_, view.get(), opts.data(), opts.size(), &exe)).with_context(id_ + ": compile"));
   if (!exe) return Status(StatusCode::internal, id_ + ": compile returned no executable");
-  return std::make_unique<Executable>(plugin_, exe, this, view.get()->num_outputs);
+  return std::make_unique<Executable>(plugin_, exe, this, *view.get());
 }
 
 Result<std::unique_ptr<Executable>> Device::restore(const GraphView& view, const void* data, size_t size,
@@ -61,7 +61,7 @@ Result<std::unique_ptr<Executable>> Device::restore(const GraphView& view, const
   SY_RETURN_IF_ERROR(take_status((in_place ? api.executable_restore_in_place : api.executable_restore)(handle_, view.get(), data, size, &exe))
                          .with_context(id_ + ": restore"));
   if (!exe) return Status(StatusCode::internal, id_ + ": restore returned no executable");
-  return std::make_unique<Executable>(plugin_, exe, this, view.get()->num_outputs);
+  return std::make_unique<Executable>(plugin_, exe, this, *view.get());
 }
 
 Result<std::unique_ptr<DeviceBuffer>> Device::allocate(size_t size) const {
@@ -69,6 +69,12 @@ Result<std::unique_ptr<DeviceBuffer>> Device::allocate(size_t size) const {
   SY_RETURN_IF_ERROR(take_status(plugin_->api().buffer_alloc(handle_, size, &b)).with_context(id_ + ": buffer_alloc"));
   if (!b) return Status(StatusCode::internal, id_ + ": buffer_alloc returned no buffer");
   return std::make_unique<DeviceBuffer>(plugin_, b);
+}
+
+Executable::Executable(std::shared_ptr<LoadedPlugin> plugin, sy_executable handle, const Device* device, const sy_graph& view)
+    : plugin_(std::move(plugin)), handle_(handle), device_(device), num_outputs_(view.num_outputs), outputs_all_tensors_(true) {
+  for (size_t i = 0; i < view.num_outputs; ++i)
+    outputs_all_tensors_ = outputs_all_tensors_ && view.values[view.outputs[i]].kind == SY_VALUE_TENSOR;
 }
 
 Executable::~Executable() {

@@ -10,7 +10,7 @@
 #include "commands.h"
 #include "limit_args.h"
 #include "policy_args.h"
-#include "switchyard/compiled_model.h"
+#include "switchyard/model_inputs.h"
 #include "switchyard/discovery.h"
 #include "switchyard/partitioned_model.h"
 #include "switchyard/model_loader.h"

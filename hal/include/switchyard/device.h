@@ -120,6 +120,12 @@ struct DeviceValue {
   Value::Kind kind = Value::Kind::tensor;
   bool is_optional = false;
   std::vector<DeviceTensor> tensors;
+
+  static DeviceValue of(DeviceTensor t) {
+    DeviceValue v;
+    v.tensors.push_back(std::move(t));
+    return v;
+  }
 };
 
 // What the host asks of one execution besides its inputs: a flag the plugin polls (non-zero: stop,
@@ -131,25 +137,25 @@ struct ExecuteControl {
 
 class Executable {
  public:
-  Executable(std::shared_ptr<LoadedPlugin> plugin, sy_executable handle, const Device* device, size_t num_outputs)
-      : plugin_(std::move(plugin)), handle_(handle), device_(device), num_outputs_(num_outputs) {}
+  // `view` is the graph compiled: its outputs' count and kinds fix how execute() calls the plugin.
+  Executable(std::shared_ptr<LoadedPlugin> plugin, sy_executable handle, const Device* device, const sy_graph& view);
   ~Executable();
   Executable(const Executable&) = delete;
   Executable& operator=(const Executable&) = delete;
 
   Result<std::vector<uint8_t>> serialize() const;
-  // Runs with inputs already on the device; waits for completion. Outputs are allocated by
-  // the plugin unless `outputs` holds preallocated buffers. Thread-safe.
+  // The one way to execute. Starts executing, with inputs already on the device, and returns at
+  // once; `done` runs exactly once when the plugin signals completion (on the plugin's thread, or
+  // on this one before returning). Outputs are buffers the plugin allocated. Sequence and optional
+  // values take the ABI 1.1 value form, all-tensor calls the plain tensor form. Thread-safe.
+  void execute_async(std::vector<DeviceValue> inputs, const ExecuteControl& control,
+                     std::function<void(Result<std::vector<DeviceValue>>)> done) const;
+  // execute_async plus a wait.
+  Result<std::vector<DeviceValue>> execute(std::vector<DeviceValue> inputs, const ExecuteControl& control = {}) const;
+  // The same, for graphs whose inputs and outputs are all tensors (tests, benchmarks).
   Result<std::vector<DeviceTensor>> execute(const std::vector<DeviceTensor>& inputs, const ExecuteControl& control = {}) const;
-  // As execute(), for graphs with sequence or optional inputs/outputs (ABI 1.1 plugins).
-  Result<std::vector<DeviceValue>> execute_values(const std::vector<DeviceValue>& inputs, const ExecuteControl& control = {}) const;
   // True if the plugin speaks ABI 1.1 or later (sequence and optional values).
   bool supports_values() const;
-  // Starts executing and returns at once; `done` runs exactly once when the plugin signals
-  // completion (on the plugin's thread, or on this one before returning). No thread waits.
-  // `values` selects the ABI 1.1 value path (needed for sequence / optional inputs or outputs).
-  void execute_async(std::vector<DeviceValue> inputs, bool values, const ExecuteControl& control,
-                     std::function<void(Result<std::vector<DeviceValue>>)> done) const;
   const Device& device() const { return *device_; }
 
  private:
@@ -157,6 +163,7 @@ class Executable {
   sy_executable handle_;
   const Device* device_;
   size_t num_outputs_;
+  bool outputs_all_tensors_;
 };
 
 // Host tensor <-> device tensor.

@@ -15,10 +15,9 @@
 #include <map>
 #include <random>
 
-#include "switchyard/compiled_model.h"
+#include "switchyard/partitioned_model.h"
 #include "switchyard/graph_view.h"
 #include "switchyard/onnx_import.h"
-#include "switchyard/partitioned_model.h"
 #include "switchyard/plugin_loader.h"
 #include "switchyard/reference.h"
 #include "switchyard/reference_util.h"
@@ -831,7 +830,7 @@ TEST(LevelZeroModels, PpocrClassifierWholeOnTheNpuWithinOneSoftmaxTolerance) {
     if (*improved == 0) break;
   }
   Tensor x = random(F32, {1, 3, 48, 192}, -1, 1, 60);
-  auto compiled = CompiledModel::load(*model, *npu());
+  auto compiled = PartitionedModel::load_on_device(*model, *npu());
   ASSERT_TRUE(compiled.ok()) << compiled.status().to_string();
   auto out = (*compiled)->predict({Value::of(x)});
   ASSERT_TRUE(out.ok()) << out.status().to_string();

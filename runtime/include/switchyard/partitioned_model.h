@@ -13,8 +13,9 @@
 #include <vector>
 
 #include "switchyard/cancellation.h"
-#include "switchyard/compiled_model.h"
+#include "switchyard/constant_folding.h"
 #include "switchyard/device.h"
+#include "switchyard/model_inputs.h"
 #include "switchyard/onnx_import.h"
 #include "switchyard/partitioner.h"
 #include "switchyard/plugin_loader.h"
@@ -74,17 +75,22 @@ class PartitionedModel {
   // Plans and compiles every segment on its device.
   static Result<std::shared_ptr<PartitionedModel>> load(std::shared_ptr<const Model> model, const DeviceRegistry& devices,
                                                         const PartitionOptions& options);
+  // The whole model as one segment on `device`, without the partitioner (conformance, tests):
+  // fails with StatusCode::unsupported listing every node the device cannot run, and why.
+  // `fold_constants` false leaves every node to the device.
+  static Result<std::shared_ptr<PartitionedModel>> load_on_device(std::shared_ptr<const Model> model, const Device& device,
+                                                                  bool fold_constants = true);
 
-  // Thread-safe. Inputs are never written; outputs are owned by the result. Cancellation gives
-  // StatusCode::cancelled, a passed deadline StatusCode::deadline_exceeded, the memory limit
-  // StatusCode::resource_exhausted.
-  Result<std::vector<Value>> predict(const std::vector<Value>& inputs, const PredictControl* control = nullptr) const;
-  // Event-driven form: segments start as their inputs become ready and complete through the
-  // plugins' completion callbacks; no thread waits for a device. `done` runs exactly once (on
-  // the thread that completes the last segment, possibly this one). `control` is copied; its
-  // events vector must outlive the call. The model must outlive the call.
+  // The one way to predict: segments start as their inputs become ready and complete through the
+  // plugins' completion callbacks; no thread waits for a device. `done` runs exactly once (on the
+  // thread that completes the last segment, possibly this one). `control` is copied; its events
+  // vector must outlive the call. The model must outlive the call. Thread-safe. Inputs are never
+  // written; outputs are owned by the result. Cancellation gives StatusCode::cancelled, a passed
+  // deadline StatusCode::deadline_exceeded, the memory limit StatusCode::resource_exhausted.
   void predict_async(std::vector<Value> inputs, PredictControl control,
                      std::function<void(Result<std::vector<Value>>)> done) const;
+  // predict_async plus a wait.
+  Result<std::vector<Value>> predict(const std::vector<Value>& inputs, const PredictControl* control = nullptr) const;
 
   const Graph& graph() const { return graph_; }
   const Plan& plan() const { return plan_; }
@@ -117,13 +123,12 @@ class PartitionedModel {
     const Device* device = nullptr;
   };
 
-  struct AsyncRun;
-  void async_pump(const std::shared_ptr<AsyncRun>& run) const;
-  void async_start(const std::shared_ptr<AsyncRun>& run, size_t segment) const;
-  void async_finish(const std::shared_ptr<AsyncRun>& run) const;
+  struct Prediction;  // one prediction in flight (prediction.cpp)
+  Status check_inputs(const std::vector<Value>& inputs) const;
 
   Status prepare(const DeviceRegistry& devices, const PartitionOptions& options);
   Status compile_segments(const DeviceRegistry& devices);
+  Status compile_segment(size_t i, const Device& device);
   Status check_ranges(const DeviceRegistry& devices, const PartitionOptions& options, const std::vector<DeviceFigures>& figures);
 
   std::shared_ptr<const Model> model_;

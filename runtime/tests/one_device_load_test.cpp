@@ -1,4 +1,4 @@
-// CompiledModel on the real CPU plugin (loaded through the ABI), checked against the
+// A whole model loaded on the real CPU plugin as one segment (loaded through the ABI), checked against the
 // reference and the models' expected outputs; the CLI's handling of malformed models.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "switchyard/compiled_model.h"
+#include "switchyard/partitioned_model.h"
 #include "switchyard/plugin_loader.h"
 #include "switchyard/reference.h"
 #include "switchyard/reference_util.h"
@@ -42,19 +42,19 @@ double excess(const Tensor& got, const Tensor& want, double rtol, double atol) {
   return worst;
 }
 
-TEST(CompiledModel, CpuDeviceIsDiscovered) {
+TEST(OneDeviceLoad, CpuDeviceIsDiscovered) {
   const Device& d = cpu();
   EXPECT_EQ(d.info().kind, DeviceKind::cpu);
   EXPECT_GT(d.info().peak_gflops_f32, 0);
   EXPECT_FALSE(d.info().identity.empty());
 }
 
-TEST(CompiledModel, TinyCnnMatchesReference) {
+TEST(OneDeviceLoad, TinyCnnMatchesReference) {
   auto model = import_onnx_file(kSource / "models" / "tiny_cnn.onnx");
   ASSERT_TRUE(model.ok()) << model.status().to_string();
   auto inputs = generate_inputs((*model)->graph);
   ASSERT_TRUE(inputs.ok());
-  auto compiled = CompiledModel::load(*model, cpu());
+  auto compiled = PartitionedModel::load_on_device(*model, cpu());
   ASSERT_TRUE(compiled.ok()) << compiled.status().to_string();
   auto got = (*compiled)->predict(*inputs);
   ASSERT_TRUE(got.ok()) << got.status().to_string();
@@ -67,10 +67,10 @@ TEST(CompiledModel, TinyCnnMatchesReference) {
   EXPECT_NEAR(sum, 1.0, 1e-5);
 }
 
-TEST(CompiledModel, WrongInputShapeIsAClearError) {
+TEST(OneDeviceLoad, WrongInputShapeIsAClearError) {
   auto model = import_onnx_file(kSource / "models" / "tiny_cnn.onnx");
   ASSERT_TRUE(model.ok());
-  auto compiled = CompiledModel::load(*model, cpu());
+  auto compiled = PartitionedModel::load_on_device(*model, cpu());
   ASSERT_TRUE(compiled.ok());
   auto bad = (*compiled)->predict({Value::of(Tensor::allocate(ElementType::float32, {1, 3, 16, 16}))});
   ASSERT_FALSE(bad.ok());
@@ -81,7 +81,7 @@ TEST(CompiledModel, WrongInputShapeIsAClearError) {
   EXPECT_NE(wrong_type.status().message().find("expected element type float32, got float64"), std::string::npos);
 }
 
-TEST(CompiledModel, SerializeAndRestoreGivesTheSameOutputs) {
+TEST(OneDeviceLoad, SerializeAndRestoreGivesTheSameOutputs) {
   auto model = import_onnx_file(kSource / "models" / "tiny_cnn.onnx");
   ASSERT_TRUE(model.ok());
   Graph g = (*model)->graph;
@@ -102,7 +102,7 @@ TEST(CompiledModel, SerializeAndRestoreGivesTheSameOutputs) {
   EXPECT_FALSE(truncated.ok());
 }
 
-TEST(CompiledModel, FoldsConstantSubgraphs) {
+TEST(OneDeviceLoad, FoldsConstantSubgraphs) {
   auto model = import_onnx_file(kShared / "models" / "light_resnet50.onnx");
   if (!model.ok()) GTEST_SKIP() << "../shared/models not available: " << model.status().message();
   Graph g = (*model)->graph;
@@ -113,7 +113,7 @@ TEST(CompiledModel, FoldsConstantSubgraphs) {
   EXPECT_EQ(g.nodes.size(), before - 239);
 }
 
-TEST(CompiledModel, ShapeAndSizeOfStaticValuesFold) {
+TEST(OneDeviceLoad, ShapeAndSizeOfStaticValuesFold) {
   // x [2,3,4] -> Shape(start=1) -> Reshape(x) and Size(x): both become constants.
   Graph g;
   ValueType vt;
@@ -167,7 +167,7 @@ void check_model_against_expected(const fs::path& model_path, const fs::path& in
   ASSERT_TRUE(in.ok()) << in.status().to_string();
   auto want = load_tensor_pb(expected);
   ASSERT_TRUE(want.ok()) << want.status().to_string();
-  auto compiled = CompiledModel::load(*model, cpu());
+  auto compiled = PartitionedModel::load_on_device(*model, cpu());
   ASSERT_TRUE(compiled.ok()) << compiled.status().to_string();
   auto got = (*compiled)->predict({Value::of(*in)});
   ASSERT_TRUE(got.ok()) << got.status().to_string();
@@ -179,17 +179,17 @@ void check_model_against_expected(const fs::path& model_path, const fs::path& in
   }
 }
 
-TEST(CompiledModel, LightResNet50MatchesExpectedOutput) {
+TEST(OneDeviceLoad, LightResNet50MatchesExpectedOutput) {
   check_model_against_expected(kShared / "models" / "light_resnet50.onnx", kShared / "models" / "light_resnet50_input_0.pb",
                                kShared / "models" / "light_resnet50_output_0.pb", true);
 }
 
-TEST(CompiledModel, PpocrClassifierRunsAndMatchesReference) {
+TEST(OneDeviceLoad, PpocrClassifierRunsAndMatchesReference) {
   auto model = import_onnx_file(kShared / "models" / "ppocr_mobile_v2_cls.onnx");
   if (!model.ok()) GTEST_SKIP() << "../shared/models not available: " << model.status().message();
   Tensor x = Tensor::allocate(ElementType::float32, {1, 3, 48, 192});
   for (int64_t i = 0; i < x.numel(); ++i) x.mutable_data<float>()[i] = static_cast<float>(std::sin(0.001 * static_cast<double>(i)));
-  auto compiled = CompiledModel::load(*model, cpu());
+  auto compiled = PartitionedModel::load_on_device(*model, cpu());
   ASSERT_TRUE(compiled.ok()) << compiled.status().to_string();
   auto got = (*compiled)->predict({Value::of(x)});
   ASSERT_TRUE(got.ok()) << got.status().to_string();
@@ -199,11 +199,11 @@ TEST(CompiledModel, PpocrClassifierRunsAndMatchesReference) {
   EXPECT_LE(excess((*got)[0].tensor, (*ref)[0].tensor, 1e-3, 1e-5), 0.0);
 }
 
-TEST(CompiledModel, ExpandedFunctionsRunOnTheCpuAndTheReference) {
+TEST(OneDeviceLoad, ExpandedFunctionsRunOnTheCpuAndTheReference) {
   auto model = import_onnx_file(kSource / "tests/fixtures/functions/local_functions.onnx");
   ASSERT_TRUE(model.ok()) << model.status().to_string();
   Tensor x = Tensor::from_vector<float>(ElementType::float32, {2, 3}, {-2, -1, 0, 1, 2, 3});
-  auto compiled = CompiledModel::load(*model, cpu());
+  auto compiled = PartitionedModel::load_on_device(*model, cpu());
   ASSERT_TRUE(compiled.ok()) << compiled.status().to_string();
   auto got = (*compiled)->predict({Value::of(x)});
   ASSERT_TRUE(got.ok()) << got.status().to_string();
