@@ -132,74 +132,84 @@ onnx::ModelProto small_valid() {
 
 std::string bytes_of(const onnx::ModelProto& m) { return m.SerializeAsString(); }
 
-}  // namespace
+// A model with its own functions: com.example::MySwish(x) = x * Sigmoid(x), and
+// com.example::Leaky(x; slope) = LeakyRelu(x, alpha = slope) through an attribute reference.
+onnx::ModelProto local_functions_model() {
+  onnx::ModelProto m = base_model();
+  auto* ex = m.add_opset_import();
+  ex->set_domain("com.example");
+  ex->set_version(1);
+  auto* swish = m.add_functions();
+  swish->set_name("MySwish");
+  swish->set_domain("com.example");
+  swish->add_input("X");
+  swish->add_output("Y");
+  auto* fo = swish->add_opset_import();
+  fo->set_domain("");
+  fo->set_version(17);
+  auto* s1 = swish->add_node();
+  s1->set_op_type("Sigmoid");
+  s1->add_input("X");
+  s1->add_output("S");
+  auto* s2 = swish->add_node();
+  s2->set_op_type("Mul");
+  s2->add_input("X");
+  s2->add_input("S");
+  s2->add_output("Y");
+  auto* leaky = m.add_functions();
+  leaky->set_name("Leaky");
+  leaky->set_domain("com.example");
+  leaky->add_input("X");
+  leaky->add_output("Y");
+  leaky->add_attribute("slope");
+  *leaky->add_opset_import() = *fo;
+  auto* l1 = leaky->add_node();
+  l1->set_op_type("LeakyRelu");
+  l1->add_input("X");
+  l1->add_output("Y");
+  auto* ref = l1->add_attribute();
+  ref->set_name("alpha");
+  ref->set_type(onnx::AttributeProto::FLOAT);
+  ref->set_ref_attr_name("slope");
+  auto* g = m.mutable_graph();
+  g->set_name("functions");
+  add_input(g, "x", onnx::TensorProto::FLOAT, {2, 3});
+  auto* n1 = add_node(g, "MySwish", {"x"}, {"h"}, "swish");
+  n1->set_domain("com.example");
+  auto* n2 = add_node(g, "Leaky", {"h"}, {"y"}, "leaky");
+  n2->set_domain("com.example");
+  auto* slope = n2->add_attribute();
+  slope->set_name("slope");
+  slope->set_type(onnx::AttributeProto::FLOAT);
+  slope->set_f(0.25f);
+  add_output(g, "y", onnx::TensorProto::FLOAT);
+  return m;
+}
 
-int main(int argc, char** argv) {
-  fs::path root = argc > 1 ? argv[1] : ".";
-  fs::create_directories(root / "models");
-  write(root / "models" / "tiny_cnn.onnx", bytes_of(tiny_cnn()));
-
-  {
-    // A model with its own functions: com.example::MySwish(x) = x * Sigmoid(x), and
-    // com.example::Leaky(x; slope) = LeakyRelu(x, alpha = slope) through an attribute reference.
-    onnx::ModelProto m = base_model();
-    auto* ex = m.add_opset_import();
-    ex->set_domain("com.example");
-    ex->set_version(1);
-    auto* swish = m.add_functions();
-    swish->set_name("MySwish");
-    swish->set_domain("com.example");
-    swish->add_input("X");
-    swish->add_output("Y");
-    auto* fo = swish->add_opset_import();
-    fo->set_domain("");
-    fo->set_version(17);
-    auto* s1 = swish->add_node();
-    s1->set_op_type("Sigmoid");
-    s1->add_input("X");
-    s1->add_output("S");
-    auto* s2 = swish->add_node();
-    s2->set_op_type("Mul");
-    s2->add_input("X");
-    s2->add_input("S");
-    s2->add_output("Y");
-    auto* leaky = m.add_functions();
-    leaky->set_name("Leaky");
-    leaky->set_domain("com.example");
-    leaky->add_input("X");
-    leaky->add_output("Y");
-    leaky->add_attribute("slope");
-    *leaky->add_opset_import() = *fo;
-    auto* l1 = leaky->add_node();
-    l1->set_op_type("LeakyRelu");
-    l1->add_input("X");
-    l1->add_output("Y");
-    auto* ref = l1->add_attribute();
-    ref->set_name("alpha");
-    ref->set_type(onnx::AttributeProto::FLOAT);
-    ref->set_ref_attr_name("slope");
-    auto* g = m.mutable_graph();
-    g->set_name("functions");
-    add_input(g, "x", onnx::TensorProto::FLOAT, {2, 3});
-    auto* n1 = add_node(g, "MySwish", {"x"}, {"h"}, "swish");
-    n1->set_domain("com.example");
-    auto* n2 = add_node(g, "Leaky", {"h"}, {"y"}, "leaky");
-    n2->set_domain("com.example");
-    auto* slope = n2->add_attribute();
-    slope->set_name("slope");
-    slope->set_type(onnx::AttributeProto::FLOAT);
-    slope->set_f(0.25f);
-    add_output(g, "y", onnx::TensorProto::FLOAT);
-    fs::create_directories(root / "tests" / "fixtures" / "functions");
-    write(root / "tests" / "fixtures" / "functions" / "local_functions.onnx", bytes_of(m));
+// The small model with its weight moved to an external file.
+std::string external_data_model(const std::string& location, const std::string& offset, const std::string& length) {
+  auto m = small_valid();
+  auto* t = m.mutable_graph()->mutable_initializer(0);
+  t->clear_raw_data();
+  t->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto* kv = t->add_external_data();
+  kv->set_key("location");
+  kv->set_value(location);
+  if (!offset.empty()) {
+    kv = t->add_external_data();
+    kv->set_key("offset");
+    kv->set_value(offset);
   }
+  if (!length.empty()) {
+    kv = t->add_external_data();
+    kv->set_key("length");
+    kv->set_value(length);
+  }
+  return bytes_of(m);
+}
 
-  fs::path dir = root / "tests" / "fixtures" / "malformed";
-  fs::create_directories(dir);
-  const std::string valid = bytes_of(small_valid());
-  write(dir / "valid_small.onnx", valid);
-  write(dir / "weights.bin", std::string(16, '\x01'));
-
+// Fixtures 01-14: bytes, tensors, graph structure, operators, external data.
+void write_malformed_data_and_structure(const fs::path& dir, const std::string& valid) {
   write(dir / "01_truncated.onnx", valid.substr(0, valid.size() / 2));
   write(dir / "02_not_protobuf.onnx", "this is not an ONNX model\n");
   write(dir / "03_empty.onnx", "");
@@ -242,30 +252,14 @@ int main(int argc, char** argv) {
     m.mutable_graph()->mutable_initializer(0)->set_data_type(99);
     write(dir / "10_unknown_element_type.onnx", bytes_of(m));
   }
-  auto external = [&](const std::string& location, const std::string& offset, const std::string& length) {
-    auto m = small_valid();
-    auto* t = m.mutable_graph()->mutable_initializer(0);
-    t->clear_raw_data();
-    t->set_data_location(onnx::TensorProto::EXTERNAL);
-    auto* kv = t->add_external_data();
-    kv->set_key("location");
-    kv->set_value(location);
-    if (!offset.empty()) {
-      kv = t->add_external_data();
-      kv->set_key("offset");
-      kv->set_value(offset);
-    }
-    if (!length.empty()) {
-      kv = t->add_external_data();
-      kv->set_key("length");
-      kv->set_value(length);
-    }
-    return bytes_of(m);
-  };
-  write(dir / "11_external_absolute_path.onnx", external("/etc/passwd", "", ""));
-  write(dir / "12_external_dotdot.onnx", external("../fixtures/malformed/weights.bin", "", ""));
-  write(dir / "13_external_missing_file.onnx", external("no_such_weights.bin", "", ""));
-  write(dir / "14_external_out_of_range.onnx", external("weights.bin", "8", "24"));
+  write(dir / "11_external_absolute_path.onnx", external_data_model("/etc/passwd", "", ""));
+  write(dir / "12_external_dotdot.onnx", external_data_model("../fixtures/malformed/weights.bin", "", ""));
+  write(dir / "13_external_missing_file.onnx", external_data_model("no_such_weights.bin", "", ""));
+  write(dir / "14_external_out_of_range.onnx", external_data_model("weights.bin", "8", "24"));
+}
+
+// Fixtures 15-25: values, outputs, domains, attributes, opsets, sizes, run-time failures.
+void write_malformed_values_and_attributes(const fs::path& dir) {
   {
     auto m = small_valid();
     m.mutable_graph()->mutable_node(1)->set_output(0, "s");
@@ -345,5 +339,23 @@ int main(int argc, char** argv) {
     add_output(g, "y", onnx::TensorProto::FLOAT);
     write(dir / "25_attribute_wrong_type.onnx", bytes_of(m));
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fs::path root = argc > 1 ? argv[1] : ".";
+  fs::create_directories(root / "models");
+  write(root / "models" / "tiny_cnn.onnx", bytes_of(tiny_cnn()));
+  fs::create_directories(root / "tests" / "fixtures" / "functions");
+  write(root / "tests" / "fixtures" / "functions" / "local_functions.onnx", bytes_of(local_functions_model()));
+
+  fs::path dir = root / "tests" / "fixtures" / "malformed";
+  fs::create_directories(dir);
+  const std::string valid = bytes_of(small_valid());
+  write(dir / "valid_small.onnx", valid);
+  write(dir / "weights.bin", std::string(16, '\x01'));
+  write_malformed_data_and_structure(dir, valid);
+  write_malformed_values_and_attributes(dir);
   return 0;
 }
