@@ -24,6 +24,8 @@ Models:
   ocr_det             PP-OCR/DBNet-like text detector (MobileNetV3-large x0.5 backbone with SE, FPN neck with
                       nearest Resize, Adds and Concat, DB head with ConvTranspose and Sigmoid), opset 14,
                       x [1,3,640,640] -> maps [1,1,640,640], 0.95 M weights (3.7 MiB)
+  one_relu            One Relu node, x [1,16] -> y [1,16]: the fixed cost of a prediction (checks, transfers,
+                      scheduling, the ABI call) with next to no work in it
 
 Every model has batch 1, float32, BatchNormalization nodes (not folded) where the real exports have them,
 He-initialized weights and near-identity BN parameters (activations stay finite), and is checked with
@@ -295,8 +297,16 @@ def ocr_det(rng):
     return n.model("ocr_det", [1, 3, 640, 640], n.op("Sigmoid", [x]), [1, 1, 640, 640], opset=14, output_name="maps")
 
 
+def one_relu(rng):
+    del rng  # no weights
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="relu")], "one_relu", [x], [y])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
 MODELS = {"vgg19": vgg19, "shufflenet_v2": shufflenet_v2, "squeezenet1_1": squeezenet1_1, "densenet121": densenet121,
-          "mobilenet_v2": mobilenet_v2, "mobilenet_v3_small": mobilenet_v3_small, "ocr_det": ocr_det}
+          "mobilenet_v2": mobilenet_v2, "mobilenet_v3_small": mobilenet_v3_small, "ocr_det": ocr_det, "one_relu": one_relu}
 
 
 def main(argv):

@@ -49,7 +49,7 @@ bool is_plain_tensor(const DeviceValue& v) { return v.kind == Value::Kind::tenso
 // input or output is a sequence or an optional; all-tensor calls use the plain tensor form.
 struct Call {
   std::shared_ptr<LoadedPlugin> plugin;
-  std::string where;  // "cpu:0: execute"
+  const Device* device = nullptr;
   bool values = false;
   std::vector<DeviceValue> inputs;
   std::vector<std::vector<sy_tensor_arg>> items;
@@ -84,13 +84,15 @@ void Call::marshal(sy_execute_args& ea, size_t num_outputs) {
 }
 
 // Takes ownership of every buffer the plugin handed over (even on failure), then checks them.
-DeviceTensor take_tensor_out(const std::shared_ptr<LoadedPlugin>& plugin, const sy_tensor_out& to, Status& bad, const std::string& where,
+std::string where(const Device* device) { return device->id() + ": execute"; }
+
+DeviceTensor take_tensor_out(const std::shared_ptr<LoadedPlugin>& plugin, const sy_tensor_out& to, Status& bad, const Device* device,
                              size_t output) {
   DeviceTensor dt;
   if (to.buffer) dt.buffer = std::make_shared<DeviceBuffer>(plugin, to.buffer);
   auto type = element_type_from_int(to.elem_type);
   if (!type || to.rank < 0 || to.rank > SY_MAX_RANK) {
-    if (bad.ok()) bad = Status(StatusCode::internal, where + " reported a bad type or rank for output " + std::to_string(output));
+    if (bad.ok()) bad = Status(StatusCode::internal, where(device) + " reported a bad type or rank for output " + std::to_string(output));
   } else {
     dt.type = *type;
     dt.shape.assign(to.dims, to.dims + to.rank);
@@ -107,19 +109,19 @@ Result<std::vector<DeviceValue>> Call::take_outputs(Status status) {
     v.is_optional = o.kind == SY_VALUE_OPTIONAL;
     sy_value_kind k = v.is_optional ? o.element_kind : o.kind;
     v.kind = v.is_optional && !o.has_value ? Value::Kind::none : k == SY_VALUE_SEQUENCE ? Value::Kind::sequence : Value::Kind::tensor;
-    for (size_t t = 0; o.tensors && t < o.num_tensors; ++t) v.tensors.push_back(take_tensor_out(plugin, o.tensors[t], bad, where, i));
+    for (size_t t = 0; o.tensors && t < o.num_tensors; ++t) v.tensors.push_back(take_tensor_out(plugin, o.tensors[t], bad, device, i));
     std::free(o.tensors);
     o.tensors = nullptr;
     if (status.ok() && bad.ok() && v.kind == Value::Kind::tensor && v.tensors.size() != 1)
-      bad = Status(StatusCode::internal, where + " returned " + std::to_string(v.tensors.size()) + " tensors for tensor output " + std::to_string(i));
+      bad = Status(StatusCode::internal, where(device) + " returned " + std::to_string(v.tensors.size()) + " tensors for tensor output " + std::to_string(i));
     result.push_back(std::move(v));
   }
   for (size_t i = 0; !values && i < tensor_outs.size(); ++i) {
     DeviceValue v;
-    v.tensors.push_back(take_tensor_out(plugin, tensor_outs[i], bad, where, i));
+    v.tensors.push_back(take_tensor_out(plugin, tensor_outs[i], bad, device, i));
     result.push_back(std::move(v));
   }
-  if (!status.ok()) return status.with_context(where);
+  if (!status.ok()) return status.with_context(where(device));
   if (!bad.ok()) return bad;
   return result;
 }
@@ -139,7 +141,7 @@ void Executable::execute_async(std::vector<DeviceValue> inputs, const ExecuteCon
                                std::function<void(Result<std::vector<DeviceValue>>)> done) const {
   auto call = std::make_unique<Call>();
   call->plugin = plugin_;
-  call->where = device_->id() + ": execute";
+  call->device = device_;
   call->values = !outputs_all_tensors_;
   for (const auto& in : inputs) call->values = call->values || !is_plain_tensor(in);
   if (call->values && !supports_values()) {

@@ -212,6 +212,7 @@ Status PartitionedModel::compile_segments(const DeviceRegistry& devices) {
     SY_ASSIGN_OR_RETURN(const Device* device, devices.find(plan_.segments[i].device));
     SY_RETURN_IF_ERROR(compile_segment(i, *device));
   }
+  index_dependencies();
   times_.compile_ms = ms_since(t0);
   return {};
 }
@@ -267,6 +268,7 @@ Result<std::shared_ptr<PartitionedModel>> PartitionedModel::load_on_device(std::
   auto t2 = std::chrono::steady_clock::now();
   pm->segments_.resize(1);
   SY_RETURN_IF_ERROR(pm->compile_segment(0, device));
+  pm->index_dependencies();
   pm->times_.compile_ms = ms_since(t2);
   return pm;
 }
@@ -328,6 +330,7 @@ Result<std::shared_ptr<PartitionedModel>> PartitionedModel::restore(Graph graph,
     }
     cs.executable = std::move(exe).value();
   }
+  pm->index_dependencies();
   pm->times_.compile_ms = ms_since(t0);
   return pm;
 }

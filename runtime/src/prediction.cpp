@@ -3,7 +3,6 @@
 // wait. Values move between devices through the host, once per (value, device).
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -49,17 +48,21 @@ Status check_held_bytes(const std::map<int32_t, HeldValue>& values, uint64_t lim
 // State of one prediction, shared by the callbacks of its segments. Once `done` has run the model
 // may be gone: nothing after that point reads `model`.
 struct PartitionedModel::Prediction : std::enable_shared_from_this<Prediction> {
-  const PartitionedModel* model = nullptr;
+  Prediction(const PartitionedModel& m, PredictControl c, std::function<void(Result<std::vector<Value>>)> d)
+      : model(&m), control(std::move(c)), stop(control.cancel, control.deadline), exec{stop.flag(), control.max_memory_bytes},
+        done(std::move(d)), waiting(m.dependency_counts_), segment_count(m.plan_.segments.size()) {}
+
+  const PartitionedModel* model;
   PredictControl control;
-  std::unique_ptr<StopFlag> stop;
+  StopFlag stop;
   ExecuteControl exec;
   std::function<void(Result<std::vector<Value>>)> done;
 
   std::mutex mu;  // guards everything below, and control.events
   std::map<int32_t, HeldValue> slots;
-  std::vector<int> waiting;  // unfinished dependencies per segment
-  std::vector<std::vector<int32_t>> dependents;
-  std::deque<size_t> ready;
+  std::vector<int32_t> waiting;  // unfinished dependencies per segment
+  std::vector<size_t> ready;     // segments to start, first at ready[next_ready]
+  size_t next_ready = 0;
   size_t segment_count = 0, started = 0, finished = 0;
   bool draining = false, reported = false;
   Status error;
@@ -126,12 +129,11 @@ void PartitionedModel::Prediction::pump() {
   if (draining) return;
   draining = true;
   while (true) {
-    if (!error.ok()) ready.clear();
-    if (ready.empty()) break;
-    const size_t i = ready.front();
-    ready.pop_front();
+    if (!error.ok()) next_ready = ready.size();
+    if (next_ready == ready.size()) break;
+    const size_t i = ready[next_ready++];
     ++started;
-    const bool more = !ready.empty();
+    const bool more = next_ready < ready.size();
     lock.unlock();
     if (more) {
       std::thread([self = shared_from_this(), i] {
@@ -154,7 +156,8 @@ void PartitionedModel::Prediction::pump() {
 void PartitionedModel::Prediction::start_segment(size_t i) {
   const Segment& s = model->plan_.segments[i];
   const CompiledSegment& cs = model->segments_[i];
-  if (Status st = stop->check("before segment #" + std::to_string(s.id)); !st.ok()) return fail(std::move(st));
+  if (stop.flag())
+    if (Status st = stop.check("before segment #" + std::to_string(s.id)); !st.ok()) return fail(std::move(st));
   std::vector<DeviceValue> args;
   for (int32_t v : s.inputs) {
     auto dv = value_on(v, cs.device);
@@ -171,10 +174,9 @@ void PartitionedModel::Prediction::start_segment(size_t i) {
 void PartitionedModel::Prediction::segment_done(size_t i, Clock::time_point t0, Result<std::vector<DeviceValue>> outputs) {
   const Segment& s = model->plan_.segments[i];
   const Device* device = model->segments_[i].device;
-  const std::string where = "segment #" + std::to_string(s.id) + " on " + s.device;
   std::lock_guard<std::mutex> lock(mu);
   if (control.events) control.events->push_back({PredictEvent::Kind::segment, s.id, s.device, "#" + std::to_string(s.id), t0, Clock::now()});
-  Status st = outputs.ok() ? Status() : stop->explain(outputs.status().with_context(where));
+  Status st = outputs.ok() ? Status() : stop.explain(outputs.status().with_context("segment #" + std::to_string(s.id) + " on " + s.device));
   if (outputs.ok()) {
     for (size_t k = 0; k < s.outputs.size() && k < outputs->size(); ++k) slots[s.outputs[k]].on_device.emplace(device, std::move((*outputs)[k]));
     st = check_held_bytes(slots, exec.max_memory_bytes, s);
@@ -182,7 +184,7 @@ void PartitionedModel::Prediction::segment_done(size_t i, Clock::time_point t0, 
   if (!st.ok()) {
     if (error.ok()) error = std::move(st);
   } else {
-    for (int32_t d : dependents[i])
+    for (int32_t d : model->dependents_[i])
       if (--waiting[static_cast<size_t>(d)] == 0) ready.push_back(static_cast<size_t>(d));
   }
   ++finished;
@@ -190,7 +192,8 @@ void PartitionedModel::Prediction::segment_done(size_t i, Clock::time_point t0, 
 
 // Gathers the graph's outputs on the host and reports. Runs once, after every started segment ended.
 void PartitionedModel::Prediction::finish() {
-  Status st = error.ok() ? stop->check("after the last segment") : error;
+  Status st = error;
+  if (st.ok() && stop.flag()) st = stop.check("after the last segment");
   std::vector<Value> out;
   for (size_t k = 0; st.ok() && k < model->graph_.outputs.size(); ++k) {
     const int32_t o = model->graph_.outputs[k];
@@ -221,27 +224,27 @@ Status PartitionedModel::check_inputs(const std::vector<Value>& inputs) const {
   return {};
 }
 
+void PartitionedModel::index_dependencies() {
+  const size_t n = plan_.segments.size();
+  dependency_counts_.assign(n, 0);
+  dependents_.assign(n, {});
+  for (size_t i = 0; i < n; ++i) {
+    dependency_counts_[i] = static_cast<int32_t>(plan_.segments[i].depends_on.size());
+    for (int32_t d : plan_.segments[i].depends_on) dependents_[static_cast<size_t>(d)].push_back(static_cast<int32_t>(i));
+  }
+}
+
 void PartitionedModel::predict_async(std::vector<Value> inputs, PredictControl control,
                                      std::function<void(Result<std::vector<Value>>)> done) const {
   if (Status st = check_inputs(inputs); !st.ok()) return done(st);
-  auto p = std::make_shared<Prediction>();
-  p->model = this;
-  p->stop = std::make_unique<StopFlag>(control.cancel, control.deadline);
-  p->exec = {p->stop->flag(), control.max_memory_bytes};
-  p->control = std::move(control);
-  p->done = std::move(done);
+  auto p = std::make_shared<Prediction>(*this, std::move(control), std::move(done));
   for (size_t i = 0; i < inputs.size(); ++i) p->slots[graph_.inputs[i]].host = std::move(inputs[i]);
   // Segments carry their own initializers; only a graph output that is an initializer is read here.
   for (int32_t o : graph_.outputs)
     if (auto it = graph_.initializers.find(o); it != graph_.initializers.end()) p->slots[o].host = Value::of(it->second);
-  p->segment_count = plan_.segments.size();
-  p->waiting.resize(p->segment_count);
-  p->dependents.resize(p->segment_count);
-  for (size_t i = 0; i < p->segment_count; ++i) {
-    p->waiting[i] = static_cast<int>(plan_.segments[i].depends_on.size());
-    for (int32_t d : plan_.segments[i].depends_on) p->dependents[static_cast<size_t>(d)].push_back(static_cast<int32_t>(i));
+  p->ready.reserve(p->segment_count);
+  for (size_t i = 0; i < p->segment_count; ++i)
     if (p->waiting[i] == 0) p->ready.push_back(i);
-  }
   p->pump();
 }
 

@@ -125,6 +125,7 @@ class PartitionedModel {
 
   struct Prediction;  // one prediction in flight (prediction.cpp)
   Status check_inputs(const std::vector<Value>& inputs) const;
+  void index_dependencies();  // fills dependency_counts_ and dependents_ from plan_
 
   Status prepare(const DeviceRegistry& devices, const PartitionOptions& options);
   Status compile_segments(const DeviceRegistry& devices);
@@ -140,6 +141,8 @@ class PartitionedModel {
   std::vector<std::string> build_notes_;
   std::shared_ptr<const void> bytes_owner_;  // declared before segments_: released after them
   std::vector<CompiledSegment> segments_;
+  std::vector<int32_t> dependency_counts_;         // per segment: segments it waits for
+  std::vector<std::vector<int32_t>> dependents_;  // per segment: segments waiting for it
 };
 
 // Builds the subgraph of `graph` made of `nodes` with the given inputs and outputs
