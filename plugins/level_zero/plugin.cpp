@@ -22,6 +22,7 @@
 #include "common/checksum.h"
 #include "common/segment_format.h"
 #include "switchyard/plugin_abi.h"
+#include "switchyard/plugin_helpers.h"
 #include "switchyard/ze_switchyard_graph.h"
 
 #ifndef SWITCHYARD_VERSION
@@ -31,34 +32,30 @@
 namespace {
 
 namespace seg = switchyard::zeseg;
+namespace helpers = switchyard::plugin_helpers;
 
-const sy_host_api* g_host = nullptr;
+helpers::HostServices g_host;
 constexpr const char* kName = "level_zero";
 
-sy_status make_status(sy_status_code code, const std::string& m) { return g_host ? g_host->make_status(code, m.c_str()) : nullptr; }
+sy_status make_status(sy_status_code code, const std::string& m) { return g_host.make_status(code, m); }
 
-void log(sy_log_level level, const std::string& m) {
-  if (g_host && g_host->log) g_host->log(level, kName, m.c_str());
-}
+void log(sy_log_level level, const std::string& m) { g_host.log(level, kName, m); }
 
 struct Failure {
   sy_status_code code;
   std::string message;
 };
 
+// Runs `fn`, turning every exception into a status (a Failure keeps its code).
 template <typename Fn>
 sy_status guarded(Fn&& fn) noexcept {
-  try {
-    return fn();
-  } catch (const Failure& f) {
-    return make_status(f.code, f.message);
-  } catch (const std::bad_alloc&) {
-    return make_status(SY_ERROR_OUT_OF_MEMORY, "level_zero plugin: out of host memory");
-  } catch (const std::exception& e) {
-    return make_status(SY_ERROR_INTERNAL, std::string("level_zero plugin: ") + e.what());
-  } catch (...) {
-    return make_status(SY_ERROR_INTERNAL, "level_zero plugin: unknown exception");
-  }
+  return helpers::guarded(g_host, "level_zero plugin", [&]() -> sy_status {
+    try {
+      return fn();
+    } catch (const Failure& f) {
+      return make_status(f.code, f.message);
+    }
+  });
 }
 
 const char* result_name(ze_result_t r) {
@@ -274,21 +271,14 @@ void probe_device(LzDevice& d, const std::map<std::string, std::string>& setting
 }
 
 void get_info(sy_plugin_info* info) {
-  if (!info) return;
-  sy_plugin_info out{};
-  out.struct_size = sizeof out;
-  out.name = kName;
-  out.vendor = "Switchyard";
-  out.version = SWITCHYARD_VERSION;
-  out.description = "Level Zero devices through the system's Level Zero loader; NPUs run graphs through " ZE_SWITCHYARD_GRAPH_EXT_NAME;
-  std::memcpy(info, &out, std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out));
+  helpers::write_plugin_info(info, kName, "Switchyard", SWITCHYARD_VERSION,
+                             "Level Zero devices through the system's Level Zero loader; NPUs run graphs through " ZE_SWITCHYARD_GRAPH_EXT_NAME);
 }
 
 sy_status initialize(const sy_setting* settings, size_t n, sy_plugin* out) {
   return guarded([&]() -> sy_status {
     if (!out) return make_status(SY_ERROR_INVALID_ARGUMENT, "initialize: out_plugin is NULL");
-    std::map<std::string, std::string> s;
-    for (size_t i = 0; i < n; ++i) s[settings[i].key ? settings[i].key : ""] = settings[i].value ? settings[i].value : "";
+    const std::map<std::string, std::string> s = helpers::settings_map(settings, n);
     auto p = std::make_unique<LzPlugin>();
     // alt_driver: a driver library (relative to this plugin's folder, where its manifest is
     // installed) handed to the loader through ZE_ENABLE_ALT_DRIVERS unless the user set it.
@@ -356,54 +346,32 @@ sy_status initialize(const sy_setting* settings, size_t n, sy_plugin* out) {
   });
 }
 
-void shutdown(sy_plugin plugin) { delete reinterpret_cast<LzPlugin*>(plugin); }
-const char* get_diagnostics(sy_plugin plugin) { return plugin ? reinterpret_cast<LzPlugin*>(plugin)->diagnostics.c_str() : ""; }
-
-sy_status device_count(sy_plugin plugin, size_t* out) {
-  if (!plugin || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "device_count: NULL argument");
-  *out = reinterpret_cast<LzPlugin*>(plugin)->devices.size();
-  return nullptr;
-}
-
-sy_status device_get(sy_plugin plugin, size_t index, sy_device* out) {
-  auto* p = reinterpret_cast<LzPlugin*>(plugin);
-  if (!p || !out || index >= p->devices.size()) return make_status(SY_ERROR_INVALID_ARGUMENT, "device_get: bad index");
-  *out = reinterpret_cast<sy_device>(p->devices[index].get());
-  return nullptr;
-}
-
 LzDevice* dev_of(sy_device d) { return reinterpret_cast<LzDevice*>(d); }
 
 sy_status device_info(sy_device device, sy_device_info* info) {
-  if (!device || !info) return make_status(SY_ERROR_INVALID_ARGUMENT, "device_info: NULL argument");
-  const LzDevice* d = dev_of(device);
-  sy_device_info out{};
-  out.struct_size = sizeof out;
-  out.kind = d->kind;
-  out.reported_kind = d->kind;
-  out.name = d->name.c_str();
-  out.vendor = d->vendor.c_str();
-  out.driver_version = d->driver_version.c_str();
-  out.identity = d->identity.c_str();
-  out.memory_bytes = d->has_model ? d->model.memory_limit_bytes : d->memory;
-  out.max_allocation_bytes = d->max_alloc;
-  if (d->has_model) {
-    // Float32 graphs are converted to float16 by the NPU compiler: both run at the f16 rate.
-    out.peak_gflops_f16 = d->model.tflops_f16 * 1000;
-    out.peak_gflops_f32 = out.peak_gflops_f16;
-    out.memory_bandwidth_gbps = d->model.bandwidth_gbps;
-    out.launch_overhead_us = d->model.launch_overhead_us;
-    out.active_power_watts = d->model.active_power_watts;
-  }
-  // Graphs reach the device only through the graph extension, whose drivers compute float32
-  // graphs in float16 unless their model says otherwise (ABI 1.2 field).
-  if (d->has_graph_ext) out.compute_element_type = d->has_model && d->model.float_compute_type ? d->model.float_compute_type : SY_ELEM_FLOAT16;
-  out.host_link_gbps = 0;  // integrated NPU: shares host memory
-  out.host_visible_memory = 0;
-  size_t n = std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out);
-  std::memcpy(info, &out, n);
-  info->struct_size = n;
-  return nullptr;
+  return helpers::write_device_info(g_host, device, info, [d = dev_of(device)](sy_device_info& out) {
+    out.kind = d->kind;
+    out.reported_kind = d->kind;
+    out.name = d->name.c_str();
+    out.vendor = d->vendor.c_str();
+    out.driver_version = d->driver_version.c_str();
+    out.identity = d->identity.c_str();
+    out.memory_bytes = d->has_model ? d->model.memory_limit_bytes : d->memory;
+    out.max_allocation_bytes = d->max_alloc;
+    if (d->has_model) {
+      // Float32 graphs are converted to float16 by the NPU compiler: both run at the f16 rate.
+      out.peak_gflops_f16 = d->model.tflops_f16 * 1000;
+      out.peak_gflops_f32 = out.peak_gflops_f16;
+      out.memory_bandwidth_gbps = d->model.bandwidth_gbps;
+      out.launch_overhead_us = d->model.launch_overhead_us;
+      out.active_power_watts = d->model.active_power_watts;
+    }
+    // Graphs reach the device only through the graph extension, whose drivers compute float32
+    // graphs in float16 unless their model says otherwise (ABI 1.2 field).
+    if (d->has_graph_ext) out.compute_element_type = d->has_model && d->model.float_compute_type ? d->model.float_compute_type : SY_ELEM_FLOAT16;
+    out.host_link_gbps = 0;  // integrated NPU: shares host memory
+    out.host_visible_memory = 0;
+  });
 }
 
 // sy_graph view -> Switchyard's serialised segment.
@@ -728,7 +696,8 @@ sy_status execute(sy_executable exe, const sy_execute_args* args) {
 
 const sy_plugin_api kApi = {
     sizeof(sy_plugin_api), SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR,
-    get_info, initialize, shutdown, get_diagnostics, device_count, device_get, device_info, query_support, compile,
+    get_info, initialize, helpers::delete_plugin<LzPlugin>, helpers::plugin_diagnostics<LzPlugin>,
+    helpers::count_devices<LzPlugin, g_host>, helpers::get_device<LzPlugin, g_host>, device_info, query_support, compile,
     executable_serialize, executable_restore, executable_release, buffer_alloc, buffer_release, buffer_size,
     buffer_write, buffer_read, nullptr, execute,
 };
@@ -737,9 +706,6 @@ const sy_plugin_api kApi = {
 
 extern "C" SY_PLUGIN_EXPORT sy_status SwitchyardPluginGetApi(uint32_t host_abi_major, uint32_t, const sy_host_api* host,
                                                              const sy_plugin_api** out_api) {
-  g_host = host;
-  if (out_api) *out_api = &kApi;
-  if (host_abi_major != SY_ABI_VERSION_MAJOR)
-    return host ? host->make_status(SY_ERROR_ABI_MISMATCH, "this plugin speaks ABI 1.x") : nullptr;
-  return nullptr;
+  g_host.set(host);
+  return helpers::answer_get_api(host_abi_major, host, kApi, out_api);
 }

@@ -11,6 +11,7 @@
 #include "lowering.h"
 #include "switchyard/graph_view.h"
 #include "switchyard/plugin_abi.h"
+#include "switchyard/plugin_helpers.h"
 
 #ifndef SWITCHYARD_VERSION
 #define SWITCHYARD_VERSION "0.0.0"
@@ -18,33 +19,28 @@
 
 namespace switchyard::opencl {
 
-namespace {
-const sy_host_api* g_host = nullptr;
-}
-
-sy_status make_plugin_status(sy_status_code code, const std::string& message) {
-  return g_host ? g_host->make_status(code, message.c_str()) : nullptr;
-}
+namespace helpers = switchyard::plugin_helpers;
 
 namespace {
-
-void host_log(sy_log_level level, const std::string& message) {
-  if (g_host && g_host->log) g_host->log(level, "opencl", message.c_str());
+helpers::HostServices g_host;
 }
 
+sy_status make_plugin_status(sy_status_code code, const std::string& message) { return g_host.make_status(code, message); }
+
+namespace {
+
+void host_log(sy_log_level level, const std::string& message) { g_host.log(level, "opencl", message); }
+
+// Runs `fn`, turning every exception into a status (Error keeps its code).
 template <typename Fn>
 sy_status guarded(Fn&& fn) noexcept {
-  try {
-    return fn();
-  } catch (const Error& e) {
-    return make_plugin_status(static_cast<sy_status_code>(e.code()), e.what());
-  } catch (const std::bad_alloc&) {
-    return make_plugin_status(SY_ERROR_OUT_OF_MEMORY, "opencl plugin: out of host memory");
-  } catch (const std::exception& e) {
-    return make_plugin_status(SY_ERROR_INTERNAL, std::string("opencl plugin: ") + e.what());
-  } catch (...) {
-    return make_plugin_status(SY_ERROR_INTERNAL, "opencl plugin: unknown exception");
-  }
+  return helpers::guarded(g_host, "opencl plugin", [&]() -> sy_status {
+    try {
+      return fn();
+    } catch (const Error& e) {
+      return make_plugin_status(static_cast<sy_status_code>(e.code()), e.what());
+    }
+  });
 }
 
 struct OclPlugin {
@@ -57,14 +53,8 @@ struct ExecutableHandle {
 };
 
 void get_info(sy_plugin_info* info) {
-  if (!info) return;
-  sy_plugin_info out{};
-  out.struct_size = sizeof out;
-  out.name = "opencl";
-  out.vendor = "Switchyard";
-  out.version = SWITCHYARD_VERSION;
-  out.description = "OpenCL 1.2 devices: shape-specialised OpenCL C kernels, float32";
-  std::memcpy(info, &out, std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out));
+  helpers::write_plugin_info(info, "opencl", "Switchyard", SWITCHYARD_VERSION,
+                             "OpenCL 1.2 devices: shape-specialised OpenCL C kernels, float32");
 }
 
 // Why a platform lists no device: the error, and for PoCL the cause seen in practice (it cannot
@@ -81,17 +71,13 @@ std::string no_devices_note(cl_platform_id platform, cl_int err) {
 sy_status initialize(const sy_setting* settings, size_t n, sy_plugin* out) {
   return guarded([&]() -> sy_status {
     if (!out) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "initialize: out_plugin is NULL");
-    std::map<std::string, std::string> s;
-    for (size_t i = 0; i < n; ++i) s[settings[i].key ? settings[i].key : ""] = settings[i].value ? settings[i].value : "";
+    const std::map<std::string, std::string> s = helpers::settings_map(settings, n);
     bool override_kind = false;
     sy_device_kind kind = SY_DEVICE_KIND_OTHER;
     if (auto it = s.find("kind"); it != s.end()) {
       override_kind = true;
-      if (it->second == "gpu") kind = SY_DEVICE_KIND_GPU;
-      else if (it->second == "cpu") kind = SY_DEVICE_KIND_CPU;
-      else if (it->second == "npu") kind = SY_DEVICE_KIND_NPU;
-      else if (it->second == "other") kind = SY_DEVICE_KIND_OTHER;
-      else return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "setting kind='" + it->second + "' must be cpu, gpu, npu or other");
+      if (!helpers::parse_device_kind(it->second, &kind))
+        return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "setting kind='" + it->second + "' must be cpu, gpu, npu or other");
     }
     auto p = std::make_unique<OclPlugin>();
     cl_uint np = 0;
@@ -133,49 +119,26 @@ sy_status initialize(const sy_setting* settings, size_t n, sy_plugin* out) {
   });
 }
 
-void shutdown(sy_plugin plugin) { delete reinterpret_cast<OclPlugin*>(plugin); }
-
-const char* get_diagnostics(sy_plugin plugin) { return plugin ? reinterpret_cast<OclPlugin*>(plugin)->diagnostics.c_str() : ""; }
-
-sy_status device_count(sy_plugin plugin, size_t* out) {
-  if (!plugin || !out) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "device_count: NULL argument");
-  *out = reinterpret_cast<OclPlugin*>(plugin)->devices.size();
-  return nullptr;
-}
-
-sy_status device_get(sy_plugin plugin, size_t index, sy_device* out) {
-  auto* p = reinterpret_cast<OclPlugin*>(plugin);
-  if (!p || !out || index >= p->devices.size()) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "device_get: bad index");
-  *out = reinterpret_cast<sy_device>(p->devices[index].get());
-  return nullptr;
-}
-
 OclDevice* dev(sy_device d) { return reinterpret_cast<OclDevice*>(d); }
 
 sy_status device_info(sy_device device, sy_device_info* info) {
-  if (!device || !info) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "device_info: NULL argument");
-  const OclDevice* d = dev(device);
-  sy_device_info out{};
-  out.struct_size = sizeof out;
-  out.kind = d->kind;
-  out.reported_kind = d->reported_kind;
-  out.name = d->name.c_str();
-  out.vendor = d->vendor.c_str();
-  out.driver_version = d->driver_version.c_str();
-  out.identity = d->identity.c_str();
-  out.memory_bytes = d->memory;
-  out.max_allocation_bytes = d->max_alloc;
-  out.peak_gflops_f32 = d->peak_gflops_f32;
-  out.peak_gflops_f16 = d->peak_gflops_f16;
-  out.memory_bandwidth_gbps = d->bandwidth_gbps;
-  out.host_link_gbps = d->host_link_gbps;
-  out.launch_overhead_us = d->launch_overhead_us;
-  out.active_power_watts = 0;
-  out.host_visible_memory = 0;
-  size_t n = std::min(info->struct_size ? info->struct_size : sizeof out, sizeof out);
-  std::memcpy(info, &out, n);
-  info->struct_size = n;
-  return nullptr;
+  return helpers::write_device_info(g_host, device, info, [d = dev(device)](sy_device_info& out) {
+    out.kind = d->kind;
+    out.reported_kind = d->reported_kind;
+    out.name = d->name.c_str();
+    out.vendor = d->vendor.c_str();
+    out.driver_version = d->driver_version.c_str();
+    out.identity = d->identity.c_str();
+    out.memory_bytes = d->memory;
+    out.max_allocation_bytes = d->max_alloc;
+    out.peak_gflops_f32 = d->peak_gflops_f32;
+    out.peak_gflops_f16 = d->peak_gflops_f16;
+    out.memory_bandwidth_gbps = d->bandwidth_gbps;
+    out.host_link_gbps = d->host_link_gbps;
+    out.launch_overhead_us = d->launch_overhead_us;
+    out.active_power_watts = 0;
+    out.host_visible_memory = 0;
+  });
 }
 
 DeviceLimits limits_of(const OclDevice* d) { return DeviceLimits{d->max_alloc}; }
@@ -281,7 +244,8 @@ sy_status execute(sy_executable exe, const sy_execute_args* args) {
 
 const sy_plugin_api kApi = {
     sizeof(sy_plugin_api), SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR,
-    get_info, initialize, shutdown, get_diagnostics, device_count, device_get, device_info, query_support, compile,
+    get_info, initialize, helpers::delete_plugin<OclPlugin>, helpers::plugin_diagnostics<OclPlugin>,
+    helpers::count_devices<OclPlugin, g_host>, helpers::get_device<OclPlugin, g_host>, device_info, query_support, compile,
     executable_serialize, executable_restore, executable_release, buffer_alloc, buffer_release, buffer_size,
     buffer_write, buffer_read, nullptr /* buffer_map: device memory is not host-visible */, execute,
 };
@@ -291,9 +255,6 @@ const sy_plugin_api kApi = {
 
 extern "C" SY_PLUGIN_EXPORT sy_status SwitchyardPluginGetApi(uint32_t host_abi_major, uint32_t, const sy_host_api* host,
                                                              const sy_plugin_api** out_api) {
-  switchyard::opencl::g_host = host;
-  if (out_api) *out_api = &switchyard::opencl::kApi;
-  if (host_abi_major != SY_ABI_VERSION_MAJOR)
-    return host ? host->make_status(SY_ERROR_ABI_MISMATCH, "this plugin speaks ABI 1.x") : nullptr;
-  return nullptr;
+  switchyard::opencl::g_host.set(host);
+  return switchyard::plugin_helpers::answer_get_api(host_abi_major, host, switchyard::opencl::kApi, out_api);
 }
