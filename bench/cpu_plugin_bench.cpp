@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "executable.h"
-#include "switchyard/constant_folding.h"
-#include "switchyard/onnx_import.h"
-#include "switchyard/tensor_io.h"
+#include "switchyard/runtime/constant_folding.h"
+#include "switchyard/runtime/onnx_import.h"
+#include "switchyard/runtime/tensor_io.h"
 
 using namespace switchyard;
 

@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "switchyard/model_inputs.h"
-#include "switchyard/model_loader.h"
-#include "switchyard/plan_cache.h"
-#include "switchyard/shape_inference.h"
+#include "switchyard/runtime/model_inputs.h"
+#include "switchyard/runtime/model_loader.h"
+#include "switchyard/runtime/plan_cache.h"
+#include "switchyard/runtime/shape_inference.h"
 
 using namespace switchyard;
 namespace fs = std::filesystem;

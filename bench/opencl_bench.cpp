@@ -13,14 +13,14 @@
 #include <string>
 #include <vector>
 
-#include "switchyard/constant_folding.h"
-#include "switchyard/device.h"
-#include "switchyard/graph_view.h"
-#include "switchyard/onnx_import.h"
-#include "switchyard/plugin_loader.h"
-#include "switchyard/reference.h"
-#include "switchyard/shape_inference.h"
-#include "switchyard/tensor_io.h"
+#include "switchyard/runtime/constant_folding.h"
+#include "switchyard/hal/device.h"
+#include "switchyard/hal/graph_view.h"
+#include "switchyard/runtime/onnx_import.h"
+#include "switchyard/hal/plugin_loader.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/runtime/shape_inference.h"
+#include "switchyard/runtime/tensor_io.h"
 
 #ifndef SWITCHYARD_SHARED_DIR
 #define SWITCHYARD_SHARED_DIR "../shared"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "switchyard/partitioner.h"
+#include "switchyard/partitioner/partitioner.h"
 
 using namespace switchyard;
 

@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "switchyard/discovery.h"
-#include "switchyard/onnx_import.h"
-#include "switchyard/partitioned_model.h"
+#include "switchyard/runtime/discovery.h"
+#include "switchyard/runtime/onnx_import.h"
+#include "switchyard/runtime/partitioned_model.h"
 
 using namespace switchyard;
 namespace fs = std::filesystem;

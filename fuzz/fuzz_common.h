@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "switchyard/graph.h"
-#include "switchyard/graph_view.h"
-#include "switchyard/plugin_loader.h"
-#include "switchyard/tensor.h"
+#include "switchyard/hal/graph.h"
+#include "switchyard/hal/graph_view.h"
+#include "switchyard/hal/plugin_loader.h"
+#include "switchyard/hal/tensor.h"
 
 namespace switchyard::fuzz {
 

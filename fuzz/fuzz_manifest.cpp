@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "switchyard/manifest.h"
+#include "switchyard/hal/manifest.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto m = switchyard::parse_manifest_text(std::string_view(reinterpret_cast<const char*>(data), size), "/plugins/fuzz.yaml");

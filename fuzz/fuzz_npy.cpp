@@ -2,7 +2,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "switchyard/tensor_io.h"
+#include "switchyard/runtime/tensor_io.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto t = switchyard::parse_npy(data, size, "'fuzz.npy'");

@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "switchyard/onnx_import.h"
+#include "switchyard/runtime/onnx_import.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace switchyard;

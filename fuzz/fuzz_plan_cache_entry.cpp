@@ -10,8 +10,8 @@
 #include <cstring>
 #include <memory>
 
-#include "switchyard/hash.h"
-#include "switchyard/plan_cache.h"
+#include "switchyard/hal/hash.h"
+#include "switchyard/runtime/plan_cache.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace switchyard;

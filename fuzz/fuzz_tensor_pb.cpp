@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "switchyard/tensor_io.h"
+#include "switchyard/runtime/tensor_io.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace switchyard;

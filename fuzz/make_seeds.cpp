@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "fuzz_common.h"
-#include "switchyard/model_loader.h"
-#include "switchyard/plan_cache.h"
-#include "switchyard/tensor_io.h"
+#include "switchyard/runtime/model_loader.h"
+#include "switchyard/runtime/plan_cache.h"
+#include "switchyard/runtime/tensor_io.h"
 
 namespace fs = std::filesystem;
 using namespace switchyard;

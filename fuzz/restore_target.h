@@ -12,7 +12,7 @@
 #include <memory>
 
 #include "fuzz_common.h"
-#include "switchyard/device.h"
+#include "switchyard/hal/device.h"
 
 namespace switchyard::fuzz {
 

@@ -1,5 +1,5 @@
 // ONNX node-test suite runner, with each case optionally isolated in a child process.
-#include "switchyard/onnx_suite.h"
+#include "switchyard/conformance/onnx_suite.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -13,11 +13,11 @@
 #include <regex>
 #include <sstream>
 
-#include "switchyard/json.h"
-#include "switchyard/reference.h"
-#include "switchyard/reference_util.h"
-#include "switchyard/tolerance.h"
-#include "switchyard/tensor_io.h"
+#include "switchyard/common/json.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/reference/util.h"
+#include "switchyard/conformance/tolerance.h"
+#include "switchyard/runtime/tensor_io.h"
 
 namespace switchyard::conformance {
 

@@ -1,9 +1,9 @@
 // Conformance targets: the reference interpreter, or a device loaded through its plugin.
-#include "switchyard/conformance_targets.h"
+#include "switchyard/conformance/targets.h"
 
-#include "switchyard/partitioned_model.h"
-#include "switchyard/plugin_loader.h"
-#include "switchyard/reference.h"
+#include "switchyard/runtime/partitioned_model.h"
+#include "switchyard/hal/plugin_loader.h"
+#include "switchyard/reference/interpreter.h"
 
 namespace switchyard::conformance {
 

@@ -1,12 +1,12 @@
 // Tolerances for narrow-float devices (switchyard/tolerance.h; docs/conformance.md, "Narrow-float
 // devices"): derived from each case's computation on the reference, never tuned per test.
-#include "switchyard/tolerance.h"
+#include "switchyard/conformance/tolerance.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "switchyard/reference.h"
-#include "switchyard/reference_util.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/reference/util.h"
 
 namespace switchyard::conformance {
 

@@ -7,9 +7,9 @@
 #include <map>
 #include <thread>
 
-#include "switchyard/conformance_targets.h"
-#include "switchyard/onnx_suite.h"
-#include "switchyard/plugin_loader.h"
+#include "switchyard/conformance/targets.h"
+#include "switchyard/conformance/onnx_suite.h"
+#include "switchyard/hal/plugin_loader.h"
 
 namespace switchyard::conformance {
 namespace {

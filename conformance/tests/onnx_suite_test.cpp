@@ -6,12 +6,12 @@
 #include <csignal>
 #include <thread>
 
-#include "switchyard/conformance_targets.h"
-#include "switchyard/onnx_suite.h"
-#include "switchyard/reference.h"
-#include "switchyard/reference_util.h"
-#include "switchyard/tensor_io.h"
-#include "switchyard/tolerance.h"
+#include "switchyard/conformance/targets.h"
+#include "switchyard/conformance/onnx_suite.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/reference/util.h"
+#include "switchyard/runtime/tensor_io.h"
+#include "switchyard/conformance/tolerance.h"
 
 namespace switchyard::conformance {
 namespace {

@@ -5,7 +5,7 @@
 #include <set>
 #include <string>
 
-#include "switchyard/plugin_loader.h"
+#include "switchyard/hal/plugin_loader.h"
 
 namespace switchyard {
 

@@ -1,5 +1,5 @@
 // Element type names, sizes and classes.
-#include "switchyard/element_type.h"
+#include "switchyard/hal/element_type.h"
 
 #include <limits>
 

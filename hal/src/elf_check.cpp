@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string>
 
-#include "switchyard/mapped_file.h"
+#include "switchyard/hal/mapped_file.h"
 
 namespace switchyard {
 

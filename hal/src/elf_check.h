@@ -5,7 +5,7 @@
 #pragma once
 #include <filesystem>
 
-#include "switchyard/status.h"
+#include "switchyard/hal/status.h"
 
 namespace switchyard {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "switchyard/plugin_loader.h"
+#include "switchyard/hal/plugin_loader.h"
 
 namespace switchyard {
 

@@ -1,5 +1,5 @@
 // Graph IR helpers: type printing, attribute access, topological order.
-#include "switchyard/graph.h"
+#include "switchyard/hal/graph.h"
 
 #include <algorithm>
 #include <queue>

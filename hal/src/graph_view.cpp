@@ -1,5 +1,5 @@
 // GraphView and graph_from_view.
-#include "switchyard/graph_view.h"
+#include "switchyard/hal/graph_view.h"
 
 #include <cstring>
 

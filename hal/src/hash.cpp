@@ -1,5 +1,5 @@
 // Fast 128-bit content hash.
-#include "switchyard/hash.h"
+#include "switchyard/hal/hash.h"
 
 #include <cstdio>
 #include <cstring>

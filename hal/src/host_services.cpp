@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "switchyard/plugin_loader.h"
+#include "switchyard/hal/plugin_loader.h"
 
 struct sy_status_s {
   sy_status_code code;

@@ -1,7 +1,7 @@
 // Plugin manifest parsing (yaml-cpp).
-#include "switchyard/manifest.h"
+#include "switchyard/hal/manifest.h"
 
-#include "switchyard/mapped_file.h"
+#include "switchyard/hal/mapped_file.h"
 
 #include <yaml-cpp/yaml.h>
 

@@ -1,7 +1,7 @@
 // Read-only mappings of regular files.
-#include "switchyard/mapped_file.h"
+#include "switchyard/hal/mapped_file.h"
 
-#include "switchyard/hash.h"
+#include "switchyard/hal/hash.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

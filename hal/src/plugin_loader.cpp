@@ -1,6 +1,6 @@
 // Plugin loading with Boost.DLL, and discovery of manifests.
-#include "switchyard/plugin_loader.h"
-#include "switchyard/user_cache_dir.h"
+#include "switchyard/hal/plugin_loader.h"
+#include "switchyard/hal/user_cache_dir.h"
 
 #include "elf_check.h"
 

@@ -1,5 +1,5 @@
 // Status helpers.
-#include "switchyard/status.h"
+#include "switchyard/hal/status.h"
 
 namespace switchyard {
 

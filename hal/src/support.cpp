@@ -1,4 +1,4 @@
-#include "switchyard/support.h"
+#include "switchyard/hal/support.h"
 
 #include <cstring>
 

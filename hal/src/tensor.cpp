@@ -1,5 +1,5 @@
 // Tensor storage.
-#include "switchyard/tensor.h"
+#include "switchyard/hal/tensor.h"
 
 #include <cstring>
 #include <limits>

@@ -2,8 +2,8 @@
 #include <string>
 #include <vector>
 
-#include "switchyard/graph_view.h"
-#include "switchyard/plugin_loader.h"
+#include "switchyard/hal/graph_view.h"
+#include "switchyard/hal/plugin_loader.h"
 
 namespace switchyard {
 

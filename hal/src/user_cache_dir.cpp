@@ -1,5 +1,5 @@
 // The per-user cache folder.
-#include "switchyard/user_cache_dir.h"
+#include "switchyard/hal/user_cache_dir.h"
 
 #include <cstdlib>
 

@@ -1,8 +1,8 @@
 // Graph IR tests: topological order, cycles, missing producers, the C view round trip.
 #include <gtest/gtest.h>
 
-#include "switchyard/graph.h"
-#include "switchyard/graph_view.h"
+#include "switchyard/hal/graph.h"
+#include "switchyard/hal/graph_view.h"
 
 namespace switchyard {
 namespace {

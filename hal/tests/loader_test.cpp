@@ -10,8 +10,8 @@
 #include <fstream>
 #include <vector>
 
-#include "switchyard/manifest.h"
-#include "switchyard/plugin_loader.h"
+#include "switchyard/hal/manifest.h"
+#include "switchyard/hal/plugin_loader.h"
 
 namespace switchyard {
 namespace {

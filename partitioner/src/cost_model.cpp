@@ -1,5 +1,5 @@
 // Roofline cost model and work estimates.
-#include "switchyard/cost_model.h"
+#include "switchyard/partitioner/cost_model.h"
 
 #include <algorithm>
 #include <cmath>

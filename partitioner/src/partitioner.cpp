@@ -1,5 +1,5 @@
 // Assignment of nodes to devices, segment formation and placement reasons.
-#include "switchyard/partitioner.h"
+#include "switchyard/partitioner/partitioner.h"
 
 #include <algorithm>
 #include <cmath>

@@ -3,8 +3,8 @@
 #include <map>
 #include <sstream>
 
-#include "switchyard/json.h"
-#include "switchyard/plan.h"
+#include "switchyard/common/json.h"
+#include "switchyard/partitioner/plan.h"
 
 namespace switchyard {
 

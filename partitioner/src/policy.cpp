@@ -1,5 +1,5 @@
 // Policy parsing and canonical form.
-#include "switchyard/policy.h"
+#include "switchyard/partitioner/policy.h"
 
 #include <yaml-cpp/yaml.h>
 

@@ -8,7 +8,7 @@
 #include <random>
 #include <set>
 
-#include "switchyard/partitioner.h"
+#include "switchyard/partitioner/partitioner.h"
 
 namespace switchyard {
 namespace {

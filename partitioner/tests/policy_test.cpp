@@ -1,7 +1,7 @@
 // Policy parsing tests.
 #include <gtest/gtest.h>
 
-#include "switchyard/policy.h"
+#include "switchyard/partitioner/policy.h"
 
 namespace switchyard {
 namespace {

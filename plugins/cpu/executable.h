@@ -9,9 +9,9 @@
 
 #include "fast_kernel.h"
 #include "packed_constants.h"
-#include "switchyard/graph.h"
+#include "switchyard/hal/graph.h"
 #include "switchyard/plugin_abi.h"
-#include "switchyard/reference.h"
+#include "switchyard/reference/interpreter.h"
 
 namespace switchyard::cpu {
 

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "graph_passes.h"
-#include "switchyard/graph.h"
-#include "switchyard/tensor.h"
+#include "switchyard/hal/graph.h"
+#include "switchyard/hal/tensor.h"
 
 namespace switchyard::cpu {
 

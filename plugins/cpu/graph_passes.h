@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "switchyard/graph.h"
+#include "switchyard/hal/graph.h"
 
 namespace switchyard::cpu {
 

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "switchyard/status.h"
+#include "switchyard/hal/status.h"
 
 namespace switchyard::cpu {
 

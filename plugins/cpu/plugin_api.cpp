@@ -19,7 +19,7 @@
 
 #include "executable.h"
 #include "probe_memo.h"
-#include "switchyard/graph_view.h"
+#include "switchyard/hal/graph_view.h"
 #include "switchyard/plugin_helpers.h"
 
 #ifndef SWITCHYARD_VERSION

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "switchyard/graph.h"
+#include "switchyard/hal/graph.h"
 
 namespace switchyard::cpu {
 

@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "switchyard/plugin_abi.h"
-#include "switchyard/status.h"
+#include "switchyard/hal/status.h"
 
 namespace switchyard::opencl {
 

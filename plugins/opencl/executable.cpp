@@ -1,4 +1,4 @@
-// OpenCL plugin: building programs, instantiating a plan and running it.
+// OpenCL plugin: building programs, instantiating a schedule and running it.
 #include "executable.h"
 
 #include <algorithm>
@@ -76,18 +76,18 @@ std::vector<uint8_t> program_binary(cl_program p) {
 
 }  // namespace
 
-std::unique_ptr<OclExecutable> OclExecutable::build(OclDevice& device, const Graph& graph, Plan plan, bool from_binaries, const LogFn& log) {
-  if (plan.num_nodes != graph.nodes.size() || plan.num_values != graph.values.size() || plan.inputs.size() != graph.inputs.size() ||
-      plan.outputs.size() != graph.outputs.size())
-    throw_error(StatusCode::data_loss, "serialized OpenCL executable does not match the graph (" + std::to_string(plan.num_nodes) + " nodes, " +
-                                           std::to_string(plan.num_values) + " values; the graph has " + std::to_string(graph.nodes.size()) +
+std::unique_ptr<OclExecutable> OclExecutable::build(OclDevice& device, const Graph& graph, KernelSchedule schedule, bool from_binaries, const LogFn& log) {
+  if (schedule.num_nodes != graph.nodes.size() || schedule.num_values != graph.values.size() || schedule.inputs.size() != graph.inputs.size() ||
+      schedule.outputs.size() != graph.outputs.size())
+    throw_error(StatusCode::data_loss, "serialized OpenCL executable does not match the graph (" + std::to_string(schedule.num_nodes) + " nodes, " +
+                                           std::to_string(schedule.num_values) + " values; the graph has " + std::to_string(graph.nodes.size()) +
                                            " nodes, " + std::to_string(graph.values.size()) + " values)");
   for (size_t i = 0; i < graph.inputs.size(); ++i)
-    if (plan.inputs[i].elem_type != static_cast<int32_t>(graph.values[graph.inputs[i]].type.tensor.elem))
+    if (schedule.inputs[i].elem_type != static_cast<int32_t>(graph.values[graph.inputs[i]].type.tensor.elem))
       throw_error(StatusCode::data_loss, "serialized OpenCL executable: input " + std::to_string(i) + " has another element type than the graph's");
   auto exe = std::unique_ptr<OclExecutable>(new OclExecutable(device));
-  exe->plan_ = std::move(plan);
-  Plan& p = exe->plan_;
+  exe->schedule_ = std::move(schedule);
+  KernelSchedule& p = exe->schedule_;
   for (auto& spec : p.programs) {
     cl_program prog = nullptr;
     if (from_binaries) {
@@ -106,7 +106,7 @@ std::unique_ptr<OclExecutable> OclExecutable::build(OclDevice& device, const Gra
   // Weights: uploaded once, only those a launch or an output copy reads.
   auto root = [&](int32_t v) {
     for (int guard = 0; p.bindings[v].kind == Binding::alias && guard < 1 << 20; ++guard) v = p.bindings[v].index;
-    if (p.bindings[v].kind == Binding::alias) throw_error(StatusCode::data_loss, "alias cycle in the plan");
+    if (p.bindings[v].kind == Binding::alias) throw_error(StatusCode::data_loss, "alias cycle in the schedule");
     return v;
   };
   auto want = [&](int32_t v) {
@@ -114,7 +114,7 @@ std::unique_ptr<OclExecutable> OclExecutable::build(OclDevice& device, const Gra
     if (p.bindings[r].kind != Binding::initializer || exe->initializers_.count(r)) return;
     auto it = graph.initializers.find(r);
     if (it == graph.initializers.end())
-      throw_error(StatusCode::data_loss, "plan reads initializer '" + graph.value_name(r) + "', which the graph does not have");
+      throw_error(StatusCode::data_loss, "schedule reads initializer '" + graph.value_name(r) + "', which the graph does not have");
     exe->initializers_[r] = create_buffer(device, it->second.byte_size(), it->second.raw());
   };
   for (const auto& l : p.launches)
@@ -124,7 +124,7 @@ std::unique_ptr<OclExecutable> OclExecutable::build(OclDevice& device, const Gra
   for (const auto& a : p.aux) exe->aux_.push_back(create_buffer(device, a.size(), a.data()));
   for (const auto& dw : p.derived) {  // transformed weights: the same recipe on compile and restore
     if (p.bindings[dw.value].kind != Binding::initializer || !graph.initializers.count(dw.value))
-      throw_error(StatusCode::data_loss, "plan transforms '" + graph.value_name(dw.value) + "', which is not an initializer of the graph");
+      throw_error(StatusCode::data_loss, "schedule transforms '" + graph.value_name(dw.value) + "', which is not an initializer of the graph");
     std::vector<float> w = derive_weight(dw, graph.initializers.at(dw.value));
     exe->derived_.push_back(create_buffer(device, std::max<size_t>(w.size(), 1) * sizeof(float), w.empty() ? nullptr : w.data()));
   }
@@ -165,10 +165,10 @@ std::unique_ptr<OclExecutable::Workspace> OclExecutable::acquire() {
   }
   auto ws = std::make_unique<Workspace>();
   try {
-    for (auto bytes : plan_.slot_bytes) ws->slots.push_back(create_buffer(device_, bytes));
+    for (auto bytes : schedule_.slot_bytes) ws->slots.push_back(create_buffer(device_, bytes));
     for (size_t i = 0; i < programs_.size(); ++i) {
       cl_int err = CL_SUCCESS;
-      const char* name = kernel_name(static_cast<Source>(plan_.programs[i].source));
+      const char* name = kernel_name(static_cast<Source>(schedule_.programs[i].source));
       ws->kernels.push_back(clCreateKernel(programs_[i], name, &err));
       check(err, std::string("clCreateKernel(") + name + ")");
     }
@@ -185,7 +185,7 @@ void OclExecutable::release(std::unique_ptr<Workspace> ws) {
 }
 
 void OclExecutable::enqueue_all(Workspace& ws, const std::vector<cl_mem>& in_mem, const std::vector<cl_mem>& out_mem) {
-  const Plan& p = plan_;
+  const KernelSchedule& p = schedule_;
   auto resolve = [&](int32_t v) -> cl_mem {
     for (int guard = 0; p.bindings[v].kind == Binding::alias && guard < 1 << 20; ++guard) v = p.bindings[v].index;
     const Binding& b = p.bindings[v];
@@ -230,7 +230,7 @@ void OclExecutable::enqueue_all(Workspace& ws, const std::vector<cl_mem>& in_mem
 // that work into compile, and into the program binaries serialize() stores, so a restored
 // executable's first execute is as fast as the next.
 void OclExecutable::warm_up() {
-  const Plan& p = plan_;
+  const KernelSchedule& p = schedule_;
   std::vector<std::unique_ptr<OclBuffer>> scratch;
   auto zeroed = [&](size_t bytes) {
     std::vector<uint8_t> zeros(std::max<size_t>(bytes, 1), 0);
@@ -258,7 +258,7 @@ void OclExecutable::warm_up() {
 }
 
 void OclExecutable::execute(const sy_execute_args* args) {
-  const Plan& p = plan_;
+  const KernelSchedule& p = schedule_;
   if (args->num_inputs != p.inputs.size() || args->num_outputs != p.outputs.size() || (p.inputs.size() && !args->inputs) ||
       (p.outputs.size() && !args->outputs))
     throw_error(StatusCode::invalid_argument, "execute: expected " + std::to_string(p.inputs.size()) + " inputs and " +

@@ -1,4 +1,4 @@
-// OpenCL plugin: an executable is a Plan with its programs built for one device, the
+// OpenCL plugin: an executable is a KernelSchedule with its programs built for one device, the
 // graph's weights uploaded once, and a pool of workspaces (intermediate buffers + kernel
 // objects) so concurrent execute() calls never share mutable state.
 #pragma once
@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "cl_device.h"
-#include "plan.h"
-#include "switchyard/graph.h"
+#include "kernel_schedule.h"
+#include "switchyard/hal/graph.h"
 
 namespace switchyard::opencl {
 
@@ -23,13 +23,13 @@ using LogFn = std::function<void(sy_log_level, const std::string&)>;
 
 class OclExecutable {
  public:
-  // From source (compile) or from the binaries in `plan` (restore; falls back to source and
+  // From source (compile) or from the binaries in `schedule` (restore; falls back to source and
   // logs why when the driver rejects a binary). Throws Error.
-  static std::unique_ptr<OclExecutable> build(OclDevice& device, const Graph& graph, Plan plan, bool from_binaries, const LogFn& log);
+  static std::unique_ptr<OclExecutable> build(OclDevice& device, const Graph& graph, KernelSchedule schedule, bool from_binaries, const LogFn& log);
   ~OclExecutable();
 
-  std::string serialize() const { return serialize_plan(plan_, device_.identity); }
-  const Plan& plan() const { return plan_; }
+  std::string serialize() const { return serialize_schedule(schedule_, device_.identity); }
+  const KernelSchedule& schedule() const { return schedule_; }
   size_t programs_rebuilt() const { return rebuilt_; }
 
   // Enqueues the work and returns; `args->on_complete` runs on the completion thread.
@@ -45,13 +45,13 @@ class OclExecutable {
   std::unique_ptr<Workspace> acquire();
   void release(std::unique_ptr<Workspace> ws);
   void free_workspace(Workspace& ws);
-  // Enqueues every launch and output copy of the plan on the device's queue.
+  // Enqueues every launch and output copy of the schedule on the device's queue.
   void enqueue_all(Workspace& ws, const std::vector<cl_mem>& in_mem, const std::vector<cl_mem>& out_mem);
   // Runs everything once on zeroed scratch buffers (see executable.cpp).
   void warm_up();
 
   OclDevice& device_;
-  Plan plan_;
+  KernelSchedule schedule_;
   std::vector<cl_program> programs_;
   std::map<int32_t, cl_mem> initializers_;
   std::vector<cl_mem> aux_;

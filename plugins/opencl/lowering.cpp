@@ -1,6 +1,6 @@
 // OpenCL plugin: lowering. Every node becomes zero or more kernel launches on programs
 // specialised with its static shapes; reshape-like nodes become aliases (no copy).
-// The support query runs the same code on a scratch plan and reports why it refuses.
+// The support query runs the same code on a scratch schedule and reports why it refuses.
 #include "lowering.h"
 
 #include <algorithm>
@@ -92,20 +92,20 @@ void pad6(Shape& dims, Shape& strides) {
 
 class Lowerer {
  public:
-  Lowerer(const Graph& g, const DeviceLimits& limits, Plan& plan) : g_(g), limits_(limits), plan_(plan) {
-    plan_.num_nodes = static_cast<uint32_t>(g.nodes.size());
-    plan_.num_values = static_cast<uint32_t>(g.values.size());
-    plan_.bindings.assign(g.values.size(), Binding{});
+  Lowerer(const Graph& g, const DeviceLimits& limits, KernelSchedule& schedule) : g_(g), limits_(limits), schedule_(schedule) {
+    schedule_.num_nodes = static_cast<uint32_t>(g.nodes.size());
+    schedule_.num_values = static_cast<uint32_t>(g.values.size());
+    schedule_.bindings.assign(g.values.size(), Binding{});
     def_node_.assign(g.values.size(), -1);
-    for (size_t i = 0; i < g.inputs.size(); ++i) plan_.bindings[g.inputs[i]] = {Binding::input, static_cast<int32_t>(i)};
+    for (size_t i = 0; i < g.inputs.size(); ++i) schedule_.bindings[g.inputs[i]] = {Binding::input, static_cast<int32_t>(i)};
     for (const auto& [id, t] : g.initializers) {
-      plan_.bindings[id] = {Binding::initializer, id};
+      schedule_.bindings[id] = {Binding::initializer, id};
       constants_[id] = t;
     }
   }
 
   void lower_node(size_t index);
-  void finish();  // outputs and the buffer plan
+  void finish();  // outputs and the buffer schedule
 
  private:
   // --- value access ---
@@ -195,13 +195,13 @@ class Lowerer {
     return axis < 0 ? axis + rank : axis;
   }
 
-  // --- plan building ---
+  // --- schedule building ---
   uint32_t program(Source s, const std::string& options) {
     auto key = std::make_pair(static_cast<uint32_t>(s), options);
     auto it = programs_.find(key);
     if (it != programs_.end()) return it->second;
-    uint32_t idx = static_cast<uint32_t>(plan_.programs.size());
-    plan_.programs.push_back({static_cast<uint32_t>(s), options, {}});
+    uint32_t idx = static_cast<uint32_t>(schedule_.programs.size());
+    schedule_.programs.push_back({static_cast<uint32_t>(s), options, {}});
     programs_[key] = idx;
     return idx;
   }
@@ -216,14 +216,14 @@ class Lowerer {
   static ArgRef val(int32_t v) { return {ArgRef::value, v}; }
   // A transformed copy of initializer v (deduplicated per recipe), staged with the node.
   ArgRef derived(int32_t v, uint32_t kind, std::vector<int64_t> params) {
-    for (size_t i = 0; i < plan_.derived.size(); ++i)
-      if (plan_.derived[i].value == v && plan_.derived[i].kind == kind && plan_.derived[i].params == params)
+    for (size_t i = 0; i < schedule_.derived.size(); ++i)
+      if (schedule_.derived[i].value == v && schedule_.derived[i].kind == kind && schedule_.derived[i].params == params)
         return {ArgRef::derived, static_cast<int32_t>(i)};
     for (size_t i = 0; i < new_derived_.size(); ++i)
       if (new_derived_[i].value == v && new_derived_[i].kind == kind && new_derived_[i].params == params)
-        return {ArgRef::derived, static_cast<int32_t>(plan_.derived.size() + i)};
+        return {ArgRef::derived, static_cast<int32_t>(schedule_.derived.size() + i)};
     new_derived_.push_back({v, kind, std::move(params)});
-    return {ArgRef::derived, static_cast<int32_t>(plan_.derived.size() + new_derived_.size() - 1)};
+    return {ArgRef::derived, static_cast<int32_t>(schedule_.derived.size() + new_derived_.size() - 1)};
   }
   void produce(int32_t v) { produced_.push_back(v); }
   void alias(int32_t v, int32_t src) { aliases_.emplace_back(v, src); }
@@ -256,7 +256,7 @@ class Lowerer {
 
   const Graph& g_;
   DeviceLimits limits_;
-  Plan& plan_;
+  KernelSchedule& schedule_;
   const Node* node_ = nullptr;
   std::map<std::pair<uint32_t, std::string>, uint32_t> programs_;
   std::map<int32_t, Tensor> constants_;
@@ -461,7 +461,7 @@ void Lowerer::matmul_launch(int32_t a, int32_t b, int32_t c, int32_t y, int64_t 
   half_arg(o, "Y_HALF", y);
   std::vector<uint8_t> bytes(offs.size() * sizeof(int32_t));
   std::memcpy(bytes.data(), offs.data(), bytes.size());
-  int32_t aux = static_cast<int32_t>(plan_.aux.size() + pending_aux_.size());
+  int32_t aux = static_cast<int32_t>(schedule_.aux.size() + pending_aux_.size());
   pending_aux_.push_back(std::move(bytes));
   Launch l;
   l.program = program(Source::matmul, o.str());
@@ -1189,25 +1189,25 @@ void Lowerer::lower_node(size_t index) {
     refuse(SY_UNSUPPORTED_ATTRIBUTE, e.what());
   }
   // Commit the node.
-  for (auto& d : new_derived_) plan_.derived.push_back(std::move(d));
-  for (auto& a : pending_aux_) plan_.aux.push_back(std::move(a));
+  for (auto& d : new_derived_) schedule_.derived.push_back(std::move(d));
+  for (auto& a : pending_aux_) schedule_.aux.push_back(std::move(a));
   for (auto& l : pending_) {
-    plan_.launches.push_back(std::move(l));
+    schedule_.launches.push_back(std::move(l));
     launch_node_.push_back(static_cast<int>(index));
   }
   for (int32_t v : produced_) {
-    plan_.bindings[v] = {Binding::slot, -1};  // assigned in finish()
+    schedule_.bindings[v] = {Binding::slot, -1};  // assigned in finish()
     def_node_[v] = static_cast<int>(index);
   }
   for (auto [v, src] : aliases_) {
-    plan_.bindings[v] = {Binding::alias, src};
+    schedule_.bindings[v] = {Binding::alias, src};
     def_node_[v] = static_cast<int>(index);
   }
   for (auto& [v, t] : new_constants_) {
     std::vector<uint8_t> bytes(t.byte_size());
     if (!bytes.empty()) std::memcpy(bytes.data(), t.raw(), bytes.size());
-    plan_.bindings[v] = {Binding::constant, static_cast<int32_t>(plan_.aux.size())};
-    plan_.aux.push_back(std::move(bytes));
+    schedule_.bindings[v] = {Binding::constant, static_cast<int32_t>(schedule_.aux.size())};
+    schedule_.aux.push_back(std::move(bytes));
     constants_[v] = t;
     def_node_[v] = static_cast<int>(index);
   }
@@ -1216,7 +1216,7 @@ void Lowerer::lower_node(size_t index) {
 void Lowerer::finish() {
   const Graph& g = g_;
   auto root = [&](int32_t v) {
-    for (int guard = 0; plan_.bindings[v].kind == Binding::alias && guard < 1 << 20; ++guard) v = plan_.bindings[v].index;
+    for (int guard = 0; schedule_.bindings[v].kind == Binding::alias && guard < 1 << 20; ++guard) v = schedule_.bindings[v].index;
     return v;
   };
   auto bytes_of = [&](int32_t v) -> uint64_t {
@@ -1225,17 +1225,17 @@ void Lowerer::finish() {
     return b ? *b : 0;
   };
   // Inputs and outputs.
-  for (int32_t v : g.inputs) plan_.inputs.push_back({elem(v), shape(v), bytes_of(v)});
+  for (int32_t v : g.inputs) schedule_.inputs.push_back({elem(v), shape(v), bytes_of(v)});
   std::vector<char> is_output(g.values.size(), 0);
   for (size_t k = 0; k < g.outputs.size(); ++k) {
     int32_t v = g.outputs[k];
-    plan_.outputs.push_back({elem(v), shape(v), bytes_of(v)});
-    if (plan_.bindings[v].kind == Binding::slot && plan_.bindings[v].index == -1 && !is_output[v]) {
-      plan_.bindings[v] = {Binding::output, static_cast<int32_t>(k)};
+    schedule_.outputs.push_back({elem(v), shape(v), bytes_of(v)});
+    if (schedule_.bindings[v].kind == Binding::slot && schedule_.bindings[v].index == -1 && !is_output[v]) {
+      schedule_.bindings[v] = {Binding::output, static_cast<int32_t>(k)};
       is_output[v] = 1;
     } else {
-      if (plan_.bindings[v].kind == Binding::none) throw_error(StatusCode::unsupported, "graph output '" + g.value_name(v) + "' is not produced");
-      plan_.copies.push_back({static_cast<int32_t>(k), v});
+      if (schedule_.bindings[v].kind == Binding::none) throw_error(StatusCode::unsupported, "graph output '" + g.value_name(v) + "' is not produced");
+      schedule_.copies.push_back({static_cast<int32_t>(k), v});
     }
   }
   // Liveness of slot values (through aliases): last node that reads them.
@@ -1244,13 +1244,13 @@ void Lowerer::finish() {
   for (size_t n = 0; n < g.nodes.size(); ++n)
     for (int32_t v : g.nodes[n].inputs)
       if (v >= 0) last_use[root(v)] = std::max(last_use[root(v)], static_cast<int>(n));
-  for (const auto& c : plan_.copies) last_use[root(c.value)] = end;
+  for (const auto& c : schedule_.copies) last_use[root(c.value)] = end;
   for (size_t v = 0; v < g.values.size(); ++v)
-    if (plan_.bindings[v].kind == Binding::slot && last_use[v] < def_node_[v]) last_use[v] = def_node_[v];
+    if (schedule_.bindings[v].kind == Binding::slot && last_use[v] < def_node_[v]) last_use[v] = def_node_[v];
   // Greedy best-fit reuse in node order.
   std::vector<std::vector<int32_t>> defs(g.nodes.size()), frees(g.nodes.size() + 1);
   for (size_t v = 0; v < g.values.size(); ++v)
-    if (plan_.bindings[v].kind == Binding::slot) {
+    if (schedule_.bindings[v].kind == Binding::slot) {
       defs[def_node_[v]].push_back(static_cast<int32_t>(v));
       frees[std::min(last_use[v], end)].push_back(static_cast<int32_t>(v));
     }
@@ -1259,22 +1259,22 @@ void Lowerer::finish() {
     for (int32_t v : defs[n]) {
       uint64_t need = std::max<uint64_t>(bytes_of(v), 4);
       int best = -1;
-      for (size_t s = 0; s < plan_.slot_bytes.size(); ++s)
-        if (slot_free[s] && plan_.slot_bytes[s] >= need && (best < 0 || plan_.slot_bytes[s] < plan_.slot_bytes[best])) best = static_cast<int>(s);
+      for (size_t s = 0; s < schedule_.slot_bytes.size(); ++s)
+        if (slot_free[s] && schedule_.slot_bytes[s] >= need && (best < 0 || schedule_.slot_bytes[s] < schedule_.slot_bytes[best])) best = static_cast<int>(s);
       if (best < 0) {  // grow the largest free slot, or add one
-        for (size_t s = 0; s < plan_.slot_bytes.size(); ++s)
-          if (slot_free[s] && (best < 0 || plan_.slot_bytes[s] > plan_.slot_bytes[best])) best = static_cast<int>(s);
+        for (size_t s = 0; s < schedule_.slot_bytes.size(); ++s)
+          if (slot_free[s] && (best < 0 || schedule_.slot_bytes[s] > schedule_.slot_bytes[best])) best = static_cast<int>(s);
         if (best < 0) {
-          best = static_cast<int>(plan_.slot_bytes.size());
-          plan_.slot_bytes.push_back(0);
+          best = static_cast<int>(schedule_.slot_bytes.size());
+          schedule_.slot_bytes.push_back(0);
           slot_free.push_back(0);
         }
-        plan_.slot_bytes[best] = need;
+        schedule_.slot_bytes[best] = need;
       }
       slot_free[best] = 0;
-      plan_.bindings[v].index = best;
+      schedule_.bindings[v].index = best;
     }
-    for (int32_t v : frees[n]) slot_free[plan_.bindings[v].index] = 1;
+    for (int32_t v : frees[n]) slot_free[schedule_.bindings[v].index] = 1;
   }
 }
 
@@ -1286,7 +1286,7 @@ void fill(char* dst, size_t cap, const std::string& s) {
 }  // namespace
 
 void query_support(const Graph& graph, const DeviceLimits& limits, sy_node_support* out) {
-  Plan scratch;
+  KernelSchedule scratch;
   Lowerer l(graph, limits, scratch);
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     out[i] = sy_node_support{};
@@ -1304,9 +1304,9 @@ void query_support(const Graph& graph, const DeviceLimits& limits, sy_node_suppo
   }
 }
 
-Plan lower(const Graph& graph, const DeviceLimits& limits) {
-  Plan plan;
-  Lowerer l(graph, limits, plan);
+KernelSchedule lower(const Graph& graph, const DeviceLimits& limits) {
+  KernelSchedule schedule;
+  Lowerer l(graph, limits, schedule);
   size_t i = 0;
   try {
     for (; i < graph.nodes.size(); ++i) l.lower_node(i);
@@ -1315,7 +1315,7 @@ Plan lower(const Graph& graph, const DeviceLimits& limits) {
     std::string where = i < graph.nodes.size() ? graph.nodes[i].describe() + ": " : std::string();
     throw_error(StatusCode::unsupported, where + r.message);
   }
-  return plan;
+  return schedule;
 }
 
 }  // namespace switchyard::opencl

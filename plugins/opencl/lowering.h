@@ -1,10 +1,10 @@
-// OpenCL plugin: the support query and the lowering of a graph to a Plan.
+// OpenCL plugin: the support query and the lowering of a graph to a KernelSchedule.
 #pragma once
 
 #include <cstdint>
 
-#include "plan.h"
-#include "switchyard/graph.h"
+#include "kernel_schedule.h"
+#include "switchyard/hal/graph.h"
 #include "switchyard/plugin_abi.h"
 
 namespace switchyard::opencl {
@@ -18,6 +18,6 @@ void query_support(const Graph& graph, const DeviceLimits& limits, sy_node_suppo
 
 // Lowers the whole graph. Throws Error(unsupported) naming the first node it cannot run.
 // Program binaries are left empty (the executable builds them).
-Plan lower(const Graph& graph, const DeviceLimits& limits);
+KernelSchedule lower(const Graph& graph, const DeviceLimits& limits);
 
 }  // namespace switchyard::opencl

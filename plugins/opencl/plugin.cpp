@@ -9,7 +9,7 @@
 #include "cl_device.h"
 #include "executable.h"
 #include "lowering.h"
-#include "switchyard/graph_view.h"
+#include "switchyard/hal/graph_view.h"
 #include "switchyard/plugin_abi.h"
 #include "switchyard/plugin_helpers.h"
 
@@ -158,9 +158,9 @@ sy_status compile(sy_device device, const sy_graph* view, const sy_setting*, siz
     if (!device || !view || !out) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "compile: NULL argument");
     auto g = graph_from_view(view);
     if (!g.ok()) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
-    Plan plan = lower(*g, limits_of(dev(device)));
+    KernelSchedule schedule = lower(*g, limits_of(dev(device)));
     auto h = std::make_unique<ExecutableHandle>();
-    h->exe = OclExecutable::build(*dev(device), *g, std::move(plan), false, host_log);
+    h->exe = OclExecutable::build(*dev(device), *g, std::move(schedule), false, host_log);
     *out = reinterpret_cast<sy_executable>(h.release());
     return nullptr;
   });
@@ -183,9 +183,9 @@ sy_status executable_restore(sy_device device, const sy_graph* view, const void*
     if (!device || !view || !out || (!data && size)) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "restore: NULL argument");
     auto g = graph_from_view(view);
     if (!g.ok()) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
-    Plan plan = parse_plan(data, size, dev(device)->identity);
+    KernelSchedule schedule = parse_schedule(data, size, dev(device)->identity);
     auto h = std::make_unique<ExecutableHandle>();
-    h->exe = OclExecutable::build(*dev(device), *g, std::move(plan), true, host_log);
+    h->exe = OclExecutable::build(*dev(device), *g, std::move(schedule), true, host_log);
     *out = reinterpret_cast<sy_executable>(h.release());
     return nullptr;
   });

@@ -3,7 +3,7 @@
 #include <mutex>
 #include <set>
 
-#include "switchyard/reference.h"
+#include "switchyard/reference/interpreter.h"
 
 namespace switchyard::reference {
 

@@ -1,5 +1,5 @@
 // Reference kernel helpers.
-#include "switchyard/reference_util.h"
+#include "switchyard/reference/util.h"
 
 #include <algorithm>
 #include <limits>

@@ -6,8 +6,8 @@
 #include <memory>
 #include <thread>
 
-#include "switchyard/reference.h"
-#include "switchyard/reference_util.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/reference/util.h"
 #include "test_util.h"
 
 namespace switchyard::reference {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "switchyard/reference.h"
-#include "switchyard/reference_util.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/reference/util.h"
 #include "test_util.h"
 
 namespace switchyard::reference {

@@ -5,8 +5,8 @@
 #include <limits>
 #include <stdexcept>
 
-#include "switchyard/reference.h"
-#include "switchyard/reference_util.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/reference/util.h"
 #include "test_util.h"
 
 namespace switchyard::reference {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "switchyard/reference_util.h"
+#include "switchyard/reference/util.h"
 
 namespace switchyard::reference {
 namespace {

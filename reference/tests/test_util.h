@@ -14,8 +14,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "switchyard/reference.h"
-#include "switchyard/reference_util.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/reference/util.h"
 
 namespace switchyard::reference::test {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "switchyard/status.h"
+#include "switchyard/hal/status.h"
 
 namespace switchyard::cache_folder {
 

@@ -1,5 +1,5 @@
 // Cancellation tokens (with the stop flags linked to them) and per-prediction stop flags.
-#include "switchyard/cancellation.h"
+#include "switchyard/runtime/cancellation.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,10 +1,10 @@
 // Constant folding before planning: nodes whose inputs are all constants become initializers.
-#include "switchyard/constant_folding.h"
+#include "switchyard/runtime/constant_folding.h"
 
 #include <algorithm>
 #include <set>
 
-#include "switchyard/reference.h"
+#include "switchyard/reference/interpreter.h"
 
 namespace switchyard {
 

@@ -3,7 +3,7 @@
 
 #include <system_error>
 
-#include "switchyard/cancellation.h"
+#include "switchyard/runtime/cancellation.h"
 
 namespace switchyard {
 

@@ -1,5 +1,5 @@
 // Discovery options for a policy.
-#include "switchyard/discovery.h"
+#include "switchyard/runtime/discovery.h"
 
 #include <algorithm>
 

@@ -6,7 +6,7 @@
 #include <map>
 #include <set>
 
-#include "switchyard/reference.h"
+#include "switchyard/reference/interpreter.h"
 
 namespace switchyard::onnx_proto {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "switchyard/status.h"
+#include "switchyard/hal/status.h"
 
 namespace switchyard::onnx_proto {
 

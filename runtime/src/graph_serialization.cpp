@@ -1,5 +1,5 @@
 // Graph IR <-> bytes for the plan cache.
-#include "switchyard/graph_serialization.h"
+#include "switchyard/runtime/graph_serialization.h"
 
 #include <algorithm>
 #include <cstring>

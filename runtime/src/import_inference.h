@@ -16,7 +16,7 @@
 
 #include <onnx/onnx_pb.h>
 
-#include "switchyard/onnx_import.h"
+#include "switchyard/runtime/onnx_import.h"
 
 namespace switchyard {
 

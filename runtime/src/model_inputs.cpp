@@ -1,5 +1,5 @@
 // A model's inputs: checking given values against the declared types, generating stand-ins.
-#include "switchyard/model_inputs.h"
+#include "switchyard/runtime/model_inputs.h"
 
 #include <string>
 

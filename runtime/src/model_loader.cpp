@@ -1,9 +1,9 @@
-#include "switchyard/model_loader.h"
+#include "switchyard/runtime/model_loader.h"
 
 #include <chrono>
 
-#include "switchyard/mapped_file.h"
-#include "switchyard/onnx_import.h"
+#include "switchyard/hal/mapped_file.h"
+#include "switchyard/runtime/onnx_import.h"
 
 namespace switchyard {
 

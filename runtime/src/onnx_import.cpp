@@ -1,5 +1,5 @@
 // ONNX ModelProto -> Graph IR, with validation that names the node or tensor at fault.
-#include "switchyard/onnx_import.h"
+#include "switchyard/runtime/onnx_import.h"
 
 #include <onnx/defs/schema.h>
 
@@ -15,9 +15,9 @@
 
 #include "function_inline.h"
 #include "import_inference.h"
-#include "switchyard/mapped_file.h"
+#include "switchyard/hal/mapped_file.h"
 #include "onnx_proto.h"
-#include "switchyard/reference.h"
+#include "switchyard/reference/interpreter.h"
 
 namespace switchyard {
 

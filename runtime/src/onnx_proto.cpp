@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "switchyard/graph_view.h"
-#include "switchyard/mapped_file.h"
+#include "switchyard/hal/graph_view.h"
+#include "switchyard/hal/mapped_file.h"
 
 namespace switchyard::onnx_proto {
 

@@ -8,9 +8,9 @@
 #include <memory>
 #include <vector>
 
-#include "switchyard/graph.h"
-#include "switchyard/status.h"
-#include "switchyard/tensor.h"
+#include "switchyard/hal/graph.h"
+#include "switchyard/hal/status.h"
+#include "switchyard/hal/tensor.h"
 
 namespace switchyard::onnx_proto {
 

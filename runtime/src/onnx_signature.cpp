@@ -10,8 +10,8 @@
 #include <set>
 
 #include "onnx_proto.h"
-#include "switchyard/mapped_file.h"
-#include "switchyard/onnx_import.h"
+#include "switchyard/hal/mapped_file.h"
+#include "switchyard/runtime/onnx_import.h"
 
 namespace switchyard {
 

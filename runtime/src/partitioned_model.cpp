@@ -1,13 +1,13 @@
 // PartitionedModel: prepare the graph, plan it, compile or restore one executable per segment.
 // Predictions run in prediction.cpp.
-#include "switchyard/partitioned_model.h"
+#include "switchyard/runtime/partitioned_model.h"
 
 #include <algorithm>
 #include <chrono>
 #include <map>
 #include <optional>
 
-#include "switchyard/shape_inference.h"
+#include "switchyard/runtime/shape_inference.h"
 
 namespace switchyard {
 

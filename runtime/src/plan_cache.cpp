@@ -6,7 +6,7 @@
 //   padding to 64 | blob (tensor data, then every executable's bytes, each 64-byte aligned, so a
 //   plugin can use them in place from the mapping) | blob_len u64 | checksum (16 bytes over
 //   everything before)
-#include "switchyard/plan_cache.h"
+#include "switchyard/runtime/plan_cache.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -23,11 +23,11 @@
 #include <sstream>
 
 #include "cache_folder.h"
-#include "switchyard/graph_serialization.h"
-#include "switchyard/hash.h"
-#include "switchyard/mapped_file.h"
+#include "switchyard/runtime/graph_serialization.h"
+#include "switchyard/hal/hash.h"
+#include "switchyard/hal/mapped_file.h"
 #include "switchyard/plugin_abi.h"
-#include "switchyard/user_cache_dir.h"
+#include "switchyard/hal/user_cache_dir.h"
 
 #ifndef SWITCHYARD_VERSION
 #define SWITCHYARD_VERSION "0.0.0"

@@ -7,9 +7,10 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 
-#include "switchyard/partitioned_model.h"
+#include "switchyard/runtime/partitioned_model.h"
 
 namespace switchyard {
 
@@ -68,6 +69,7 @@ struct PartitionedModel::Prediction : std::enable_shared_from_this<Prediction> {
   Status error;
 
   void pump();
+  bool start_on_own_thread(size_t i);
   void start_segment(size_t i);
   void segment_done(size_t i, Clock::time_point start, Result<std::vector<DeviceValue>> outputs);
   void fail(Status st);
@@ -135,14 +137,7 @@ void PartitionedModel::Prediction::pump() {
     ++started;
     const bool more = next_ready < ready.size();
     lock.unlock();
-    if (more) {
-      std::thread([self = shared_from_this(), i] {
-        self->start_segment(i);
-        self->pump();
-      }).detach();
-    } else {
-      start_segment(i);
-    }
+    if (!more || !start_on_own_thread(i)) start_segment(i);
     lock.lock();
   }
   draining = false;
@@ -151,6 +146,19 @@ void PartitionedModel::Prediction::pump() {
   reported = true;
   lock.unlock();
   finish();
+}
+
+// False when no thread could be had (the caller then starts the segment itself).
+bool PartitionedModel::Prediction::start_on_own_thread(size_t i) {
+  try {
+    std::thread([self = shared_from_this(), i] {
+      self->start_segment(i);
+      self->pump();
+    }).detach();
+    return true;
+  } catch (const std::system_error&) {
+    return false;
+  }
 }
 
 void PartitionedModel::Prediction::start_segment(size_t i) {

@@ -1,5 +1,5 @@
 // Predictor: a bounded pool of workers runs predictions; a bounded number are held in flight.
-#include "switchyard/predictor.h"
+#include "switchyard/runtime/predictor.h"
 
 #include <system_error>
 

@@ -1,12 +1,12 @@
-#include "switchyard/range_check.h"
+#include "switchyard/runtime/range_check.h"
 
 #include <cmath>
 #include <cstdio>
 #include <limits>
 
-#include "switchyard/hash.h"
-#include "switchyard/reference.h"
-#include "switchyard/reference_util.h"
+#include "switchyard/hal/hash.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/reference/util.h"
 
 namespace switchyard {
 

@@ -1,5 +1,5 @@
 // Shape inference on the IR through ONNX's InferShapes.
-#include "switchyard/shape_inference.h"
+#include "switchyard/runtime/shape_inference.h"
 
 #include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>

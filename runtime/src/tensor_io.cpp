@@ -1,7 +1,7 @@
 // Tensor files: ONNX .pb (TensorProto / SequenceProto / OptionalProto) and NumPy .npy.
-#include "switchyard/tensor_io.h"
+#include "switchyard/runtime/tensor_io.h"
 
-#include "switchyard/mapped_file.h"
+#include "switchyard/hal/mapped_file.h"
 
 #include <onnx/onnx-data_pb.h>
 

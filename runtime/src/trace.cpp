@@ -1,11 +1,11 @@
 // Chrome trace event output.
-#include "switchyard/trace.h"
+#include "switchyard/runtime/trace.h"
 
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 
-#include "switchyard/json.h"
+#include "switchyard/common/json.h"
 
 namespace switchyard {
 

@@ -8,10 +8,10 @@
 #include <fstream>
 #include <set>
 
-#include "switchyard/discovery.h"
-#include "switchyard/onnx_import.h"
-#include "switchyard/trace.h"
-#include "switchyard/user_cache_dir.h"
+#include "switchyard/runtime/discovery.h"
+#include "switchyard/runtime/onnx_import.h"
+#include "switchyard/runtime/trace.h"
+#include "switchyard/hal/user_cache_dir.h"
 
 namespace switchyard {
 namespace {

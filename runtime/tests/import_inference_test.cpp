@@ -11,7 +11,7 @@
 
 #include "../src/function_inline.h"
 #include "../src/onnx_proto.h"
-#include "switchyard/onnx_import.h"
+#include "switchyard/runtime/onnx_import.h"
 
 namespace switchyard {
 namespace {

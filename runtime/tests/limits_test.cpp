@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "endless_loop_model.h"
-#include "switchyard/predictor.h"
-#include "switchyard/reference.h"
+#include "switchyard/runtime/predictor.h"
+#include "switchyard/reference/interpreter.h"
 #include "process_threads.h"
 
 namespace switchyard {

@@ -6,12 +6,12 @@
 #include <cmath>
 #include <cstdio>
 
-#include "switchyard/partitioned_model.h"
-#include "switchyard/plugin_loader.h"
-#include "switchyard/reference.h"
-#include "switchyard/reference_util.h"
-#include "switchyard/shape_inference.h"
-#include "switchyard/tensor_io.h"
+#include "switchyard/runtime/partitioned_model.h"
+#include "switchyard/hal/plugin_loader.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/reference/util.h"
+#include "switchyard/runtime/shape_inference.h"
+#include "switchyard/runtime/tensor_io.h"
 
 namespace switchyard {
 namespace {

@@ -5,8 +5,8 @@
 
 #include <fstream>
 
-#include "switchyard/onnx_import.h"
-#include "switchyard/tensor_io.h"
+#include "switchyard/runtime/onnx_import.h"
+#include "switchyard/runtime/tensor_io.h"
 
 namespace switchyard {
 namespace {

@@ -11,10 +11,10 @@
 #include <cstring>
 #include <fstream>
 
-#include "switchyard/onnx_import.h"
-#include "switchyard/model_loader.h"
-#include "switchyard/plan_cache.h"
-#include "switchyard/reference_util.h"
+#include "switchyard/runtime/onnx_import.h"
+#include "switchyard/runtime/model_loader.h"
+#include "switchyard/runtime/plan_cache.h"
+#include "switchyard/reference/util.h"
 
 namespace switchyard {
 namespace {

@@ -5,9 +5,9 @@
 #include <chrono>
 #include <filesystem>
 
-#include "switchyard/discovery.h"
-#include "switchyard/onnx_import.h"
-#include "switchyard/partitioned_model.h"
+#include "switchyard/runtime/discovery.h"
+#include "switchyard/runtime/onnx_import.h"
+#include "switchyard/runtime/partitioned_model.h"
 
 namespace switchyard {
 namespace {

@@ -12,7 +12,7 @@
 #include <cstring>
 #include <random>
 
-#include "switchyard/predictor.h"
+#include "switchyard/runtime/predictor.h"
 #include "process_threads.h"
 
 namespace switchyard {

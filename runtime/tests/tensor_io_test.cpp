@@ -3,7 +3,7 @@
 
 #include <fstream>
 
-#include "switchyard/tensor_io.h"
+#include "switchyard/runtime/tensor_io.h"
 
 namespace switchyard {
 namespace {

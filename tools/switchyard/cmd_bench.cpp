@@ -20,13 +20,13 @@
 #include "commands.h"
 #include "limit_args.h"
 #include "policy_args.h"
-#include "switchyard/discovery.h"
-#include "switchyard/json.h"
-#include "switchyard/model_loader.h"
-#include "switchyard/plan_cache.h"
-#include "switchyard/predictor.h"
-#include "switchyard/shape_inference.h"
-#include "switchyard/trace.h"
+#include "switchyard/runtime/discovery.h"
+#include "switchyard/common/json.h"
+#include "switchyard/runtime/model_loader.h"
+#include "switchyard/runtime/plan_cache.h"
+#include "switchyard/runtime/predictor.h"
+#include "switchyard/runtime/shape_inference.h"
+#include "switchyard/runtime/trace.h"
 
 namespace switchyard::cli {
 

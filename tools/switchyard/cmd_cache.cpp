@@ -4,8 +4,8 @@
 
 #include "args.h"
 #include "commands.h"
-#include "switchyard/json.h"
-#include "switchyard/plan_cache.h"
+#include "switchyard/common/json.h"
+#include "switchyard/runtime/plan_cache.h"
 
 namespace switchyard::cli {
 

@@ -5,9 +5,9 @@
 
 #include "args.h"
 #include "commands.h"
-#include "switchyard/onnx_suite.h"
-#include "switchyard/reference.h"
-#include "switchyard/conformance_targets.h"
+#include "switchyard/conformance/onnx_suite.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/conformance/targets.h"
 
 namespace switchyard::cli {
 

@@ -3,8 +3,8 @@
 
 #include "args.h"
 #include "commands.h"
-#include "switchyard/json.h"
-#include "switchyard/plugin_loader.h"
+#include "switchyard/common/json.h"
+#include "switchyard/hal/plugin_loader.h"
 
 namespace switchyard::cli {
 

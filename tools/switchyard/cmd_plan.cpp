@@ -4,9 +4,9 @@
 #include "args.h"
 #include "commands.h"
 #include "policy_args.h"
-#include "switchyard/discovery.h"
-#include "switchyard/partitioned_model.h"
-#include "switchyard/shape_inference.h"
+#include "switchyard/runtime/discovery.h"
+#include "switchyard/runtime/partitioned_model.h"
+#include "switchyard/runtime/shape_inference.h"
 
 namespace switchyard::cli {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "commands.h"
-#include "switchyard/status.h"
+#include "switchyard/hal/status.h"
 
 namespace switchyard::cli {
 

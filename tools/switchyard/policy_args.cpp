@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "switchyard/tensor_io.h"
+#include "switchyard/runtime/tensor_io.h"
 
 namespace switchyard::cli {
 

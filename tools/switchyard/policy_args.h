@@ -3,8 +3,8 @@
 #pragma once
 
 #include "args.h"
-#include "switchyard/policy.h"
-#include "switchyard/range_check.h"
+#include "switchyard/partitioner/policy.h"
+#include "switchyard/runtime/range_check.h"
 
 namespace switchyard::cli {
 

@@ -15,7 +15,7 @@
 #include <limits>
 
 #include "native.h"
-#include "switchyard/reference_util.h"
+#include "switchyard/reference/util.h"
 
 namespace switchyard::cpu {
 

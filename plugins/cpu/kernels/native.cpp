@@ -6,8 +6,8 @@
 #include <cstring>
 #include <map>
 
-#include "switchyard/reference.h"
-#include "switchyard/reference_util.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/reference/util.h"
 
 namespace switchyard::cpu::native {
 

@@ -28,7 +28,7 @@
 
 #include "../fast_kernel.h"
 #include "../packed_constants.h"
-#include "switchyard/reference.h"
+#include "switchyard/reference/interpreter.h"
 
 namespace switchyard::cpu {
 

@@ -13,7 +13,7 @@
 #include "executable.h"
 #include "graph_passes.h"
 #include "one_node_case.h"
-#include "switchyard/reference.h"
+#include "switchyard/reference/interpreter.h"
 
 namespace switchyard::cpu {
 namespace {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "switchyard/graph.h"
-#include "switchyard/tensor.h"
+#include "switchyard/hal/graph.h"
+#include "switchyard/hal/tensor.h"
 
 namespace switchyard::cpu::kernel_test {
 

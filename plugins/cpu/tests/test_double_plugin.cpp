@@ -24,7 +24,7 @@
 #include <string>
 
 #include "plugin_api.h"
-#include "switchyard/graph_view.h"
+#include "switchyard/hal/graph_view.h"
 #include "switchyard/plugin_helpers.h"
 
 #ifndef SWITCHYARD_VERSION

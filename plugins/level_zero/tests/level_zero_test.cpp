@@ -15,15 +15,15 @@
 #include <map>
 #include <random>
 
-#include "switchyard/partitioned_model.h"
-#include "switchyard/graph_view.h"
-#include "switchyard/onnx_import.h"
-#include "switchyard/plugin_loader.h"
-#include "switchyard/reference.h"
-#include "switchyard/reference_util.h"
-#include "switchyard/shape_inference.h"
-#include "switchyard/tensor_io.h"
-#include "switchyard/tolerance.h"
+#include "switchyard/runtime/partitioned_model.h"
+#include "switchyard/hal/graph_view.h"
+#include "switchyard/runtime/onnx_import.h"
+#include "switchyard/hal/plugin_loader.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/reference/util.h"
+#include "switchyard/runtime/shape_inference.h"
+#include "switchyard/runtime/tensor_io.h"
+#include "switchyard/conformance/tolerance.h"
 
 #include "../common/checksum.h"
 

@@ -7,11 +7,11 @@
 #include <cstring>
 #include <thread>
 
-#include "switchyard/device.h"
-#include "switchyard/graph_view.h"
-#include "switchyard/plugin_loader.h"
-#include "switchyard/reference.h"
-#include "switchyard/reference_util.h"
+#include "switchyard/hal/device.h"
+#include "switchyard/hal/graph_view.h"
+#include "switchyard/hal/plugin_loader.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/reference/util.h"
 
 namespace switchyard {
 namespace {

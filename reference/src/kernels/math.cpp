@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "switchyard/reference.h"
-#include "switchyard/reference_util.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/reference/util.h"
 
 namespace switchyard::reference {
 

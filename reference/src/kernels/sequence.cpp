@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "switchyard/reference.h"
-#include "switchyard/reference_util.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/reference/util.h"
 
 namespace switchyard::reference {
 

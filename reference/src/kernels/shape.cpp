@@ -10,8 +10,8 @@
 #include <numeric>
 #include <set>
 
-#include "switchyard/reference.h"
-#include "switchyard/reference_util.h"
+#include "switchyard/reference/interpreter.h"
+#include "switchyard/reference/util.h"
 
 namespace switchyard::reference {
 
