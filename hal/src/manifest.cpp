@@ -8,11 +8,61 @@
 #include <algorithm>
 #include <charconv>
 #include <regex>
+#include <string>
+#include <vector>
 
 namespace switchyard {
 
 namespace {
 constexpr size_t kMaxManifestBytes = size_t{1} << 20;
+const std::vector<std::string> kKnownKeys = {"name", "library", "abi_version", "device_kinds", "settings"};
+
+// Edits (insertions, deletions, substitutions) between two short strings.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// "unknown key 'setings' (did you mean 'settings'?); it is ignored" for keys the host does not read.
+std::vector<std::string> unknown_key_warnings(const YAML::Node& root) {
+  std::vector<std::string> warnings;
+  for (const auto& kv : root) {
+    const std::string key = kv.first.IsScalar() ? kv.first.as<std::string>() : "?";
+    if (std::find(kKnownKeys.begin(), kKnownKeys.end(), key) != kKnownKeys.end()) continue;
+    std::string nearest;
+    size_t best = 3;  // suggest only within two edits
+    for (const auto& known : kKnownKeys)
+      if (size_t d = edit_distance(key, known); d < best) best = d, nearest = known;
+    warnings.push_back("unknown key '" + key + "'" + (nearest.empty() ? "" : " (did you mean '" + nearest + "'?)") +
+                       "; it is ignored (known keys: name, library, abi_version, device_kinds, settings)");
+  }
+  return warnings;
+}
+
+// YAML indents with spaces only; yaml-cpp's messages for a tab do not say so.
+std::string tab_hint(std::string_view text) {
+  size_t line = 1, start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    const std::string_view l = text.substr(start, end - start);
+    const size_t indent = l.find_first_not_of(" \t");
+    if (l.substr(0, indent == std::string_view::npos ? l.size() : indent).find('\t') != std::string_view::npos)
+      return " (line " + std::to_string(line) + " is indented with a tab; YAML indents with spaces only)";
+    start = end + 1;
+    ++line;
+  }
+  return "";
+}
 }  // namespace
 
 Result<Manifest> parse_manifest(const std::filesystem::path& file) {
@@ -32,12 +82,13 @@ Result<Manifest> parse_manifest_text(std::string_view text, const std::filesyste
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
     return Status(StatusCode::invalid_argument, where + ": malformed YAML at line " + std::to_string(e.mark.line + 1) +
-                                                    ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+                                                    ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg + tab_hint(text));
   }
   if (!root.IsMap()) return Status(StatusCode::invalid_argument, where + ": expected a mapping with name, library, abi_version");
   Manifest m;
   m.file = file;
   try {
+    m.warnings = unknown_key_warnings(root);
     auto field = [&](const char* key) -> Result<std::string> {
       YAML::Node n = root[key];
       if (!n) return Status(StatusCode::invalid_argument, where + ": missing field '" + key + "'");

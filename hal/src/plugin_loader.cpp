@@ -58,6 +58,12 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load(const Manifest& m) {
     return Status(StatusCode::abi_mismatch, "manifest declares ABI " + std::to_string(m.abi_major) + "." +
                                                 std::to_string(m.abi_minor) + ", this host speaks ABI " +
                                                 std::to_string(SY_ABI_VERSION_MAJOR) + "." + std::to_string(SY_ABI_VERSION_MINOR));
+  if (m.abi_minor > SY_ABI_VERSION_MINOR)
+    return Status(StatusCode::abi_mismatch, "manifest declares ABI " + std::to_string(m.abi_major) + "." + std::to_string(m.abi_minor) +
+                                                ", a newer minor than this host's " + std::to_string(SY_ABI_VERSION_MAJOR) + "." +
+                                                std::to_string(SY_ABI_VERSION_MINOR) +
+                                                " (the plugin needs what that minor added): use a newer Switchyard, or a plugin built for " +
+                                                std::to_string(SY_ABI_VERSION_MAJOR) + "." + std::to_string(SY_ABI_VERSION_MINOR) + " or older");
   std::error_code ec;
   if (!fs::exists(m.library, ec)) return Status(StatusCode::not_found, "library '" + m.library.string() + "' not found");
   SY_RETURN_IF_ERROR(check_elf_library(m.library));

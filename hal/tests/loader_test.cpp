@@ -203,5 +203,71 @@ TEST(Cli, DevicesListsBrokenPluginsBesideTheCpu) {
   EXPECT_NE(out.find("not found"), std::string::npos) << out;
 }
 
+TEST(Manifest, UnknownKeysAreWarningsWithTheNearestKnownKey) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "unknown_keys";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "p.yaml") << "name: sample\nlibrary: libsample.so\nabi_version: \"1.0\"\nsetings:\n  threads: \"2\"\nflavour: x\n";
+  auto m = parse_manifest(dir / "p.yaml");
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  ASSERT_EQ(m->warnings.size(), 2u);
+  EXPECT_NE(m->warnings[0].find("unknown key 'setings' (did you mean 'settings'?); it is ignored"), std::string::npos) << m->warnings[0];
+  EXPECT_NE(m->warnings[1].find("unknown key 'flavour'; it is ignored"), std::string::npos) << m->warnings[1];
+  EXPECT_TRUE(m->settings.empty());
+}
+
+TEST(Manifest, AYamlErrorOnATabSaysSo) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "tab";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "p.yaml") << "name: sample\nlibrary: libsample.so\nabi_version: \"1.0\"\nsettings:\n\tthreads: \"2\"\n";
+  auto m = parse_manifest(dir / "p.yaml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("malformed YAML at line"), std::string::npos) << m.status().message();
+  EXPECT_NE(m.status().message().find("line 5 is indented with a tab; YAML indents with spaces only"), std::string::npos)
+      << m.status().message();
+}
+
+TEST(Loader, AManifestMinorNewerThanTheHostsIsRefusedWithBothVersions) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "newer_minor";
+  std::filesystem::create_directories(dir);
+  const std::string too_new = "1." + std::to_string(SY_ABI_VERSION_MINOR + 1);
+  std::ofstream(dir / "cpu_newer.yaml") << "name: cpu\nlibrary: " << SWITCHYARD_CPU_PLUGIN_LIBRARY << "\nabi_version: \"" << too_new << "\"\n";
+  DiscoveryOptions opts;
+  opts.extra_paths = {dir.string()};
+  opts.use_environment = false;
+  opts.use_default_paths = false;
+  DeviceRegistry reg = DeviceRegistry::discover(opts);
+  EXPECT_TRUE(reg.devices().empty());
+  const std::string reason = reason_for(reg, "cpu_newer.yaml");
+  EXPECT_NE(reason.find("manifest declares ABI " + too_new + ", a newer minor than this host's 1." + std::to_string(SY_ABI_VERSION_MINOR)),
+            std::string::npos) << reason;
+  // The same library under its own minor loads.
+  std::ofstream(dir / "cpu_newer.yaml") << "name: cpu\nlibrary: " << SWITCHYARD_CPU_PLUGIN_LIBRARY << "\nabi_version: \"1."
+                                        << SY_ABI_VERSION_MINOR << "\"\n";
+  DeviceRegistry again = DeviceRegistry::discover(opts);
+  EXPECT_TRUE(again.find("cpu:0").ok()) << reason_for(again, "cpu_newer.yaml");
+}
+
+TEST(Cli, DevicesShowsManifestWarningsInTheTableAndTheJson) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "warned";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "cpu.yaml") << "name: cpu\nlibrary: " << SWITCHYARD_CPU_PLUGIN_LIBRARY << "\nabi_version: \"1.0\"\nsetings:\n  threads: \"1\"\n";
+  for (const char* form : {"", " --json"}) {
+    std::string cmd = "SWITCHYARD_PLUGIN_PATH='" + dir.string() + "' '" + SWITCHYARD_CLI + "' devices" + form + " 2>&1";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string out;
+    char buf[512];
+    while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    int status = ::pclose(p);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+    EXPECT_NE(out.find("cpu:0"), std::string::npos) << out;
+    EXPECT_NE(out.find("unknown key 'setings' (did you mean 'settings'?)"), std::string::npos) << form << "\n" << out;
+    if (*form) {
+      EXPECT_NE(out.find("\"manifest_warnings\": [\"unknown key"), std::string::npos) << out;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace switchyard

@@ -44,7 +44,8 @@ int cmd_devices(const std::vector<std::string>& argv) {
     for (const auto& p : reg.plugins()) {
       out += std::string(first ? "" : ",") + "\n    {\"name\": " + json::quote(p->identity().name) + ", \"vendor\": " +
              json::quote(p->identity().vendor) + ", \"version\": " + json::quote(p->identity().version) +
-             ", \"manifest\": " + json::quote(p->manifest().file.string()) + ", \"diagnostics\": " + json::quote(p->diagnostics()) + "}";
+             ", \"manifest\": " + json::quote(p->manifest().file.string()) + ", \"diagnostics\": " + json::quote(p->diagnostics()) +
+             ", \"manifest_warnings\": " + json::string_array(p->manifest().warnings) + "}";
       first = false;
     }
     out += "\n  ],\n  \"failed_plugins\": [";
@@ -71,6 +72,8 @@ int cmd_devices(const std::vector<std::string>& argv) {
   for (const auto& p : reg.plugins()) {
     std::string diag = p->diagnostics();
     if (!diag.empty()) std::printf("plugin %s: %s\n", p->identity().name.c_str(), diag.c_str());
+    for (const auto& w : p->manifest().warnings)
+      std::printf("plugin %s: manifest %s: %s\n", p->identity().name.c_str(), p->manifest().file.string().c_str(), w.c_str());
   }
   if (!reg.failures().empty()) {
     std::printf("\nplugins that failed to load:\n");

@@ -39,4 +39,12 @@ inline std::string number(double v) {
   return buf;
 }
 
+// A JSON array of strings.
+template <typename Strings>
+std::string string_array(const Strings& strings) {
+  std::string out = "[";
+  for (const auto& s : strings) out += (out.size() > 1 ? ", " : "") + quote(s);
+  return out + "]";
+}
+
 }  // namespace switchyard::json
