@@ -22,6 +22,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <type_traits>
 
 #include "plugin_api.h"
 #include "switchyard/hal/graph_view.h"
@@ -70,36 +71,52 @@ struct DoubleDevice {
 // The doubles alive, by the CPU device handle (which the host hands back to every device entry).
 // An entry lives from initialize to shutdown, so the strings device_info lends stay valid as
 // long as the ABI promises; entries never change, so a found one is read without the lock.
+//
+// Static storage with trivial destructors only (a constant-initialised mutex, an array of plain
+// pairs): a host may shut the double down from its own static destructors, which can run after
+// this library's, so nothing here may be destroyed at exit; and nothing may stay on the heap
+// after the last shutdown either, or a leak checker sees it once the library is unloaded.
 class DoubleDevices {
  public:
-  void add(sy_device device, std::unique_ptr<DoubleDevice> d) {
+  static constexpr size_t kCapacity = 16;  // doubles alive at once in one process
+
+  bool add(sy_device device, std::unique_ptr<DoubleDevice> d) {
     std::lock_guard<std::mutex> lock(mu_);
-    by_device_[device] = std::move(d);
+    for (auto& e : entries_)
+      if (!e.device) {
+        e.device = device;
+        e.double_device = d.release();
+        return true;
+      }
+    return false;
   }
   const DoubleDevice* find(sy_device device) const {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = by_device_.find(device);
-    return it == by_device_.end() ? nullptr : it->second.get();
+    for (const auto& e : entries_)
+      if (e.device == device) return e.double_device;
+    return nullptr;
   }
   void remove_plugin(sy_plugin plugin) {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto it = by_device_.begin(); it != by_device_.end();) {
-      if (it->second->plugin == plugin) it = by_device_.erase(it);
-      else ++it;
-    }
+    for (auto& e : entries_)
+      if (e.device && e.double_device->plugin == plugin) {
+        delete e.double_device;
+        e = Entry{};
+      }
   }
 
  private:
+  struct Entry {
+    sy_device device = nullptr;
+    DoubleDevice* double_device = nullptr;  // owned
+  };
   mutable std::mutex mu_;
-  std::map<sy_device, std::unique_ptr<DoubleDevice>> by_device_;
+  Entry entries_[kCapacity];
 };
 
-// Never destroyed: a host may shut the double down from its own static destructors, which can
-// run after this library's (a registry in a function-local static of the host, say).
-DoubleDevices& doubles() {
-  static auto* devices = new DoubleDevices;
-  return *devices;
-}
+static_assert(std::is_trivially_destructible_v<DoubleDevices>, "destroyed at exit, before a host's late shutdown");
+DoubleDevices g_doubles;
+DoubleDevices& doubles() { return g_doubles; }
 
 double setting_or(const std::map<std::string, std::string>& s, const char* key, double fallback) {
   auto it = s.find(key);
@@ -158,7 +175,9 @@ sy_status register_double(sy_plugin plugin, const std::map<std::string, std::str
   cpu_device.struct_size = sizeof cpu_device;
   if (sy_status st = cpu().device_info(device, &cpu_device)) return st;
   d->driver_version = driver_version_of(cpu_device.driver_version, d->figures);
-  doubles().add(device, std::move(d));
+  if (!doubles().add(device, std::move(d)))
+    return g_host.make_status(SY_ERROR_OUT_OF_MEMORY, "test double: more than " + std::to_string(DoubleDevices::kCapacity) +
+                                                          " instances alive at once");
   return nullptr;
 }
 
@@ -260,24 +279,30 @@ sy_status compile(sy_device device, const sy_graph* view, const sy_setting* opti
 // entries read it without a lock) and never freed.
 void log_as_double(sy_log_level level, const char*, const char* message) { g_host.log(level, kName, message ? message : ""); }
 
-struct HostCopies {
-  std::mutex mu;
-  std::map<const sy_host_api*, std::unique_ptr<sy_host_api>> by_host;
+// One relabelled copy per host (a process has one host; tests may load the double a few times).
+// Plain structs in static storage, never freed and never destroyed, for the reasons above.
+struct HostCopy {
+  const sy_host_api* host = nullptr;
+  sy_host_api copy{};
 };
+static_assert(std::is_trivially_destructible_v<HostCopy> && std::is_trivially_destructible_v<std::mutex>);
+std::mutex g_host_copies_mu;
+HostCopy g_host_copies[4];
 
 const sy_host_api* relabelled(const sy_host_api* host) {
   if (!host) return nullptr;
-  static auto* copies = new HostCopies;  // never destroyed, like doubles()
-  std::lock_guard<std::mutex> lock(copies->mu);
-  auto& copy = copies->by_host[host];
-  if (!copy) {
-    copy = std::make_unique<sy_host_api>();
+  std::lock_guard<std::mutex> lock(g_host_copies_mu);
+  for (auto& c : g_host_copies) {
+    if (c.host == host) return &c.copy;
+    if (c.host) continue;
     const size_t n = std::min(host->struct_size, sizeof(sy_host_api));  // an older host's table is shorter
-    std::memcpy(copy.get(), host, n);
-    copy->struct_size = n;
-    if (copy->log) copy->log = log_as_double;
+    std::memcpy(&c.copy, host, n);
+    c.copy.struct_size = n;
+    if (c.copy.log) c.copy.log = log_as_double;
+    c.host = host;
+    return &c.copy;
   }
-  return copy.get();
+  return host;  // more hosts than copies: lines are labelled "cpu", nothing else changes
 }
 
 const sy_plugin_api& double_api(const sy_plugin_api& cpu_api) {
