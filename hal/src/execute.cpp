@@ -1,15 +1,13 @@
 // Executable's one execution path: execute_async marshals the arguments across the ABI and takes
 // the plugin's outputs back in its completion callback; execute() is execute_async plus a wait.
-#include <condition_variable>
 #include <cstring>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "switchyard/hal/plugin_loader.h"
+#include "switchyard/hal/wait.h"
 
 namespace switchyard {
 
@@ -169,17 +167,7 @@ void Executable::execute_async(std::vector<DeviceValue> inputs, const ExecuteCon
 }
 
 Result<std::vector<DeviceValue>> Executable::execute(std::vector<DeviceValue> inputs, const ExecuteControl& control) const {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::optional<Result<std::vector<DeviceValue>>> result;
-  execute_async(std::move(inputs), control, [&](Result<std::vector<DeviceValue>> r) {
-    std::lock_guard<std::mutex> lock(mu);
-    result.emplace(std::move(r));
-    cv.notify_all();
-  });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return result.has_value(); });
-  return std::move(*result);
+  return wait_for<Result<std::vector<DeviceValue>>>([&](auto done) { execute_async(std::move(inputs), control, std::move(done)); });
 }
 
 Result<std::vector<DeviceTensor>> Executable::execute(const std::vector<DeviceTensor>& inputs, const ExecuteControl& control) const {

@@ -22,6 +22,25 @@ std::string reason_for(const DeviceRegistry& reg, const std::string& manifest_fi
   return "<not reported>";
 }
 
+// `switchyard devices ARGS` with SWITCHYARD_PLUGIN_PATH=plugin_path: its wait status and output.
+struct CliRun {
+  bool started = false;
+  int status = -1;
+  std::string output;
+};
+
+CliRun run_devices(const std::string& plugin_path, const std::string& args) {
+  const std::string cmd = "SWITCHYARD_PLUGIN_PATH='" + plugin_path + "' '" + SWITCHYARD_CLI + "' devices" + args + " 2>&1";
+  CliRun run;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return run;
+  run.started = true;
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) run.output.append(buf, n);
+  run.status = ::pclose(p);
+  return run;
+}
+
 TEST(Loader, BrokenPluginsAreReportedAndSkipped) {
   DiscoveryOptions opts;
   opts.extra_paths = {SWITCHYARD_BROKEN_PLUGIN_DIR};
@@ -187,15 +206,11 @@ TEST(Manifest, ParsesSettingsAndResolvesTheLibrary) {
 }
 
 TEST(Cli, DevicesListsBrokenPluginsBesideTheCpu) {
-  std::string cmd = std::string("SWITCHYARD_PLUGIN_PATH='") + SWITCHYARD_BROKEN_PLUGIN_DIR + "' '" + SWITCHYARD_CLI + "' devices 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[512];
-  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int status = ::pclose(p);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  const CliRun run = run_devices(SWITCHYARD_BROKEN_PLUGIN_DIR, "");
+  const std::string& out = run.output;
+  ASSERT_TRUE(run.started);
+  ASSERT_TRUE(WIFEXITED(run.status));
+  EXPECT_EQ(WEXITSTATUS(run.status), 0) << out;
   EXPECT_NE(out.find("cpu:0"), std::string::npos) << out;
   EXPECT_NE(out.find("plugins that failed to load"), std::string::npos) << out;
   EXPECT_NE(out.find("does not export the entry point"), std::string::npos) << out;
@@ -252,15 +267,11 @@ TEST(Cli, DevicesShowsManifestWarningsInTheTableAndTheJson) {
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "cpu.yaml") << "name: cpu\nlibrary: " << SWITCHYARD_CPU_PLUGIN_LIBRARY << "\nabi_version: \"1.0\"\nsetings:\n  threads: \"1\"\n";
   for (const char* form : {"", " --json"}) {
-    std::string cmd = "SWITCHYARD_PLUGIN_PATH='" + dir.string() + "' '" + SWITCHYARD_CLI + "' devices" + form + " 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    ASSERT_NE(p, nullptr);
-    std::string out;
-    char buf[512];
-    while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    int status = ::pclose(p);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+    const CliRun run = run_devices(dir.string(), form);
+    const std::string& out = run.output;
+    ASSERT_TRUE(run.started);
+    ASSERT_TRUE(WIFEXITED(run.status));
+    EXPECT_EQ(WEXITSTATUS(run.status), 0) << out;
     EXPECT_NE(out.find("cpu:0"), std::string::npos) << out;
     EXPECT_NE(out.find("unknown key 'setings' (did you mean 'settings'?)"), std::string::npos) << form << "\n" << out;
     if (*form) {

@@ -2,7 +2,6 @@
 // ready and complete through the plugins' completion callbacks; predict() is predict_async plus a
 // wait. Values move between devices through the host, once per (value, device).
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -10,6 +9,7 @@
 #include <system_error>
 #include <thread>
 
+#include "switchyard/hal/wait.h"
 #include "switchyard/runtime/partitioned_model.h"
 
 namespace switchyard {
@@ -257,17 +257,8 @@ void PartitionedModel::predict_async(std::vector<Value> inputs, PredictControl c
 }
 
 Result<std::vector<Value>> PartitionedModel::predict(const std::vector<Value>& inputs, const PredictControl* control) const {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::optional<Result<std::vector<Value>>> result;
-  predict_async(inputs, control ? *control : PredictControl{}, [&](Result<std::vector<Value>> r) {
-    std::lock_guard<std::mutex> lock(mu);
-    result.emplace(std::move(r));
-    cv.notify_all();
-  });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return result.has_value(); });
-  return std::move(*result);
+  return wait_for<Result<std::vector<Value>>>(
+      [&](auto done) { predict_async(inputs, control ? *control : PredictControl{}, std::move(done)); });
 }
 
 }  // namespace switchyard
