@@ -193,12 +193,18 @@ Status PartitionedModel::check_ranges(const DeviceRegistry& devices, const Parti
   return {};
 }
 
-Status PartitionedModel::compile_segment(size_t i, const Device& device) {
+PartitionedModel::CompiledSegment& PartitionedModel::extract_segment(size_t i, const Device& device) {
   const Segment& s = plan_.segments[i];
   CompiledSegment& cs = segments_[i];
   cs.device = &device;
   cs.graph = extract_subgraph(graph_, s.nodes, s.inputs, s.outputs);
   cs.view = std::make_unique<GraphView>(cs.graph);
+  return cs;
+}
+
+Status PartitionedModel::compile_segment(size_t i, const Device& device) {
+  const Segment& s = plan_.segments[i];
+  CompiledSegment& cs = extract_segment(i, device);
   auto exe = device.compile(*cs.view);
   if (!exe.ok()) return exe.status().with_context("segment #" + std::to_string(s.id));
   cs.executable = std::move(exe).value();
@@ -315,10 +321,8 @@ Result<std::shared_ptr<PartitionedModel>> PartitionedModel::restore(Graph graph,
   pm->segments_.resize(pm->plan_.segments.size());
   for (size_t i = 0; i < pm->plan_.segments.size(); ++i) {
     const Segment& s = pm->plan_.segments[i];
-    CompiledSegment& cs = pm->segments_[i];
-    SY_ASSIGN_OR_RETURN(cs.device, devices.find(s.device));
-    cs.graph = extract_subgraph(pm->graph_, s.nodes, s.inputs, s.outputs);
-    cs.view = std::make_unique<GraphView>(cs.graph);
+    SY_ASSIGN_OR_RETURN(const Device* device, devices.find(s.device));
+    CompiledSegment& cs = pm->extract_segment(i, *device);
     PluginLogCapture log;
     auto exe = cs.device->restore(*cs.view, executables[i].data(), executables[i].size(), pm->bytes_owner_ != nullptr);
     for (const auto& line : log.lines()) pm->build_notes_.push_back("segment #" + std::to_string(i) + " on " + s.device + ": " + line);

@@ -129,6 +129,7 @@ class PartitionedModel {
 
   Status prepare(const DeviceRegistry& devices, const PartitionOptions& options);
   Status compile_segments(const DeviceRegistry& devices);
+  CompiledSegment& extract_segment(size_t i, const Device& device);  // subgraph and view of segment i
   Status compile_segment(size_t i, const Device& device);
   Status check_ranges(const DeviceRegistry& devices, const PartitionOptions& options, const std::vector<DeviceFigures>& figures);
 
