@@ -1,6 +1,10 @@
 // Executable's one execution path: execute_async marshals the arguments across the ABI and takes
-// the plugin's outputs back in its completion callback; execute() is execute_async plus a wait.
+// the plugin's outputs back (value outputs as the plugin appends them, tensor outputs in its
+// completion callback); execute() is execute_async plus a wait.
+#include <algorithm>
+#include <array>
 #include <cstring>
+#include <mutex>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,6 +20,7 @@ sy_value_kind abi_kind(Value::Kind k) { return k == Value::Kind::sequence ? SY_V
 
 sy_tensor_arg tensor_arg(const DeviceTensor& t) {
   sy_tensor_arg a{};
+  a.struct_size = sizeof a;
   a.buffer = t.buffer ? t.buffer->handle() : nullptr;
   a.elem_type = static_cast<int32_t>(t.type);
   a.rank = static_cast<int32_t>(t.shape.size());
@@ -23,101 +28,166 @@ sy_tensor_arg tensor_arg(const DeviceTensor& t) {
   return a;
 }
 
-sy_value_arg value_arg(const DeviceValue& in, std::vector<sy_tensor_arg>& items) {
-  for (const auto& t : in.tensors) items.push_back(tensor_arg(t));
-  sy_value_arg a{};
-  a.num_tensors = items.size();
-  a.tensors = items.data();
-  if (in.is_optional) {
-    a.kind = SY_VALUE_OPTIONAL;
-    a.has_value = in.kind != Value::Kind::none;
-    a.element_kind = abi_kind(in.kind);
-  } else {
-    a.kind = abi_kind(in.kind);
-    a.element_kind = a.kind;
-    a.has_value = 1;
-  }
-  return a;
-}
-
 bool is_plain_tensor(const DeviceValue& v) { return v.kind == Value::Kind::tensor && !v.is_optional && v.tensors.size() == 1; }
 
-// One execute() call in flight: owns the argument arrays (and, through `inputs`, the input
-// buffers) until the plugin completes. `values` selects the ABI 1.1 value form, needed when an
-// input or output is a sequence or an optional; all-tensor calls use the plain tensor form.
+std::string where(const Device* device) { return device->id() + ": execute"; }
+
+// A DeviceTensor for a buffer the plugin handed over; the host owns the buffer from here on, also
+// when its type or shape is bad (then `bad` says so, first problem kept).
+DeviceTensor take_tensor(const std::shared_ptr<LoadedPlugin>& plugin, sy_buffer buffer, int32_t elem_type, int32_t rank,
+                         const int64_t* dims, Status& bad, const std::string& what) {
+  DeviceTensor dt;
+  if (buffer) dt.buffer = std::make_shared<DeviceBuffer>(plugin, buffer);
+  auto type = element_type_from_int(elem_type);
+  if (!type || rank < 0 || (rank > 0 && !dims)) {
+    if (bad.ok()) bad = Status(StatusCode::internal, what + ": the plugin reported a bad type or rank");
+    return dt;
+  }
+  dt.type = *type;
+  dt.shape.assign(dims, dims + rank);
+  return dt;
+}
+
+constexpr size_t kInlineDims = 8;  // shape storage per tensor output; a larger rank comes from host allocate
+
+// One execute() call in flight: owns the argument structs (and, through `inputs`, the input
+// buffers) until the plugin completes. `values` selects the value form, needed when an input or
+// output is a sequence or an optional; all-tensor calls use the plain tensor form.
 struct Call {
+  // The sink behind one sy_value_out: append_tensor adds to `value`.
+  struct ValueSink {
+    Call* call = nullptr;
+    size_t index = 0;
+    DeviceValue value;
+    std::mutex mu;
+  };
+
   std::shared_ptr<LoadedPlugin> plugin;
   const Device* device = nullptr;
   bool values = false;
   std::vector<DeviceValue> inputs;
-  std::vector<std::vector<sy_tensor_arg>> items;
+  std::vector<sy_tensor_arg> tensor_args;  // reserved up front: the lists point into it
+  std::vector<const sy_tensor_arg*> tensor_arg_list;  // the tensor form's inputs; the value form's items
   std::vector<sy_value_arg> value_args;
-  std::vector<sy_tensor_arg> tensor_args;
-  std::vector<sy_value_out> value_outs;
+  std::vector<const sy_value_arg*> value_arg_list;
   std::vector<sy_tensor_out> tensor_outs;
+  std::vector<sy_tensor_out*> tensor_out_list;
+  std::vector<std::array<int64_t, kInlineDims>> out_dims;
+  std::unique_ptr<ValueSink[]> sinks;
+  std::vector<sy_value_out> value_outs;
+  std::vector<sy_value_out*> value_out_list;
+  sy_profiler profiler{};
+  Status bad;  // a bad output the plugin reported (kept until completion)
   std::function<void(Result<std::vector<DeviceValue>>)> done;
 
   void marshal(sy_execute_args& ea, size_t num_outputs);
+  void marshal_tensors(sy_execute_args& ea, size_t num_outputs);
+  void marshal_values(sy_execute_args& ea, size_t num_outputs);
   Result<std::vector<DeviceValue>> take_outputs(Status status);
+  static sy_status append_tensor(void* context, sy_buffer buffer, int32_t elem_type, int32_t rank, const int64_t* dims);
+  static void node_event(void* context, size_t node, const char* implementation, uint64_t start_ns, uint64_t end_ns);
 };
 
 void Call::marshal(sy_execute_args& ea, size_t num_outputs) {
   ea.struct_size = sizeof ea;
   ea.num_inputs = inputs.size();
   ea.num_outputs = num_outputs;
-  if (values) {
-    items.resize(inputs.size());
-    for (size_t i = 0; i < inputs.size(); ++i) value_args.push_back(value_arg(inputs[i], items[i]));
-    value_outs.resize(num_outputs);
-    for (auto& o : value_outs) std::memset(&o, 0, sizeof o);
-    ea.input_values = value_args.data();
-    ea.output_values = value_outs.data();
-  } else {
-    for (const auto& in : inputs) tensor_args.push_back(tensor_arg(in.tensors[0]));
-    tensor_outs.resize(num_outputs);
-    for (auto& o : tensor_outs) std::memset(&o, 0, sizeof o);
-    ea.inputs = tensor_args.data();
-    ea.outputs = tensor_outs.data();
-  }
+  if (values) marshal_values(ea, num_outputs);
+  else marshal_tensors(ea, num_outputs);
 }
 
-// Takes ownership of every buffer the plugin handed over (even on failure), then checks them.
-std::string where(const Device* device) { return device->id() + ": execute"; }
-
-DeviceTensor take_tensor_out(const std::shared_ptr<LoadedPlugin>& plugin, const sy_tensor_out& to, Status& bad, const Device* device,
-                             size_t output) {
-  DeviceTensor dt;
-  if (to.buffer) dt.buffer = std::make_shared<DeviceBuffer>(plugin, to.buffer);
-  auto type = element_type_from_int(to.elem_type);
-  if (!type || to.rank < 0 || to.rank > SY_MAX_RANK) {
-    if (bad.ok()) bad = Status(StatusCode::internal, where(device) + " reported a bad type or rank for output " + std::to_string(output));
-  } else {
-    dt.type = *type;
-    dt.shape.assign(to.dims, to.dims + to.rank);
+void Call::marshal_tensors(sy_execute_args& ea, size_t num_outputs) {
+  tensor_args.reserve(inputs.size());
+  for (const auto& in : inputs) tensor_arg_list.push_back(&tensor_args.emplace_back(tensor_arg(in.tensors[0])));
+  tensor_outs.resize(num_outputs);
+  out_dims.resize(num_outputs);
+  for (size_t i = 0; i < num_outputs; ++i) {
+    sy_tensor_out& o = tensor_outs[i];
+    std::memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    o.dims = out_dims[i].data();
+    o.dims_capacity = kInlineDims;
+    tensor_out_list.push_back(&o);
   }
-  return dt;
+  ea.inputs = tensor_arg_list.data();
+  ea.outputs = tensor_out_list.data();
 }
 
+void Call::marshal_values(sy_execute_args& ea, size_t num_outputs) {
+  size_t items = 0;
+  for (const auto& in : inputs) items += in.tensors.size();
+  tensor_args.reserve(items);
+  tensor_arg_list.reserve(items);
+  value_args.resize(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const DeviceValue& in = inputs[i];
+    const size_t first = tensor_arg_list.size();
+    for (const auto& t : in.tensors) tensor_arg_list.push_back(&tensor_args.emplace_back(tensor_arg(t)));
+    sy_value_arg& a = value_args[i];
+    std::memset(&a, 0, sizeof a);
+    a.struct_size = sizeof a;
+    a.num_tensors = in.tensors.size();
+    a.tensors = tensor_arg_list.data() + first;
+    a.kind = in.is_optional ? SY_VALUE_OPTIONAL : abi_kind(in.kind);
+    a.element_kind = abi_kind(in.kind);
+    a.has_value = !in.is_optional || in.kind != Value::Kind::none;
+    value_arg_list.push_back(&a);
+  }
+  value_outs.resize(num_outputs);
+  sinks = std::make_unique<ValueSink[]>(num_outputs);
+  for (size_t i = 0; i < num_outputs; ++i) {
+    ValueSink& sink = sinks[i];
+    sink.call = this;
+    sink.index = i;
+    sy_value_out& o = value_outs[i];
+    std::memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    o.context = &sink;
+    o.append_tensor = append_tensor;
+    value_out_list.push_back(&o);
+  }
+  ea.input_values = value_arg_list.data();
+  ea.output_values = value_out_list.data();
+}
+
+sy_status Call::append_tensor(void* context, sy_buffer buffer, int32_t elem_type, int32_t rank, const int64_t* dims) {
+  auto* sink = static_cast<ValueSink*>(context);
+  Call* call = sink->call;
+  Status bad;
+  DeviceTensor t = take_tensor(call->plugin, buffer, elem_type, rank, dims, bad, where(call->device) + " output " + std::to_string(sink->index));
+  if (!bad.ok()) return host_api()->make_status(SY_ERROR_INVALID_ARGUMENT, bad.message().c_str());
+  std::lock_guard<std::mutex> lock(sink->mu);
+  sink->value.tensors.push_back(std::move(t));
+  return nullptr;
+}
+
+void Call::node_event(void* context, size_t node, const char* implementation, uint64_t start_ns, uint64_t end_ns) {
+  static_cast<NodeEventSink*>(context)->node_event(node, implementation, time_from_host_ns(start_ns), time_from_host_ns(end_ns));
+}
+
+// Takes ownership of every buffer and shape array the plugin handed over (even on failure), then
+// checks them.
 Result<std::vector<DeviceValue>> Call::take_outputs(Status status) {
   std::vector<DeviceValue> result;
-  Status bad;
   for (size_t i = 0; values && i < value_outs.size(); ++i) {
-    sy_value_out& o = value_outs[i];
-    DeviceValue v;
+    const sy_value_out& o = value_outs[i];
+    DeviceValue v = std::move(sinks[i].value);
     v.is_optional = o.kind == SY_VALUE_OPTIONAL;
-    sy_value_kind k = v.is_optional ? o.element_kind : o.kind;
+    const sy_value_kind k = v.is_optional ? o.element_kind : o.kind;
     v.kind = v.is_optional && !o.has_value ? Value::Kind::none : k == SY_VALUE_SEQUENCE ? Value::Kind::sequence : Value::Kind::tensor;
-    for (size_t t = 0; o.tensors && t < o.num_tensors; ++t) v.tensors.push_back(take_tensor_out(plugin, o.tensors[t], bad, device, i));
-    std::free(o.tensors);
-    o.tensors = nullptr;
     if (status.ok() && bad.ok() && v.kind == Value::Kind::tensor && v.tensors.size() != 1)
       bad = Status(StatusCode::internal, where(device) + " returned " + std::to_string(v.tensors.size()) + " tensors for tensor output " + std::to_string(i));
     result.push_back(std::move(v));
   }
   for (size_t i = 0; !values && i < tensor_outs.size(); ++i) {
-    DeviceValue v;
-    v.tensors.push_back(take_tensor_out(plugin, tensor_outs[i], bad, device, i));
-    result.push_back(std::move(v));
+    sy_tensor_out& o = tensor_outs[i];
+    const bool own_dims = o.dims == out_dims[i].data();
+    if (own_dims && o.rank > static_cast<int32_t>(kInlineDims) && bad.ok())
+      bad = Status(StatusCode::internal, where(device) + " wrote rank " + std::to_string(o.rank) + " into output " + std::to_string(i) +
+                                             "'s " + std::to_string(kInlineDims) + " dims without allocating room");
+    const int32_t rank = own_dims ? std::min<int32_t>(o.rank, kInlineDims) : o.rank;
+    result.push_back(DeviceValue::of(take_tensor(plugin, o.buffer, o.elem_type, rank, o.dims, bad, where(device) + " output " + std::to_string(i))));
+    if (!own_dims) std::free(o.dims);
   }
   if (!status.ok()) return status.with_context(where(device));
   if (!bad.ok()) return bad;
@@ -133,8 +203,6 @@ void on_complete(void* user, sy_status status) {
 }
 }  // namespace
 
-bool Executable::supports_values() const { return plugin_->api().abi_minor >= 1; }
-
 void Executable::execute_async(std::vector<DeviceValue> inputs, const ExecuteControl& control,
                                std::function<void(Result<std::vector<DeviceValue>>)> done) const {
   auto call = std::make_unique<Call>();
@@ -142,11 +210,6 @@ void Executable::execute_async(std::vector<DeviceValue> inputs, const ExecuteCon
   call->device = device_;
   call->values = !outputs_all_tensors_;
   for (const auto& in : inputs) call->values = call->values || !is_plain_tensor(in);
-  if (call->values && !supports_values()) {
-    done(Status(StatusCode::unsupported, device_->id() + ": the plugin speaks ABI 1." + std::to_string(plugin_->api().abi_minor) +
-                                             ", which cannot pass sequence or optional values (needs 1.1)"));
-    return;
-  }
   call->inputs = std::move(inputs);
   call->done = std::move(done);
   sy_execute_args ea{};
@@ -154,6 +217,10 @@ void Executable::execute_async(std::vector<DeviceValue> inputs, const ExecuteCon
   ea.on_complete = on_complete;
   ea.cancel_flag = control.cancel_flag;
   ea.max_memory_bytes = control.max_memory_bytes;
+  if (control.node_events) {
+    call->profiler = {sizeof(sy_profiler), control.node_events, &Call::node_event};
+    ea.profiler = &call->profiler;
+  }
   Call* raw = call.release();
   ea.user_data = raw;
   Status st = take_status(plugin_->api().execute(handle_, &ea));

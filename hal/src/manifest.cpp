@@ -107,7 +107,7 @@ Result<Manifest> parse_manifest_text(std::string_view text, const std::filesyste
     static const std::regex abi_re("^([0-9]+)(\\.([0-9]+))?$");
     std::smatch match;
     if (!std::regex_match(abi, match, abi_re))
-      return Status(StatusCode::invalid_argument, where + ": abi_version '" + abi + "' must look like 1 or 1.0");
+      return Status(StatusCode::invalid_argument, where + ": abi_version '" + abi + "' must look like 2 or 2.0");
     auto number = [&](const std::string& digits, uint32_t* out) {
       auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), *out);
       return ec == std::errc() && end == digits.data() + digits.size();

@@ -16,8 +16,21 @@ namespace switchyard {
 namespace fs = std::filesystem;
 
 namespace {
-// Size of the 1.0 function table: the host requires at least this much.
-constexpr size_t kApiSize_1_0 = offsetof(sy_plugin_api, execute) + sizeof(void*);
+// The 2.0 function table is the least the host takes (every 2.0 slot, optional ones NULL); slots a
+// later minor appends are read with SY_HAS_FIELD.
+constexpr size_t kApiSize_2_0 = sizeof(sy_plugin_api);
+
+std::string version_text(uint32_t major, uint32_t minor) { return std::to_string(major) + "." + std::to_string(minor); }
+const std::string kHostVersion = version_text(SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR);
+
+// Why a plugin built for another major cannot load, naming both versions and what to do.
+std::string major_mismatch(const std::string& who, uint32_t major, uint32_t minor) {
+  std::string text = who + " ABI " + version_text(major, minor) + ", this host speaks ABI " + kHostVersion;
+  if (major < SY_ABI_VERSION_MAJOR)
+    return text + " and no longer loads " + std::to_string(major) + ".x plugins: rebuild the plugin against plugin_abi.h " +
+           std::to_string(SY_ABI_VERSION_MAJOR) + ".x (docs/plugin-abi.md lists what changed)";
+  return text + ": use a Switchyard that speaks ABI " + std::to_string(major) + ".x";
+}
 
 std::string missing_function(const sy_plugin_api& a) {
 #define SY_REQUIRE(fn) \
@@ -54,10 +67,7 @@ std::string LoadedPlugin::diagnostics() const {
 }
 
 Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load(const Manifest& m) {
-  if (m.abi_major != SY_ABI_VERSION_MAJOR)
-    return Status(StatusCode::abi_mismatch, "manifest declares ABI " + std::to_string(m.abi_major) + "." +
-                                                std::to_string(m.abi_minor) + ", this host speaks ABI " +
-                                                std::to_string(SY_ABI_VERSION_MAJOR) + "." + std::to_string(SY_ABI_VERSION_MINOR));
+  if (m.abi_major != SY_ABI_VERSION_MAJOR) return Status(StatusCode::abi_mismatch, major_mismatch("manifest declares", m.abi_major, m.abi_minor));
   if (m.abi_minor > SY_ABI_VERSION_MINOR)
     return Status(StatusCode::abi_mismatch, "manifest declares ABI " + std::to_string(m.abi_major) + "." + std::to_string(m.abi_minor) +
                                                 ", a newer minor than this host's " + std::to_string(SY_ABI_VERSION_MAJOR) + "." +
@@ -79,14 +89,12 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load(const Manifest& m) {
   const sy_plugin_api* api = nullptr;
   Status st = take_status(entry(SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR, host_api(), &api));
   if (api && api->abi_major != SY_ABI_VERSION_MAJOR)
-    return Status(StatusCode::abi_mismatch, "library was built for ABI " + std::to_string(api->abi_major) + "." +
-                                                std::to_string(api->abi_minor) + ", this host speaks ABI " +
-                                                std::to_string(SY_ABI_VERSION_MAJOR) + "." + std::to_string(SY_ABI_VERSION_MINOR));
+    return Status(StatusCode::abi_mismatch, major_mismatch("library was built for", api->abi_major, api->abi_minor));
   if (!st.ok()) return st.with_context(SY_PLUGIN_ENTRY_POINT " failed");
   if (!api) return Status(StatusCode::internal, SY_PLUGIN_ENTRY_POINT " returned no function table");
-  if (api->struct_size < kApiSize_1_0)
-    return Status(StatusCode::abi_mismatch, "function table is " + std::to_string(api->struct_size) + " bytes, ABI 1.0 needs " +
-                                                std::to_string(kApiSize_1_0));
+  if (api->struct_size < kApiSize_2_0)
+    return Status(StatusCode::abi_mismatch, "function table is " + std::to_string(api->struct_size) + " bytes, ABI " +
+                                                std::to_string(SY_ABI_VERSION_MAJOR) + ".0 needs " + std::to_string(kApiSize_2_0));
   if (auto fn = missing_function(*api); !fn.empty())
     return Status(StatusCode::abi_mismatch, "function table lacks required function '" + fn + "'");
 
@@ -100,10 +108,9 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load(const Manifest& m) {
   p->identity_ = {cstr(info.name), cstr(info.vendor), cstr(info.version), cstr(info.description)};
   if (p->identity_.name != m.name)
     return Status(StatusCode::invalid_argument, "library reports plugin name '" + p->identity_.name + "' but the manifest says '" + m.name + "'");
-  std::vector<sy_setting> settings;
-  for (const auto& [k, v] : m.settings) settings.push_back({k.c_str(), v.c_str()});
-  const std::string state_dir = plugin_state_dir(m.name).string();
-  settings.push_back({kStateDirSetting, state_dir.c_str()});
+  std::vector<std::pair<std::string, std::string>> pairs(m.settings.begin(), m.settings.end());
+  pairs.emplace_back(kStateDirSetting, plugin_state_dir(m.name).string());
+  const AbiSettings settings(pairs);
   sy_plugin handle = nullptr;
   SY_RETURN_IF_ERROR(take_status(api->initialize(settings.data(), settings.size(), &handle)).with_context("initialize failed"));
   if (!handle) return Status(StatusCode::internal, "initialize returned no plugin handle");
@@ -126,11 +133,13 @@ std::vector<fs::path> plugin_search_path(const DiscoveryOptions& options) {
     }
   }
   if (options.use_default_paths) {
-    out.emplace_back(SWITCHYARD_PLUGIN_INSTALL_DIR);
+    // Beside the running program first: an installed switchyard (PREFIX/bin) finds the plugins
+    // installed with it (PREFIX/<libdir>/switchyard/plugins), wherever PREFIX is.
     try {
-      out.push_back(boost::dll::program_location().parent_path().parent_path() / "lib" / "switchyard" / "plugins");
+      out.push_back(boost::dll::program_location().parent_path().parent_path() / SWITCHYARD_PLUGIN_RELATIVE_DIR);
     } catch (const std::exception&) {
     }
+    out.emplace_back(SWITCHYARD_PLUGIN_INSTALL_DIR);
     out.emplace_back(SWITCHYARD_PLUGIN_BUILD_DIR);
   }
   // Drop duplicates, keeping the first occurrence.

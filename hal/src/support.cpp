@@ -1,6 +1,5 @@
 #include "switchyard/hal/support.h"
 
-#include <cstring>
 
 namespace switchyard {
 
@@ -24,11 +23,11 @@ SupportReason from_abi_reason(sy_support_reason r) {
 
 }  // namespace
 
-NodeSupport NodeSupport::from_abi(const sy_node_support& raw) {
+NodeSupport NodeSupport::from_abi(sy_support_reason reason, const char* message, const char* implementation) {
   NodeSupport s;
-  s.reason = from_abi_reason(raw.reason);
-  s.message.assign(raw.message, strnlen(raw.message, sizeof raw.message));
-  s.implementation.assign(raw.implementation, strnlen(raw.implementation, sizeof raw.implementation));
+  s.reason = from_abi_reason(reason);
+  s.message = message ? message : "";
+  s.implementation = implementation ? implementation : "";
   return s;
 }
 

@@ -1,4 +1,5 @@
 // Host <-> device transfers of tensors and values (upload, download, upload_value, download_value).
+// An upload imports the tensor's bytes where the plugin can (buffer_import_host) and copies otherwise.
 #include <string>
 #include <vector>
 
@@ -43,6 +44,8 @@ Result<DeviceTensor> upload(const Device& device, const Tensor& tensor) {
   DeviceTensor dt;
   dt.type = tensor.type();
   dt.shape = tensor.shape();
+  SY_ASSIGN_OR_RETURN(dt.buffer, device.import_host(tensor));
+  if (dt.buffer) return dt;
   std::string encoded;
   const void* src = tensor.raw();
   size_t size = tensor.byte_size();

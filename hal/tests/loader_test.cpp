@@ -51,21 +51,31 @@ TEST(Loader, BrokenPluginsAreReportedAndSkipped) {
       << reason_for(reg, "a_missing_library.yaml");
   EXPECT_NE(reason_for(reg, "b_no_entry.yaml").find("does not export the entry point SwitchyardPluginGetApi"), std::string::npos)
       << reason_for(reg, "b_no_entry.yaml");
-  EXPECT_NE(reason_for(reg, "c_abi_major.yaml").find("library was built for ABI 2." ), std::string::npos)
+  EXPECT_NE(reason_for(reg, "c_abi_major.yaml").find("library was built for ABI 3.0, this host speaks ABI 2." ), std::string::npos)
       << reason_for(reg, "c_abi_major.yaml");
+  // A plugin built before ABI 2.0: refused by its manifest and by its library, naming the versions.
+  EXPECT_NE(reason_for(reg, "i_abi_1_library.yaml").find("library was built for ABI 1.4, this host speaks ABI 2." + std::to_string(SY_ABI_VERSION_MINOR) +
+                                                         " and no longer loads 1.x plugins: rebuild the plugin against plugin_abi.h 2.x"),
+            std::string::npos)
+      << reason_for(reg, "i_abi_1_library.yaml");
   EXPECT_NE(reason_for(reg, "d_init_fails.yaml").find("initialize failed: simulated driver failure"), std::string::npos)
       << reason_for(reg, "d_init_fails.yaml");
   EXPECT_NE(reason_for(reg, "e_malformed.yaml").find("malformed YAML at line"), std::string::npos)
       << reason_for(reg, "e_malformed.yaml");
-  EXPECT_NE(reason_for(reg, "f_manifest_abi2.yaml").find("manifest declares ABI 2.0"), std::string::npos)
-      << reason_for(reg, "f_manifest_abi2.yaml");
+  EXPECT_NE(reason_for(reg, "f_manifest_abi1.yaml").find("manifest declares ABI 1.4, this host speaks ABI 2." + std::to_string(SY_ABI_VERSION_MINOR) +
+                                                          " and no longer loads 1.x plugins"),
+            std::string::npos)
+      << reason_for(reg, "f_manifest_abi1.yaml");
   EXPECT_NE(reason_for(reg, "g_missing_field.yaml").find("missing field 'library'"), std::string::npos)
       << reason_for(reg, "g_missing_field.yaml");
   // The dynamic loader's own reason, without the errno text Boost.DLL appends ("Bad file descriptor").
   const std::string needs = reason_for(reg, "h_needs_missing_library.yaml");
   EXPECT_NE(needs.find("libsy_gone.so: cannot open shared object file"), std::string::npos) << needs;
   EXPECT_EQ(needs.find("Bad file descriptor"), std::string::npos) << needs;
-  EXPECT_EQ(reg.failures().size(), 8u);
+  EXPECT_NE(reason_for(reg, "j_tab.yaml").find("line 5 is indented with a tab"), std::string::npos) << reason_for(reg, "j_tab.yaml");
+  EXPECT_NE(reason_for(reg, "k_newer_minor.yaml").find("manifest declares ABI 2.99, a newer minor than this host's 2."), std::string::npos)
+      << reason_for(reg, "k_newer_minor.yaml");
+  EXPECT_EQ(reg.failures().size(), 11u);
 
   auto cpu = reg.find("cpu:0");
   ASSERT_TRUE(cpu.ok()) << cpu.status().to_string();
@@ -138,7 +148,7 @@ TEST(Loader, TruncatedLibrariesAreReportedNotLoaded) {
     const std::string lib = "libcut_" + std::to_string(size) + ".so";
     std::filesystem::copy_file(SWITCHYARD_CPU_PLUGIN_LIBRARY, dir / lib);
     std::filesystem::resize_file(dir / lib, size);
-    std::ofstream(dir / ("cut_" + std::to_string(size) + ".yaml")) << "name: cpu\nlibrary: " << lib << "\nabi_version: \"1.0\"\n";
+    std::ofstream(dir / ("cut_" + std::to_string(size) + ".yaml")) << "name: cpu\nlibrary: " << lib << "\nabi_version: \"2.0\"\n";
   }
   DiscoveryOptions opts;
   opts.extra_paths = {dir};
@@ -161,7 +171,7 @@ TEST(Loader, ASecondPluginWithTheSameNameIsReported) {
   std::filesystem::remove_all(dir);
   for (const char* sub : {"first", "second"}) {
     std::filesystem::create_directories(dir / sub);
-    std::ofstream(dir / sub / "cpu.yaml") << "name: cpu\nlibrary: " << SWITCHYARD_CPU_PLUGIN_LIBRARY << "\nabi_version: \"1.0\"\n";
+    std::ofstream(dir / sub / "cpu.yaml") << "name: cpu\nlibrary: " << SWITCHYARD_CPU_PLUGIN_LIBRARY << "\nabi_version: \"2.0\"\n";
   }
   DiscoveryOptions opts;
   opts.extra_paths = {dir / "first", dir / "second"};
@@ -191,15 +201,15 @@ TEST(Manifest, ParsesSettingsAndResolvesTheLibrary) {
   std::filesystem::create_directories(dir);
   {
     std::ofstream out(dir / "p.yaml");
-    out << "name: sample\nlibrary: libsample.so\nabi_version: \"1.2\"\nsettings:\n  threads: 4\n  kind: gpu\n";
+    out << "name: sample\nlibrary: libsample.so\nabi_version: \"2.0\"\nsettings:\n  threads: 4\n  kind: gpu\n";
   }
   auto m = parse_manifest(dir / "p.yaml");
   std::filesystem::remove_all(dir);
   ASSERT_TRUE(m.ok()) << m.status().to_string();
   EXPECT_EQ(m->name, "sample");
   EXPECT_EQ(m->library, dir / "libsample.so");
-  EXPECT_EQ(m->abi_major, 1u);
-  EXPECT_EQ(m->abi_minor, 2u);
+  EXPECT_EQ(m->abi_major, 2u);
+  EXPECT_EQ(m->abi_minor, 0u);
   ASSERT_EQ(m->settings.size(), 2u);
   EXPECT_EQ(m->settings[0].first, "threads");
   EXPECT_EQ(m->settings[0].second, "4");
@@ -214,14 +224,18 @@ TEST(Cli, DevicesListsBrokenPluginsBesideTheCpu) {
   EXPECT_NE(out.find("cpu:0"), std::string::npos) << out;
   EXPECT_NE(out.find("plugins that failed to load"), std::string::npos) << out;
   EXPECT_NE(out.find("does not export the entry point"), std::string::npos) << out;
-  EXPECT_NE(out.find("built for ABI 2."), std::string::npos) << out;
+  EXPECT_NE(out.find("built for ABI 3.0"), std::string::npos) << out;
+  EXPECT_NE(out.find("built for ABI 1.4, this host speaks ABI 2."), std::string::npos) << out;
+  EXPECT_NE(out.find("manifest declares ABI 1.4"), std::string::npos) << out;
+  EXPECT_NE(out.find("indented with a tab"), std::string::npos) << out;
+  EXPECT_NE(out.find("a newer minor than this host's"), std::string::npos) << out;
   EXPECT_NE(out.find("not found"), std::string::npos) << out;
 }
 
 TEST(Manifest, UnknownKeysAreWarningsWithTheNearestKnownKey) {
   const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "unknown_keys";
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "p.yaml") << "name: sample\nlibrary: libsample.so\nabi_version: \"1.0\"\nsetings:\n  threads: \"2\"\nflavour: x\n";
+  std::ofstream(dir / "p.yaml") << "name: sample\nlibrary: libsample.so\nabi_version: \"2.0\"\nsetings:\n  threads: \"2\"\nflavour: x\n";
   auto m = parse_manifest(dir / "p.yaml");
   ASSERT_TRUE(m.ok()) << m.status().to_string();
   ASSERT_EQ(m->warnings.size(), 2u);
@@ -233,7 +247,7 @@ TEST(Manifest, UnknownKeysAreWarningsWithTheNearestKnownKey) {
 TEST(Manifest, AYamlErrorOnATabSaysSo) {
   const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "tab";
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "p.yaml") << "name: sample\nlibrary: libsample.so\nabi_version: \"1.0\"\nsettings:\n\tthreads: \"2\"\n";
+  std::ofstream(dir / "p.yaml") << "name: sample\nlibrary: libsample.so\nabi_version: \"2.0\"\nsettings:\n\tthreads: \"2\"\n";
   auto m = parse_manifest(dir / "p.yaml");
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("malformed YAML at line"), std::string::npos) << m.status().message();
@@ -244,7 +258,7 @@ TEST(Manifest, AYamlErrorOnATabSaysSo) {
 TEST(Loader, AManifestMinorNewerThanTheHostsIsRefusedWithBothVersions) {
   const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "newer_minor";
   std::filesystem::create_directories(dir);
-  const std::string too_new = "1." + std::to_string(SY_ABI_VERSION_MINOR + 1);
+  const std::string too_new = "2." + std::to_string(SY_ABI_VERSION_MINOR + 1);
   std::ofstream(dir / "cpu_newer.yaml") << "name: cpu\nlibrary: " << SWITCHYARD_CPU_PLUGIN_LIBRARY << "\nabi_version: \"" << too_new << "\"\n";
   DiscoveryOptions opts;
   opts.extra_paths = {dir.string()};
@@ -253,10 +267,10 @@ TEST(Loader, AManifestMinorNewerThanTheHostsIsRefusedWithBothVersions) {
   DeviceRegistry reg = DeviceRegistry::discover(opts);
   EXPECT_TRUE(reg.devices().empty());
   const std::string reason = reason_for(reg, "cpu_newer.yaml");
-  EXPECT_NE(reason.find("manifest declares ABI " + too_new + ", a newer minor than this host's 1." + std::to_string(SY_ABI_VERSION_MINOR)),
+  EXPECT_NE(reason.find("manifest declares ABI " + too_new + ", a newer minor than this host's 2." + std::to_string(SY_ABI_VERSION_MINOR)),
             std::string::npos) << reason;
   // The same library under its own minor loads.
-  std::ofstream(dir / "cpu_newer.yaml") << "name: cpu\nlibrary: " << SWITCHYARD_CPU_PLUGIN_LIBRARY << "\nabi_version: \"1."
+  std::ofstream(dir / "cpu_newer.yaml") << "name: cpu\nlibrary: " << SWITCHYARD_CPU_PLUGIN_LIBRARY << "\nabi_version: \"2."
                                         << SY_ABI_VERSION_MINOR << "\"\n";
   DeviceRegistry again = DeviceRegistry::discover(opts);
   EXPECT_TRUE(again.find("cpu:0").ok()) << reason_for(again, "cpu_newer.yaml");
@@ -265,7 +279,7 @@ TEST(Loader, AManifestMinorNewerThanTheHostsIsRefusedWithBothVersions) {
 TEST(Cli, DevicesShowsManifestWarningsInTheTableAndTheJson) {
   const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "warned";
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "cpu.yaml") << "name: cpu\nlibrary: " << SWITCHYARD_CPU_PLUGIN_LIBRARY << "\nabi_version: \"1.0\"\nsetings:\n  threads: \"1\"\n";
+  std::ofstream(dir / "cpu.yaml") << "name: cpu\nlibrary: " << SWITCHYARD_CPU_PLUGIN_LIBRARY << "\nabi_version: \"2.0\"\nsetings:\n  threads: \"1\"\n";
   for (const char* form : {"", " --json"}) {
     const CliRun run = run_devices(dir.string(), form);
     const std::string& out = run.output;

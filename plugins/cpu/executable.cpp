@@ -17,15 +17,10 @@ namespace {
 // 02: per-node names may record fusion ("onednn+fused", "folded-into-conv", "fused-into-conv").
 // 03: followed by the prepared constants (packed_constants.h).
 constexpr char kMagic[8] = {'S', 'Y', 'C', 'P', 'U', 'X', '0', '3'};
-
-void fill(char* dst, size_t cap, const std::string& s) {
-  std::strncpy(dst, s.c_str(), cap - 1);
-  dst[cap - 1] = 0;
-}
 }  // namespace
 
-sy_node_support support_for(const Node& node, const Graph& graph, int threads) {
-  sy_node_support s{};
+SupportAnswer support_for(const Node& node, const Graph& graph, int threads) {
+  SupportAnswer s;
   CompileContext ctx{graph, threads};
   for (const auto& p : fast_kernel_providers()) {
     if (node.op_type != p.op_type || !node.domain.empty()) continue;
@@ -36,19 +31,16 @@ sy_node_support support_for(const Node& node, const Graph& graph, int threads) {
       ok = false;
     }
     if (ok) {
-      s.reason = SY_SUPPORTED;
-      fill(s.implementation, sizeof s.implementation, p.implementation);
+      s.implementation = p.implementation;
       return s;
     }
   }
   if (reference::KernelRegistry::instance().find(node.domain, node.op_type)) {
-    s.reason = SY_SUPPORTED;
-    fill(s.implementation, sizeof s.implementation, "reference");
+    s.implementation = "reference";
     return s;
   }
   s.reason = SY_UNSUPPORTED_OP;
-  fill(s.message, sizeof s.message,
-       "no CPU kernel for " + (node.domain.empty() ? std::string() : node.domain + "::") + node.op_type);
+  s.message = "no CPU kernel for " + (node.domain.empty() ? std::string() : node.domain + "::") + node.op_type;
   return s;
 }
 
@@ -85,6 +77,16 @@ bool static_inputs(const Graph& g, const Node& n) {
     if (v >= 0 && !static_shape_of(g, v)) return false;
   return true;
 }
+
+// Per execution node, the first received node it runs (`exec_node`: per received node, the
+// execution node that runs it). Received nodes are in topological order, so for a fused group
+// that is its convolution, the anchor the other nodes were fused into.
+std::vector<size_t> first_received_nodes(const std::vector<int64_t>& exec_node, size_t num_exec_nodes) {
+  std::vector<size_t> first(num_exec_nodes, 0);
+  for (size_t i = exec_node.size(); i-- > 0;)
+    if (exec_node[i] >= 0) first[static_cast<size_t>(exec_node[i])] = i;
+  return first;
+}
 }  // namespace
 
 bool fusion_enabled() {
@@ -107,9 +109,10 @@ FusionPlan plan_fusions(const Graph& graph, int threads) {
   });
 }
 
-void support_for_graph(Graph graph, int threads, sy_node_support* out) {
+std::vector<SupportAnswer> support_for_graph(Graph graph, int threads) {
   if (fusion_enabled()) refine_static_shapes(graph);
-  std::unordered_map<std::string, sy_node_support> by_signature;
+  std::vector<SupportAnswer> out(graph.nodes.size());
+  std::unordered_map<std::string, SupportAnswer> by_signature;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& n = graph.nodes[i];
     auto signature = support_signature(n, graph);
@@ -124,21 +127,15 @@ void support_for_graph(Graph graph, int threads, sy_node_support* out) {
   FusionPlan plan = plan_fusions(graph, threads);
   for (const auto& grp : plan.groups) {
     const Node& conv = graph.nodes[grp.conv];
-    fill(out[grp.conv].implementation, sizeof out[grp.conv].implementation, "onednn+fused");
-    fill(out[grp.conv].message, sizeof out[grp.conv].message, "runs fused with " + grp.summary);
+    out[grp.conv].implementation = "onednn+fused";
+    out[grp.conv].message = "runs fused with " + grp.summary;
     for (size_t a : grp.absorbed) {
       const bool folded = static_cast<int64_t>(a) == grp.bn;
       out[a].reason = SY_SUPPORTED;
-      fill(out[a].implementation, sizeof out[a].implementation, folded ? "folded-into-conv" : "fused-into-conv");
-      fill(out[a].message, sizeof out[a].message,
-           std::string(folded ? "folded into " : "fused as a post-op into ") + conv.describe());
+      out[a].implementation = folded ? "folded-into-conv" : "fused-into-conv";
+      out[a].message = std::string(folded ? "folded into " : "fused as a post-op into ") + conv.describe();
     }
   }
-}
-
-std::vector<sy_node_support> support_for_graph(Graph graph, int threads) {
-  std::vector<sy_node_support> out(graph.nodes.size());
-  support_for_graph(std::move(graph), threads, out.data());
   return out;
 }
 
@@ -276,12 +273,22 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, Se
   }
   for (size_t i = 0; i < n_orig; ++i)
     if (rw.role[i].empty()) exe->impl_[i] = exe->plan_[static_cast<size_t>(rw.exec_node[i])].implementation;
+  exe->received_node_ = first_received_nodes(rw.exec_node, g.nodes.size());
   exe->build_note_ = describe_build(*exe->packed_, ms_since(t_kernels), ms_since(t0));
   keep_values_subgraphs_read(g, exe->has_subgraph_, exe->last_use_);
   return exe;
 }
 
-std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const reference::RunLimits& limits) const {
+// One event for the received node behind execution node `exec_node`, named as the support answer
+// and the serialized form name it ("onednn", "onednn+fused", ...).
+void CpuExecutable::report_node_event(const NodeProfiler& profiler, size_t exec_node, uint64_t start_ns) const {
+  const uint64_t end_ns = profiler.now_ns();
+  const size_t node = received_node_[exec_node];
+  profiler.sink->node_event(profiler.sink->context, node, impl_[node].c_str(), start_ns, end_ns);
+}
+
+std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const reference::RunLimits& limits,
+                                      const NodeProfiler* profiler) const {
   const Graph& g = exec_;
   if (inputs.size() != g.inputs.size())
     throw_error(StatusCode::invalid_argument, "expected " + std::to_string(g.inputs.size()) + " inputs, got " + std::to_string(inputs.size()));
@@ -308,6 +315,7 @@ std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const re
       in.push_back(v >= 0 ? &slots[static_cast<size_t>(v)] : nullptr);
     }
     std::vector<Value> out(node.outputs.size());
+    const uint64_t start_ns = profiler ? profiler->now_ns() : 0;
     try {
       if (plan_[n].fast) {
         plan_[n].fast->run(in, out);
@@ -330,6 +338,7 @@ std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const re
     } catch (const std::exception& e) {
       throw Error(StatusCode::internal, node.describe() + ": " + e.what());
     }
+    if (profiler) report_node_event(*profiler, n, start_ns);
     for (size_t o = 0; o < node.outputs.size(); ++o) {
       int32_t id = node.outputs[o];
       if (id < 0) continue;

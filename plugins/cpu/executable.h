@@ -3,6 +3,7 @@
 // and recorded in the serialized form.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,13 @@
 #include "switchyard/reference/interpreter.h"
 
 namespace switchyard::cpu {
+
+// Where per-node profiling events go (sy_execute_args.profiler) and the clock they are timed with
+// (sy_host_api.now_ns). Events name nodes of the graph as received, not the execution graph.
+struct NodeProfiler {
+  const sy_profiler* sink = nullptr;
+  uint64_t (*now_ns)(void) = nullptr;
+};
 
 struct NodePlan {
   std::string implementation;          // "onednn", "native", "reference"
@@ -37,7 +45,10 @@ class CpuExecutable {
   // Runs with host tensors; polls the cancel flag between nodes and hands `limits` to the reference
   // kernels (Loop, Scan and sequence operators poll it per iteration and check the memory limit).
   // Throws Error.
-  std::vector<Value> run(const std::vector<Value>& inputs, const reference::RunLimits& limits = {}) const;
+  // With `profiler`, reports one event per execution node it ran (see NodeProfiler); without, it
+  // reads no clock.
+  std::vector<Value> run(const std::vector<Value>& inputs, const reference::RunLimits& limits = {},
+                         const NodeProfiler* profiler = nullptr) const;
 
   // The graph as received (inputs/outputs, names); execution runs the rewritten graph.
   const Graph& graph() const { return graph_; }
@@ -57,10 +68,14 @@ class CpuExecutable {
   const std::string& build_note() const { return build_note_; }
 
  private:
+  void report_node_event(const NodeProfiler& profiler, size_t exec_node, uint64_t start_ns) const;
+
   Graph graph_;                    // as received
   Graph exec_;                     // after the graph passes
   std::vector<std::string> impl_;  // per received node (serialized)
   std::vector<NodePlan> plan_;     // per execution node
+  // Per execution node: the first received node it runs (a fused kernel's anchor), for profiling.
+  std::vector<size_t> received_node_;
   std::vector<int64_t> last_use_;
   std::vector<char> has_subgraph_;
   reference::Interpreter interpreter_;
@@ -68,12 +83,18 @@ class CpuExecutable {
   std::string build_note_;
 };
 
+// One node's support answer, as query_support reports it (strings of any length).
+struct SupportAnswer {
+  sy_support_reason reason = SY_SUPPORTED;
+  std::string message;         // why not; for a fused node, what it runs fused with
+  std::string implementation;  // how it runs: "onednn", "reference", "onednn+fused", ...
+};
+
 // Per-node support answer used by query_support.
-sy_node_support support_for(const Node& node, const Graph& graph, int threads);
-// Answers for every node of `graph`, reporting fusion as compile() would apply it: into `out`
-// (graph.nodes.size() entries), or returned.
-void support_for_graph(Graph graph, int threads, sy_node_support* out);
-std::vector<sy_node_support> support_for_graph(Graph graph, int threads);
+SupportAnswer support_for(const Node& node, const Graph& graph, int threads);
+// Answers for every node of `graph` (graph.nodes.size() entries), reporting fusion as compile()
+// would apply it.
+std::vector<SupportAnswer> support_for_graph(Graph graph, int threads);
 
 // Whether compile-time fusion runs (SWITCHYARD_CPU_FUSION=0 turns it off) and whether fused
 // convolutions keep activations in oneDNN's blocked layout (SWITCHYARD_CPU_BLOCKED=0: off).

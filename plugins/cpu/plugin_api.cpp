@@ -9,13 +9,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "executable.h"
 #include "probe_memo.h"
@@ -64,10 +68,16 @@ struct CpuPlugin {
   std::string diagnostics;
 };
 
+// The alignment kernels assume of every tensor's bytes (Tensor::allocate's), so also of host
+// memory a buffer imports.
+constexpr uintptr_t kBufferAlignment = 64;
+
 struct CpuBuffer {
-  Tensor storage;  // uint8 tensor owning the bytes (64-byte aligned)
+  // uint8 tensor over the bytes: owning them (64-byte aligned), or a kernel's output handed over
+  // directly (no copy), or wrapping host memory it does not own (`imported`).
+  Tensor storage;
   size_t size = 0;
-  // Output buffers hand over the kernel's tensor directly (no copy).
+  bool imported = false;  // buffer_import_host: the host frees the memory after buffer_release
   std::byte* data() { return static_cast<std::byte*>(storage.raw_mutable()); }
 };
 
@@ -169,7 +179,7 @@ void get_info(sy_plugin_info* info) {
                              "Resize; reference kernels for the rest");
 }
 
-sy_status initialize(const sy_setting* settings, size_t n, sy_plugin* out) {
+sy_status initialize(const sy_setting* const* settings, size_t n, sy_plugin* out) {
   return guarded([&]() -> sy_status {
     if (!out) return make_status(SY_ERROR_INVALID_ARGUMENT, "initialize: out_plugin is NULL");
     const std::map<std::string, std::string> s = helpers::settings_map(settings, n);
@@ -232,17 +242,24 @@ sy_status device_info(sy_device device, sy_device_info* info) {
   });
 }
 
-sy_status query_support(sy_device device, const sy_graph* view, sy_node_support* out) {
+// Hands every node's answer to the host's collector (which copies the strings).
+void report_support(const sy_support_report& report, const std::vector<SupportAnswer>& answers) {
+  for (size_t i = 0; i < answers.size(); ++i)
+    report.node(report.context, i, answers[i].reason, answers[i].message.c_str(), answers[i].implementation.c_str());
+}
+
+sy_status query_support(sy_device device, const sy_graph* view, const sy_support_report* report) {
   return guarded([&]() -> sy_status {
-    if (!device || !view || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "query_support: NULL argument");
+    if (!device || !view || !report || !SY_HAS_FIELD(report, sy_support_report, node) || !report->node)
+      return make_status(SY_ERROR_INVALID_ARGUMENT, "query_support: NULL argument");
     auto g = graph_from_view(view);
     if (!g.ok()) return make_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
-    support_for_graph(std::move(g).value(), plugin_of(device)->threads, out);
+    report_support(*report, support_for_graph(std::move(g).value(), plugin_of(device)->threads));
     return nullptr;
   });
 }
 
-sy_status compile(sy_device device, const sy_graph* view, const sy_setting*, size_t, sy_executable* out) {
+sy_status compile(sy_device device, const sy_graph* view, const sy_setting* const*, size_t, sy_executable* out) {
   return guarded([&]() -> sy_status {
     if (!device || !view || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "compile: NULL argument");
     auto g = graph_from_view(view);
@@ -307,6 +324,23 @@ sy_status buffer_alloc(sy_device device, size_t size, sy_buffer* out) {
   });
 }
 
+// Wraps the host's memory without copying and without owning it. Refuses memory kernels could not
+// use in place (less than 64-byte aligned): the host then copies into an allocated buffer.
+sy_status buffer_import_host(sy_device device, void* host_memory, size_t size, sy_buffer* out) {
+  return guarded([&]() -> sy_status {
+    if (!device || !host_memory || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "buffer_import_host: NULL argument");
+    if (reinterpret_cast<uintptr_t>(host_memory) % kBufferAlignment != 0)
+      return make_status(SY_ERROR_UNSUPPORTED, "buffer_import_host: host memory is not " + std::to_string(kBufferAlignment) +
+                                                   "-byte aligned");
+    auto b = std::make_unique<CpuBuffer>();
+    b->storage = Tensor::wrap(ElementType::uint8, {static_cast<int64_t>(size)}, nullptr, host_memory, size);
+    b->size = size;
+    b->imported = true;
+    *out = reinterpret_cast<sy_buffer>(b.release());
+    return nullptr;
+  });
+}
+
 void buffer_release(sy_buffer b) { delete reinterpret_cast<CpuBuffer*>(b); }
 size_t buffer_size(sy_buffer b) { return b ? reinterpret_cast<CpuBuffer*>(b)->size : 0; }
 
@@ -328,12 +362,33 @@ sy_status buffer_read(sy_buffer b, size_t offset, void* dst, size_t size) {
 
 void* buffer_map(sy_buffer b) { return b ? reinterpret_cast<CpuBuffer*>(b)->data() : nullptr; }
 
-// Wraps an argument buffer as a host tensor without copying.
-Tensor tensor_of(const sy_tensor_arg& a) {
-  auto* buf = reinterpret_cast<CpuBuffer*>(a.buffer);
-  auto type = element_type_from_int(a.elem_type);
-  if (!buf || !type || a.rank < 0 || a.rank > SY_MAX_RANK) throw_error(StatusCode::invalid_argument, "execute: bad input argument");
-  Shape shape(a.dims, a.dims + a.rank);
+// Host memory that imported input buffers wrap. An output handed to the host must not alias it:
+// the host may free that memory once it releases the input buffer, while it still holds the output.
+class BorrowedMemory {
+ public:
+  void note(const CpuBuffer& b) {
+    if (b.imported && b.size) ranges_.push_back({reinterpret_cast<uintptr_t>(b.storage.raw()), b.size});
+  }
+  bool holds(const Tensor& t) const {
+    const auto begin = reinterpret_cast<uintptr_t>(t.raw());
+    for (const auto& [start, size] : ranges_)
+      if (begin < start + size && start < begin + t.byte_size()) return true;
+    return false;
+  }
+
+ private:
+  std::vector<std::pair<uintptr_t, size_t>> ranges_;
+};
+
+// Wraps an argument buffer as a host tensor without copying (strings are decoded); notes the
+// host memory it borrows.
+Tensor tensor_of(const sy_tensor_arg* a, BorrowedMemory& borrowed) {
+  if (!a || !SY_HAS_FIELD(a, sy_tensor_arg, dims)) throw_error(StatusCode::invalid_argument, "execute: bad input argument");
+  auto* buf = reinterpret_cast<CpuBuffer*>(a->buffer);
+  auto type = element_type_from_int(a->elem_type);
+  if (!buf || !type || a->rank < 0 || (a->rank > 0 && !a->dims))
+    throw_error(StatusCode::invalid_argument, "execute: bad input argument");
+  Shape shape(a->dims, a->dims + a->rank);
   if (*type == ElementType::string) {
     auto n = shape_numel(shape);
     if (!n) throw_error(StatusCode::invalid_argument, "execute: bad string input shape");
@@ -343,16 +398,38 @@ Tensor tensor_of(const sy_tensor_arg& a) {
   }
   auto need = shape_numel(shape) ? storage_bytes(*type, *shape_numel(shape)) : std::nullopt;
   if (!need || *need > buf->size) throw_error(StatusCode::invalid_argument, "execute: input buffer smaller than its shape");
+  borrowed.note(*buf);
   std::shared_ptr<const void> owner(buf->storage.raw(), [keep = buf->storage](const void*) {});
   return Tensor::wrap(*type, shape, owner, buf->data(), *need);
 }
 
-// Hands a result tensor to the host as a buffer (no copy for non-string tensors).
-void emit_output(const Tensor& t, sy_tensor_out& out) {
-  if (t.rank() > SY_MAX_RANK) throw_error(StatusCode::unsupported, "output rank exceeds SY_MAX_RANK");
-  out.elem_type = static_cast<int32_t>(t.type());
-  out.rank = static_cast<int32_t>(t.rank());
-  for (int64_t i = 0; i < t.rank(); ++i) out.dims[i] = t.dim(i);
+// A uint8 tensor holding a copy of `size` bytes.
+Tensor copy_of_bytes(const void* src, size_t size) {
+  Tensor t = Tensor::allocate(ElementType::uint8, {static_cast<int64_t>(size)});
+  if (size) std::memcpy(t.raw_mutable(), src, size);
+  return t;
+}
+
+// A new buffer holding `t`'s bytes (strings encoded): the kernel's storage itself where it can be
+// handed over, a copy where it is host memory an input borrowed.
+sy_buffer new_buffer(const Tensor& t, const BorrowedMemory& borrowed) {
+  auto b = std::make_unique<CpuBuffer>();
+  if (t.type() == ElementType::string) {
+    const std::string encoded = encode_strings(t.strings());
+    b->storage = copy_of_bytes(encoded.data(), encoded.size());
+    b->size = encoded.size();
+  } else {
+    const bool hand_over = t.byte_size() > 0 && !borrowed.holds(t);
+    // Handed over, the storage keeps its element type: irrelevant to byte access.
+    b->storage = hand_over ? t.reshaped({t.numel()}) : copy_of_bytes(t.raw(), t.byte_size());
+    b->size = t.byte_size();
+  }
+  return reinterpret_cast<sy_buffer>(b.release());
+}
+
+// Writes `t`'s bytes (strings encoded) into a buffer the host sized; returns that buffer.
+sy_buffer write_into(sy_buffer buffer, const Tensor& t) {
+  auto* buf = reinterpret_cast<CpuBuffer*>(buffer);
   std::string encoded;
   const void* src = t.raw();
   size_t size = t.byte_size();
@@ -361,111 +438,162 @@ void emit_output(const Tensor& t, sy_tensor_out& out) {
     src = encoded.data();
     size = encoded.size();
   }
-  if (out.buffer) {
-    auto* buf = reinterpret_cast<CpuBuffer*>(out.buffer);
-    if (buf->size < size) throw_error(StatusCode::invalid_argument, "execute: preallocated output buffer is too small");
-    if (size) std::memcpy(buf->data(), src, size);
-    return;
-  }
-  auto b = std::make_unique<CpuBuffer>();
-  if (t.type() != ElementType::string && t.byte_size() > 0) {
-    b->storage = t.reshaped({t.numel()});  // shares storage; typed view irrelevant to byte access
-  } else {
-    b->storage = Tensor::allocate(ElementType::uint8, {static_cast<int64_t>(size)});
-    if (size) std::memcpy(b->storage.raw_mutable(), src, size);
-  }
-  b->size = size;
-  out.buffer = reinterpret_cast<sy_buffer>(b.release());
+  if (buf->size < size) throw_error(StatusCode::invalid_argument, "execute: preallocated output buffer is too small");
+  if (size) std::memmove(buf->data(), src, size);  // memmove: the host may pass an input's buffer
+  return buffer;
 }
 
-// ABI 1.1 value arguments (sequences, optionals) to host Values.
-Value value_of(const sy_value_arg& a) {
+// Hands a result tensor to the host (into the buffer it gave, or as a new one) with its type and
+// shape (any rank: set_tensor_out takes host storage past dims_capacity).
+sy_status emit_output(const Tensor& t, sy_tensor_out* out, const BorrowedMemory& borrowed) {
+  if (!out || !SY_HAS_FIELD(out, sy_tensor_out, dims_capacity))
+    throw_error(StatusCode::invalid_argument, "execute: bad output argument");
+  sy_buffer buffer = out->buffer ? write_into(out->buffer, t) : new_buffer(t, borrowed);
+  return helpers::set_tensor_out(g_host, out, buffer, static_cast<int32_t>(t.type()), static_cast<int32_t>(t.rank()),
+                                 t.shape().data());
+}
+
+// Value arguments (sequences, optionals) to host Values.
+Value value_of(const sy_value_arg* a, BorrowedMemory& borrowed) {
+  if (!a || !SY_HAS_FIELD(a, sy_value_arg, tensors) || (a->num_tensors && !a->tensors))
+    throw_error(StatusCode::invalid_argument, "execute: bad input value");
   Value v;
-  const bool optional = a.kind == SY_VALUE_OPTIONAL;
-  const sy_value_kind k = optional ? a.element_kind : a.kind;
+  const bool optional = a->kind == SY_VALUE_OPTIONAL;
+  const sy_value_kind k = optional ? a->element_kind : a->kind;
   v.is_optional = optional;
-  if (optional && !a.has_value) return v;  // empty optional
+  if (optional && !a->has_value) return v;  // empty optional
   if (k == SY_VALUE_SEQUENCE) {
     std::vector<Tensor> items;
-    for (size_t i = 0; i < a.num_tensors; ++i) items.push_back(tensor_of(a.tensors[i]));
+    for (size_t i = 0; i < a->num_tensors; ++i) items.push_back(tensor_of(a->tensors[i], borrowed));
     v.kind = Value::Kind::sequence;
     v.sequence = std::move(items);
     return v;
   }
-  if (a.num_tensors != 1) throw_error(StatusCode::invalid_argument, "execute: a tensor value needs exactly one tensor");
+  if (a->num_tensors != 1) throw_error(StatusCode::invalid_argument, "execute: a tensor value needs exactly one tensor");
   v.kind = Value::Kind::tensor;
-  v.tensor = tensor_of(a.tensors[0]);
+  v.tensor = tensor_of(a->tensors[0], borrowed);
   return v;
 }
 
-void emit_value(const Value& v, sy_value_out& out) {
-  out.kind = v.is_optional ? SY_VALUE_OPTIONAL : (v.kind == Value::Kind::sequence ? SY_VALUE_SEQUENCE : SY_VALUE_TENSOR);
-  out.element_kind = v.kind == Value::Kind::sequence ? SY_VALUE_SEQUENCE : SY_VALUE_TENSOR;
-  out.has_value = v.kind != Value::Kind::none;
+// Sets the value's kinds and hands each of its tensors to the host as a new buffer.
+sy_status emit_value(const Value& v, sy_value_out* out, const BorrowedMemory& borrowed) {
+  if (!out || !SY_HAS_FIELD(out, sy_value_out, append_tensor) || !out->append_tensor)
+    throw_error(StatusCode::invalid_argument, "execute: bad output value");
+  out->kind = v.is_optional ? SY_VALUE_OPTIONAL : (v.kind == Value::Kind::sequence ? SY_VALUE_SEQUENCE : SY_VALUE_TENSOR);
+  out->element_kind = v.kind == Value::Kind::sequence ? SY_VALUE_SEQUENCE : SY_VALUE_TENSOR;
+  out->has_value = v.kind != Value::Kind::none;
   std::vector<const Tensor*> items;
   if (v.kind == Value::Kind::tensor) items.push_back(&v.tensor);
   for (const auto& t : v.sequence) items.push_back(&t);
-  out.num_tensors = items.size();
-  out.tensors = nullptr;
-  if (items.empty()) return;
-  const sy_host_api* host = g_host.get();
-  if (!host || host->struct_size < offsetof(sy_host_api, allocate) + sizeof(void*) || !host->allocate)
-    throw_error(StatusCode::unsupported, "the host cannot receive sequence outputs (ABI 1.0 host)");
-  out.tensors = static_cast<sy_tensor_out*>(host->allocate(items.size() * sizeof(sy_tensor_out)));
-  if (!out.tensors) throw std::bad_alloc();
-  std::memset(out.tensors, 0, items.size() * sizeof(sy_tensor_out));
-  for (size_t i = 0; i < items.size(); ++i) emit_output(*items[i], out.tensors[i]);
+  for (const Tensor* t : items) {
+    sy_buffer buffer = new_buffer(*t, borrowed);  // the host's from here on, also when appending fails
+    if (sy_status st = out->append_tensor(out->context, buffer, static_cast<int32_t>(t->type()), static_cast<int32_t>(t->rank()),
+                                          t->shape().data()))
+      return st;
+  }
+  return nullptr;
 }
 
-bool has_values(const sy_execute_args* args) {
-  return args->struct_size >= offsetof(sy_execute_args, output_values) + sizeof(void*) && args->input_values && args->output_values;
+// The value form (sequences, optionals) rather than plain tensors; the host sets one form only.
+bool uses_values(const sy_execute_args* args) { return args->input_values || args->output_values; }
+
+// Whether the form's arrays are there for the arguments the executable takes.
+bool has_arrays(const sy_execute_args* args, bool values) {
+  const bool inputs = values ? args->input_values != nullptr : args->inputs != nullptr;
+  const bool outputs = values ? args->output_values != nullptr : args->outputs != nullptr;
+  return (inputs || !args->num_inputs) && (outputs || !args->num_outputs);
 }
 
-// The cancel flag and, from a 1.4 host, the memory limit.
+// The cancel flag and the memory limit, where the host's arguments hold them.
 reference::RunLimits limits_of(const sy_execute_args* args) {
   reference::RunLimits limits;
-  limits.cancel_flag = args->cancel_flag;
-  if (args->struct_size >= offsetof(sy_execute_args, max_memory_bytes) + sizeof args->max_memory_bytes)
-    limits.max_memory_bytes = args->max_memory_bytes;
+  if (SY_HAS_FIELD(args, sy_execute_args, cancel_flag)) limits.cancel_flag = args->cancel_flag;
+  if (SY_HAS_FIELD(args, sy_execute_args, max_memory_bytes)) limits.max_memory_bytes = args->max_memory_bytes;
   return limits;
 }
 
+// The host's receiver and clock when it traces this execution; nullopt when it does not (the run
+// then reads no clock).
+std::optional<NodeProfiler> profiler_of(const sy_execute_args* args) {
+  if (!SY_HAS_FIELD(args, sy_execute_args, profiler) || !args->profiler) return std::nullopt;
+  const sy_profiler* sink = args->profiler;
+  const sy_host_api* host = g_host.get();
+  if (!SY_HAS_FIELD(sink, sy_profiler, node_event) || !sink->node_event || !host || !SY_HAS_FIELD(host, sy_host_api, now_ns) ||
+      !host->now_ns)
+    return std::nullopt;
+  return NodeProfiler{sink, host->now_ns};
+}
+
+std::vector<Value> inputs_of(const sy_execute_args* args, bool values, BorrowedMemory& borrowed) {
+  std::vector<Value> inputs;
+  inputs.reserve(args->num_inputs);
+  for (size_t i = 0; i < args->num_inputs; ++i)
+    inputs.push_back(values ? value_of(args->input_values[i], borrowed) : Value::of(tensor_of(args->inputs[i], borrowed)));
+  return inputs;
+}
+
+sy_status emit_outputs(const CpuExecutable& e, const std::vector<Value>& outputs, const sy_execute_args* args, bool values,
+                       const BorrowedMemory& borrowed) {
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (values) {
+      if (sy_status st = emit_value(outputs[i], args->output_values[i], borrowed)) return st;
+      continue;
+    }
+    if (outputs[i].kind != Value::Kind::tensor)
+      throw_error(StatusCode::unsupported, "output '" + e.graph().value_name(e.graph().outputs[i]) +
+                                               "' is a sequence or optional; the host must pass output_values");
+    if (sy_status st = emit_output(outputs[i].tensor, args->outputs[i], borrowed)) return st;
+  }
+  return nullptr;
+}
+
 sy_status execute(sy_executable exe, const sy_execute_args* args) {
-  if (!exe || !args || !args->on_complete) return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: NULL argument");
+  if (!exe || !args || !SY_HAS_FIELD(args, sy_execute_args, on_complete) || !args->on_complete)
+    return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: NULL argument");
   const auto& e = *reinterpret_cast<CpuExecutableHandle*>(exe)->exe;
   if (args->num_inputs != e.graph().inputs.size() || args->num_outputs != e.graph().outputs.size())
     return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: expected " + std::to_string(e.graph().inputs.size()) + " inputs and " +
                                                       std::to_string(e.graph().outputs.size()) + " outputs");
-  const bool values = has_values(args);
+  const bool values = uses_values(args);
+  if (!has_arrays(args, values)) return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: NULL argument array");
   // Runs on the calling thread and completes before returning (allowed by the ABI).
   sy_status st = guarded([&]() -> sy_status {
-    std::vector<Value> inputs;
-    inputs.reserve(args->num_inputs);
-    for (size_t i = 0; i < args->num_inputs; ++i)
-      inputs.push_back(values ? value_of(args->input_values[i]) : Value::of(tensor_of(args->inputs[i])));
-    auto outputs = e.run(inputs, limits_of(args));
-    for (size_t i = 0; i < outputs.size(); ++i) {
-      if (values) {
-        emit_value(outputs[i], args->output_values[i]);
-        continue;
-      }
-      if (outputs[i].kind != Value::Kind::tensor)
-        throw_error(StatusCode::unsupported, "output '" + e.graph().value_name(e.graph().outputs[i]) +
-                                                 "' is a sequence or optional; the host must pass output_values (ABI 1.1)");
-      emit_output(outputs[i].tensor, args->outputs[i]);
-    }
-    return nullptr;
+    BorrowedMemory borrowed;
+    const std::vector<Value> inputs = inputs_of(args, values, borrowed);
+    const std::optional<NodeProfiler> profiler = profiler_of(args);
+    const std::vector<Value> outputs = e.run(inputs, limits_of(args), profiler ? &*profiler : nullptr);
+    return emit_outputs(e, outputs, args, values, borrowed);
   });
   args->on_complete(args->user_data, st);
   return nullptr;
 }
 
+// Designated, so that the compiler checks the table's order against the header's.
 const sy_plugin_api kApi = {
-    sizeof(sy_plugin_api), SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR,
-    get_info, initialize, helpers::delete_plugin<CpuPlugin>, helpers::plugin_diagnostics<CpuPlugin>, device_count,
-    device_get, device_info, query_support, compile,
-    executable_serialize, executable_restore, executable_release, buffer_alloc, buffer_release, buffer_size,
-    buffer_write, buffer_read, buffer_map, execute, executable_restore_in_place,
+    .struct_size = sizeof(sy_plugin_api),
+    .abi_major = SY_ABI_VERSION_MAJOR,
+    .abi_minor = SY_ABI_VERSION_MINOR,
+    .get_info = get_info,
+    .initialize = initialize,
+    .shutdown = helpers::delete_plugin<CpuPlugin>,
+    .get_diagnostics = helpers::plugin_diagnostics<CpuPlugin>,
+    .device_count = device_count,
+    .device_get = device_get,
+    .device_info = device_info,
+    .query_support = query_support,
+    .compile = compile,
+    .executable_serialize = executable_serialize,
+    .executable_restore = executable_restore,
+    .executable_release = executable_release,
+    .buffer_alloc = buffer_alloc,
+    .buffer_release = buffer_release,
+    .buffer_size = buffer_size,
+    .buffer_write = buffer_write,
+    .buffer_read = buffer_read,
+    .execute = execute,
+    .buffer_map = buffer_map,
+    .executable_restore_in_place = executable_restore_in_place,
+    .buffer_import_host = buffer_import_host,
 };
 
 }  // namespace

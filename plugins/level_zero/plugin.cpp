@@ -9,6 +9,7 @@
 #include <level_zero/loader/ze_loader.h>
 #include <level_zero/ze_api.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -275,7 +276,7 @@ void get_info(sy_plugin_info* info) {
                              "Level Zero devices through the system's Level Zero loader; NPUs run graphs through " ZE_SWITCHYARD_GRAPH_EXT_NAME);
 }
 
-sy_status initialize(const sy_setting* settings, size_t n, sy_plugin* out) {
+sy_status initialize(const sy_setting* const* settings, size_t n, sy_plugin* out) {
   return guarded([&]() -> sy_status {
     if (!out) return make_status(SY_ERROR_INVALID_ARGUMENT, "initialize: out_plugin is NULL");
     const std::map<std::string, std::string> s = helpers::settings_map(settings, n);
@@ -367,93 +368,112 @@ sy_status device_info(sy_device device, sy_device_info* info) {
       out.active_power_watts = d->model.active_power_watts;
     }
     // Graphs reach the device only through the graph extension, whose drivers compute float32
-    // graphs in float16 unless their model says otherwise (ABI 1.2 field).
+    // graphs in float16 unless their model says otherwise.
     if (d->has_graph_ext) out.compute_element_type = d->has_model && d->model.float_compute_type ? d->model.float_compute_type : SY_ELEM_FLOAT16;
     out.host_link_gbps = 0;  // integrated NPU: shares host memory
     out.host_visible_memory = 0;
   });
 }
 
+// The view's element `i` of an array of pointers; a NULL element is a malformed view.
+template <typename T>
+const T& element(const T* const* array, size_t i, const char* what) {
+  if (!array || !array[i]) throw Failure{SY_ERROR_INVALID_ARGUMENT, std::string("graph view: ") + what + " " + std::to_string(i) + " is NULL"};
+  return *array[i];
+}
+
+seg::Value encode_value(const sy_value_desc& v) {
+  seg::Value o;
+  o.name = v.name ? v.name : "";
+  if (v.kind != SY_VALUE_TENSOR) {
+    o.elem = 0, o.rank = -1;
+    return o;
+  }
+  o.elem = v.elem_type;
+  o.rank = v.rank;
+  if (v.rank > 0) o.dims.assign(v.dims, v.dims + v.rank);
+  return o;
+}
+
+// Only the attribute types the segment carries get a payload; drivers refuse the others.
+seg::Attr encode_attribute(const sy_attribute& at) {
+  seg::Attr x;
+  x.name = at.name ? at.name : "";
+  x.type = static_cast<uint8_t>(at.type);
+  switch (at.type) {
+    case SY_ATTR_FLOAT: x.f = at.f; break;
+    case SY_ATTR_INT: x.i = at.i; break;
+    case SY_ATTR_STRING: if (at.s) x.s.assign(at.s, at.s_size); break;
+    case SY_ATTR_FLOATS: x.floats.assign(at.floats, at.floats + at.count); break;
+    case SY_ATTR_INTS: x.ints.assign(at.ints, at.ints + at.count); break;
+    default: break;  // tensors / graphs: the type alone
+  }
+  return x;
+}
+
+seg::Node encode_node(const sy_node& n) {
+  seg::Node o;
+  o.op_type = n.op_type ? n.op_type : "";
+  o.domain = n.domain ? n.domain : "";
+  o.opset = n.opset;
+  o.inputs.assign(n.inputs, n.inputs + n.num_inputs);
+  o.outputs.assign(n.outputs, n.outputs + n.num_outputs);
+  for (size_t a = 0; a < n.num_attributes; ++a) o.attrs.push_back(encode_attribute(element(n.attributes, a, "attribute")));
+  return o;
+}
+
+seg::Initializer encode_initializer(const sy_initializer& in) {
+  if (!in.tensor) throw Failure{SY_ERROR_INVALID_ARGUMENT, "graph view: an initializer has no tensor"};
+  const sy_constant& c = *in.tensor;
+  seg::Initializer t;
+  t.value = in.value;
+  t.elem = c.elem_type;
+  if (c.rank > 0) t.dims.assign(c.dims, c.dims + c.rank);
+  t.bytes.assign(static_cast<const char*>(c.data), c.size_bytes);
+  return t;
+}
+
 // sy_graph view -> Switchyard's serialised segment.
 std::string encode(const sy_graph* g) {
   if (!g || g->struct_size < sizeof(sy_graph)) throw Failure{SY_ERROR_INVALID_ARGUMENT, "graph view is NULL or too old"};
   seg::Segment s;
-  s.values.resize(g->num_values);
-  for (size_t i = 0; i < g->num_values; ++i) {
-    const auto& v = g->values[i];
-    auto& o = s.values[i];
-    o.name = v.name ? v.name : "";
-    if (v.kind != SY_VALUE_TENSOR) {
-      o.elem = 0, o.rank = -1;
-      continue;
-    }
-    o.elem = v.elem_type;
-    o.rank = v.rank;
-    for (int32_t d = 0; d < v.rank; ++d) o.dims.push_back(v.dims[d].value);
-  }
-  for (size_t i = 0; i < g->num_nodes; ++i) {
-    const auto& n = g->nodes[i];
-    seg::Node o;
-    o.op_type = n.op_type ? n.op_type : "";
-    o.domain = n.domain ? n.domain : "";
-    o.opset = n.opset;
-    o.inputs.assign(n.inputs, n.inputs + n.num_inputs);
-    o.outputs.assign(n.outputs, n.outputs + n.num_outputs);
-    for (size_t a = 0; a < n.num_attributes; ++a) {
-      const auto& at = n.attributes[a];
-      seg::Attr x;
-      x.name = at.name ? at.name : "";
-      x.type = static_cast<uint8_t>(at.type);
-      switch (at.type) {
-        case SY_ATTR_FLOAT: x.f = at.f; break;
-        case SY_ATTR_INT: x.i = at.i; break;
-        case SY_ATTR_STRING: x.s.assign(at.s.data ? at.s.data : "", at.s.size); break;
-        case SY_ATTR_FLOATS: x.floats.assign(at.floats, at.floats + at.count); break;
-        case SY_ATTR_INTS: x.ints.assign(at.ints, at.ints + at.count); break;
-        default: break;  // tensors / graphs: the type alone; drivers refuse what they cannot take
-      }
-      o.attrs.push_back(std::move(x));
-    }
-    s.nodes.push_back(std::move(o));
-  }
+  for (size_t i = 0; i < g->num_values; ++i) s.values.push_back(encode_value(element(g->values, i, "value")));
+  for (size_t i = 0; i < g->num_nodes; ++i) s.nodes.push_back(encode_node(element(g->nodes, i, "node")));
   s.inputs.assign(g->inputs, g->inputs + g->num_inputs);
   s.outputs.assign(g->outputs, g->outputs + g->num_outputs);
-  for (size_t i = 0; i < g->num_initializers; ++i) {
-    const auto& in = g->initializers[i];
-    seg::Initializer t;
-    t.value = in.value;
-    t.elem = in.tensor.elem_type;
-    t.dims.assign(in.tensor.dims, in.tensor.dims + in.tensor.rank);
-    t.bytes.assign(static_cast<const char*>(in.tensor.data), in.tensor.size_bytes);
-    s.initializers.push_back(std::move(t));
-  }
+  for (size_t i = 0; i < g->num_initializers; ++i)
+    s.initializers.push_back(encode_initializer(element(g->initializers, i, "initializer")));
   seg::Writer w;
   seg::write_segment(s, w);
   return std::move(w.out);
 }
 
-sy_status query_support(sy_device device, const sy_graph* view, sy_node_support* out) {
+// A driver's fixed-size text field, which may fill every byte without a terminating NUL.
+template <size_t N>
+std::string driver_text(const char (&chars)[N]) {
+  return std::string(chars, strnlen(chars, N));
+}
+
+// The driver's answer for node `i`, reported as it is (a reason past the ABI's reads as other).
+void report_driver_answer(const sy_support_report* report, size_t i, const ze_switchyard_node_support_t& answer) {
+  const sy_support_reason reason = answer.reason <= SY_UNSUPPORTED_OTHER ? static_cast<sy_support_reason>(answer.reason) : SY_UNSUPPORTED_OTHER;
+  report->node(report->context, i, reason, driver_text(answer.message).c_str(), driver_text(answer.implementation).c_str());
+}
+
+sy_status query_support(sy_device device, const sy_graph* view, const sy_support_report* report) {
   return guarded([&]() -> sy_status {
-    if (!device || !view || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "query_support: NULL argument");
+    if (!device || !view || !report || !report->node) return make_status(SY_ERROR_INVALID_ARGUMENT, "query_support: NULL argument");
     LzDevice* d = dev_of(device);
     if (!d->has_graph_ext) {
-      for (size_t i = 0; i < view->num_nodes; ++i) {
-        out[i] = sy_node_support{};
-        out[i].reason = SY_UNSUPPORTED_OTHER;
-        std::snprintf(out[i].message, sizeof out[i].message, "%s", d->missing_ext_reason.c_str());
-      }
+      for (size_t i = 0; i < view->num_nodes; ++i)
+        report->node(report->context, i, SY_UNSUPPORTED_OTHER, d->missing_ext_reason.c_str(), nullptr);
       return nullptr;
     }
     std::string bytes = encode(view);
     std::vector<ze_switchyard_node_support_t> sup(view->num_nodes);
     d->check(d->ext.query(d->drv_device, bytes.data(), bytes.size(), static_cast<uint32_t>(view->num_nodes), sup.data()),
              "zeSwitchyardGraphQuerySupport");
-    for (size_t i = 0; i < view->num_nodes; ++i) {
-      out[i] = sy_node_support{};
-      out[i].reason = sup[i].reason <= SY_UNSUPPORTED_OTHER ? static_cast<sy_support_reason>(sup[i].reason) : SY_UNSUPPORTED_OTHER;
-      std::snprintf(out[i].message, sizeof out[i].message, "%s", sup[i].message);
-      std::snprintf(out[i].implementation, sizeof out[i].implementation, "%s", sup[i].implementation);
-    }
+    for (size_t i = 0; i < view->num_nodes; ++i) report_driver_answer(report, i, sup[i]);
     return nullptr;
   });
 }
@@ -467,11 +487,13 @@ void bind_arguments(LzExecutable& e, const sy_graph* view) {
     for (size_t i = 0; i < n; ++i) {
       ze_switchyard_argument_t a{};
       d->check(d->ext.argument(e.graph, io, static_cast<uint32_t>(i), &a), "zeSwitchyardGraphGetArgument");
+      if (a.rank < 0 || a.rank > ZE_SWITCHYARD_MAX_RANK)
+        throw Failure{SY_ERROR_DATA_LOSS, "the driver reports rank " + std::to_string(a.rank) + " for a graph argument"};
       Arg x;
       x.elem = a.elem_type;
       x.dims.assign(a.dims, a.dims + a.rank);
       x.bytes = a.size_bytes;
-      const auto& v = view->values[io ? view->outputs[i] : view->inputs[i]];
+      const sy_value_desc& v = element(view->values, static_cast<size_t>(io ? view->outputs[i] : view->inputs[i]), "value");
       if (v.elem_type != x.elem || v.rank != a.rank)
         throw Failure{SY_ERROR_DATA_LOSS, std::string("the compiled graph's ") + (io ? "output " : "input ") + std::to_string(i) + " does not match the graph ('" +
                                               (v.name ? v.name : "") + "')"};
@@ -497,7 +519,7 @@ std::unique_ptr<LzExecutable> compile_graph(LzDevice* d, const sy_graph* view) {
   return e;
 }
 
-sy_status compile(sy_device device, const sy_graph* view, const sy_setting*, size_t, sy_executable* out) {
+sy_status compile(sy_device device, const sy_graph* view, const sy_setting* const*, size_t, sy_executable* out) {
   return guarded([&]() -> sy_status {
     if (!device || !view || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "compile: NULL argument");
     *out = reinterpret_cast<sy_executable>(compile_graph(dev_of(device), view).release());
@@ -618,11 +640,17 @@ sy_status transfer(sy_buffer b, size_t offset, void* host, size_t size, bool wri
 sy_status buffer_write(sy_buffer b, size_t offset, const void* src, size_t size) { return transfer(b, offset, const_cast<void*>(src), size, true); }
 sy_status buffer_read(sy_buffer b, size_t offset, void* dst, size_t size) { return transfer(b, offset, dst, size, false); }
 
+// True when none of the `count` argument pointers is NULL (nor the array, when there are any).
+template <typename T>
+bool all_present(const T* const* args, size_t count) {
+  return count == 0 || (args && std::all_of(args, args + count, [](const T* a) { return a != nullptr; }));
+}
+
 sy_status execute(sy_executable exe, const sy_execute_args* args) {
   if (!exe || !args || !args->on_complete) return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: NULL argument");
   auto* e = reinterpret_cast<LzExecutable*>(exe);
-  if (args->num_inputs != e->inputs.size() || args->num_outputs != e->outputs.size() || (!args->inputs && args->num_inputs) ||
-      (!args->outputs && args->num_outputs))
+  if (args->num_inputs != e->inputs.size() || args->num_outputs != e->outputs.size() || !all_present(args->inputs, args->num_inputs) ||
+      !all_present(args->outputs, args->num_outputs))
     return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: expected " + std::to_string(e->inputs.size()) + " tensor inputs and " +
                                                       std::to_string(e->outputs.size()) + " tensor outputs");
   LzDevice* d = e->dev;
@@ -631,7 +659,7 @@ sy_status execute(sy_executable exe, const sy_execute_args* args) {
     std::vector<const void*> in;
     std::vector<void*> outp;
     for (size_t i = 0; i < e->inputs.size(); ++i) {
-      const auto& a = args->inputs[i];
+      const sy_tensor_arg& a = *args->inputs[i];
       const Arg& want = e->inputs[i];
       auto* buf = reinterpret_cast<LzBuffer*>(a.buffer);
       bool same = buf && a.elem_type == want.elem && a.rank == static_cast<int32_t>(want.dims.size());
@@ -641,7 +669,7 @@ sy_status execute(sy_executable exe, const sy_execute_args* args) {
       in.push_back(buf->ptr);
     }
     for (size_t i = 0; i < e->outputs.size(); ++i) {
-      auto& o = args->outputs[i];
+      const sy_tensor_out& o = *args->outputs[i];
       const Arg& want = e->outputs[i];
       auto* buf = reinterpret_cast<LzBuffer*>(o.buffer);
       if (!buf) {
@@ -678,16 +706,15 @@ sy_status execute(sy_executable exe, const sy_execute_args* args) {
       qr = zeCommandQueueSynchronize(d->queue, 0);
     }
     if (qr != ZE_RESULT_SUCCESS && qr != ZE_RESULT_NOT_READY) d->raise(qr, "graph execution");
-    for (size_t i = 0; i < e->outputs.size(); ++i) {
-      auto& o = args->outputs[i];
-      const Arg& want = e->outputs[i];
-      o.elem_type = want.elem;
-      o.rank = static_cast<int32_t>(want.dims.size());
-      for (size_t k = 0; k < want.dims.size() && k < SY_MAX_RANK; ++k) o.dims[k] = want.dims[k];
-    }
+    // Shapes, and the buffers allocated here handed to the host (its own once stored, even if a later
+    // output fails).
     size_t k = 0;
-    for (size_t i = 0; i < e->outputs.size(); ++i)
-      if (!args->outputs[i].buffer) args->outputs[i].buffer = reinterpret_cast<sy_buffer>(allocated[k++].release());
+    for (size_t i = 0; i < e->outputs.size(); ++i) {
+      sy_tensor_out* o = args->outputs[i];
+      const Arg& want = e->outputs[i];
+      sy_buffer fresh = o->buffer ? nullptr : reinterpret_cast<sy_buffer>(allocated[k++].release());
+      if (sy_status s = helpers::set_tensor_out(g_host, o, fresh, want.elem, static_cast<int32_t>(want.dims.size()), want.dims.data())) return s;
+    }
     return nullptr;
   });
   args->on_complete(args->user_data, st);
@@ -699,7 +726,10 @@ const sy_plugin_api kApi = {
     get_info, initialize, helpers::delete_plugin<LzPlugin>, helpers::plugin_diagnostics<LzPlugin>,
     helpers::count_devices<LzPlugin, g_host>, helpers::get_device<LzPlugin, g_host>, device_info, query_support, compile,
     executable_serialize, executable_restore, executable_release, buffer_alloc, buffer_release, buffer_size,
-    buffer_write, buffer_read, nullptr, execute,
+    buffer_write, buffer_read, execute,
+    nullptr /* buffer_map: device memory is not host-visible */,
+    nullptr /* executable_restore_in_place: the driver copies the blob it is given */,
+    nullptr /* buffer_import_host: buffers are device allocations */,
 };
 
 }  // namespace

@@ -257,15 +257,37 @@ void OclExecutable::warm_up() {
   release(std::move(ws));
 }
 
+namespace {
+
+// True when none of the `count` argument pointers is NULL (nor the array, when there are any).
+template <typename T>
+bool all_present(const T* const* args, size_t count) {
+  return count == 0 || (args && std::all_of(args, args + count, [](const T* a) { return a != nullptr; }));
+}
+
+}  // namespace
+
+// Every output's type and shape, from the schedule (static shapes). Fails only when the host's
+// allocator cannot hold a shape larger than its own storage.
+sy_status OclExecutable::write_output_shapes(const sy_execute_args* args) const {
+  for (size_t k = 0; k < schedule_.outputs.size(); ++k) {
+    const TensorSpec& s = schedule_.outputs[k];
+    if (sy_status st = plugin_helpers::set_tensor_out(plugin_host(), args->outputs[k], nullptr, s.elem_type,
+                                                      static_cast<int32_t>(s.dims.size()), s.dims.data()))
+      return st;
+  }
+  return nullptr;
+}
+
 void OclExecutable::execute(const sy_execute_args* args) {
   const KernelSchedule& p = schedule_;
-  if (args->num_inputs != p.inputs.size() || args->num_outputs != p.outputs.size() || (p.inputs.size() && !args->inputs) ||
-      (p.outputs.size() && !args->outputs))
+  if (args->num_inputs != p.inputs.size() || args->num_outputs != p.outputs.size() || !all_present(args->inputs, p.inputs.size()) ||
+      !all_present(args->outputs, p.outputs.size()))
     throw_error(StatusCode::invalid_argument, "execute: expected " + std::to_string(p.inputs.size()) + " inputs and " +
                                                   std::to_string(p.outputs.size()) + " outputs");
   std::vector<cl_mem> in_mem(p.inputs.size()), out_mem(p.outputs.size());
   for (size_t i = 0; i < p.inputs.size(); ++i) {
-    const sy_tensor_arg& a = args->inputs[i];
+    const sy_tensor_arg& a = *args->inputs[i];
     auto* b = reinterpret_cast<OclBuffer*>(a.buffer);
     if (!b || b->device != &device_) throw_error(StatusCode::invalid_argument, "execute: input " + std::to_string(i) + " is not a buffer of this device");
     const TensorSpec& s = p.inputs[i];
@@ -280,12 +302,12 @@ void OclExecutable::execute(const sy_execute_args* args) {
   auto drop_allocated = [&] {
     for (size_t k = 0; k < p.outputs.size(); ++k)
       for (auto* b : allocated)
-        if (args->outputs[k].buffer == reinterpret_cast<sy_buffer>(b)) args->outputs[k].buffer = nullptr;
+        if (args->outputs[k]->buffer == reinterpret_cast<sy_buffer>(b)) args->outputs[k]->buffer = nullptr;
     for (auto* b : allocated) delete b;
   };
   try {
     for (size_t k = 0; k < p.outputs.size(); ++k) {
-      sy_tensor_out& o = args->outputs[k];
+      sy_tensor_out& o = *args->outputs[k];
       const TensorSpec& s = p.outputs[k];
       if (o.buffer) {
         auto* b = reinterpret_cast<OclBuffer*>(o.buffer);
@@ -301,17 +323,17 @@ void OclExecutable::execute(const sy_execute_args* args) {
         allocated.push_back(b.get());
         o.buffer = reinterpret_cast<sy_buffer>(b.release());
       }
-      o.elem_type = s.elem_type;
-      o.rank = static_cast<int32_t>(s.dims.size());
-      for (size_t d = 0; d < s.dims.size(); ++d) o.dims[d] = s.dims[d];
     }
   } catch (...) {
     drop_allocated();
     throw;
   }
-  if (args->cancel_flag && __atomic_load_n(args->cancel_flag, __ATOMIC_ACQUIRE)) {
+  sy_status early = write_output_shapes(args);
+  if (!early && args->cancel_flag && __atomic_load_n(args->cancel_flag, __ATOMIC_ACQUIRE))
+    early = make_plugin_status(SY_ERROR_CANCELLED, "execute: cancelled before it started");
+  if (early) {
     drop_allocated();
-    args->on_complete(args->user_data, make_plugin_status(SY_ERROR_CANCELLED, "execute: cancelled before it started"));
+    args->on_complete(args->user_data, early);
     return;
   }
   std::unique_ptr<Workspace> ws;

@@ -13,11 +13,14 @@
 #include "cl_device.h"
 #include "kernel_schedule.h"
 #include "switchyard/hal/graph.h"
+#include "switchyard/plugin_helpers.h"
 
 namespace switchyard::opencl {
 
 // Creates a status through the host (plugin.cpp).
 sy_status make_plugin_status(sy_status_code code, const std::string& message);
+// The host's services as the entry point received them (plugin.cpp).
+const plugin_helpers::HostServices& plugin_host();
 
 using LogFn = std::function<void(sy_log_level, const std::string&)>;
 
@@ -44,6 +47,8 @@ class OclExecutable {
   OclExecutable(OclDevice& d) : device_(d) {}
   std::unique_ptr<Workspace> acquire();
   void release(std::unique_ptr<Workspace> ws);
+  // Writes every output's type and shape into the host's sy_tensor_out; a failure status if not.
+  sy_status write_output_shapes(const sy_execute_args* args) const;
   void free_workspace(Workspace& ws);
   // Enqueues every launch and output copy of the schedule on the device's queue.
   void enqueue_all(Workspace& ws, const std::vector<cl_mem>& in_mem, const std::vector<cl_mem>& out_mem);

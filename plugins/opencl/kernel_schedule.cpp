@@ -92,7 +92,7 @@ TensorSpec get_spec(Reader& r) {
   TensorSpec t;
   t.elem_type = static_cast<int32_t>(r.u32());
   uint32_t rank = r.u32();
-  if (rank > SY_MAX_RANK) corrupt("tensor rank");
+  if (rank > kMaxKernelRank) corrupt("tensor rank");
   for (uint32_t i = 0; i < rank; ++i) {
     uint64_t d = r.u64();
     if (d >= (uint64_t{1} << 62)) corrupt("tensor dim");

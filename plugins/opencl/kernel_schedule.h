@@ -71,6 +71,10 @@ struct OutputCopy {
   int32_t value = 0;   // value id to copy from
 };
 
+// The highest rank the kernels index: their shape arguments hold six dims (D0..D5), so lowering
+// refuses a value of higher rank and a serialized schedule holding one is corrupt.
+inline constexpr int kMaxKernelRank = 6;
+
 struct TensorSpec {
   int32_t elem_type = SY_ELEM_FLOAT32;
   std::vector<int64_t> dims;

@@ -17,8 +17,6 @@ namespace switchyard::opencl {
 
 namespace {
 
-constexpr int kMaxRank = 6;
-
 // A refusal: the support reason and a precise message.
 struct Refusal {
   sy_support_reason reason;
@@ -84,7 +82,7 @@ int64_t numel(const Shape& s) {
 
 // Pads (dims, strides) at the front to rank 6 with size 1 / stride 0.
 void pad6(Shape& dims, Shape& strides) {
-  while (dims.size() < kMaxRank) {
+  while (dims.size() < kMaxKernelRank) {
     dims.insert(dims.begin(), 1);
     strides.insert(strides.begin(), 0);
   }
@@ -125,7 +123,9 @@ class Lowerer {
                                          "' (" + t.to_string() + "); kernels are specialised for static shapes");
       s.push_back(d.value);
     }
-    if (s.size() > kMaxRank) refuse(SY_UNSUPPORTED_SHAPE, "value '" + g_.value_name(v) + "' has rank " + std::to_string(s.size()) + " (at most 6)");
+    if (s.size() > kMaxKernelRank)
+      refuse(SY_UNSUPPORTED_SHAPE, "value '" + g_.value_name(v) + "' has rank " + std::to_string(s.size()) + " (at most " +
+                                       std::to_string(kMaxKernelRank) + ")");
     auto n = shape_numel(s);
     if (!n || *n >= (int64_t{1} << 31))
       refuse(SY_UNSUPPORTED_SIZE_LIMIT, "value '" + g_.value_name(v) + "' " + shape_str(s) + " has 2^31 elements or more (32-bit indexing)");
@@ -335,7 +335,7 @@ void Lowerer::binary(int code) {
     const char* dn[] = {"D0", "D1", "D2", "D3", "D4", "D5"};
     const char* an[] = {"SA0", "SA1", "SA2", "SA3", "SA4", "SA5"};
     const char* bn[] = {"SB0", "SB1", "SB2", "SB3", "SB4", "SB5"};
-    for (int k = 0; k < kMaxRank; ++k) o.i(dn[k], d[k]).i(an[k], sa[k]).i(bn[k], sb[k]);
+    for (int k = 0; k < kMaxKernelRank; ++k) o.i(dn[k], d[k]).i(an[k], sa[k]).i(bn[k], sb[k]);
     half_arg(o, "A_HALF", acc);
     half_arg(o, "B_HALF", b);
     half_arg(o, "Y_HALF", y);
@@ -720,7 +720,7 @@ void Lowerer::reduce(int code) {
   const char* ksn[] = {"KS0", "KS1", "KS2", "KS3", "KS4", "KS5"};
   const char* rdn[] = {"RD0", "RD1", "RD2", "RD3", "RD4", "RD5"};
   const char* rsn[] = {"RS0", "RS1", "RS2", "RS3", "RS4", "RS5"};
-  for (int k = 0; k < kMaxRank; ++k) o.i(kdn[k], kd[k]).i(ksn[k], ks[k]).i(rdn[k], rd[k]).i(rsn[k], rs[k]);
+  for (int k = 0; k < kMaxKernelRank; ++k) o.i(kdn[k], kd[k]).i(ksn[k], ks[k]).i(rdn[k], rd[k]).i(rsn[k], rs[k]);
   half_arg(o, "A_HALF", x);
   half_arg(o, "Y_HALF", y);
   launch(Source::reduce, o, {val(x), val(y)}, numel(sy));
@@ -740,7 +740,7 @@ void Lowerer::copy_box(int32_t src, int32_t dst, Shape dims, Shape ss, int64_t s
   const char* dn[] = {"D0", "D1", "D2", "D3", "D4", "D5"};
   const char* sn[] = {"SS0", "SS1", "SS2", "SS3", "SS4", "SS5"};
   const char* tn[] = {"DS0", "DS1", "DS2", "DS3", "DS4", "DS5"};
-  for (int k = 0; k < kMaxRank; ++k) o.i(dn[k], dims[k]).i(sn[k], ss[k]).i(tn[k], ds[k]);
+  for (int k = 0; k < kMaxKernelRank; ++k) o.i(dn[k], dims[k]).i(sn[k], ss[k]).i(tn[k], ds[k]);
   launch(Source::strided_copy, o, {val(src), val(dst)}, n);
 }
 
@@ -954,14 +954,14 @@ void Lowerer::pad() {
   pad6(od, zero);
   Shape pb6 = pb, dummy(rank, 0);
   pad6(pb6, dummy);
-  for (int k = 0; k < kMaxRank - rank; ++k) pb6[k] = 0;
+  for (int k = 0; k < kMaxKernelRank - rank; ++k) pb6[k] = 0;
   Opts o;
   o.i("N", numel(sy)).i("MODE", m).f("VAL", value);
   const char* odn[] = {"OD0", "OD1", "OD2", "OD3", "OD4", "OD5"};
   const char* idn[] = {"ID0", "ID1", "ID2", "ID3", "ID4", "ID5"};
   const char* isn[] = {"IS0", "IS1", "IS2", "IS3", "IS4", "IS5"};
   const char* pbn[] = {"PB0", "PB1", "PB2", "PB3", "PB4", "PB5"};
-  for (int k = 0; k < kMaxRank; ++k) o.i(odn[k], od[k]).i(idn[k], id[k]).i(isn[k], is[k]).i(pbn[k], pb6[k]);
+  for (int k = 0; k < kMaxKernelRank; ++k) o.i(odn[k], od[k]).i(idn[k], id[k]).i(isn[k], is[k]).i(pbn[k], pb6[k]);
   half_arg(o, "A_HALF", x);
   half_arg(o, "Y_HALF", y);
   if (numel(sy) > 0) launch(Source::pad, o, {val(x), val(y)}, numel(sy));
@@ -1278,30 +1278,26 @@ void Lowerer::finish() {
   }
 }
 
-void fill(char* dst, size_t cap, const std::string& s) {
-  std::strncpy(dst, s.c_str(), cap - 1);
-  dst[cap - 1] = 0;
-}
-
 }  // namespace
 
-void query_support(const Graph& graph, const DeviceLimits& limits, sy_node_support* out) {
+std::vector<plugin_helpers::NodeAnswer> query_support(const Graph& graph, const DeviceLimits& limits) {
   KernelSchedule scratch;
   Lowerer l(graph, limits, scratch);
+  std::vector<plugin_helpers::NodeAnswer> answers(graph.nodes.size());
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    out[i] = sy_node_support{};
+    plugin_helpers::NodeAnswer& a = answers[i];
     try {
       l.lower_node(i);
-      out[i].reason = SY_SUPPORTED;
-      fill(out[i].implementation, sizeof out[i].implementation, "opencl");
+      a.implementation = "opencl";
     } catch (const Refusal& r) {
-      out[i].reason = r.reason;
-      fill(out[i].message, sizeof out[i].message, graph.nodes[i].op_type + ": " + r.message);
+      a.reason = r.reason;
+      a.message = graph.nodes[i].op_type + ": " + r.message;
     } catch (const std::exception& e) {
-      out[i].reason = SY_UNSUPPORTED_OTHER;
-      fill(out[i].message, sizeof out[i].message, graph.nodes[i].op_type + ": " + e.what());
+      a.reason = SY_UNSUPPORTED_OTHER;
+      a.message = graph.nodes[i].op_type + ": " + e.what();
     }
   }
+  return answers;
 }
 
 KernelSchedule lower(const Graph& graph, const DeviceLimits& limits) {

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "kernel_schedule.h"
 #include "switchyard/hal/graph.h"
 #include "switchyard/plugin_abi.h"
+#include "switchyard/plugin_helpers.h"
 
 namespace switchyard::opencl {
 
@@ -14,7 +16,7 @@ struct DeviceLimits {
 };
 
 // One answer per node (same checks as lower(); no device work).
-void query_support(const Graph& graph, const DeviceLimits& limits, sy_node_support* out);
+std::vector<plugin_helpers::NodeAnswer> query_support(const Graph& graph, const DeviceLimits& limits);
 
 // Lowers the whole graph. Throws Error(unsupported) naming the first node it cannot run.
 // Program binaries are left empty (the executable builds them).

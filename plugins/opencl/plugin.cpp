@@ -26,6 +26,7 @@ helpers::HostServices g_host;
 }
 
 sy_status make_plugin_status(sy_status_code code, const std::string& message) { return g_host.make_status(code, message); }
+const helpers::HostServices& plugin_host() { return g_host; }
 
 namespace {
 
@@ -68,7 +69,7 @@ std::string no_devices_note(cl_platform_id platform, cl_int err) {
   return note;
 }
 
-sy_status initialize(const sy_setting* settings, size_t n, sy_plugin* out) {
+sy_status initialize(const sy_setting* const* settings, size_t n, sy_plugin* out) {
   return guarded([&]() -> sy_status {
     if (!out) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "initialize: out_plugin is NULL");
     const std::map<std::string, std::string> s = helpers::settings_map(settings, n);
@@ -143,17 +144,17 @@ sy_status device_info(sy_device device, sy_device_info* info) {
 
 DeviceLimits limits_of(const OclDevice* d) { return DeviceLimits{d->max_alloc}; }
 
-sy_status query_support(sy_device device, const sy_graph* view, sy_node_support* out) {
+sy_status query_support(sy_device device, const sy_graph* view, const sy_support_report* report) {
   return guarded([&]() -> sy_status {
-    if (!device || !view || (!out && view->num_nodes)) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "query_support: NULL argument");
+    if (!device || !view || !report || !report->node) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "query_support: NULL argument");
     auto g = graph_from_view(view);
     if (!g.ok()) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
-    opencl::query_support(*g, limits_of(dev(device)), out);
+    helpers::report_answers(report, opencl::query_support(*g, limits_of(dev(device))));
     return nullptr;
   });
 }
 
-sy_status compile(sy_device device, const sy_graph* view, const sy_setting*, size_t, sy_executable* out) {
+sy_status compile(sy_device device, const sy_graph* view, const sy_setting* const*, size_t, sy_executable* out) {
   return guarded([&]() -> sy_status {
     if (!device || !view || !out) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "compile: NULL argument");
     auto g = graph_from_view(view);
@@ -235,7 +236,7 @@ sy_status buffer_read(sy_buffer b, size_t offset, void* dst, size_t size) {
 sy_status execute(sy_executable exe, const sy_execute_args* args) {
   return guarded([&]() -> sy_status {
     if (!exe || !args || !args->on_complete) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "execute: NULL argument");
-    if (args->struct_size >= offsetof(sy_execute_args, output_values) + sizeof(void*) && (args->input_values || args->output_values))
+    if (SY_HAS_FIELD(args, sy_execute_args, output_values) && (args->input_values || args->output_values))
       return make_plugin_status(SY_ERROR_UNSUPPORTED, "execute: sequence and optional values are not supported by the OpenCL plugin");
     reinterpret_cast<ExecutableHandle*>(exe)->exe->execute(args);
     return nullptr;
@@ -247,7 +248,10 @@ const sy_plugin_api kApi = {
     get_info, initialize, helpers::delete_plugin<OclPlugin>, helpers::plugin_diagnostics<OclPlugin>,
     helpers::count_devices<OclPlugin, g_host>, helpers::get_device<OclPlugin, g_host>, device_info, query_support, compile,
     executable_serialize, executable_restore, executable_release, buffer_alloc, buffer_release, buffer_size,
-    buffer_write, buffer_read, nullptr /* buffer_map: device memory is not host-visible */, execute,
+    buffer_write, buffer_read, execute,
+    nullptr /* buffer_map: device memory is not host-visible */,
+    nullptr /* executable_restore_in_place: programs are rebuilt from the bytes, never used in place */,
+    nullptr /* buffer_import_host: buffers are device allocations */,
 };
 
 }  // namespace

@@ -15,6 +15,12 @@
 namespace switchyard::onnx_proto {
 
 namespace {
+// A guard against absurd shapes in a malformed model (the ABI itself has no rank limit; a device
+// refuses what its kernels cannot take).
+constexpr size_t kMaxModelRank = 32;
+}  // namespace
+
+namespace {
 
 Status bad(const std::string& what, const std::string& msg) {
   return Status(StatusCode::invalid_argument, what + ": " + msg);
@@ -61,7 +67,7 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& p, const TensorContext
   if (!type || *type == ElementType::undefined)
     return bad(what, "unknown element type " + std::to_string(p.data_type()));
   Shape shape(p.dims().begin(), p.dims().end());
-  if (shape.size() > SY_MAX_RANK) return bad(what, "rank " + std::to_string(shape.size()) + " exceeds the limit of " + std::to_string(SY_MAX_RANK));
+  if (shape.size() > kMaxModelRank) return bad(what, "rank " + std::to_string(shape.size()) + " exceeds the limit of " + std::to_string(kMaxModelRank));
   for (int64_t d : shape)
     if (d < 0) return bad(what, "has a negative dimension in " + shape_to_string(shape));
   auto numel_opt = shape_numel(shape);
@@ -163,7 +169,7 @@ Result<ValueType> value_type_from_proto(const onnx::TypeProto& p, const std::str
       const bool has_shape = p.value_case() == onnx::TypeProto::kTensorType ? tt.has_shape() : p.sparse_tensor_type().has_shape();
       if (has_shape) {
         const auto& shape = p.value_case() == onnx::TypeProto::kTensorType ? tt.shape() : p.sparse_tensor_type().shape();
-        if (shape.dim_size() > SY_MAX_RANK) return bad(what, "rank " + std::to_string(shape.dim_size()) + " exceeds the limit");
+        if (shape.dim_size() > kMaxModelRank) return bad(what, "rank " + std::to_string(shape.dim_size()) + " exceeds the limit");
         vt.tensor.shape.emplace();
         for (const auto& d : shape.dim()) {
           Dim dim;

@@ -59,6 +59,14 @@ struct PartitionedModel::Prediction : std::enable_shared_from_this<Prediction> {
   ExecuteControl exec;
   std::function<void(Result<std::vector<Value>>)> done;
 
+  // Per-node events of segment `segment`, when events are recorded (sy_profiler).
+  struct NodeEvents : NodeEventSink {
+    Prediction* prediction = nullptr;
+    size_t segment = 0;
+    void node_event(size_t node, const char* implementation, Clock::time_point start, Clock::time_point end) override;
+  };
+  std::vector<NodeEvents> node_events;
+
   std::mutex mu;  // guards everything below, and control.events
   std::map<int32_t, HeldValue> slots;
   std::vector<int32_t> waiting;  // unfinished dependencies per segment
@@ -78,6 +86,14 @@ struct PartitionedModel::Prediction : std::enable_shared_from_this<Prediction> {
   Result<Value> download(int32_t v, const DeviceValue& src, const Device* from);
   void record(PredictEvent e);
 };
+
+void PartitionedModel::Prediction::NodeEvents::node_event(size_t node, const char*, Clock::time_point start, Clock::time_point end) {
+  const Graph& graph = prediction->model->segments_[segment].graph;
+  if (node >= graph.nodes.size()) return;  // not a node of the segment: nothing to name
+  const Node& n = graph.nodes[node];
+  const Segment& s = prediction->model->plan_.segments[segment];
+  prediction->record({PredictEvent::Kind::node, s.id, s.device, n.op_type + (n.name.empty() ? "" : " " + n.name), start, end});
+}
 
 void PartitionedModel::Prediction::record(PredictEvent e) {
   if (!control.events) return;
@@ -172,8 +188,10 @@ void PartitionedModel::Prediction::start_segment(size_t i) {
     if (!dv.ok()) return fail(dv.status());
     args.push_back(std::move(dv).value());
   }
+  ExecuteControl segment_exec = exec;
+  if (!node_events.empty()) segment_exec.node_events = &node_events[i];
   const auto t0 = Clock::now();
-  cs.executable->execute_async(std::move(args), exec, [self = shared_from_this(), i, t0](Result<std::vector<DeviceValue>> r) {
+  cs.executable->execute_async(std::move(args), segment_exec, [self = shared_from_this(), i, t0](Result<std::vector<DeviceValue>> r) {
     self->segment_done(i, t0, std::move(r));
     self->pump();
   });
@@ -247,6 +265,10 @@ void PartitionedModel::predict_async(std::vector<Value> inputs, PredictControl c
   if (Status st = check_inputs(inputs); !st.ok()) return done(st);
   auto p = std::make_shared<Prediction>(*this, std::move(control), std::move(done));
   for (size_t i = 0; i < inputs.size(); ++i) p->slots[graph_.inputs[i]].host = std::move(inputs[i]);
+  if (p->control.events && p->control.node_events) {
+    p->node_events.resize(p->segment_count);
+    for (size_t i = 0; i < p->segment_count; ++i) p->node_events[i].prediction = p.get(), p->node_events[i].segment = i;
+  }
   // Segments carry their own initializers; only a graph output that is an initializer is read here.
   for (int32_t o : graph_.outputs)
     if (auto it = graph_.initializers.find(o); it != graph_.initializers.end()) p->slots[o].host = Value::of(it->second);

@@ -22,6 +22,7 @@ PredictControl control_of(const PredictOptions& o, std::optional<CancellationTok
   control.deadline = o.deadline;
   control.max_memory_bytes = o.max_memory_bytes;
   control.events = o.events;
+  control.node_events = o.node_events;
   return control;
 }
 }  // namespace

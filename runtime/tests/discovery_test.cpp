@@ -49,12 +49,12 @@ TEST(Discovery, PolicyLoadsOnlyThePluginsItCanUse) {
 TEST(Discovery, ManifestDeviceKindsAreChecked) {
   const fs::path dir = fs::path(::testing::TempDir()) / "kinds_manifest";
   fs::create_directories(dir);
-  std::ofstream(dir / "bad.yaml") << "name: bad\nlibrary: libbad.so\nabi_version: \"1.0\"\ndevice_kinds: [tpu]\n";
+  std::ofstream(dir / "bad.yaml") << "name: bad\nlibrary: libbad.so\nabi_version: \"2.0\"\ndevice_kinds: [tpu]\n";
   auto m = parse_manifest(dir / "bad.yaml");
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("device_kinds entry 'tpu' is not one of cpu, gpu, npu, other"), std::string::npos)
       << m.status().message();
-  std::ofstream(dir / "good.yaml") << "name: good\nlibrary: libgood.so\nabi_version: \"1.0\"\ndevice_kinds: [cpu, gpu]\n";
+  std::ofstream(dir / "good.yaml") << "name: good\nlibrary: libgood.so\nabi_version: \"2.0\"\ndevice_kinds: [cpu, gpu]\n";
   auto g = parse_manifest(dir / "good.yaml");
   ASSERT_TRUE(g.ok()) << g.status().message();
   EXPECT_EQ(g->device_kinds, (std::vector<std::string>{"cpu", "gpu"}));

@@ -150,7 +150,7 @@ TEST_F(PlanCacheTest, ChangedDriverVersionMissesWithDriverUpdated) {
   const fs::path dir = root_ / "driver2";
   fs::create_directories(dir);
   std::ofstream(dir / "test_double.yaml") << "name: test_double\nlibrary: " << SWITCHYARD_TEST_DOUBLE_DIR
-                                         << "/libswitchyard_plugin_test_double.so\nabi_version: \"1.1\"\nsettings:\n  kind: gpu\n"
+                                         << "/libswitchyard_plugin_test_double.so\nabi_version: \"2.0\"\nsettings:\n  kind: gpu\n"
                                             "  threads: \"1\"\n  ops: \"Conv,Relu\"\n  peak_gflops: \"4000\"\n"
                                             "  driver_version: \"test-double-driver 2\"\n";
   LoadReport a, b, c;

@@ -69,7 +69,8 @@ const char* kBenchUsage =
     "  --fresh-runs N     cached loads measured in fresh processes (`switchyard run`); default 3, 0 skips\n"
     "  --timeout SECONDS  stops any prediction running longer (deadline_exceeded; the bench fails)\n"
     "  --max-memory SIZE  per-prediction memory limit in bytes, K/M/G/T suffixes (resource_exhausted)\n"
-    "  --trace FILE       writes a Chrome trace of loads, predictions, segments and transfers\n"
+    "  --trace FILE       writes a Chrome trace of loads, predictions, segments, transfers and the\n"
+    "                     operators of devices that time them (the CPU does)\n"
     "  --trace-max-events N  keeps at most N trace spans (default 100000), counting the rest as dropped\n"
     "  --json             machine-readable report (fields in docs/performance.md)\n";
 
@@ -80,6 +81,7 @@ struct BenchConfig {
   std::vector<Value> inputs;
   int requests = 50, concurrency = 2, fresh_runs = 3;
   bool json = false, sync_only = false, cpu_threads_set = false;
+  bool trace_operators = false;  // --trace: per-operator events from plugins that time them
   PredictionLimits limits;
   std::vector<std::string> child_args;  // policy and shape flags, passed on to child processes
   std::string default_threads;          // SWITCHYARD_CPU_THREADS before --cpu-threads
@@ -148,6 +150,7 @@ int configure(const std::vector<std::string>& argv, BenchConfig& cfg, std::optio
   trace_max = static_cast<size_t>(*tmax);
   if (Status st = limits_from_args(args, &cfg.limits); !st.ok()) return fail(st.message(), 2);
   trace_file = args.get("--trace");
+  cfg.trace_operators = trace_file.has_value();
   cfg.json = args.has("--json");
   cfg.sync_only = args.has("--sync-only");
   auto policy = policy_from_args(args);
@@ -253,6 +256,7 @@ Result<std::shared_ptr<PartitionedModel>> measure_loads(const BenchConfig& cfg, 
 PredictControl limited(const BenchConfig& cfg, std::vector<PredictEvent>* events) {
   PredictControl control;
   control.events = events;
+  control.node_events = cfg.trace_operators;
   control.deadline = cfg.limits.deadline_from_now();
   control.max_memory_bytes = cfg.limits.max_memory_bytes;
   return control;
@@ -286,6 +290,7 @@ Status measure_sync(const BenchConfig& cfg, const PartitionedModel& pm, const Tr
     trace.span("predictions", "prediction (sync " + std::to_string(i) + ")", a, b);
     trace.events(events, "sync " + std::to_string(i));
     for (const auto& e : events) {
+      if (e.kind == PredictEvent::Kind::node) continue;  // inside a segment's time already
       if (e.kind == PredictEvent::Kind::segment) s.segment_ms[e.segment].push_back(ms(e.end - e.start));
       s.device_ms[e.kind == PredictEvent::Kind::segment ? e.device : "transfers"] += ms(e.end - e.start) / cfg.requests;
     }
@@ -316,6 +321,7 @@ Status measure_async(const BenchConfig& cfg, const std::shared_ptr<PartitionedMo
     starts[i] = Clock::now();
     PredictOptions po;
     po.events = trace.rec ? &events[i] : nullptr;
+    po.node_events = trace.rec != nullptr;
     po.timeout = cfg.limits.timeout;
     po.max_memory_bytes = cfg.limits.max_memory_bytes;
     predictor.predict_async(cfg.inputs, po, [&, i](Result<Outputs> r) {

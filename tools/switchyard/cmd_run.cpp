@@ -79,6 +79,7 @@ struct RunSetup {
   const DeviceRegistry* registry = nullptr;
   const PlanCache* cache = nullptr;
   TraceRecorder* trace = nullptr;
+  bool trace_operators = false;  // --trace: per-operator events from plugins that time them
   double import_ms = 0;  // reading the signature and discovering the devices
 };
 
@@ -192,6 +193,7 @@ Result<RunResult> run_partitioned(const RunSetup& s, const std::string& target, 
   std::vector<PredictEvent> events;
   PredictControl control;
   control.events = &events;
+  control.node_events = s.trace_operators;
   control.deadline = s.limits.deadline_from_now();
   control.max_memory_bytes = s.limits.max_memory_bytes;
   SY_ASSIGN_OR_RETURN(rr.outputs, pm->predict(s.inputs, &control));
@@ -347,6 +349,7 @@ int cmd_run(const std::vector<std::string>& argv) {
   setup.cache = &cache;
   TraceRecorder trace;
   setup.trace = &trace;
+  setup.trace_operators = args.has("--trace");
   if (registry) {  // which plugins this run started (a --device cpu:0 run starts no OpenCL driver)
     std::string plugins;
     for (const auto& p : registry->plugins()) plugins += (plugins.empty() ? "" : ", ") + p->manifest().name;

@@ -14,7 +14,6 @@
 // compiled a second time with the double's parts switched on: messages, names, figures, log lines.
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -188,7 +187,7 @@ void get_info(sy_plugin_info* info) {
 
 // The CPU plugin starts first (its settings, such as threads, are checked as before), then the
 // double reads its own; the CPU plugin is shut down again when those are wrong.
-sy_status initialize(const sy_setting* settings, size_t n, sy_plugin* out) {
+sy_status initialize(const sy_setting* const* settings, size_t n, sy_plugin* out) {
   if (!out) return cpu().initialize(settings, n, out);  // the CPU plugin's NULL-argument status
   sy_plugin plugin = nullptr;
   if (sy_status st = cpu().initialize(settings, n, &plugin)) return st;
@@ -234,18 +233,18 @@ sy_status device_info(sy_device device, sy_device_info* info) {
 
 std::string op_type_of(const sy_node& node) { return node.op_type ? node.op_type : ""; }
 
-// The CPU plugin's answer stands for the operators the double claims; the other nodes are refused.
-sy_status query_support(sy_device device, const sy_graph* view, sy_node_support* out) {
-  sy_status st = cpu().query_support(device, view, out);
-  const DoubleDevice* d = st || !device || !view || !out ? nullptr : doubles().find(device);
+// The CPU plugin's answer stands for the operators the double claims; the other nodes are refused
+// by a second answer, which replaces the CPU plugin's in the host's collector.
+sy_status query_support(sy_device device, const sy_graph* view, const sy_support_report* report) {
+  sy_status st = cpu().query_support(device, view, report);
+  const DoubleDevice* d = st || !device || !view || !report ? nullptr : doubles().find(device);
   if (!d) return st;
   return guarded([&]() -> sy_status {
     for (size_t i = 0; i < view->num_nodes; ++i) {
-      const std::string op_type = op_type_of(view->nodes[i]);
+      const std::string op_type = op_type_of(*view->nodes[i]);
       if (d->claims(op_type)) continue;
-      out[i] = sy_node_support{};
-      out[i].reason = SY_UNSUPPORTED_OP;
-      std::snprintf(out[i].message, sizeof out[i].message, "test double: %s is not in the manifest's ops list", op_type.c_str());
+      const std::string message = "test double: " + op_type + " is not in the manifest's ops list";
+      report->node(report->context, i, SY_UNSUPPORTED_OP, message.c_str(), nullptr);
     }
     return nullptr;
   });
@@ -257,7 +256,7 @@ sy_status query_support(sy_device device, const sy_graph* view, sy_node_support*
 sy_status refuse_unclaimed(const DoubleDevice& d, const sy_graph* view) {
   if (view->struct_size < sizeof(sy_graph)) return nullptr;
   size_t first = 0;
-  while (first < view->num_nodes && d.claims(op_type_of(view->nodes[first]))) ++first;
+  while (first < view->num_nodes && d.claims(op_type_of(*view->nodes[first]))) ++first;
   if (first == view->num_nodes) return nullptr;
   auto g = switchyard::graph_from_view(view);
   if (!g.ok()) return nullptr;
@@ -265,7 +264,8 @@ sy_status refuse_unclaimed(const DoubleDevice& d, const sy_graph* view) {
   return g_host.make_status(SY_ERROR_UNSUPPORTED, n.describe() + ": test double: " + n.op_type + " is not in the manifest's ops list");
 }
 
-sy_status compile(sy_device device, const sy_graph* view, const sy_setting* options, size_t num_options, sy_executable* out) {
+sy_status compile(sy_device device, const sy_graph* view, const sy_setting* const* options, size_t num_options,
+                  sy_executable* out) {
   const DoubleDevice* d = device && view && out ? doubles().find(device) : nullptr;
   if (d) {
     if (sy_status refusal = guarded([&] { return refuse_unclaimed(*d, view); })) return refusal;

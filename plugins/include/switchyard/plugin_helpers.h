@@ -64,10 +64,47 @@ sy_status guarded(const HostServices& host, const char* prefix, Fn&& fn) noexcep
 
 // The manifest's settings as a map: a NULL key or value reads as "", a repeated key keeps its
 // last value.
-inline std::map<std::string, std::string> settings_map(const sy_setting* settings, size_t count) {
+inline std::map<std::string, std::string> settings_map(const sy_setting* const* settings, size_t count) {
   std::map<std::string, std::string> map;
-  for (size_t i = 0; i < count; ++i) map[settings[i].key ? settings[i].key : ""] = settings[i].value ? settings[i].value : "";
+  for (size_t i = 0; settings && i < count; ++i) {
+    const sy_setting* s = settings[i];
+    if (s) map[s->key ? s->key : ""] = s->value ? s->value : "";
+  }
   return map;
+}
+
+// One node's support answer, as a plugin works it out before reporting it (any length).
+struct NodeAnswer {
+  sy_support_reason reason = SY_SUPPORTED;
+  std::string message;         // why not
+  std::string implementation;  // how it runs
+};
+
+// Reports answers[i] for node i through the host's collector.
+template <typename Answers>
+void report_answers(const sy_support_report* report, const Answers& answers) {
+  size_t i = 0;
+  for (const NodeAnswer& a : answers) {
+    report->node(report->context, i++, a.reason, a.message.c_str(), a.implementation.c_str());
+  }
+}
+
+// Writes an output's type and shape into the host's sy_tensor_out (any rank: past dims_capacity
+// the dims array comes from the host's allocator, which the host frees) and hands over `buffer`
+// when the host gave none. Fails only when out of host memory.
+inline sy_status set_tensor_out(const HostServices& host, sy_tensor_out* out, sy_buffer buffer, int32_t elem_type,
+                                int32_t rank, const int64_t* dims) {
+  if (!out->buffer) out->buffer = buffer;
+  out->elem_type = elem_type;
+  out->rank = rank;
+  const size_t n = rank > 0 ? static_cast<size_t>(rank) : 0;
+  if (n > out->dims_capacity) {
+    void* more = host.get()->allocate(n * sizeof(int64_t));
+    if (!more) return host.make_status(SY_ERROR_OUT_OF_MEMORY, "out of host memory for an output's shape");
+    out->dims = static_cast<int64_t*>(more);
+  }
+  if (n) std::memcpy(out->dims, dims, n * sizeof(int64_t));
+  return nullptr;
 }
 
 // The `kind` setting's words (cpu, gpu, npu, other); false for any other word.
@@ -155,7 +192,7 @@ inline sy_status answer_get_api(uint32_t host_abi_major, const sy_host_api* host
                                 const sy_plugin_api** out_api) {
   if (out_api) *out_api = &api;
   if (host_abi_major != SY_ABI_VERSION_MAJOR)
-    return host ? host->make_status(SY_ERROR_ABI_MISMATCH, "this plugin speaks ABI 1.x") : nullptr;
+    return host ? host->make_status(SY_ERROR_ABI_MISMATCH, ("this plugin speaks ABI " + std::to_string(SY_ABI_VERSION_MAJOR) + ".x").c_str()) : nullptr;
   return nullptr;
 }
 

@@ -205,7 +205,7 @@ TEST(LevelZero, LoaderFindsTheSimulatorAsAnNpu) {
   EXPECT_EQ(d->info().name, "Switchyard NPU simulator");
   EXPECT_GT(d->info().peak_gflops_f16, 0);
   EXPECT_GT(d->info().active_power_watts, 0);
-  // Float32 graphs are computed in float16 (ABI 1.2 sy_device_info.compute_element_type).
+  // Float32 graphs are computed in float16 (sy_device_info.compute_element_type).
   EXPECT_EQ(d->info().compute_element_type, ElementType::float16);
   EXPECT_NE(d->plugin()->diagnostics().find("1 Level Zero driver(s), 1 device(s)"), std::string::npos) << d->plugin()->diagnostics();
 }
@@ -234,7 +234,7 @@ TEST(LevelZero, WithoutADriverZeroDevicesAndTheReason) {
   const std::string dir = ::testing::TempDir() + "/lz_nodriver";
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/level_zero.yaml") << "name: level_zero\nlibrary: " << build_dir()
-                                          << "/lib/switchyard/plugins/libswitchyard_plugin_level_zero.so\nabi_version: \"1.1\"\n";
+                                          << "/lib/switchyard/plugins/libswitchyard_plugin_level_zero.so\nabi_version: \"2.0\"\n";
   fflush(nullptr);
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
@@ -782,7 +782,7 @@ TEST(LevelZero, MemoryLimitRefusal) {
   const std::string dir = ::testing::TempDir() + "/lz_small";
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/level_zero.yaml") << "name: level_zero\nlibrary: " << build_dir()
-                                          << "/lib/switchyard/plugins/libswitchyard_plugin_level_zero.so\nabi_version: \"1.1\"\n"
+                                          << "/lib/switchyard/plugins/libswitchyard_plugin_level_zero.so\nabi_version: \"2.0\"\n"
                                              "settings:\n  npu_memory_mb: \"4\"\n";
   DiscoveryOptions o;
   o.extra_paths = {dir};

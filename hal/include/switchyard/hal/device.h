@@ -3,6 +3,7 @@
 // library loaded while anything created from it is alive.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,13 +60,30 @@ struct PluginIdentity {
 Status take_status(sy_status status);
 // The host services given to plugins.
 const sy_host_api* host_api();
+// A time from sy_host_api.now_ns (profiling events) on the host's steady clock.
+std::chrono::steady_clock::time_point time_from_host_ns(uint64_t ns);
 
 class LoadedPlugin;
 
+// Manifest settings and compile options as the ABI passes them: an array of pointers to pairs.
+class AbiSettings {
+ public:
+  explicit AbiSettings(const std::vector<std::pair<std::string, std::string>>& pairs) {
+    for (const auto& [k, v] : pairs) settings_.push_back({sizeof(sy_setting), k.c_str(), v.c_str()});
+    for (const auto& s : settings_) pointers_.push_back(&s);
+  }
+  const sy_setting* const* data() const { return pointers_.data(); }
+  size_t size() const { return pointers_.size(); }
+
+ private:
+  std::vector<sy_setting> settings_;
+  std::vector<const sy_setting*> pointers_;
+};
 
 class DeviceBuffer {
  public:
-  DeviceBuffer(std::shared_ptr<LoadedPlugin> plugin, sy_buffer handle) : plugin_(std::move(plugin)), handle_(handle) {}
+  DeviceBuffer(std::shared_ptr<LoadedPlugin> plugin, sy_buffer handle, std::shared_ptr<const void> host_memory = nullptr)
+      : plugin_(std::move(plugin)), handle_(handle), host_memory_(std::move(host_memory)) {}
   ~DeviceBuffer();
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
@@ -77,6 +95,7 @@ class DeviceBuffer {
  private:
   std::shared_ptr<LoadedPlugin> plugin_;
   sy_buffer handle_;
+  std::shared_ptr<const void> host_memory_;  // an imported buffer's bytes, kept until after the release
 };
 
 class Executable;
@@ -100,6 +119,11 @@ class Device {
   Result<std::unique_ptr<Executable>> restore(const GraphView& view, const void* data, size_t size,
                                               bool data_outlives_executable = false) const;
   Result<std::unique_ptr<DeviceBuffer>> allocate(size_t size) const;
+  // The tensor's own bytes as a buffer of this device, without a copy (sy_plugin_api
+  // .buffer_import_host); the buffer keeps the tensor's storage alive. nullptr when the plugin
+  // does not import host memory or refuses this tensor (a string tensor, misaligned bytes): the
+  // caller copies instead.
+  Result<std::unique_ptr<DeviceBuffer>> import_host(const Tensor& tensor) const;
 
  private:
   std::shared_ptr<LoadedPlugin> plugin_;
@@ -128,11 +152,22 @@ struct DeviceValue {
   }
 };
 
+// Receives the per-node profiling events a plugin reports (sy_profiler): `node` indexes the
+// compiled graph's nodes. Called from the plugin's threads, possibly at once.
+class NodeEventSink {
+ public:
+  virtual ~NodeEventSink() = default;
+  virtual void node_event(size_t node, const char* implementation, std::chrono::steady_clock::time_point start,
+                          std::chrono::steady_clock::time_point end) = 0;
+};
+
 // What the host asks of one execution besides its inputs: a flag the plugin polls (non-zero: stop,
-// SY_ERROR_CANCELLED) and a memory limit (sy_execute_args.max_memory_bytes, ABI 1.4; 0 = none).
+// SY_ERROR_CANCELLED), a memory limit (sy_execute_args.max_memory_bytes; 0 = none) and, when
+// tracing, where per-node events go (must outlive the execution).
 struct ExecuteControl {
   const volatile int32_t* cancel_flag = nullptr;
   uint64_t max_memory_bytes = 0;
+  NodeEventSink* node_events = nullptr;
 };
 
 class Executable {
@@ -155,7 +190,6 @@ class Executable {
   // The same, for graphs whose inputs and outputs are all tensors (tests, benchmarks).
   Result<std::vector<DeviceTensor>> execute(const std::vector<DeviceTensor>& inputs, const ExecuteControl& control = {}) const;
   // True if the plugin speaks ABI 1.1 or later (sequence and optional values).
-  bool supports_values() const;
   const Device& device() const { return *device_; }
 
  private:

@@ -24,20 +24,29 @@ class GraphView {
   const sy_graph* get() const { return &view_; }
 
  private:
-  sy_constant constant_of(const Tensor& t);
+  const sy_constant* constant_of(const Tensor& t);
+  const sy_value_desc* value_of(const ValueInfo& v);
+  const sy_node* node_of(const Node& n);
+  const sy_attribute* attribute_of(const Attribute& a);
 
+  // Every struct lives in a deque (stable addresses); the view's arrays hold pointers to them.
   sy_graph view_{};
-  std::vector<sy_value_desc> values_;
-  std::vector<sy_node> nodes_;
-  std::vector<sy_initializer> initializers_;
-  std::vector<sy_opset> opsets_;
-  std::deque<std::vector<sy_dim>> dims_;
+  std::deque<sy_value_desc> values_;
+  std::deque<sy_node> nodes_;
+  std::deque<sy_attribute> attributes_;
+  std::deque<sy_constant> constants_;
+  std::deque<sy_initializer> initializers_;
+  std::vector<const sy_value_desc*> value_list_;
+  std::vector<const sy_node*> node_list_;
+  std::vector<const sy_initializer*> initializer_list_;
+  std::vector<const char*> opset_domains_;
+  std::vector<int64_t> opset_versions_;
   std::deque<std::vector<int64_t>> shapes_;
-  std::deque<std::vector<sy_attribute>> attributes_;
-  std::deque<std::vector<sy_bytes>> strings_;
-  std::deque<std::vector<sy_constant>> constants_;
+  std::deque<std::vector<const char*>> names_;  // dim symbols, string attributes
+  std::deque<std::vector<size_t>> sizes_;      // string attribute sizes
+  std::deque<std::vector<const sy_attribute*>> attribute_lists_;
+  std::deque<std::vector<const sy_constant*>> constant_lists_;
   std::deque<std::vector<const sy_graph*>> graph_lists_;
-  std::deque<std::vector<float>> floats_;
   std::deque<std::string> encoded_strings_;
   std::vector<std::unique_ptr<GraphView>> nested_;
 };

@@ -1,5 +1,5 @@
 // One device's answer to "can you run this node?", the one type from the plugin ABI's
-// sy_node_support up through the device registry, the range check, the partitioner, plan reports
+// sy_support_report up through the device registry, the range check, the partitioner, plan reports
 // and the plan cache.
 #pragma once
 
@@ -21,7 +21,8 @@ struct NodeSupport {
   std::string implementation;  // how the device runs it ("onednn", "reference"), when supported
 
   bool supported() const { return reason == SupportReason::supported; }
-  static NodeSupport from_abi(const sy_node_support& raw);  // reads only within the fixed-size fields
+  // One answer as a plugin reported it through sy_support_report.node (NULL strings read as "").
+  static NodeSupport from_abi(sy_support_reason reason, const char* message, const char* implementation);
 };
 
 // "" for supported; "op", "element type", "shape", "attribute", "size limit", "other", "range".

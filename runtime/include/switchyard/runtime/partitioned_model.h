@@ -45,11 +45,13 @@ struct PartitionTimes {
 
 // One timed span of a prediction, for performance reports and traces.
 struct PredictEvent {
-  enum class Kind { segment, transfer };
+  enum class Kind { segment, transfer, node };
   Kind kind = Kind::segment;
   int32_t segment = -1;
   std::string device;  // the segment's device, or "from->to" for a transfer
-  std::string name;    // "#3" for segments, the value's name for transfers
+  // "#3" for segments, the value's name for transfers, "Conv conv1" (op type and node name) for a
+  // node the device timed itself (sy_profiler: only while events are recorded, on plugins that can)
+  std::string name;
   std::chrono::steady_clock::time_point start, end;
 };
 
@@ -65,6 +67,9 @@ struct PredictControl {
   // they accumulate. Past it: StatusCode::resource_exhausted.
   uint64_t max_memory_bytes = 0;
   std::vector<PredictEvent>* events = nullptr;  // appended under an internal lock
+  // With `events`: also the operators that plugins able to time them report (sy_profiler), as
+  // Kind::node events. For traces: it costs the plugin a clock read per node.
+  bool node_events = false;
 };
 
 class PartitionedModel {

@@ -44,6 +44,7 @@ struct PredictOptions {
   // StatusCode::resource_exhausted, naming the node or segment and the limit.
   uint64_t max_memory_bytes = 0;
   std::vector<PredictEvent>* events = nullptr;  // timed segments and transfers (for reports)
+  bool node_events = false;                     // and operators, as PredictControl::node_events
 };
 
 // "In flight" = admitted and not finished (queued or running): what holds inputs in memory.

@@ -1,5 +1,6 @@
 // Chrome trace event files (open in Perfetto or chrome://tracing): loads labelled "cached" or
-// "prepare and cache", compile, each prediction, each segment on its device's track, transfers.
+// "prepare and cache", compile, each prediction, each segment on its device's track, transfers, and
+// the operators a device timed itself on "<device> operators" (sy_profiler).
 // Overlapping spans on one track are spread over numbered lanes ("cpu:0 (2)") so the viewer
 // shows them side by side.
 //
