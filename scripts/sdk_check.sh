@@ -49,7 +49,9 @@ nm -D --defined-only "$work/pc/libswitchyard_plugin_template.so" | grep -q ' Swi
 step "installed CLI: its own plugins, and the out-of-tree one through SWITCHYARD_PLUGIN_PATH"
 cli="$prefix/bin/switchyard"
 env -u SWITCHYARD_PLUGIN_PATH "$cli" devices > "$work/devices.txt" 2>&1 || { cat "$work/devices.txt"; fail "installed switchyard devices"; }
-grep -q "cpu:0" "$work/devices.txt" || { cat "$work/devices.txt"; fail "the installed CLI does not find the installed CPU plugin"; }
+env -u SWITCHYARD_PLUGIN_PATH "$cli" devices --json > "$work/devices.json" 2>&1 || { cat "$work/devices.json"; fail "installed switchyard devices --json"; }
+grep -q "\"manifest\": \"$prefix/lib/switchyard/plugins/switchyard_plugin_cpu.yaml\"" "$work/devices.json" \
+  || { cat "$work/devices.json"; fail "the installed CLI does not load the CPU plugin installed beside it"; }
 for dir in "$plugin_dir" "$work/pc"; do
   SWITCHYARD_PLUGIN_PATH="$dir" "$cli" devices > "$work/devices.txt" 2>&1 || { cat "$work/devices.txt"; fail "switchyard devices with $dir"; }
   grep -q "template:0" "$work/devices.txt" || { cat "$work/devices.txt"; fail "template:0 is not listed from $dir"; }
@@ -68,7 +70,7 @@ step "integrator program against Switchyard::runtime"
 cmake -S "$src/examples/integrator" -B "$work/integrator" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" > "$work/configure.log" \
   || { cat "$work/configure.log"; fail "configuring the integrator example"; }
 cmake --build "$work/integrator" > "$work/build.log" || { cat "$work/build.log"; fail "building the integrator example"; }
-env -u SWITCHYARD_PLUGIN_PATH "$work/integrator/integrator" "$src/models/tiny_cnn.onnx" > "$work/integrator.txt" 2>&1 \
+SWITCHYARD_PLUGIN_PATH="$prefix/lib/switchyard/plugins" "$work/integrator/integrator" "$src/models/tiny_cnn.onnx" > "$work/integrator.txt" 2>&1 \
   || { cat "$work/integrator.txt"; fail "running the integrator example"; }
 cat "$work/integrator.txt"
 grep -q "cpu:0" "$work/integrator.txt" || fail "the integrator example found no cpu:0"

@@ -134,13 +134,13 @@ std::vector<fs::path> plugin_search_path(const DiscoveryOptions& options) {
   }
   if (options.use_default_paths) {
     // Beside the running program first: an installed switchyard (PREFIX/bin) finds the plugins
-    // installed with it (PREFIX/<libdir>/switchyard/plugins), wherever PREFIX is.
+    // installed with it (PREFIX/<libdir>/switchyard/plugins), wherever PREFIX is, and every program
+    // in build/bin finds build/lib/switchyard/plugins. Then the configured install folder.
     try {
       out.push_back(boost::dll::program_location().parent_path().parent_path() / SWITCHYARD_PLUGIN_RELATIVE_DIR);
     } catch (const std::exception&) {
     }
     out.emplace_back(SWITCHYARD_PLUGIN_INSTALL_DIR);
-    out.emplace_back(SWITCHYARD_PLUGIN_BUILD_DIR);
   }
   // Drop duplicates, keeping the first occurrence.
   std::vector<fs::path> unique;

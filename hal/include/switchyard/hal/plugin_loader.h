@@ -3,7 +3,7 @@
 // Search order: every folder in SWITCHYARD_PLUGIN_PATH (':'-separated), then
 // <libdir>/switchyard/plugins beside the running program's bin/ folder (an installed CLI finds the
 // plugins installed with it, under any prefix; in the build tree, build/lib/switchyard/plugins),
-// then the configured install folder, then the build tree's. A plugin name found in an earlier folder shadows the
+// then the configured install folder (<CMAKE_INSTALL_PREFIX>/<libdir>/switchyard/plugins). A plugin name found in an earlier folder shadows the
 // same name later. A broken plugin (bad manifest, missing library or entry point, ABI
 // mismatch, failing initialize) is recorded with its reason and skipped.
 #pragma once
