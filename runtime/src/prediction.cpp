@@ -87,12 +87,14 @@ struct PartitionedModel::Prediction : std::enable_shared_from_this<Prediction> {
   void record(PredictEvent e);
 };
 
-void PartitionedModel::Prediction::NodeEvents::node_event(size_t node, const char*, Clock::time_point start, Clock::time_point end) {
+void PartitionedModel::Prediction::NodeEvents::node_event(size_t node, const char* implementation, Clock::time_point start,
+                                                          Clock::time_point end) {
   const Graph& graph = prediction->model->segments_[segment].graph;
   if (node >= graph.nodes.size()) return;  // not a node of the segment: nothing to name
   const Node& n = graph.nodes[node];
   const Segment& s = prediction->model->plan_.segments[segment];
-  prediction->record({PredictEvent::Kind::node, s.id, s.device, n.op_type + (n.name.empty() ? "" : " " + n.name), start, end});
+  prediction->record({PredictEvent::Kind::node, s.id, s.device, n.op_type + (n.name.empty() ? "" : " " + n.name), start, end,
+                      implementation ? implementation : ""});
 }
 
 void PartitionedModel::Prediction::record(PredictEvent e) {

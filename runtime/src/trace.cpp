@@ -71,7 +71,8 @@ void TraceRecorder::prediction_events(const std::vector<PredictEvent>& events, c
     if (e.kind == PredictEvent::Kind::segment)
       span(e.device, "segment " + e.name, "segment", e.start, e.end, {{"prediction", prediction}});
     else if (e.kind == PredictEvent::Kind::node)
-      span(e.device + " operators", e.name, "operator", e.start, e.end, {{"prediction", prediction}, {"segment", "#" + std::to_string(e.segment)}});
+      span(e.device + " operators", e.name, "operator", e.start, e.end,
+           {{"prediction", prediction}, {"segment", "#" + std::to_string(e.segment)}, {"implementation", e.implementation}});
     else
       span("transfers", e.name + " " + e.device, "transfer", e.start, e.end, {{"prediction", prediction}, {"route", e.device}});
   }

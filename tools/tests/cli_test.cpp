@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -261,6 +262,43 @@ TEST(Cli, RunStartsOnlyThePluginsItsPolicyUses) {
   ASSERT_FALSE(text.empty()) << file << " is missing or empty";
   EXPECT_NE(text.find("\"name\": \"discovery\""), std::string::npos) << text;
   EXPECT_NE(text.find("\"plugins\": \"cpu\"}"), std::string::npos) << text;
+}
+
+// --trace on the CPU device shows its operators: one event per node it ran (a fused node carries
+// the nodes fused into it), on the "cpu:0 operators" track, named "OpType name", each with its
+// implementation, and every one inside its segment's span.
+TEST(Cli, TraceShowsTheCpuDevicesOperatorsInsideTheirSegment) {
+  const std::string file = ::testing::TempDir() + "/operator_trace.json";
+  CliRun r = run("run " + kTiny + " --device cpu:0 --trace '" + file + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string text = read_text(file);
+  ASSERT_NE(text.find("\"args\": {\"name\": \"cpu:0 operators\"}"), std::string::npos) << text;
+  auto number = [](const std::string& line, const std::string& key) {
+    auto k = line.find("\"" + key + "\": ");
+    return k == std::string::npos ? -1.0 : std::stod(line.substr(k + key.size() + 4));
+  };
+  double seg_start = -1, seg_end = -1;
+  std::vector<std::string> operators;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"cat\": \"segment\"") != std::string::npos) seg_start = number(line, "ts"), seg_end = seg_start + number(line, "dur");
+    if (line.find("\"cat\": \"operator\"") != std::string::npos) operators.push_back(line);
+  }
+  ASSERT_GE(seg_start, 0.0) << text;
+  // tiny_cnn: Conv, Relu, MaxPool, Conv, Relu, GlobalAveragePool, Flatten, Gemm, Softmax; the
+  // Relus ride on their Convs.
+  for (const char* node : {"Conv conv1", "MaxPool pool1", "Conv conv2", "GlobalAveragePool gap", "Flatten flatten", "Gemm fc", "Softmax softmax"})
+    EXPECT_EQ(std::count_if(operators.begin(), operators.end(), [&](const std::string& l) { return l.find("\"name\": \"" + std::string(node) + "\"") != std::string::npos; }), 1)
+        << node << "\n" << text;
+  EXPECT_EQ(operators.size(), 7u) << text;
+  for (const auto& op : operators) {
+    EXPECT_EQ(op.find("\"implementation\": \"\""), std::string::npos) << "no implementation named: " << op;
+    EXPECT_NE(op.find("\"implementation\": \""), std::string::npos) << op;
+    EXPECT_GE(number(op, "ts"), seg_start - 0.001) << op;
+    EXPECT_LE(number(op, "ts") + number(op, "dur"), seg_end + 0.001) << op;
+  }
+  EXPECT_NE(text.find("\"name\": \"Conv conv1\", \"cat\": \"operator\""), std::string::npos);
+  EXPECT_NE(text.find("onednn+fused"), std::string::npos) << "the Conv+Relu fusion is named: " << text;
 }
 
 }  // namespace

@@ -53,6 +53,9 @@ struct PredictEvent {
   // node the device timed itself (sy_profiler: only while events are recorded, on plugins that can)
   std::string name;
   std::chrono::steady_clock::time_point start, end;
+  // node events: how the device ran the node, as its support answer names it ("onednn",
+  // "onednn+fused" for a node that carries the nodes fused into it); empty for the other kinds
+  std::string implementation;
 };
 
 // Per-call controls: cancellation and a deadline (checked at every segment boundary and polled by
