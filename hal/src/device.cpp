@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "switchyard/hal/abi_calls.h"
 #include "switchyard/hal/plugin_loader.h"
 
 namespace switchyard {
@@ -19,14 +20,14 @@ const char* device_kind_name(DeviceKind k) {
 }
 
 DeviceBuffer::~DeviceBuffer() {
-  if (handle_) plugin_->api().buffer_release(handle_);
+  if (handle_) SY_CALL_PLUGIN(plugin_->api(), buffer_release, handle_);
 }
-size_t DeviceBuffer::size() const { return plugin_->api().buffer_size(handle_); }
+size_t DeviceBuffer::size() const { return SY_CALL_PLUGIN(plugin_->api(), buffer_size, handle_); }
 Status DeviceBuffer::write(const void* src, size_t size, size_t offset) {
-  return take_status(plugin_->api().buffer_write(handle_, offset, src, size));
+  return take_status(SY_CALL_PLUGIN(plugin_->api(), buffer_write, handle_, offset, src, size));
 }
 Status DeviceBuffer::read(void* dst, size_t size, size_t offset) const {
-  return take_status(plugin_->api().buffer_read(handle_, offset, dst, size));
+  return take_status(SY_CALL_PLUGIN(plugin_->api(), buffer_read, handle_, offset, dst, size));
 }
 
 const PluginIdentity& Device::plugin_identity() const { return plugin_->identity(); }
@@ -55,7 +56,7 @@ Result<std::vector<NodeSupport>> Device::query_support(const GraphView& view) co
   unanswered.message = "the plugin gave no answer for this node";
   answers.nodes.assign(g->num_nodes, unanswered);
   const sy_support_report report{sizeof(sy_support_report), &answers, &SupportAnswers::node};
-  SY_RETURN_IF_ERROR(take_status(plugin_->api().query_support(handle_, g, &report)).with_context(id_ + ": query_support"));
+  SY_RETURN_IF_ERROR(take_status(SY_CALL_PLUGIN(plugin_->api(), query_support, handle_, g, &report)).with_context(id_ + ": query_support"));
   if (answers.out_of_range)
     return Status(StatusCode::internal, id_ + ": query_support answered " + std::to_string(answers.out_of_range) + " node index(es) past the graph's " +
                                             std::to_string(g->num_nodes) + " nodes");
@@ -67,7 +68,7 @@ Result<std::unique_ptr<Executable>> Device::compile(const GraphView& view,
                                                     const std::vector<std::pair<std::string, std::string>>& options) const {
   AbiSettings opts(options);
   sy_executable exe = nullptr;
-  SY_RETURN_IF_ERROR(take_status(plugin_->api().compile(handle_, view.get(), opts.data(), opts.size(), &exe)).with_context(id_ + ": compile"));
+  SY_RETURN_IF_ERROR(take_status(SY_CALL_PLUGIN(plugin_->api(), compile, handle_, view.get(), opts.data(), opts.size(), &exe)).with_context(id_ + ": compile"));
   if (!exe) return Status(StatusCode::internal, id_ + ": compile returned no executable");
   return std::make_unique<Executable>(plugin_, exe, this, *view.get());
 }
@@ -77,15 +78,16 @@ Result<std::unique_ptr<Executable>> Device::restore(const GraphView& view, const
   const sy_plugin_api& api = plugin_->api();
   const bool in_place = data_outlives_executable && api.executable_restore_in_place != nullptr;
   sy_executable exe = nullptr;
-  SY_RETURN_IF_ERROR(take_status((in_place ? api.executable_restore_in_place : api.executable_restore)(handle_, view.get(), data, size, &exe))
-                         .with_context(id_ + ": restore"));
+  sy_status restored = in_place ? SY_CALL_PLUGIN(api, executable_restore_in_place, handle_, view.get(), data, size, &exe)
+                                : SY_CALL_PLUGIN(api, executable_restore, handle_, view.get(), data, size, &exe);
+  SY_RETURN_IF_ERROR(take_status(restored).with_context(id_ + ": restore"));
   if (!exe) return Status(StatusCode::internal, id_ + ": restore returned no executable");
   return std::make_unique<Executable>(plugin_, exe, this, *view.get());
 }
 
 Result<std::unique_ptr<DeviceBuffer>> Device::allocate(size_t size) const {
   sy_buffer b = nullptr;
-  SY_RETURN_IF_ERROR(take_status(plugin_->api().buffer_alloc(handle_, size, &b)).with_context(id_ + ": buffer_alloc"));
+  SY_RETURN_IF_ERROR(take_status(SY_CALL_PLUGIN(plugin_->api(), buffer_alloc, handle_, size, &b)).with_context(id_ + ": buffer_alloc"));
   if (!b) return Status(StatusCode::internal, id_ + ": buffer_alloc returned no buffer");
   return std::make_unique<DeviceBuffer>(plugin_, b);
 }
@@ -98,7 +100,7 @@ Result<std::unique_ptr<DeviceBuffer>> Device::import_host(const Tensor& tensor) 
   auto owner = std::make_shared<Tensor>(tensor);  // shares the storage
   sy_buffer b = nullptr;
   // The plugin may not write an imported input (the ABI's execute never writes inputs).
-  Status st = take_status(import(handle_, const_cast<void*>(owner->raw()), owner->byte_size(), &b));
+  Status st = take_status(call_plugin("sy_plugin_api.buffer_import_host", import, handle_, const_cast<void*>(owner->raw()), owner->byte_size(), &b));
   if (st.code() == StatusCode::unsupported) return std::unique_ptr<DeviceBuffer>();
   SY_RETURN_IF_ERROR(st.with_context(id_ + ": buffer_import_host"));
   if (!b) return Status(StatusCode::internal, id_ + ": buffer_import_host returned no buffer");
@@ -112,15 +114,15 @@ Executable::Executable(std::shared_ptr<LoadedPlugin> plugin, sy_executable handl
 }
 
 Executable::~Executable() {
-  if (handle_) plugin_->api().executable_release(handle_);
+  if (handle_) SY_CALL_PLUGIN(plugin_->api(), executable_release, handle_);
 }
 
 Result<std::vector<uint8_t>> Executable::serialize() const {
   size_t size = 0;
-  SY_RETURN_IF_ERROR(take_status(plugin_->api().executable_serialize(handle_, nullptr, 0, &size)));
+  SY_RETURN_IF_ERROR(take_status(SY_CALL_PLUGIN(plugin_->api(), executable_serialize, handle_, nullptr, 0, &size)));
   std::vector<uint8_t> bytes(size);
   size_t written = 0;
-  SY_RETURN_IF_ERROR(take_status(plugin_->api().executable_serialize(handle_, bytes.data(), bytes.size(), &written)));
+  SY_RETURN_IF_ERROR(take_status(SY_CALL_PLUGIN(plugin_->api(), executable_serialize, handle_, bytes.data(), bytes.size(), &written)));
   bytes.resize(written);
   return bytes;
 }

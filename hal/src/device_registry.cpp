@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "switchyard/hal/abi_calls.h"
 #include "switchyard/hal/plugin_loader.h"
 
 namespace switchyard {
@@ -65,17 +66,17 @@ DeviceRegistry DeviceRegistry::discover(const DiscoveryOptions& options) {
       loaded_from[m->name] = file;
       auto plugin = *p;
       size_t count = 0;
-      Status st = take_status(plugin->api().device_count(plugin->handle(), &count));
+      Status st = take_status(SY_CALL_PLUGIN(plugin->api(), device_count, plugin->handle(), &count));
       if (!st.ok()) {
         reg.failures_.push_back({file, m->name, "device_count failed: " + st.message()});
         continue;
       }
       for (size_t i = 0; i < count; ++i) {
         sy_device dev = nullptr;
-        st = take_status(plugin->api().device_get(plugin->handle(), i, &dev));
+        st = take_status(SY_CALL_PLUGIN(plugin->api(), device_get, plugin->handle(), i, &dev));
         sy_device_info di{};
         di.struct_size = sizeof di;
-        if (st.ok()) st = take_status(plugin->api().device_info(dev, &di));
+        if (st.ok()) st = take_status(SY_CALL_PLUGIN(plugin->api(), device_info, dev, &di));
         if (!st.ok()) {
           reg.failures_.push_back({file, m->name, "device " + std::to_string(i) + ": " + st.message()});
           continue;

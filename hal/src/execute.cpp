@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "switchyard/hal/abi_calls.h"
 #include "switchyard/hal/plugin_loader.h"
 #include "switchyard/hal/wait.h"
 
@@ -78,6 +79,7 @@ struct Call {
   std::vector<sy_value_out*> value_out_list;
   sy_profiler profiler{};
   Status bad;  // a bad output the plugin reported (kept until completion)
+  int in_flight = -1;  // abi_calls.h slot marking the execution in flight until on_complete
   std::function<void(Result<std::vector<DeviceValue>>)> done;
 
   void marshal(sy_execute_args& ea, size_t num_outputs);
@@ -196,6 +198,7 @@ Result<std::vector<DeviceValue>> Call::take_outputs(Status status) {
 
 void on_complete(void* user, sy_status status) {
   std::unique_ptr<Call> call(static_cast<Call*>(user));
+  abi_call_leave(call->in_flight);
   auto result = call->take_outputs(take_status(status));
   auto done = std::move(call->done);
   call.reset();  // release the inputs before reporting
@@ -221,12 +224,14 @@ void Executable::execute_async(std::vector<DeviceValue> inputs, const ExecuteCon
     call->profiler = {sizeof(sy_profiler), control.node_events, &Call::node_event};
     ea.profiler = &call->profiler;
   }
+  call->in_flight = abi_call_enter("sy_plugin_api.execute (its work, until it calls on_complete)");
   Call* raw = call.release();
   ea.user_data = raw;
-  Status st = take_status(plugin_->api().execute(handle_, &ea));
+  Status st = take_status(SY_CALL_PLUGIN(plugin_->api(), execute, handle_, &ea));
   if (!st.ok()) {
     // Not accepted: the plugin will not call on_complete.
     std::unique_ptr<Call> owned(raw);
+    abi_call_leave(owned->in_flight);
     auto d = std::move(owned->done);
     owned.reset();
     d(st.with_context(device_->id() + ": execute"));

@@ -1,4 +1,5 @@
 // Plugin loading with Boost.DLL, and discovery of manifests.
+#include "switchyard/hal/abi_calls.h"
 #include "switchyard/hal/plugin_loader.h"
 #include "switchyard/hal/user_cache_dir.h"
 
@@ -59,11 +60,11 @@ std::string dynamic_loader_reason(const std::string& what) {
 }  // namespace
 
 LoadedPlugin::~LoadedPlugin() {
-  if (api_ && handle_) api_->shutdown(handle_);
+  if (api_ && handle_) SY_CALL_PLUGIN(*api_, shutdown, handle_);
 }
 
 std::string LoadedPlugin::diagnostics() const {
-  return api_ && handle_ ? cstr(api_->get_diagnostics(handle_)) : std::string();
+  return api_ && handle_ ? cstr(SY_CALL_PLUGIN(*api_, get_diagnostics, handle_)) : std::string();
 }
 
 Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load(const Manifest& m) {
@@ -87,7 +88,7 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load(const Manifest& m) {
     return Status(StatusCode::not_found, "library '" + m.library.string() + "' does not export the entry point " SY_PLUGIN_ENTRY_POINT);
   auto entry = lib->get<std::remove_pointer_t<sy_get_api_fn>>(SY_PLUGIN_ENTRY_POINT);
   const sy_plugin_api* api = nullptr;
-  Status st = take_status(entry(SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR, host_api(), &api));
+  Status st = take_status(call_plugin(SY_PLUGIN_ENTRY_POINT, entry, SY_ABI_VERSION_MAJOR, SY_ABI_VERSION_MINOR, host_api(), &api));
   if (api && api->abi_major != SY_ABI_VERSION_MAJOR)
     return Status(StatusCode::abi_mismatch, major_mismatch("library was built for", api->abi_major, api->abi_minor));
   if (!st.ok()) return st.with_context(SY_PLUGIN_ENTRY_POINT " failed");
@@ -104,7 +105,7 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load(const Manifest& m) {
   p->api_ = api;
   sy_plugin_info info{};
   info.struct_size = sizeof info;
-  api->get_info(&info);
+  SY_CALL_PLUGIN(*api, get_info, &info);
   p->identity_ = {cstr(info.name), cstr(info.vendor), cstr(info.version), cstr(info.description)};
   if (p->identity_.name != m.name)
     return Status(StatusCode::invalid_argument, "library reports plugin name '" + p->identity_.name + "' but the manifest says '" + m.name + "'");
@@ -112,7 +113,7 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load(const Manifest& m) {
   pairs.emplace_back(kStateDirSetting, plugin_state_dir(m.name).string());
   const AbiSettings settings(pairs);
   sy_plugin handle = nullptr;
-  SY_RETURN_IF_ERROR(take_status(api->initialize(settings.data(), settings.size(), &handle)).with_context("initialize failed"));
+  SY_RETURN_IF_ERROR(take_status(SY_CALL_PLUGIN(*api, initialize, settings.data(), settings.size(), &handle)).with_context("initialize failed"));
   if (!handle) return Status(StatusCode::internal, "initialize returned no plugin handle");
   p->handle_ = handle;
   return p;
