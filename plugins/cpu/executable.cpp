@@ -10,13 +10,25 @@
 #include <unordered_map>
 
 #include "support_signature.h"
+#include "switchyard/hal/hash.h"
 
 namespace switchyard::cpu {
 
 namespace {
 // 02: per-node names may record fusion ("onednn+fused", "folded-into-conv", "fused-into-conv").
 // 03: followed by the prepared constants (packed_constants.h).
-constexpr char kMagic[8] = {'S', 'Y', 'C', 'P', 'U', 'X', '0', '3'};
+// 04: ends with a 16-byte checksum (hal/hash.h) of everything before it: a flipped bit in the
+//     weights is refused (data_loss), never run. ~8 GB/s, so ~12 ms on light_resnet50's 100 MB.
+constexpr char kMagic[8] = {'S', 'Y', 'C', 'P', 'U', 'X', '0', '4'};
+constexpr size_t kChecksumBytes = 16;
+
+void checksum(const void* data, size_t size, unsigned char out[kChecksumBytes]) {
+  Hasher h;
+  h.update(data, size);
+  uint64_t digest[2];
+  h.digest(digest);
+  std::memcpy(out, digest, kChecksumBytes);
+}
 }  // namespace
 
 SupportAnswer support_for(const Node& node, const Graph& graph, int threads) {
@@ -374,13 +386,15 @@ std::string kernel_names(const std::vector<std::string>& impl) {
 
 size_t CpuExecutable::serialized_size() const {
   const size_t head = kernel_names(impl_).size();
-  return head + packed_->serialized_size(head);
+  return head + packed_->serialized_size(head) + kChecksumBytes;
 }
 
 void CpuExecutable::serialize_to(char* out) const {
   const std::string head = kernel_names(impl_);
   std::memcpy(out, head.data(), head.size());
   packed_->serialize(head.size(), out + head.size());
+  const size_t body = head.size() + packed_->serialized_size(head.size());
+  checksum(out, body, reinterpret_cast<unsigned char*>(out + body));
 }
 
 std::string CpuExecutable::serialize() const {
@@ -402,8 +416,13 @@ CpuExecutable::Serialized CpuExecutable::parse(const void* data, size_t size, si
     pos += 4;
     return v;
   };
-  if (size < sizeof kMagic || std::memcmp(p, kMagic, sizeof kMagic) != 0)
+  if (size < sizeof kMagic + kChecksumBytes || std::memcmp(p, kMagic, sizeof kMagic) != 0)
     throw_error(StatusCode::data_loss, "not a serialized CPU executable of this version (bad magic)");
+  size -= kChecksumBytes;
+  unsigned char actual[kChecksumBytes];
+  checksum(p, size, actual);
+  if (std::memcmp(actual, p + size, kChecksumBytes) != 0)
+    throw_error(StatusCode::data_loss, "serialized CPU executable fails its checksum (the bytes were changed or cut)");
   pos = sizeof kMagic;
   uint32_t count = get32();
   if (count != expected_nodes)

@@ -130,8 +130,8 @@ size_t copy_struct_out(const AbiStruct& filled, AbiStruct* dest) {
   return n;
 }
 
-// get_info's whole body. The strings must be static (the ABI says so). As the plugins always did,
-// struct_size is copied with the rest rather than set to the count copied.
+// get_info's whole body. The strings must be static (the ABI says so). As much as the caller's
+// struct holds is filled, and struct_size then says how much: never more than the caller's.
 inline void write_plugin_info(sy_plugin_info* info, const char* name, const char* vendor, const char* version,
                               const char* description) {
   if (!info) return;
@@ -141,7 +141,7 @@ inline void write_plugin_info(sy_plugin_info* info, const char* name, const char
   out.vendor = vendor;
   out.version = version;
   out.description = description;
-  copy_struct_out(out, info);
+  info->struct_size = copy_struct_out(out, info);
 }
 
 // device_info's frame: the NULL check, a zeroed struct of ours for `fill(sy_device_info&)` to
