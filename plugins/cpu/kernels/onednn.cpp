@@ -831,6 +831,103 @@ std::unique_ptr<MatMulKernel> make_matmul(const Node& node, const CompileContext
 }
 
 // ---------------------------------------------------------------------------
+// Non-finite inputs: oneDNN's eltwise, max pooling and softmax drop NaN (their max/min
+// ignore it), start max pooling at -FLT_MAX and take ±FLT_MAX for absent Clip bounds;
+// ONNX propagates NaN and keeps ±inf. Kernels built on those primitives recompute, the
+// reference's way, the outputs a NaN or ±inf reaches, and only when the input holds one:
+// finite inputs (the common case) pay one vectorised read of the input.
+// ---------------------------------------------------------------------------
+
+bool has_nonfinite(const Tensor& t) {
+  const float* p = t.data<float>();
+  const size_t n = t.numel();
+  constexpr size_t block = 4096;  // early exit without a branch in the inner loop
+  for (size_t b = 0; b < n; b += block) {
+    const size_t e = std::min(n, b + block);
+    int bad = 0;
+    // |x| <= FLT_MAX is false exactly for NaN and ±inf.
+    for (size_t i = b; i < e; ++i) bad |= !(std::fabs(p[i]) <= std::numeric_limits<float>::max());
+    if (bad) return true;
+  }
+  return false;
+}
+
+// y[i] = ref(x[i]) wherever x[i] is NaN or ±inf (elementwise activations).
+std::function<void(const Tensor&, Tensor&)> elementwise_fixup(std::function<float(float)> ref) {
+  return [ref = std::move(ref)](const Tensor& x, Tensor& y) {
+    const float* xp = x.data<float>();
+    float* yp = y.mutable_data<float>();
+    for (int64_t i = 0; i < x.numel(); ++i)
+      if (!std::isfinite(xp[i])) yp[i] = ref(xp[i]);
+  };
+}
+
+// Max with NaN propagation, as numpy's max.
+float nan_max(float a, float b) { return std::isnan(a) || std::isnan(b) ? std::numeric_limits<float>::quiet_NaN() : std::max(a, b); }
+
+// Recomputes every output of a max pooling over [N, C, spatial...] with window `w`
+// (every window sees an input element: make_pool declines the others).
+std::function<void(const Tensor&, Tensor&)> max_pool_fixup(Window w, Shape xs) {
+  return [w = std::move(w), xs = std::move(xs)](const Tensor& x, Tensor& y) {
+    const size_t r = w.k.size();
+    int64_t in_plane = 1, out_plane = 1, kernel_size = 1;
+    for (size_t i = 0; i < r; ++i) {
+      in_plane *= w.in[i];
+      out_plane *= w.out[i];
+      kernel_size *= w.k[i];
+    }
+    const float* xp = x.data<float>();
+    float* yp = y.mutable_data<float>();
+    std::vector<int64_t> o(r), j(r);
+    for (int64_t plane = 0; plane < xs[0] * xs[1]; ++plane)
+      for (int64_t oi = 0; oi < out_plane; ++oi) {
+        for (int64_t rest = oi, i = static_cast<int64_t>(r) - 1; i >= 0; --i) {
+          o[i] = rest % w.out[i];
+          rest /= w.out[i];
+        }
+        float m = -std::numeric_limits<float>::infinity();
+        for (int64_t ki = 0; ki < kernel_size; ++ki) {
+          for (int64_t rest = ki, i = static_cast<int64_t>(r) - 1; i >= 0; --i) {
+            j[i] = o[i] * w.s[i] - w.pl[i] + (rest % w.k[i]) * (w.d[i] + 1);  // input position
+            rest /= w.k[i];
+          }
+          int64_t offset = 0;
+          bool inside = true;
+          for (size_t i = 0; i < r; ++i) {
+            inside = inside && j[i] >= 0 && j[i] < w.in[i];
+            offset = offset * w.in[i] + j[i];  // only used when inside
+          }
+          if (inside) m = nan_max(m, xp[plane * in_plane + offset]);
+        }
+        yp[plane * out_plane + oi] = m;
+      }
+  };
+}
+
+// Recomputes, as the reference does (x - max, exp, divide by the sum), each softmax group
+// over [outer, n, inner] that holds a NaN or ±inf: NaN or +inf makes the whole group NaN.
+std::function<void(const Tensor&, Tensor&)> softmax_fixup(int64_t outer, int64_t n, int64_t inner) {
+  return [outer, n, inner](const Tensor& x, Tensor& y) {
+    const float* xp = x.data<float>();
+    float* yp = y.mutable_data<float>();
+    for (int64_t a = 0; a < outer; ++a)
+      for (int64_t b = 0; b < inner; ++b) {
+        const int64_t base = a * n * inner + b;
+        bool finite = true;
+        float m = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j < n; ++j) {
+          finite = finite && std::isfinite(xp[base + j * inner]);
+          m = nan_max(m, xp[base + j * inner]);
+        }
+        if (finite) continue;
+        float sum = 0.0f;
+        for (int64_t j = 0; j < n; ++j) sum += yp[base + j * inner] = std::exp(xp[base + j * inner] - m);
+        for (int64_t j = 0; j < n; ++j) yp[base + j * inner] /= sum;
+      }
+  };
+}
+
+// ---------------------------------------------------------------------------
 // Single-input primitives on plain memory (pooling, eltwise, softmax, batchnorm)
 // ---------------------------------------------------------------------------
 
@@ -862,8 +959,13 @@ class UnaryKernel final : public OneDnnKernel {
       r.exec(steps_[i].prim, steps_[i].scratch, std::move(args));
     }
     r.wait();
+    if (nonfinite_fixup_ && has_nonfinite(X)) nonfinite_fixup_(X, Y);
     outputs[0] = Value::of(std::move(Y));
   }
+
+  // Set for primitives that mishandle NaN or ±inf: recomputes, from X, the outputs that
+  // such values reach. Runs only when X holds one.
+  std::function<void(const Tensor& x, Tensor& y)> nonfinite_fixup_;
 };
 
 template <typename PD, typename P>
@@ -916,6 +1018,7 @@ std::unique_ptr<UnaryKernel> make_pool(const Node& node, const CompileContext& c
                                    w.pr);
   dnnl::pooling_v2_forward::primitive_desc pd(d, base_attr(), cpu_engine());
   add_step<decltype(pd), dnnl::pooling_v2_forward>(*k, pd, build);
+  if (is_max) k->nonfinite_fixup_ = max_pool_fixup(w, xs);
   return k;
 }
 
@@ -933,6 +1036,14 @@ std::unique_ptr<UnaryKernel> make_global_pool(const Node& node, const CompileCon
                                 kern->src_md_, kern->dst_md_, ones, k, zeros, zeros);
   dnnl::pooling_forward::primitive_desc pd(d, base_attr(), cpu_engine());
   add_step<decltype(pd), dnnl::pooling_forward>(*kern, pd, build);
+  if (is_max) {
+    Window whole;  // one window covering each plane
+    whole.k = whole.in = k;
+    whole.s = ones;
+    whole.d = whole.pl = whole.pr = zeros;
+    whole.out = ones;
+    kern->nonfinite_fixup_ = max_pool_fixup(whole, xs);
+  }
   return kern;
 }
 
@@ -961,6 +1072,7 @@ std::unique_ptr<UnaryKernel> make_eltwise(const Node& node, const CompileContext
     case Act::relu:
       require(node.inputs.size() == 1);
       add_eltwise(*k, A::eltwise_relu, 0.0f, 0.0f, build);
+      k->nonfinite_fixup_ = elementwise_fixup([](float x) { return std::isnan(x) ? x : std::max(x, 0.0f); });
       break;
     case Act::leaky_relu: {
       require(node.inputs.size() == 1);
@@ -978,7 +1090,8 @@ std::unique_ptr<UnaryKernel> make_eltwise(const Node& node, const CompileContext
       add_eltwise(*k, A::eltwise_tanh, 0.0f, 0.0f, build);
       break;
     case Act::clip: {
-      float lo = std::numeric_limits<float>::lowest(), hi = std::numeric_limits<float>::max();
+      // An absent bound is unbounded: ±inf stays ±inf (the fixup restores what oneDNN clamps).
+      float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
       if (node.opset < 11) {
         require(node.inputs.size() == 1);
         lo = node.attr_float("min", lo);
@@ -989,6 +1102,7 @@ std::unique_ptr<UnaryKernel> make_eltwise(const Node& node, const CompileContext
         if (auto v = constant_scalar(node, ctx, 2)) hi = *v;
       }
       require(!std::isnan(lo) && !std::isnan(hi) && lo <= hi);
+      k->nonfinite_fixup_ = elementwise_fixup([lo, hi](float x) { return std::isnan(x) ? x : std::min(std::max(x, lo), hi); });
       lo = std::max(lo, std::numeric_limits<float>::lowest());
       hi = std::min(hi, std::numeric_limits<float>::max());
       add_eltwise(*k, A::eltwise_clip_v2, lo, hi, build);
@@ -1001,6 +1115,10 @@ std::unique_ptr<UnaryKernel> make_eltwise(const Node& node, const CompileContext
       add_eltwise(*k, A::eltwise_linear, a, b, build);
       // The second step reads dst in place; its descriptor is the same plain layout.
       add_eltwise(*k, A::eltwise_clip_v2, 0.0f, 1.0f, build);
+      k->nonfinite_fixup_ = elementwise_fixup([a, b](float x) {
+        const float v = a * x + b;
+        return std::isnan(v) ? v : std::min(std::max(v, 0.0f), 1.0f);
+      });
       break;
     }
     case Act::hard_swish:
@@ -1037,6 +1155,11 @@ std::unique_ptr<UnaryKernel> make_softmax(const Node& node, const CompileContext
   dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, k->src_md_, axis);
   dnnl::softmax_forward::primitive_desc pd(d, base_attr(), cpu_engine());
   add_step<decltype(pd), dnnl::softmax_forward>(*k, pd, build);
+  const memory::dims dims = k->src_md_.dims();
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < static_cast<int>(dims.size()); ++i)
+    if (i != axis) (i < axis ? outer : inner) *= dims[static_cast<size_t>(i)];
+  k->nonfinite_fixup_ = softmax_fixup(outer, dims[static_cast<size_t>(axis)], inner);
   return k;
 }
 

@@ -23,8 +23,16 @@ const FastKernelProvider* provider(const std::string& op) {
   return nullptr;
 }
 
+// Whether `got` matches the reference value `want`: within rtol 1e-3 / atol 1e-5 when
+// `want` is finite, the same NaN or infinity otherwise (a plain |diff| test passes NaN).
+bool matches(float got, float want) {
+  if (std::isnan(want)) return std::isnan(got);
+  if (std::isinf(want)) return got == want;
+  return std::fabs(got - want) <= 1e-5 + 1e-3 * std::fabs(want);
+}
+
 // Runs the node through the provider (which must accept it) and through the reference,
-// and compares outputs within rtol 1e-3 / atol 1e-5.
+// and compares outputs with `matches`.
 void check(const std::string& op, const std::vector<In>& ins, const std::vector<Attribute>& attrs = {},
            int64_t opset = 21, size_t n_out = 1) {
   SCOPED_TRACE(op);
@@ -53,7 +61,7 @@ void check(const std::string& op, const std::vector<In>& ins, const std::vector<
     const float* e = exp.data<float>();
     int bad = 0;
     for (int64_t i = 0; i < got.numel() && bad < 5; ++i) {
-      if (std::fabs(g[i] - e[i]) > 1e-5 + 1e-3 * std::fabs(e[i])) {
+      if (!matches(g[i], e[i])) {
         ADD_FAILURE() << op << " element " << i << ": got " << g[i] << ", reference " << e[i];
         ++bad;
       }
@@ -71,6 +79,15 @@ void expect_declined(const std::string& op, const std::vector<In>& ins, const st
 }
 
 Tensor R(const Shape& s, uint32_t seed) { return random_tensor(s, seed); }
+
+// R(s, seed) with NaN, +inf and -inf written at the given flat positions (in that order,
+// cycling), for the paths that recompute what oneDNN does with non-finite values.
+Tensor with_specials(const Shape& s, uint32_t seed, const std::vector<int64_t>& at) {
+  Tensor t = R(s, seed);
+  const float specials[] = {std::nanf(""), INFINITY, -INFINITY};
+  for (size_t i = 0; i < at.size(); ++i) t.mutable_data<float>()[at[i]] = specials[i % 3];
+  return t;
+}
 
 // ---- Conv ------------------------------------------------------------------
 
@@ -316,6 +333,40 @@ TEST(OneDnnSoftmax, Axes) {
   check("Softmax", {input(x)}, {ai("axis", 0)}, 13);
   check("Softmax", {input(R({3, 7}, 96))}, {}, 11);
   check("Softmax", {input(x)}, {ai("axis", 1)}, 11);  // flattens to [2, 12]
+}
+
+// ---- NaN and ±inf (oneDNN drops NaN and clamps to ±FLT_MAX; ONNX propagates) -----
+
+TEST(OneDnnSpecialValues, Activations) {
+  const Tensor x = with_specials({3, 10}, 97, {1, 4, 7, 12, 20, 29});
+  check("Relu", {input(x)});
+  check("HardSigmoid", {input(x)});
+  check("Clip", {input(x)}, {af("min", -0.3f), af("max", 0.5f)}, 6);
+  check("Clip", {input(x), omitted(), constant(Tensor::scalar<float>(ElementType::float32, 0.1f))}, {}, 13);
+  check("Clip", {input(x), constant(Tensor::scalar<float>(ElementType::float32, -0.1f))}, {}, 13);
+  check("Clip", {input(x)}, {}, 13);
+}
+
+TEST(OneDnnSpecialValues, MaxPool) {
+  // Position 0 alone in a 1x1 window: a window of only NaN; the others share windows.
+  const Tensor x = with_specials({1, 2, 7, 8}, 98, {0, 9, 30, 61, 70, 100});
+  check("MaxPool", {input(x)}, {ais("kernel_shape", {1, 1})});
+  check("MaxPool", {input(x)}, {ais("kernel_shape", {3, 2}), ais("strides", {2, 1}), ais("pads", {1, 0, 1, 1}), ai("ceil_mode", 1)});
+  check("MaxPool", {input(x)}, {ais("kernel_shape", {2, 2}), ais("dilations", {2, 2})});
+  check("MaxPool", {input(with_specials({1, 2, 5, 6, 7}, 99, {3, 100, 250}))}, {ais("kernel_shape", {2, 2, 2})});
+  check("GlobalMaxPool", {input(x)});
+  check("GlobalMaxPool", {input(with_specials({2, 3, 1, 1}, 100, {0, 2, 4}))});  // whole planes NaN, +inf, -inf
+}
+
+TEST(OneDnnSpecialValues, Softmax) {
+  // Groups holding NaN, +inf or -inf, and untouched groups beside them.
+  const Tensor x = with_specials({2, 3, 4}, 101, {1, 6, 15});
+  check("Softmax", {input(x)}, {}, 13);
+  check("Softmax", {input(x)}, {ai("axis", 1)}, 13);
+  check("Softmax", {input(x)}, {ai("axis", 1)}, 11);
+  Tensor all_minus_inf = R({2, 3}, 102);
+  for (int i = 0; i < 3; ++i) all_minus_inf.mutable_data<float>()[i] = -INFINITY;
+  check("Softmax", {input(all_minus_inf)}, {}, 13);
 }
 
 // ---- Binary ----------------------------------------------------------------------
