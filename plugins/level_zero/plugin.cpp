@@ -4,7 +4,9 @@
 // the plugin serialises each segment (common/segment_format.h), the driver answers the support
 // query, compiles, and runs the graph from a command list. Executables serialise to the
 // driver's native blob plus metadata; a blob the driver refuses as another version is
-// recompiled (the reason goes to the host's log).
+// recompiled (the reason goes to the host's log). A raised cancel flag is seen before each step
+// of an execution and, while the graph runs, every millisecond: the plugin then signals the
+// extension's abort event (since 1.1), and the driver stops the graph before its next operation.
 #include <dlfcn.h>
 #include <level_zero/loader/ze_loader.h>
 #include <level_zero/ze_api.h>
@@ -105,7 +107,60 @@ struct Ext {
   ze_pfnSwitchyardGraphGetArgument_t argument = nullptr;
   ze_pfnSwitchyardCommandListAppendGraphExecute_t append = nullptr;
   ze_pfnSwitchyardGraphDestroy_t destroy = nullptr;
+  // Since 1.1, optional: without it a graph cannot be stopped once it has started.
+  ze_pfnSwitchyardCommandListAppendGraphExecuteAbortable_t append_abortable = nullptr;
   bool complete() const { return last_error && query && create && compile && native && argument && append && destroy; }
+};
+
+// Events the host signals to stop a running graph (the extension's abort event), recycled across
+// executes: a pool per execute would cost the driver an allocation each time. When every event
+// is on loan, another pool of kPoolSize events is made; all live until the device's context goes.
+class AbortEvents {
+ public:
+  // An unsignaled event, on loan until give_back.
+  ze_result_t take(ze_context_handle_t context, ze_device_handle_t device, ze_event_handle_t* out) {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (free_.empty())
+      if (ze_result_t r = grow(context, device); r != ZE_RESULT_SUCCESS) return r;
+    *out = free_.back();
+    free_.pop_back();
+    return ZE_RESULT_SUCCESS;
+  }
+  // Takes back an event no command list reads any more, reset for the next loan (one that cannot
+  // be reset is not lent again).
+  void give_back(ze_event_handle_t event) {
+    if (zeEventHostReset(event) != ZE_RESULT_SUCCESS) return;
+    std::lock_guard<std::mutex> lk(mu_);
+    free_.push_back(event);
+  }
+  // Destroys every event and pool: before the context, with no event on loan.
+  void destroy() {
+    for (auto e : events_) zeEventDestroy(e);
+    for (auto p : pools_) zeEventPoolDestroy(p);
+    events_.clear(), free_.clear(), pools_.clear();
+  }
+
+ private:
+  static constexpr uint32_t kPoolSize = 16;
+
+  ze_result_t grow(ze_context_handle_t context, ze_device_handle_t device) {
+    ze_event_pool_desc_t pd{ZE_STRUCTURE_TYPE_EVENT_POOL_DESC, nullptr, ZE_EVENT_POOL_FLAG_HOST_VISIBLE, kPoolSize};
+    ze_event_pool_handle_t pool = nullptr;
+    if (ze_result_t r = zeEventPoolCreate(context, &pd, 1, &device, &pool); r != ZE_RESULT_SUCCESS) return r;
+    pools_.push_back(pool);
+    for (uint32_t i = 0; i < kPoolSize; ++i) {
+      ze_event_desc_t ed{ZE_STRUCTURE_TYPE_EVENT_DESC, nullptr, i, 0, ZE_EVENT_SCOPE_FLAG_DEVICE};
+      ze_event_handle_t event = nullptr;
+      if (ze_result_t r = zeEventCreate(pool, &ed, &event); r != ZE_RESULT_SUCCESS) return r;
+      events_.push_back(event);
+      free_.push_back(event);
+    }
+    return ZE_RESULT_SUCCESS;
+  }
+
+  std::mutex mu_;
+  std::vector<ze_event_pool_handle_t> pools_;
+  std::vector<ze_event_handle_t> events_, free_;
 };
 
 struct LzDevice {
@@ -115,6 +170,7 @@ struct LzDevice {
   ze_command_queue_handle_t queue = nullptr;
   ze_command_list_handle_t copy_list = nullptr;  // immediate, synchronous: buffer transfers
   std::mutex queue_mu, copy_mu;
+  AbortEvents abort_events;
   Ext ext;
   bool has_graph_ext = false;
   std::string missing_ext_reason;
@@ -130,6 +186,7 @@ struct LzDevice {
   ze_context_handle_t drv_context = nullptr;
 
   ~LzDevice() {
+    abort_events.destroy();
     if (copy_list) zeCommandListDestroy(copy_list);
     if (queue) zeCommandQueueDestroy(queue);
     if (context) zeContextDestroy(context);
@@ -255,6 +312,7 @@ void probe_device(LzDevice& d, const std::map<std::string, std::string>& setting
     get("zeSwitchyardGraphGetArgument", d.ext.argument);
     get("zeSwitchyardCommandListAppendGraphExecute", d.ext.append);
     get("zeSwitchyardGraphDestroy", d.ext.destroy);
+    get("zeSwitchyardCommandListAppendGraphExecuteAbortable", d.ext.append_abortable);
   }
   d.has_graph_ext = advertised && d.ext.complete();
   if (!advertised)
@@ -375,11 +433,26 @@ sy_status device_info(sy_device device, sy_device_info* info) {
   });
 }
 
-// The view's element `i` of an array of pointers; a NULL element is a malformed view.
+// A graph-view struct the host allocated. Every field this plugin reads is ABI 2.0's own, so a
+// struct shorter than 2.0's (R2: it would hold fewer of them) is a malformed view, refused like
+// the host's own reader does (hal/src/graph_view.cpp).
+template <typename T>
+const T& view_struct(const T* p, const std::string& what) {
+  if (!p) throw Failure{SY_ERROR_INVALID_ARGUMENT, "graph view: " + what + " is NULL"};
+  if (p->struct_size < sizeof(T))
+    throw Failure{SY_ERROR_INVALID_ARGUMENT, "graph view: " + what + " is too small (struct_size " + std::to_string(p->struct_size) +
+                                                 ", ABI 2.0's is " + std::to_string(sizeof(T)) + ")"};
+  return *p;
+}
+
+const sy_graph& checked_view(const sy_graph* g) { return view_struct(g, "the graph"); }
+
+// The view's element `i` of an array of pointers.
 template <typename T>
 const T& element(const T* const* array, size_t i, const char* what) {
-  if (!array || !array[i]) throw Failure{SY_ERROR_INVALID_ARGUMENT, std::string("graph view: ") + what + " " + std::to_string(i) + " is NULL"};
-  return *array[i];
+  const std::string name = std::string(what) + " " + std::to_string(i);
+  if (!array) throw Failure{SY_ERROR_INVALID_ARGUMENT, "graph view: " + name + " is NULL"};
+  return view_struct(array[i], name);
 }
 
 seg::Value encode_value(const sy_value_desc& v) {
@@ -423,8 +496,7 @@ seg::Node encode_node(const sy_node& n) {
 }
 
 seg::Initializer encode_initializer(const sy_initializer& in) {
-  if (!in.tensor) throw Failure{SY_ERROR_INVALID_ARGUMENT, "graph view: an initializer has no tensor"};
-  const sy_constant& c = *in.tensor;
+  const sy_constant& c = view_struct(in.tensor, "the tensor of initializer for value " + std::to_string(in.value));
   seg::Initializer t;
   t.value = in.value;
   t.elem = c.elem_type;
@@ -434,8 +506,8 @@ seg::Initializer encode_initializer(const sy_initializer& in) {
 }
 
 // sy_graph view -> Switchyard's serialised segment.
-std::string encode(const sy_graph* g) {
-  if (!g || g->struct_size < sizeof(sy_graph)) throw Failure{SY_ERROR_INVALID_ARGUMENT, "graph view is NULL or too old"};
+std::string encode(const sy_graph* view) {
+  const sy_graph* g = &checked_view(view);
   seg::Segment s;
   for (size_t i = 0; i < g->num_values; ++i) s.values.push_back(encode_value(element(g->values, i, "value")));
   for (size_t i = 0; i < g->num_nodes; ++i) s.nodes.push_back(encode_node(element(g->nodes, i, "node")));
@@ -460,9 +532,20 @@ void report_driver_answer(const sy_support_report* report, size_t i, const ze_sw
   report->node(report->context, i, reason, driver_text(answer.message).c_str(), driver_text(answer.implementation).c_str());
 }
 
-sy_status query_support(sy_device device, const sy_graph* view, const sy_support_report* report) {
+// Why `report` cannot take answers ("" when it can): its `node` must lie wholly inside the
+// struct_size the host set (R2; past it, it reads as NULL) and be non-NULL.
+std::string report_problem(const sy_support_report& report) {
+  if (!SY_HAS_FIELD(&report, sy_support_report, node))
+    return "query_support: the sy_support_report is too short to hold node (struct_size " + std::to_string(report.struct_size) + ", node ends at byte " +
+           std::to_string(offsetof(sy_support_report, node) + sizeof report.node) + ")";
+  return report.node ? "" : "query_support: the sy_support_report's node is NULL";
+}
+
+sy_status query_support(sy_device device, const sy_graph* graph, const sy_support_report* report) {
   return guarded([&]() -> sy_status {
-    if (!device || !view || !report || !report->node) return make_status(SY_ERROR_INVALID_ARGUMENT, "query_support: NULL argument");
+    if (!device || !graph || !report) return make_status(SY_ERROR_INVALID_ARGUMENT, "query_support: NULL argument");
+    if (std::string problem = report_problem(*report); !problem.empty()) return make_status(SY_ERROR_INVALID_ARGUMENT, problem);
+    const sy_graph* view = &checked_view(graph);
     LzDevice* d = dev_of(device);
     if (!d->has_graph_ext) {
       for (size_t i = 0; i < view->num_nodes; ++i)
@@ -478,8 +561,16 @@ sy_status query_support(sy_device device, const sy_graph* view, const sy_support
   });
 }
 
+// The value desc of a graph input or output.
+const sy_value_desc& boundary_value(const sy_graph& view, int32_t index) {
+  if (index < 0 || static_cast<size_t>(index) >= view.num_values)
+    throw Failure{SY_ERROR_INVALID_ARGUMENT, "graph view: an input or output names value " + std::to_string(index) + ", out of range"};
+  return element(view.values, static_cast<size_t>(index), "value");
+}
+
 // Reads the compiled graph's arguments and checks them against the view.
-void bind_arguments(LzExecutable& e, const sy_graph* view) {
+void bind_arguments(LzExecutable& e, const sy_graph* graph) {
+  const sy_graph* view = &checked_view(graph);
   LzDevice* d = e.dev;
   for (uint32_t io = 0; io < 2; ++io) {
     const size_t n = io ? view->num_outputs : view->num_inputs;
@@ -493,7 +584,7 @@ void bind_arguments(LzExecutable& e, const sy_graph* view) {
       x.elem = a.elem_type;
       x.dims.assign(a.dims, a.dims + a.rank);
       x.bytes = a.size_bytes;
-      const sy_value_desc& v = element(view->values, static_cast<size_t>(io ? view->outputs[i] : view->inputs[i]), "value");
+      const sy_value_desc& v = boundary_value(*view, io ? view->outputs[i] : view->inputs[i]);
       if (v.elem_type != x.elem || v.rank != a.rank)
         throw Failure{SY_ERROR_DATA_LOSS, std::string("the compiled graph's ") + (io ? "output " : "input ") + std::to_string(i) + " does not match the graph ('" +
                                               (v.name ? v.name : "") + "')"};
@@ -606,17 +697,21 @@ sy_status executable_restore(sy_device device, const sy_graph* view, const void*
 
 void executable_release(sy_executable exe) { delete reinterpret_cast<LzExecutable*>(exe); }
 
+// Device memory of `size` bytes (at least one, so that an empty tensor has an address too).
+std::unique_ptr<LzBuffer> allocate_buffer(LzDevice* d, size_t size) {
+  auto b = std::make_unique<LzBuffer>();
+  b->dev = d;
+  b->size = size;
+  ze_device_mem_alloc_desc_t md{};
+  md.stype = ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC;
+  d->check(zeMemAllocDevice(d->context, &md, std::max<size_t>(size, 1), 64, d->device, &b->ptr), "zeMemAllocDevice");
+  return b;
+}
+
 sy_status buffer_alloc(sy_device device, size_t size, sy_buffer* out) {
   return guarded([&]() -> sy_status {
     if (!device || !out) return make_status(SY_ERROR_INVALID_ARGUMENT, "buffer_alloc: NULL argument");
-    LzDevice* d = dev_of(device);
-    auto b = std::make_unique<LzBuffer>();
-    b->dev = d;
-    b->size = size;
-    ze_device_mem_alloc_desc_t md{};
-    md.stype = ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC;
-    d->check(zeMemAllocDevice(d->context, &md, std::max<size_t>(size, 1), 64, d->device, &b->ptr), "zeMemAllocDevice");
-    *out = reinterpret_cast<sy_buffer>(b.release());
+    *out = reinterpret_cast<sy_buffer>(allocate_buffer(dev_of(device), size).release());
     return nullptr;
   });
 }
@@ -646,77 +741,187 @@ bool all_present(const T* const* args, size_t count) {
   return count == 0 || (args && std::all_of(args, args + count, [](const T* a) { return a != nullptr; }));
 }
 
+// The first argument struct too short (R2) for the fields execute reads or writes ("" if none):
+// a tensor argument up to its dims, an output up to its dims_capacity.
+std::string short_argument(const sy_execute_args& a) {
+  for (size_t i = 0; i < a.num_inputs; ++i)
+    if (!SY_HAS_FIELD(a.inputs[i], sy_tensor_arg, dims))
+      return "execute: input " + std::to_string(i) + "'s sy_tensor_arg is too short to hold dims (struct_size " + std::to_string(a.inputs[i]->struct_size) + ")";
+  for (size_t i = 0; i < a.num_outputs; ++i)
+    if (!SY_HAS_FIELD(a.outputs[i], sy_tensor_out, dims_capacity))
+      return "execute: output " + std::to_string(i) + "'s sy_tensor_out is too short to hold dims_capacity (struct_size " +
+             std::to_string(a.outputs[i]->struct_size) + ")";
+  return "";
+}
+
+// Why execute cannot accept `a` at all ("" when it can): then on_complete is not called.
+std::string argument_problem(const LzExecutable& e, const sy_execute_args& a) {
+  if (a.num_inputs != e.inputs.size() || a.num_outputs != e.outputs.size() || !all_present(a.inputs, a.num_inputs) ||
+      !all_present(a.outputs, a.num_outputs))
+    return "execute: expected " + std::to_string(e.inputs.size()) + " tensor inputs and " + std::to_string(e.outputs.size()) + " tensor outputs";
+  return short_argument(a);
+}
+
+// The host's cancel flag: NULL when it gave none or its struct ends before the field (R2).
+const volatile int32_t* cancel_flag_of(const sy_execute_args& a) {
+  return SY_HAS_FIELD(&a, sy_execute_args, cancel_flag) ? a.cancel_flag : nullptr;
+}
+
+bool raised(const volatile int32_t* flag) { return flag && __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0; }
+
+sy_status cancelled(const std::string& when) {
+  return make_status(SY_ERROR_CANCELLED, "execute: cancelled " + when + " (the host raised sy_execute_args.cancel_flag)");
+}
+
+// The compiled graph's inputs, checked against the host's arguments.
+std::vector<const void*> input_pointers(const LzExecutable& e, const sy_execute_args& args) {
+  std::vector<const void*> in;
+  for (size_t i = 0; i < e.inputs.size(); ++i) {
+    const sy_tensor_arg& a = *args.inputs[i];
+    const Arg& want = e.inputs[i];
+    auto* buf = reinterpret_cast<LzBuffer*>(a.buffer);
+    bool same = buf && a.elem_type == want.elem && a.rank == static_cast<int32_t>(want.dims.size()) && (a.rank == 0 || a.dims);
+    for (int32_t k = 0; same && k < a.rank; ++k) same = a.dims[k] == want.dims[static_cast<size_t>(k)];
+    if (!same) throw Failure{SY_ERROR_INVALID_ARGUMENT, "execute: input " + std::to_string(i) + " does not match the compiled static shape and type"};
+    if (buf->dev != e.dev || buf->size < want.bytes)
+      throw Failure{SY_ERROR_INVALID_ARGUMENT, "execute: input " + std::to_string(i) + " buffer is too small or on another device"};
+    in.push_back(buf->ptr);
+  }
+  return in;
+}
+
+// The outputs' device memory: the host's buffers, or new ones (kept in `allocated`, in order,
+// until they are handed over).
+std::vector<void*> output_pointers(const LzExecutable& e, const sy_execute_args& args, std::vector<std::unique_ptr<LzBuffer>>& allocated) {
+  std::vector<void*> out;
+  for (size_t i = 0; i < e.outputs.size(); ++i) {
+    auto* buf = reinterpret_cast<LzBuffer*>(args.outputs[i]->buffer);
+    const Arg& want = e.outputs[i];
+    if (!buf) {
+      allocated.push_back(allocate_buffer(e.dev, want.bytes));
+      buf = allocated.back().get();
+    } else if (buf->dev != e.dev || buf->size < want.bytes) {
+      throw Failure{SY_ERROR_INVALID_ARGUMENT, "execute: output " + std::to_string(i) + " buffer is too small or on another device"};
+    }
+    out.push_back(buf->ptr);
+  }
+  return out;
+}
+
+// An abort event on loan for one execution, given back when it is over.
+struct AbortEventLoan {
+  AbortEvents* from = nullptr;
+  ze_event_handle_t event = nullptr;
+  AbortEventLoan() = default;
+  AbortEventLoan(const AbortEventLoan&) = delete;
+  AbortEventLoan& operator=(const AbortEventLoan&) = delete;
+  ~AbortEventLoan() {
+    if (event) from->give_back(event);
+  }
+};
+
+// How late a raised cancel flag is seen while the device runs: one wake-up per period.
+constexpr uint64_t kCancelPollNs = 1'000'000;
+
+// Waits until the device has executed the list behind `fence`. With an abort event, looks at the
+// cancel flag every kCancelPollNs meanwhile; once it is raised, signals the event (the graph
+// stops before its next operation) and waits for the device to stop. Returns true when it did:
+// the outputs are then undefined.
+bool wait_for_device(LzDevice& d, ze_fence_handle_t fence, const volatile int32_t* cancel_flag, ze_event_handle_t abort) {
+  if (!abort) {
+    d.check(zeFenceHostSynchronize(fence, UINT64_MAX), "zeFenceHostSynchronize");
+    return false;
+  }
+  for (;;) {
+    const ze_result_t r = zeFenceHostSynchronize(fence, kCancelPollNs);
+    if (r == ZE_RESULT_SUCCESS) return false;
+    if (r != ZE_RESULT_NOT_READY) d.raise(r, "zeFenceHostSynchronize");
+    if (raised(cancel_flag)) break;
+  }
+  d.check(zeEventHostSignal(abort), "zeEventHostSignal");
+  d.check(zeFenceHostSynchronize(fence, UINT64_MAX), "zeFenceHostSynchronize");
+  return true;
+}
+
+// Appends the graph's execution to `list`: abortable through `abort` when there is one.
+void append_graph(const LzExecutable& e, ze_command_list_handle_t list, std::vector<const void*>& in, std::vector<void*>& out, ze_event_handle_t abort) {
+  const Ext& x = e.dev->ext;
+  const ze_command_list_handle_t drv_list = translate(ZEL_HANDLE_COMMAND_LIST, list);
+  const auto ni = static_cast<uint32_t>(in.size()), no = static_cast<uint32_t>(out.size());
+  if (abort)
+    e.dev->check(x.append_abortable(drv_list, e.graph, ni, in.data(), no, out.data(), translate(ZEL_HANDLE_EVENT, abort), nullptr, 0, nullptr),
+                 "zeSwitchyardCommandListAppendGraphExecuteAbortable");
+  else
+    e.dev->check(x.append(drv_list, e.graph, ni, in.data(), no, out.data(), nullptr, 0, nullptr), "zeSwitchyardCommandListAppendGraphExecute");
+}
+
+// Runs the graph once on the device. With a cancel flag (and a driver that can stop a graph) the
+// run is abortable; returns true when the flag stopped it.
+bool run_on_device(const LzExecutable& e, std::vector<const void*>& in, std::vector<void*>& out, const volatile int32_t* cancel_flag) {
+  LzDevice* d = e.dev;
+  AbortEventLoan abort;  // declared first: given back only after the device is done with it
+  if (cancel_flag && d->ext.append_abortable) {
+    abort.from = &d->abort_events;
+    d->check(d->abort_events.take(d->context, d->device, &abort.event), "zeEventPoolCreate/zeEventCreate (abort event)");
+  }
+  ze_command_list_desc_t ld{};
+  ld.stype = ZE_STRUCTURE_TYPE_COMMAND_LIST_DESC;
+  ze_command_list_handle_t list = nullptr;
+  d->check(zeCommandListCreate(d->context, d->device, &ld, &list), "zeCommandListCreate");
+  std::unique_ptr<std::remove_pointer_t<ze_command_list_handle_t>, ze_result_t (*)(ze_command_list_handle_t)> list_guard(list, zeCommandListDestroy);
+  append_graph(e, list, in, out, abort.event);
+  d->check(zeCommandListClose(list), "zeCommandListClose");
+  ze_fence_desc_t fd{ZE_STRUCTURE_TYPE_FENCE_DESC, nullptr, 0};
+  ze_fence_handle_t fence = nullptr;
+  d->check(zeFenceCreate(d->queue, &fd, &fence), "zeFenceCreate");
+  std::unique_ptr<std::remove_pointer_t<ze_fence_handle_t>, ze_result_t (*)(ze_fence_handle_t)> fence_guard(fence, zeFenceDestroy);
+  {
+    std::lock_guard<std::mutex> lk(d->queue_mu);  // zeCommandQueueExecuteCommandLists is not thread-safe per queue
+    d->check(zeCommandQueueExecuteCommandLists(d->queue, 1, &list, fence), "zeCommandQueueExecuteCommandLists");
+  }
+  const bool stopped = wait_for_device(*d, fence, cancel_flag, abort.event);
+  ze_result_t qr;
+  {
+    std::lock_guard<std::mutex> lk(d->queue_mu);
+    qr = zeCommandQueueSynchronize(d->queue, 0);
+  }
+  if (qr != ZE_RESULT_SUCCESS && qr != ZE_RESULT_NOT_READY) d->raise(qr, "graph execution");
+  return stopped;
+}
+
+// Shapes, and the buffers allocated here handed to the host (its own once stored, even if a later
+// output fails).
+sy_status hand_over_outputs(const LzExecutable& e, const sy_execute_args& args, std::vector<std::unique_ptr<LzBuffer>>& allocated) {
+  size_t k = 0;
+  for (size_t i = 0; i < e.outputs.size(); ++i) {
+    sy_tensor_out* o = args.outputs[i];
+    const Arg& want = e.outputs[i];
+    sy_buffer fresh = o->buffer ? nullptr : reinterpret_cast<sy_buffer>(allocated[k++].release());
+    if (sy_status s = helpers::set_tensor_out(g_host, o, fresh, want.elem, static_cast<int32_t>(want.dims.size()), want.dims.data())) return s;
+  }
+  return nullptr;
+}
+
+// One accepted execution, start to end; the cancel flag is looked at before each step and, on a
+// driver that can stop a graph, while the device runs it.
+sy_status run_execution(const LzExecutable& e, const sy_execute_args& args, std::vector<std::unique_ptr<LzBuffer>>& allocated) {
+  const volatile int32_t* cancel_flag = cancel_flag_of(args);
+  if (raised(cancel_flag)) return cancelled("before the work started");
+  std::vector<const void*> in = input_pointers(e, args);
+  std::vector<void*> out = output_pointers(e, args, allocated);
+  if (raised(cancel_flag)) return cancelled("before the graph was submitted");
+  if (run_on_device(e, in, out, cancel_flag)) return cancelled("while the graph ran (the device was told to stop before its next operation)");
+  return hand_over_outputs(e, args, allocated);
+}
+
 sy_status execute(sy_executable exe, const sy_execute_args* args) {
-  if (!exe || !args || !args->on_complete) return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: NULL argument");
+  if (!exe || !args) return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: NULL argument");
+  if (!SY_HAS_FIELD(args, sy_execute_args, user_data) || !args->on_complete)
+    return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: sy_execute_args holds no on_complete (struct_size " + std::to_string(args->struct_size) + ")");
   auto* e = reinterpret_cast<LzExecutable*>(exe);
-  if (args->num_inputs != e->inputs.size() || args->num_outputs != e->outputs.size() || !all_present(args->inputs, args->num_inputs) ||
-      !all_present(args->outputs, args->num_outputs))
-    return make_status(SY_ERROR_INVALID_ARGUMENT, "execute: expected " + std::to_string(e->inputs.size()) + " tensor inputs and " +
-                                                      std::to_string(e->outputs.size()) + " tensor outputs");
-  LzDevice* d = e->dev;
-  std::vector<std::unique_ptr<LzBuffer>> allocated;
-  sy_status st = guarded([&]() -> sy_status {
-    std::vector<const void*> in;
-    std::vector<void*> outp;
-    for (size_t i = 0; i < e->inputs.size(); ++i) {
-      const sy_tensor_arg& a = *args->inputs[i];
-      const Arg& want = e->inputs[i];
-      auto* buf = reinterpret_cast<LzBuffer*>(a.buffer);
-      bool same = buf && a.elem_type == want.elem && a.rank == static_cast<int32_t>(want.dims.size());
-      for (int32_t k = 0; same && k < a.rank; ++k) same = a.dims[k] == want.dims[static_cast<size_t>(k)];
-      if (!same) throw Failure{SY_ERROR_INVALID_ARGUMENT, "execute: input " + std::to_string(i) + " does not match the compiled static shape and type"};
-      if (buf->dev != d || buf->size < want.bytes) throw Failure{SY_ERROR_INVALID_ARGUMENT, "execute: input " + std::to_string(i) + " buffer is too small or on another device"};
-      in.push_back(buf->ptr);
-    }
-    for (size_t i = 0; i < e->outputs.size(); ++i) {
-      const sy_tensor_out& o = *args->outputs[i];
-      const Arg& want = e->outputs[i];
-      auto* buf = reinterpret_cast<LzBuffer*>(o.buffer);
-      if (!buf) {
-        sy_buffer nb = nullptr;
-        if (sy_status s = buffer_alloc(reinterpret_cast<sy_device>(d), want.bytes, &nb)) return s;
-        allocated.emplace_back(reinterpret_cast<LzBuffer*>(nb));
-        buf = allocated.back().get();
-      } else if (buf->dev != d || buf->size < want.bytes) {
-        throw Failure{SY_ERROR_INVALID_ARGUMENT, "execute: output " + std::to_string(i) + " buffer is too small or on another device"};
-      }
-      outp.push_back(buf->ptr);
-    }
-    ze_command_list_desc_t ld{};
-    ld.stype = ZE_STRUCTURE_TYPE_COMMAND_LIST_DESC;
-    ze_command_list_handle_t list = nullptr;
-    d->check(zeCommandListCreate(d->context, d->device, &ld, &list), "zeCommandListCreate");
-    std::unique_ptr<std::remove_pointer_t<ze_command_list_handle_t>, ze_result_t (*)(ze_command_list_handle_t)> list_guard(list, zeCommandListDestroy);
-    d->check(d->ext.append(translate(ZEL_HANDLE_COMMAND_LIST, list), e->graph, static_cast<uint32_t>(in.size()), in.data(),
-                           static_cast<uint32_t>(outp.size()), outp.data(), nullptr, 0, nullptr),
-             "zeSwitchyardCommandListAppendGraphExecute");
-    d->check(zeCommandListClose(list), "zeCommandListClose");
-    ze_fence_desc_t fd{ZE_STRUCTURE_TYPE_FENCE_DESC, nullptr, 0};
-    ze_fence_handle_t fence = nullptr;
-    d->check(zeFenceCreate(d->queue, &fd, &fence), "zeFenceCreate");
-    std::unique_ptr<std::remove_pointer_t<ze_fence_handle_t>, ze_result_t (*)(ze_fence_handle_t)> fence_guard(fence, zeFenceDestroy);
-    {
-      std::lock_guard<std::mutex> lk(d->queue_mu);  // zeCommandQueueExecuteCommandLists is not thread-safe per queue
-      d->check(zeCommandQueueExecuteCommandLists(d->queue, 1, &list, fence), "zeCommandQueueExecuteCommandLists");
-    }
-    d->check(zeFenceHostSynchronize(fence, UINT64_MAX), "zeFenceHostSynchronize");
-    ze_result_t qr;
-    {
-      std::lock_guard<std::mutex> lk(d->queue_mu);
-      qr = zeCommandQueueSynchronize(d->queue, 0);
-    }
-    if (qr != ZE_RESULT_SUCCESS && qr != ZE_RESULT_NOT_READY) d->raise(qr, "graph execution");
-    // Shapes, and the buffers allocated here handed to the host (its own once stored, even if a later
-    // output fails).
-    size_t k = 0;
-    for (size_t i = 0; i < e->outputs.size(); ++i) {
-      sy_tensor_out* o = args->outputs[i];
-      const Arg& want = e->outputs[i];
-      sy_buffer fresh = o->buffer ? nullptr : reinterpret_cast<sy_buffer>(allocated[k++].release());
-      if (sy_status s = helpers::set_tensor_out(g_host, o, fresh, want.elem, static_cast<int32_t>(want.dims.size()), want.dims.data())) return s;
-    }
-    return nullptr;
-  });
+  if (std::string problem = argument_problem(*e, *args); !problem.empty()) return make_status(SY_ERROR_INVALID_ARGUMENT, problem);
+  std::vector<std::unique_ptr<LzBuffer>> allocated;  // outputs not handed over are freed after completion
+  sy_status st = guarded([&] { return run_execution(*e, *args, allocated); });
   args->on_complete(args->user_data, st);
   return nullptr;
 }

@@ -132,6 +132,7 @@ struct Command {
   std::vector<unsigned char> pattern;
   std::vector<Event*> events;  // wait list (kinds wait/graph/copy...) or the event to reset
   Event* signal_event = nullptr;
+  Event* abort_event = nullptr;  // graph: skip the remaining operations once it is signaled
   std::shared_ptr<npusim::Executor> exe;
   std::vector<const void*> inputs;
   std::vector<void*> outputs;
@@ -154,6 +155,21 @@ void signal_event(Event* e) {
   g_cv.notify_all();
 }
 
+bool is_signaled(const Event* e) {
+  std::lock_guard<std::mutex> lk(g_mu);
+  return e->signaled;
+}
+
+// Runs the graph, asking the abort event (if any) before each operation. An aborted graph is not
+// a failure: its outputs are undefined, which the application that signaled the event knows.
+void run_graph(const Command& c) {
+  if (!c.abort_event) {
+    c.exe->run(c.inputs.data(), c.outputs.data());
+    return;
+  }
+  c.exe->run(c.inputs.data(), c.outputs.data(), [abort = c.abort_event] { return is_signaled(abort); });
+}
+
 // Runs one command; failures throw and end the command list with that error.
 void run(const Command& c) {
   wait_events(c.events);
@@ -167,7 +183,7 @@ void run(const Command& c) {
       c.signal_event->signaled = false;
       break;
     }
-    case Command::graph: c.exe->run(c.inputs.data(), c.outputs.data()); break;
+    case Command::graph: run_graph(c); break;
     default: break;
   }
   if (c.kind != Command::reset) signal_event(c.signal_event);
@@ -921,10 +937,13 @@ ze_result_t ZE_APICALL SyGraphGetArgument(ze_switchyard_graph_handle_t h, uint32
   });
 }
 
-ze_result_t ZE_APICALL SyAppendGraphExecute(ze_command_list_handle_t l, ze_switchyard_graph_handle_t h, uint32_t ni, const void* const* in,
-                                            uint32_t no, void* const* out, ze_event_handle_t sig, uint32_t nwait, ze_event_handle_t* waits) {
+ze_result_t ZE_APICALL SyAppendGraphExecuteAbortable(ze_command_list_handle_t l, ze_switchyard_graph_handle_t h, uint32_t ni,
+                                                     const void* const* in, uint32_t no, void* const* out, ze_event_handle_t abort,
+                                                     ze_event_handle_t sig, uint32_t nwait, ze_event_handle_t* waits) {
   auto* g = as<Graph>(h, kGraphTag);
   if (!g) return fail(ZE_RESULT_ERROR_INVALID_NULL_HANDLE, "npusim: not a graph");
+  Event* abort_event = nullptr;
+  if (abort && !(abort_event = as<Event>(abort, kEventTag))) return fail(ZE_RESULT_ERROR_INVALID_NULL_HANDLE, "npusim: the abort event is not an event");
   if ((ni && !in) || (no && !out)) return fail(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "npusim: NULL argument arrays");
   std::shared_ptr<npusim::Executor> exe;
   ze_result_t r = guarded([&] {
@@ -947,12 +966,18 @@ ze_result_t ZE_APICALL SyAppendGraphExecute(ze_command_list_handle_t l, ze_switc
   if (r != ZE_RESULT_SUCCESS) return r;
   Command c;
   c.kind = Command::graph;
+  c.abort_event = abort_event;
   c.exe = exe;
   c.inputs.assign(in, in + ni);
   c.outputs.assign(out, out + no);
   r = append(l, std::move(c), sig, nwait, waits);
   if (r != ZE_RESULT_SUCCESS && t_last_error.empty()) t_last_error = "npusim: could not append the graph execution";
   return r;
+}
+
+ze_result_t ZE_APICALL SyAppendGraphExecute(ze_command_list_handle_t l, ze_switchyard_graph_handle_t h, uint32_t ni, const void* const* in,
+                                            uint32_t no, void* const* out, ze_event_handle_t sig, uint32_t nwait, ze_event_handle_t* waits) {
+  return SyAppendGraphExecuteAbortable(l, h, ni, in, no, out, nullptr, sig, nwait, waits);
 }
 
 ze_result_t ZE_APICALL SyGraphDestroy(ze_switchyard_graph_handle_t h) {
@@ -992,6 +1017,7 @@ ze_result_t ZE_APICALL DriverGetExtensionFunctionAddress(ze_driver_handle_t d, c
       {"zeSwitchyardGraphGetProperties", reinterpret_cast<void*>(&SyGraphGetProperties)},
       {"zeSwitchyardGraphGetArgument", reinterpret_cast<void*>(&SyGraphGetArgument)},
       {"zeSwitchyardCommandListAppendGraphExecute", reinterpret_cast<void*>(&SyAppendGraphExecute)},
+      {"zeSwitchyardCommandListAppendGraphExecuteAbortable", reinterpret_cast<void*>(&SyAppendGraphExecuteAbortable)},
       {"zeSwitchyardGraphDestroy", reinterpret_cast<void*>(&SyGraphDestroy)},
   };
   auto it = table.find(name);

@@ -1615,11 +1615,15 @@ class Machine {
 
 }  // namespace
 
-void Executor::run(const void* const* inputs, void* const* outputs) const {
+bool Executor::run(const void* const* inputs, void* const* outputs, const std::function<bool()>& stop) const {
   Machine m(p_, wf_, woff_);
   m.load_inputs(inputs);
-  for (const auto& op : p_.ops) m.execute(op);
+  for (const auto& op : p_.ops) {
+    if (stop && stop()) return false;
+    m.execute(op);
+  }
   m.store_outputs(outputs);
+  return true;
 }
 
 }  // namespace npusim

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -85,8 +86,10 @@ class Executor {
  public:
   explicit Executor(Program p);
   const Program& program() const { return p_; }
-  // Runs once; inputs/outputs are packed row-major in the arguments' boundary types.
-  void run(const void* const* inputs, void* const* outputs) const;
+  // Runs once; inputs/outputs are packed row-major in the arguments' boundary types. `stop`
+  // (may be empty) is asked before each operation: once it answers true the remaining operations
+  // are skipped, the outputs are left unwritten and run returns false.
+  bool run(const void* const* inputs, void* const* outputs, const std::function<bool()>& stop = {}) const;
 
  private:
   Program p_;

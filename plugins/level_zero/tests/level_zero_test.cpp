@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "switchyard/runtime/partitioned_model.h"
 #include "switchyard/hal/graph_view.h"
@@ -945,6 +948,220 @@ TEST(LevelZeroModels, LightResnet50UnderCpuAndNpuKeepsOverflowOffTheNpuAndMatche
   const Tensor& y = (*out)[0].tensor;
   for (int64_t i = 0; i < y.numel(); ++i) ASSERT_TRUE(std::isfinite(reference::get_double(y, i))) << "output " << i;
   expect_close(y, (*ref)[0].tensor, derive_tolerance(F32, ElementType::float16, 1000, 1), "light_resnet50 softmax");
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// The ABI contract (plugin_abi.h): R2 on host-allocated structs, and cancellation.
+
+// A chain of `length` MatMuls by an n x n identity: long work whose exact result is its input.
+G identity_chain(int64_t n, int length) {
+  G b;
+  int32_t x = b.input("x", F32, {n, n});
+  Tensor eye = Tensor::allocate(F32, {n, n});
+  for (int64_t i = 0; i < n; ++i) reference::set_double(eye, i * n + i, 1);
+  const int32_t w = b.constant("eye", eye);
+  for (int k = 0; k < length; ++k) {
+    const int32_t y = b.value("y" + std::to_string(k), F32, {n, n});
+    b.node("MatMul", {x, w}, {y});
+    x = y;
+  }
+  b.output(x);
+  return b;
+}
+
+// Small integers: exact in float16, so an identity chain returns them unchanged.
+Tensor small_integers(Shape s, uint32_t seed) {
+  Tensor x = random(F32, std::move(s), -8, 8, seed);
+  for (int64_t i = 0; i < x.numel(); ++i) reference::set_double(x, i, std::round(reference::get_double(x, i)));
+  return x;
+}
+
+// Runs `exe` once on `input`; "" when the one output equals `input`, else what went wrong.
+std::string run_identity(const Executable& exe, const Tensor& input, const ExecuteControl& control) {
+  auto in = upload(exe.device(), input);
+  if (!in.ok()) return in.status().to_string();
+  auto out = exe.execute(std::vector<DeviceTensor>{*in}, control);
+  if (!out.ok()) return out.status().to_string();
+  auto y = download(out->at(0));
+  if (!y.ok()) return y.status().to_string();
+  for (int64_t i = 0; i < input.numel(); ++i)
+    if (reference::get_double(*y, i) != reference::get_double(input, i))
+      return "element " + std::to_string(i) + " is " + std::to_string(reference::get_double(*y, i)) + ", not " +
+             std::to_string(reference::get_double(input, i));
+  return "";
+}
+
+std::unique_ptr<Executable> compile_on_npu(const G& b) {
+  GraphView view(b.g);
+  auto exe = npu()->compile(view);
+  EXPECT_TRUE(exe.ok()) << exe.status().to_string();
+  return exe.ok() ? std::move(*exe) : nullptr;
+}
+
+TEST(LevelZeroCancel, AFlagRaisedBeforeTheWorkCancelsIt) {
+  NEED_NPU();
+  auto exe = compile_on_npu(identity_chain(16, 2));
+  ASSERT_TRUE(exe);
+  volatile int32_t flag = 1;
+  ExecuteControl control;
+  control.cancel_flag = &flag;
+  auto in = upload(*npu(), small_integers({16, 16}, 1));
+  ASSERT_TRUE(in.ok());
+  auto out = exe->execute(std::vector<DeviceTensor>{*in}, control);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::cancelled) << out.status().to_string();
+  EXPECT_NE(out.status().message().find("before the work started"), std::string::npos) << out.status().to_string();
+}
+
+// The flag raised a quarter into an 8-MatMul chain ends it with SY_ERROR_CANCELLED well before
+// a whole run would end (the device stops between operations; a few tries, for a loaded
+// machine); the same flag lowered again runs the chain whole, so the abort event the stopped run
+// signaled was reset before it was lent again.
+TEST(LevelZeroCancel, AFlagRaisedDuringTheWorkStopsItAndTheNextRunIsWhole) {
+  NEED_NPU();
+  using Clock = std::chrono::steady_clock;
+  auto exe = compile_on_npu(identity_chain(256, 8));
+  ASSERT_TRUE(exe);
+  const Tensor input = small_integers({256, 256}, 2);
+  volatile int32_t flag = 0;
+  ExecuteControl control;
+  control.cancel_flag = &flag;
+  auto whole = Clock::duration::max();  // the faster of two whole runs (the first one also warms up)
+  for (int run = 0; run < 2; ++run) {
+    const auto start = Clock::now();
+    ASSERT_EQ(run_identity(*exe, input, control), "");
+    whole = std::min(whole, Clock::now() - start);
+  }
+  bool stopped_early = false;
+  for (int attempt = 0; attempt < 3 && !stopped_early; ++attempt) {
+    flag = 0;
+    const auto begin = Clock::now();
+    std::thread raiser([&] {
+      std::this_thread::sleep_for(whole / 4);
+      flag = 1;
+    });
+    const std::string stopped = run_identity(*exe, input, control);
+    const auto took = Clock::now() - begin;
+    raiser.join();
+    EXPECT_NE(stopped.find("cancelled"), std::string::npos) << stopped;
+    stopped_early = took < whole * 3 / 4;
+  }
+  EXPECT_TRUE(stopped_early) << "each cancelled run took as long as a whole one ("
+                             << std::chrono::duration<double, std::milli>(whole).count() << " ms)";
+  flag = 0;
+  EXPECT_EQ(run_identity(*exe, input, control), "");
+}
+
+// More executions with a flag at once than one pool of abort events holds (16): each gets its
+// own event, and none is stopped by another's.
+TEST(LevelZeroCancel, ManyExecutionsWithAFlagAtOnce) {
+  NEED_NPU();
+  auto exe = compile_on_npu(identity_chain(64, 4));
+  ASSERT_TRUE(exe);
+  volatile int32_t flag = 0;
+  ExecuteControl control;
+  control.cancel_flag = &flag;
+  std::vector<std::string> problems(40);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < problems.size(); ++t)
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 4 && problems[t].empty(); ++round)
+        problems[t] = run_identity(*exe, small_integers({64, 64}, static_cast<uint32_t>(10 + t)), control);
+    });
+  for (auto& t : threads) t.join();
+  for (size_t t = 0; t < problems.size(); ++t) EXPECT_EQ(problems[t], "") << "thread " << t;
+}
+
+// The level_zero plugin's function table and its first device, called directly.
+struct RawNpu {
+  const sy_plugin_api* api = nullptr;
+  sy_device device = nullptr;
+};
+RawNpu raw_npu() {
+  RawNpu raw;
+  const LoadedPlugin& plugin = *npu()->plugin();
+  raw.api = &plugin.api();
+  EXPECT_TRUE(take_status(raw.api->device_get(plugin.handle(), 0, &raw.device)).ok());
+  return raw;
+}
+
+G relu_graph() {
+  G b;
+  const int32_t x = b.input("x", F32, {4});
+  const int32_t y = b.value("y", F32, {4});
+  b.node("Relu", {x}, {y});
+  b.output(y);
+  return b;
+}
+
+void count_answer(void* context, size_t, sy_support_reason, const char*, const char*) { ++*static_cast<int*>(context); }
+
+// R2: a report whose struct_size ends before `node` holds no node to call: refused, never called.
+TEST(LevelZeroAbi, AReportTooShortForNodeIsRefused) {
+  NEED_NPU();
+  const RawNpu npu_table = raw_npu();
+  G b = relu_graph();
+  GraphView view(b.g);
+  int answers = 0;
+  sy_support_report report{sizeof(sy_support_report), &answers, count_answer};
+  report.struct_size = offsetof(sy_support_report, node);
+  Status refused = take_status(npu_table.api->query_support(npu_table.device, view.get(), &report));
+  EXPECT_EQ(refused.code(), StatusCode::invalid_argument) << refused.to_string();
+  EXPECT_NE(refused.message().find("too short to hold node"), std::string::npos) << refused.to_string();
+  EXPECT_EQ(answers, 0);
+  report.struct_size = sizeof report;
+  EXPECT_TRUE(take_status(npu_table.api->query_support(npu_table.device, view.get(), &report)).ok());
+  EXPECT_EQ(answers, 1);
+}
+
+struct Completion {
+  int calls = 0;
+  Status status;
+};
+void on_complete(void* user_data, sy_status status) {
+  auto* c = static_cast<Completion*>(user_data);
+  ++c->calls;
+  c->status = take_status(status);
+}
+
+// R2: sy_execute_args whose struct_size ends before cancel_flag has no flag, even when the
+// bytes past it hold a raised one: the execution runs whole.
+TEST(LevelZeroAbi, ExecuteArgsShorterThanTheCancelFlagHaveNone) {
+  NEED_NPU();
+  const RawNpu t = raw_npu();
+  G b = relu_graph();
+  GraphView view(b.g);
+  sy_executable exe = nullptr;
+  ASSERT_TRUE(take_status(t.api->compile(t.device, view.get(), nullptr, 0, &exe)).ok());
+  const float x[4] = {-1, 2, -3, 4};
+  sy_buffer in = nullptr;
+  ASSERT_TRUE(take_status(t.api->buffer_alloc(t.device, sizeof x, &in)).ok());
+  ASSERT_TRUE(take_status(t.api->buffer_write(in, 0, x, sizeof x)).ok());
+  const int64_t dims[1] = {4};
+  sy_tensor_arg arg{sizeof(sy_tensor_arg), in, 1, 1, dims};
+  int64_t out_dims[1] = {0};
+  sy_tensor_out out{sizeof(sy_tensor_out), nullptr, 0, 0, out_dims, 1};
+  const sy_tensor_arg* inputs[1] = {&arg};
+  sy_tensor_out* outputs[1] = {&out};
+  Completion done;
+  volatile int32_t raised = 1;
+  sy_execute_args args{};
+  args.num_inputs = 1, args.inputs = inputs, args.num_outputs = 1, args.outputs = outputs;
+  args.on_complete = on_complete, args.user_data = &done, args.cancel_flag = &raised;
+  args.struct_size = offsetof(sy_execute_args, cancel_flag);
+  ASSERT_TRUE(take_status(t.api->execute(exe, &args)).ok());
+  EXPECT_EQ(done.calls, 1);
+  EXPECT_TRUE(done.status.ok()) << done.status.to_string();
+  float y[4] = {};
+  if (out.buffer) {
+    EXPECT_TRUE(take_status(t.api->buffer_read(out.buffer, 0, y, sizeof y)).ok());
+    t.api->buffer_release(out.buffer);
+  }
+  EXPECT_EQ(y[1], 2);
+  EXPECT_EQ(y[0], 0);
+  t.api->buffer_release(in);
+  t.api->executable_release(exe);
 }
 
 }  // namespace

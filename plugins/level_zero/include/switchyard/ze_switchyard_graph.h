@@ -37,7 +37,8 @@ extern "C" {
 #endif
 
 #define ZE_SWITCHYARD_GRAPH_EXT_NAME "ZE_extension_switchyard_graph"
-#define ZE_SWITCHYARD_GRAPH_EXT_VERSION ZE_MAKE_VERSION(1, 0)
+/* 1.1 appended zeSwitchyardCommandListAppendGraphExecuteAbortable; a 1.0 driver lacks it. */
+#define ZE_SWITCHYARD_GRAPH_EXT_VERSION ZE_MAKE_VERSION(1, 1)
 /* Version of the serialised segment format this header describes. */
 #define ZE_SWITCHYARD_SEGMENT_VERSION 1u
 
@@ -143,6 +144,19 @@ typedef ze_result_t (ZE_APICALL* ze_pfnSwitchyardCommandListAppendGraphExecute_t
     ze_command_list_handle_t list, ze_switchyard_graph_handle_t graph, uint32_t num_inputs, const void* const* inputs,
     uint32_t num_outputs, void* const* outputs, ze_event_handle_t hSignalEvent, uint32_t numWaitEvents,
     ze_event_handle_t* phWaitEvents);
+
+/* Since 1.1. zeSwitchyardCommandListAppendGraphExecuteAbortable: as
+ * zeSwitchyardCommandListAppendGraphExecute, and the execution stops early once the application
+ * signals hAbortEvent (zeEventHostSignal): the driver looks at the event before each of the
+ * graph's operations and, finding it signaled, skips the rest. The outputs are then undefined, but
+ * the execution still ends as usual (hSignalEvent is signaled, the command list does not fail):
+ * the application, which signaled the event, knows not to use them. The driver only reads
+ * hAbortEvent; the application may reset and reuse it once the command list has executed.
+ * hAbortEvent NULL: as zeSwitchyardCommandListAppendGraphExecute. */
+typedef ze_result_t (ZE_APICALL* ze_pfnSwitchyardCommandListAppendGraphExecuteAbortable_t)(
+    ze_command_list_handle_t list, ze_switchyard_graph_handle_t graph, uint32_t num_inputs, const void* const* inputs,
+    uint32_t num_outputs, void* const* outputs, ze_event_handle_t hAbortEvent, ze_event_handle_t hSignalEvent,
+    uint32_t numWaitEvents, ze_event_handle_t* phWaitEvents);
 
 typedef ze_result_t (ZE_APICALL* ze_pfnSwitchyardGraphDestroy_t)(ze_switchyard_graph_handle_t graph);
 
