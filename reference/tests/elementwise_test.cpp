@@ -267,6 +267,14 @@ TEST(ElementwiseActivation, SigmoidFamily) {
   expect_doubles(run1("Swish", {f32({1}, {1})}, {af("alpha", 2)}), {1 / (1 + std::exp(-2.0))}, 1e-7);
 }
 
+// Found by the ops cross-check against ONNX Runtime: a NaN must come through (numpy's
+// minimum/maximum propagate it; std::min/std::max with NaN second do not).
+TEST(ElementwiseActivation, ClampingActivationsKeepNan) {
+  EXPECT_TRUE(std::isnan(vals(run1("HardSigmoid", {f32({1}, {std::nanf("")})}))[0]));
+  EXPECT_TRUE(std::isnan(vals(run1("Celu", {f32({1}, {std::nanf("")})}))[0]));
+  expect_doubles(run1("Celu", {F({2}, {-kInf, kInf})}), {-1, kInf});
+}
+
 TEST(ElementwiseActivation, ReluVariants) {
   expect_doubles(run1("LeakyRelu", {f32({2}, {-2, 3})}, {af("alpha", 0.5f)}), {-1, 3});
   expect_doubles(run1("LeakyRelu", {f32({1}, {-100})}), {-1}, 1e-6);  // default alpha 0.01

@@ -358,6 +358,23 @@ TEST(MathSoftmax, LargeValuesAndNegativeAxis) {
   EXPECT_EQ(run_code("Softmax", {x}, {ai("axis", 2)}, 13), StatusCode::invalid_argument);
 }
 
+// The operators' function bodies subtract ReduceMax: a group holding +inf or NaN is NaN
+// throughout (inf - inf), as ONNX Runtime computes it; other groups are unaffected.
+TEST(MathSoftmax, InfinityOrNanMakesItsGroupNan) {
+  Tensor x = F({3, 3}, {1, kInf, 2, 1, kNaN, 2, 1, 2, -kInf});
+  for (const char* op : {"Softmax", "LogSoftmax"}) {
+    const std::vector<double> y = vals(run1(op, {x}, {}, 13));
+    for (int i = 0; i < 6; ++i) EXPECT_TRUE(std::isnan(y[static_cast<size_t>(i)])) << op << " [" << i << "]";
+    EXPECT_FALSE(std::isnan(y[6])) << op;
+  }
+}
+
+// As ArgMax (numpy's argmax): a NaN ranks above every number, the first one wins.
+TEST(MathHardmax, NanRanksAboveNumbers) {
+  Tensor x = F({2, 3}, {1, kNaN, kInf, kNaN, 5, kNaN});
+  expect_values(run1("Hardmax", {x}, {}, 13), {2, 3}, {0, 1, 0, 1, 0, 0});
+}
+
 TEST(MathHardmax, FirstMaximumWins) {
   Tensor x = F({2, 3}, {1, 3, 3, -1, -2, -3});
   expect_values(run1("Hardmax", {x}, {}, 13), {2, 3}, {0, 1, 0, 1, 0, 0});

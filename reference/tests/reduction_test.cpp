@@ -53,6 +53,22 @@ TEST(ReductionSum, NoopWithEmptyAxes) {
   EXPECT_EQ(vals(z)[0], 21.0);
 }
 
+// With noop_with_empty_axes and no axes each output reduces its one input value, so the
+// elementwise part stays (onnx/onnx#7394): L1 |x|, L2 |x|, SumSquare x^2, LogSum log x, LogSumExp x.
+TEST(ReductionOps, NoopWithEmptyAxesKeepsTheElementwisePart) {
+  Tensor x = f32({2, 2}, {-2, 3, 0.5f, -0.25f});
+  auto noop = [&](const char* op) { return vals(run1(op, {x, axes({})}, {ai("noop_with_empty_axes", 1)})); };
+  EXPECT_EQ(noop("ReduceL1"), (std::vector<double>{2, 3, 0.5, 0.25}));
+  EXPECT_EQ(noop("ReduceL2"), (std::vector<double>{2, 3, 0.5, 0.25}));
+  EXPECT_EQ(noop("ReduceSumSquare"), (std::vector<double>{4, 9, 0.25, 0.0625}));
+  EXPECT_EQ(noop("ReduceMax"), vals(x));
+  EXPECT_EQ(noop("ReduceLogSumExp"), vals(x));
+  const std::vector<double> logs = noop("ReduceLogSum");
+  EXPECT_TRUE(std::isnan(logs[0]));
+  EXPECT_FLOAT_EQ(static_cast<float>(logs[1]), std::log(3.0f));
+  EXPECT_EQ(run1("ReduceL1", {x, axes({})}, {ai("noop_with_empty_axes", 1)}).shape(), (Shape{2, 2}));
+}
+
 TEST(ReductionSum, IntegerExactAndWrapping) {
   const int64_t big = (int64_t{1} << 53) + 1;
   EXPECT_EQ(ints(run1("ReduceSum", {i64({2}, {big, 2})}, {}, 13))[0], big + 2);

@@ -737,9 +737,13 @@ void clip(KernelContext& ctx) {
   ctx.set_output(0, y);
 }
 
+// max(lo, min(hi, v)) that keeps NaN (std::min / std::max return their first argument when the
+// comparison is false, so min(1, NaN) would be 1); numpy's minimum/maximum propagate it.
+double clamp_keep_nan(double v, double lo, double hi) { return std::isnan(v) ? v : std::max(lo, std::min(hi, v)); }
+
 void hard_sigmoid(KernelContext& ctx) {
   double alpha = ctx.attr_float("alpha", 0.2f), beta = ctx.attr_float("beta", 0.5f);
-  ctx.set_output(0, unary_float(ctx.input(0), [=](double x) { return std::max(0.0, std::min(1.0, alpha * x + beta)); }));
+  ctx.set_output(0, unary_float(ctx.input(0), [=](double x) { return clamp_keep_nan(alpha * x + beta, 0.0, 1.0); }));
 }
 
 void hard_swish(KernelContext& ctx) {
@@ -768,6 +772,7 @@ void celu(KernelContext& ctx) {
   double alpha = ctx.attr_float("alpha", 1.0f);
   if (alpha == 0) throw_error(StatusCode::invalid_argument, "Celu alpha must not be 0");
   ctx.set_output(0, unary_float(ctx.input(0), [=](double x) {
+    if (std::isnan(x)) return x;  // max(0, NaN) and min(0, NaN) would drop it
     return std::max(0.0, x) + std::min(0.0, alpha * std::expm1(x / alpha));
   }));
 }

@@ -792,15 +792,18 @@ void softmax_family(KernelContext& ctx, SoftKind kind) {
       const int64_t base = o * len * inner + in;
       auto at = [&](int64_t j) { return base + j * inner; };
       if (kind == SoftKind::hardmax) {
+        // The first maximum; a NaN ranks above every number, as in ArgMax (numpy's argmax).
         int64_t best = 0;
-        for (int64_t j = 1; j < len; ++j)
-          if (x[at(j)] > x[at(best)]) best = j;
+        for (int64_t j = 1; j < len && !std::isnan(x[at(best)]); ++j)
+          if (std::isnan(x[at(j)]) || x[at(j)] > x[at(best)]) best = j;
         for (int64_t j = 0; j < len; ++j) y[at(j)] = j == best ? 1.0 : 0.0;
         continue;
       }
+      // The operator's function body (opset 13): X - ReduceMax(X), Exp, divided by (or minus the
+      // Log of) the ReduceSum. A NaN or +inf in a group makes the whole group NaN (inf - inf), as
+      // does a group of only -inf.
       double mx = -std::numeric_limits<double>::infinity();
-      for (int64_t j = 0; j < len; ++j) mx = std::max(mx, x[at(j)]);
-      if (std::isinf(mx)) mx = 0.0;  // all -inf (or an inf): subtracting would make NaN from inf - inf
+      for (int64_t j = 0; j < len; ++j) mx = std::isnan(x[at(j)]) || std::isnan(mx) ? NAN : std::max(mx, x[at(j)]);
       double sum = 0.0;
       for (int64_t j = 0; j < len; ++j) sum += std::exp(x[at(j)] - mx);
       for (int64_t j = 0; j < len; ++j) {

@@ -87,8 +87,7 @@ uint64_t int_type_max(ElementType t) {
 }
 
 struct ReduceSpec {
-  std::vector<bool> reduced;  // per input axis
-  bool noop = false;          // noop_with_empty_axes with no axes: output = input
+  std::vector<bool> reduced;  // per input axis (none: noop_with_empty_axes with no axes)
   bool keepdims = true;
 };
 
@@ -106,11 +105,10 @@ ReduceSpec reduce_spec(KernelContext& ctx, const Tensor& x, int64_t axes_input_s
   const size_t r = static_cast<size_t>(x.rank());
   s.reduced.assign(r, false);
   if (axes.empty()) {
-    if (ctx.attr_int("noop_with_empty_axes", 0) != 0) {
-      s.noop = true;
-    } else {
-      s.reduced.assign(r, true);
-    }
+    // noop_with_empty_axes: nothing is reduced, so each output is the reduction of its one input
+    // value (ReduceL1 |x|, ReduceSumSquare x^2, ReduceLogSum log x: onnx/onnx#7394, which settled
+    // onnx/onnx#6103); otherwise every axis is reduced.
+    if (ctx.attr_int("noop_with_empty_axes", 0) == 0) s.reduced.assign(r, true);
     return s;
   }
   std::set<int64_t> seen;
@@ -138,10 +136,6 @@ void reduce_with(KernelContext& ctx, ReduceOp op, int64_t axes_input_since) {
   if (t == ElementType::string || t == ElementType::complex64 || t == ElementType::complex128)
     throw_error(StatusCode::unsupported, std::string("reductions do not support ") + std::string(element_type_name(t)));
   ReduceSpec spec = reduce_spec(ctx, x, axes_input_since);
-  if (spec.noop) {
-    ctx.set_output(0, x);
-    return;
-  }
   const Shape out_shape = reduced_shape(x.shape(), spec.reduced, spec.keepdims);
   Tensor out = Tensor::allocate(t, out_shape);
   const int64_t n_out = out.numel();
