@@ -8,12 +8,12 @@ packages=(
   cmake ninja-build g++ pkg-config
   # model import and configuration
   libprotobuf-dev protobuf-compiler libonnx-dev libyaml-cpp-dev
-  # plugin loading (Boost.DLL is header-only)
-  libboost-dev
+  # plugin loading (Boost.DLL is header-only); symbolised backtraces of crashing conformance cases
+  libboost-dev libboost-stacktrace-dev
   # CPU plugin
   libdnnl-dev
-  # tests
-  libgtest-dev libgmock-dev
+  # tests; conformance reports are checked with xmllint (JUnit schema) and html5lib (HTML)
+  libgtest-dev libgmock-dev libxml2-utils python3-html5lib
   # renders `switchyard plan --format dot` in the CLI tests
   graphviz
   # OpenCL: ICD loader, headers, PoCL (CPU OpenCL implementation), CLBlast

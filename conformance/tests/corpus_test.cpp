@@ -4,11 +4,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <thread>
 
 #include "switchyard/conformance/targets.h"
 #include "switchyard/conformance/onnx_suite.h"
+#include "suite_run.h"
 #include "switchyard/hal/plugin_loader.h"
 
 namespace switchyard::conformance {
@@ -25,11 +27,12 @@ void check_floor(const std::string& target_name, const TargetFactory& factory, b
   std::map<std::string, std::string> known;
   if (YAML::Node k = floors[target_name]["known_failures"])
     for (const auto& kv : k) known[kv.first.as<std::string>()] = kv.second.as<std::string>();
-  SuiteOptions o;
-  o.tests_dir = corpus;
+  RunOptions o;
   o.jobs = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   o.isolate = isolate;
-  auto r = run_suite(o, factory);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run_corpus(corpus, factory, o);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   std::string unexpected;
   int unexpected_count = 0;
@@ -43,7 +46,7 @@ void check_floor(const std::string& target_name, const TargetFactory& factory, b
     if (it != r->cases.end() && it->outcome == Outcome::passed)
       std::printf("%s: known failure %s now passes: remove it from known_failures\n", target_name.c_str(), name.c_str());
   }
-  std::printf("%s: %d passed, %d failed, %d skipped in %.1f s\n", target_name.c_str(), r->passed, r->failed, r->skipped, r->seconds);
+  std::printf("%s: %d passed, %d failed, %d skipped in %.1f s\n", target_name.c_str(), r->passed, r->failed, r->skipped, seconds);
   EXPECT_GE(r->passed, min_passed) << target_name << " fell below its floor";
   EXPECT_EQ(unexpected_count, 0) << target_name << " failures not listed in floors.yaml known_failures:" << unexpected;
   if (r->passed > min_passed)

@@ -14,6 +14,8 @@ int cmd_cache(const std::vector<std::string>& args);
 int cmd_bench(const std::vector<std::string>& args);
 // Every flag of `bench`, for `switchyard bench --help`.
 const char* bench_usage();
+// Every form and flag of `conformance`, for `switchyard conformance --help`.
+const char* conformance_usage();
 
 // Prints "switchyard: error: <message>" to stderr and returns 2 (usage) or 1 (failure).
 int fail(const std::string& message, int code = 1);

@@ -37,8 +37,10 @@ const char* kUsage =
     "  cache (ls [--json] | verify | clear | prune) [--cache-dir DIR]\n"
     "                                           the plan cache ($SWITCHYARD_CACHE_DIR, else\n"
     "                                           $XDG_CACHE_HOME/switchyard, else ~/.cache/switchyard)\n"
-    "  conformance onnx --tests DIR (--reference | --device ID) [--filter REGEX] [--json FILE]\n"
-    "                                           run the ONNX backend node tests\n"
+    "  conformance (all|onnx|ops|models|api|cache|stress) (--device ID | --reference) [--tests DIR]\n"
+    "              [--models DIR] [--filter REGEX] [--report DIR] [--expected-failures FILE] [--shard K/N]\n"
+    "                                           qualify a device (`switchyard conformance --help`)\n"
+    "  conformance merge DIR... [--report DIR]  one report from shards' reports\n"
     "\n"
     "Compute units (--units): all (default), cpu-only, cpu-and-gpu, cpu-and-npu.\n"
     "Range check (run, plan, bench): float16 devices refuse nodes whose values would overflow them,\n"
@@ -70,7 +72,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest(argv + 2, argv + argc);
   const bool help_after = std::any_of(rest.begin(), rest.end(), [](const std::string& a) { return a == "-h" || a == "--help"; });
   if (cmd == "-h" || cmd == "--help" || cmd == "help" || help_after) {
-    std::fputs(cmd == "bench" ? bench_usage() : kUsage, stdout);
+    std::fputs(cmd == "bench" ? bench_usage() : cmd == "conformance" ? conformance_usage() : kUsage, stdout);
     return 0;
   }
   // The one place an exception that escaped a command ends: its reason and exit status 1, never

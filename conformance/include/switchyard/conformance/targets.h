@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "switchyard/conformance/onnx_suite.h"
+#include "switchyard/conformance/case.h"
 
 namespace switchyard::conformance {
 
