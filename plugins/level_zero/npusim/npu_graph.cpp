@@ -377,6 +377,12 @@ float f16_bits_to_f32(uint16_t b) {
 float round_f16(float x) { return f16_bits_to_f32(f32_to_f16_bits(x)); }
 #endif
 
+// The NPU's max/min/clamp units pass a NaN operand through, as ONNX does (Relu(NaN) = NaN, a MaxPool
+// window holding a NaN gives NaN). std::max/std::min compare with `<` and drop a NaN on one side.
+float max_nan(float a, float b) { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); }
+float min_nan(float a, float b) { return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b); }
+float clamp_nan(float x, float lo, float hi) { return min_nan(max_nan(x, lo), hi); }
+
 const Settings& settings() {
   static const Settings s = [] {
     Settings s;
@@ -1489,19 +1495,19 @@ class Machine {
     switch (a.op.code) {
       case kHardSigmoid: {
         const HardSigmoidParams hs = HardSigmoidParams::decode(a.op);
-        for (int64_t i = 0; i < yn; ++i) y[i] = round_f16(std::max(0.f, std::min(1.f, hs.alpha * x[i] + hs.beta)));
+        for (int64_t i = 0; i < yn; ++i) y[i] = round_f16(clamp_nan(hs.alpha * x[i] + hs.beta, 0.f, 1.f));
         break;
       }
       case kFlatten: case kReshape: std::memmove(y, x, static_cast<size_t>(yn) * sizeof(float)); break;
-      case kRelu: for (int64_t i = 0; i < yn; ++i) y[i] = x[i] > 0 ? x[i] : 0.f; break;
+      case kRelu: for (int64_t i = 0; i < yn; ++i) y[i] = max_nan(0.f, x[i]); break;  // 0 first: Relu(-0) = +0
       case kClip: {
         const ClipParams cl = ClipParams::decode(a.op);
-        for (int64_t i = 0; i < yn; ++i) y[i] = std::min(std::max(x[i], round_f16(cl.low)), round_f16(cl.high));
+        for (int64_t i = 0; i < yn; ++i) y[i] = clamp_nan(x[i], round_f16(cl.low), round_f16(cl.high));
         break;
       }
       case kSigmoid: for (int64_t i = 0; i < yn; ++i) y[i] = round_f16(1.f / (1.f + std::exp(-x[i]))); break;
       case kHardSwish:
-        for (int64_t i = 0; i < yn; ++i) y[i] = round_f16(x[i] * std::max(0.f, std::min(1.f, x[i] / 6.f + 0.5f)));
+        for (int64_t i = 0; i < yn; ++i) y[i] = round_f16(x[i] * clamp_nan(x[i] / 6.f + 0.5f, 0.f, 1.f));
         break;
     }
   }
@@ -1529,7 +1535,7 @@ class Machine {
                 if (iy >= -pt && iy < H + pb && ix >= -pl && ix < W + pr) ++cnt_pad;
                 if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
                 const float v = x[(c * H + iy) * W + ix];
-                best = std::max(best, v);
+                best = max_nan(best, v);
                 sum += v;
                 ++cnt;
               }
@@ -1589,7 +1595,7 @@ class Machine {
         const float* xs = a.x + o * len * inner + in;
         float* ys = a.y + o * len * inner + in;
         float mx = -INFINITY;
-        for (int64_t k = 0; k < len; ++k) mx = std::max(mx, xs[k * inner]);
+        for (int64_t k = 0; k < len; ++k) mx = max_nan(mx, xs[k * inner]);
         double s = 0;
         for (int64_t k = 0; k < len; ++k) s += std::exp(static_cast<double>(xs[k * inner] - mx));
         for (int64_t k = 0; k < len; ++k) ys[k * inner] = round_f16(static_cast<float>(std::exp(static_cast<double>(xs[k * inner] - mx)) / s));

@@ -552,6 +552,66 @@ TEST(LevelZero, HardSigmoidAndFlatten) {
   expect_matches(b, {random(F32, {2, 3, 4, 5}, -1, 1, 57)}, "Flatten");
 }
 
+// --- NaN propagation -------------------------------------------------------------------------
+
+// `random` with a NaN at each of `nan_at`: the positions land where std::max/std::min (which
+// compare with `<`) would drop a NaN, first in a window and after larger values alike.
+Tensor random_with_nans(Shape s, std::vector<int64_t> nan_at, uint32_t seed) {
+  Tensor x = random(F32, std::move(s), -3, 3, seed);
+  for (int64_t i : nan_at) reference::set_double(x, i, std::nan(""));
+  return x;
+}
+
+// Runs `b` on the NPU and the reference: every NaN of the reference must be a NaN on the NPU,
+// and the other elements agree within the float16 rule (expect_close fails on any NaN left).
+void expect_nans_propagate(G& b, const Tensor& input, const std::string& what) {
+  RunResult r = run_both(b, {input});
+  ASSERT_EQ(r.device.size(), 1u) << what;
+  ASSERT_EQ(r.reference.size(), 1u) << what;
+  const Tensor& dev = r.device[0];
+  Tensor ref = r.reference[0];
+  ASSERT_EQ(dev.shape(), ref.shape()) << what;
+  int64_t nans = 0;
+  Tensor dev_masked = Tensor::allocate(dev.type(), dev.shape()), ref_masked = Tensor::allocate(ref.type(), ref.shape());
+  for (int64_t i = 0; i < ref.numel(); ++i) {
+    const double d = reference::get_double(dev, i), e = reference::get_double(ref, i);
+    if (std::isnan(e)) {
+      ++nans;
+      EXPECT_TRUE(std::isnan(d)) << what << ": element " << i << " is " << d << " on the NPU, NaN in the reference";
+    }
+    // Compare the rest (checked above: a reference NaN becomes 0 on both sides).
+    reference::set_double(dev_masked, i, std::isnan(e) ? 0 : d);
+    reference::set_double(ref_masked, i, std::isnan(e) ? 0 : e);
+  }
+  EXPECT_GT(nans, 0) << what << ": the reference propagated no NaN, so this case checks nothing";
+  expect_close(dev_masked, ref_masked, r.derived.at(0), what);
+}
+
+void unary_with_nans(const std::string& op, std::vector<Attribute> attrs, int64_t opset) {
+  G b;
+  int32_t x = b.input("x", F32, {2, 3, 17});
+  int32_t y = b.value("y", F32, {2, 3, 17});
+  b.node(op, {x}, {y}, opset).attributes = std::move(attrs);
+  b.output(y);
+  expect_nans_propagate(b, random_with_nans({2, 3, 17}, {0, 5, 40, 101}, 61), op + " with NaN inputs");
+}
+
+TEST(LevelZero, NanPropagatesThroughMaxMinAndClamp) {
+  NEED_NPU();
+  unary_with_nans("Relu", {}, 13);
+  unary_with_nans("HardSigmoid", {}, 6);
+  unary_with_nans("HardSigmoid", {floating("alpha", 1.f / 6), floating("beta", 0.5f)}, 6);
+  unary_with_nans("Clip", {floating("min", -0.5f), floating("max", 1.5f)}, 6);
+  unary_with_nans("HardSwish", {}, 14);
+  unary_with_nans("Softmax", {integer("axis", -1)}, 13);
+  G b;  // 3x3 windows, stride 2, padded: NaNs first in a window, last in one, and on a shared edge
+  int32_t x = b.input("x", F32, {1, 2, 9, 9});
+  int32_t y = b.value("y", F32, {1, 2, 5, 5});
+  b.node("MaxPool", {x}, {y}, 12).attributes = {ints("kernel_shape", {3, 3}), ints("strides", {2, 2}), ints("pads", {1, 1, 1, 1})};
+  b.output(y);
+  expect_nans_propagate(b, random_with_nans({1, 2, 9, 9}, {0, 20, 44, 81 + 80}, 62), "MaxPool with NaN inputs");
+}
+
 // --- refusals, blobs, memory ----------------------------------------------------------------
 
 G small_conv_graph() {
