@@ -88,6 +88,17 @@ void put_spec(Writer& w, const TensorSpec& t) {
   w.u64(t.bytes);
 }
 
+void put_fingerprint(Writer& w, const GraphFingerprint& f) {
+  w.u32(static_cast<uint32_t>(f.op_types.size()));
+  for (const auto& op : f.op_types) w.str(op);
+  w.u32(static_cast<uint32_t>(f.baked.size()));
+  for (int32_t v : f.baked) w.u32(static_cast<uint32_t>(v));
+  for (const auto& part : f.parts) {
+    w.u64(part[0]);
+    w.u64(part[1]);
+  }
+}
+
 TensorSpec get_spec(Reader& r) {
   TensorSpec t;
   t.elem_type = static_cast<int32_t>(r.u32());
@@ -203,6 +214,7 @@ std::string serialize_schedule(const KernelSchedule& schedule, const std::string
     w.u32(static_cast<uint32_t>(d.params.size()));
     for (auto v : d.params) w.u64(static_cast<uint64_t>(v));
   }
+  put_fingerprint(w, schedule.fingerprint);
   Hasher h;
   h.update(w.out.data(), w.out.size());
   uint64_t digest[2];
@@ -323,6 +335,26 @@ void read_buffers_and_specs(Reader& r, KernelSchedule& schedule) {
   for (uint32_t i = 0; i < nd; ++i) schedule.derived.push_back(read_derived_weight(r));
 }
 
+// The fingerprint of the graph the schedule was lowered from: one op type per node, the baked
+// initializers (value ids, ascending) and the part digests.
+GraphFingerprint read_fingerprint(Reader& r, const KernelSchedule& schedule) {
+  GraphFingerprint f;
+  uint32_t nops = r.count(8);
+  if (nops != schedule.num_nodes) corrupt("fingerprint node count");
+  for (uint32_t i = 0; i < nops; ++i) f.op_types.push_back(r.str());
+  uint32_t nbaked = r.count(4);
+  for (uint32_t i = 0; i < nbaked; ++i) {
+    f.baked.push_back(static_cast<int32_t>(r.u32()));
+    if (f.baked.back() < 0 || static_cast<uint32_t>(f.baked.back()) >= schedule.num_values || (i && f.baked[i - 1] >= f.baked[i]))
+      corrupt("baked initializer");
+  }
+  for (auto& part : f.parts) {
+    part[0] = r.u64();
+    part[1] = r.u64();
+  }
+  return f;
+}
+
 // Every index the schedule holds points into what it holds.
 void check_cross_references(const KernelSchedule& schedule) {
   auto check_value = [&](int32_t v) {
@@ -363,6 +395,7 @@ KernelSchedule parse_schedule(const void* data, size_t size, const std::string& 
   schedule.num_values = r.u32();
   read_programs_and_launches(r, schedule);
   read_buffers_and_specs(r, schedule);
+  schedule.fingerprint = read_fingerprint(r, schedule);
   if (!r.done()) corrupt("trailing bytes");
   check_cross_references(schedule);
   return schedule;

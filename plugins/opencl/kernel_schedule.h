@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "graph_fingerprint.h"
 #include "switchyard/hal/graph.h"
 #include "switchyard/plugin_abi.h"
 #include "switchyard/hal/tensor.h"
@@ -91,11 +92,14 @@ struct KernelSchedule {
   std::vector<TensorSpec> inputs, outputs;
   std::vector<OutputCopy> copies;
   std::vector<DerivedWeight> derived;     // transformed initializers (ArgRef::derived)
+  GraphFingerprint fingerprint;           // the graph lowered (restore refuses any other)
 };
 
 // Serialized form (little endian): magic "SYOCLX", format version, device identity, the schedule
-// and program binaries. parse() throws Error(data_loss) on anything malformed.
-inline constexpr uint32_t kFormatVersion = 2;
+// and program binaries, the graph's fingerprint. parse() throws Error(data_loss) on anything
+// malformed, and on another format version (the plan cache then compiles again).
+// Version 3 added the fingerprint.
+inline constexpr uint32_t kFormatVersion = 3;
 std::string serialize_schedule(const KernelSchedule& schedule, const std::string& device_identity);
 KernelSchedule parse_schedule(const void* data, size_t size, const std::string& device_identity);
 

@@ -104,6 +104,8 @@ class Lowerer {
 
   void lower_node(size_t index);
   void finish();  // outputs and the buffer schedule
+  // The initializers whose values the schedule is specialised on (may repeat).
+  const std::vector<int32_t>& baked_initializers() const { return baked_; }
 
  private:
   // --- value access ---
@@ -165,6 +167,7 @@ class Lowerer {
     auto it = constants_.find(v);
     if (it == constants_.end())
       refuse(SY_UNSUPPORTED_OTHER, std::string(what) + " ('" + g_.value_name(v) + "') must be a constant (initializer) at compile time");
+    if (g_.is_initializer(v)) baked_.push_back(v);
     return it->second;
   }
   std::vector<int64_t> const_ints(int32_t v, const char* what) const {
@@ -260,6 +263,9 @@ class Lowerer {
   const Node* node_ = nullptr;
   std::map<std::pair<uint32_t, std::string>, uint32_t> programs_;
   std::map<int32_t, Tensor> constants_;
+  // Initializers constant() read: their values are baked into the schedule (options, shapes),
+  // so restore must get the same values (GraphFingerprint::baked). Recorded by a const reader.
+  mutable std::vector<int32_t> baked_;
   std::vector<int> def_node_;
   std::vector<int> launch_node_;
   // Per-node staging (committed only when the node lowers completely).
@@ -1307,6 +1313,7 @@ KernelSchedule lower(const Graph& graph, const DeviceLimits& limits) {
   try {
     for (; i < graph.nodes.size(); ++i) l.lower_node(i);
     l.finish();
+    schedule.fingerprint = fingerprint_graph(graph, l.baked_initializers());
   } catch (const Refusal& r) {
     std::string where = i < graph.nodes.size() ? graph.nodes[i].describe() + ": " : std::string();
     throw_error(StatusCode::unsupported, where + r.message);

@@ -146,7 +146,10 @@ DeviceLimits limits_of(const OclDevice* d) { return DeviceLimits{d->max_alloc}; 
 
 sy_status query_support(sy_device device, const sy_graph* view, const sy_support_report* report) {
   return guarded([&]() -> sy_status {
-    if (!device || !view || !report || !report->node) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "query_support: NULL argument");
+    if (!device || !view || !report) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "query_support: NULL argument");
+    if (!SY_HAS_FIELD(report, sy_support_report, node) || !report->node)  // R2: a field past struct_size reads as NULL
+      return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "query_support: the report has no node callback (NULL, or past its struct_size " +
+                                                               std::to_string(report->struct_size) + ")");
     auto g = graph_from_view(view);
     if (!g.ok()) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
     helpers::report_answers(report, opencl::query_support(*g, limits_of(dev(device))));
@@ -235,10 +238,14 @@ sy_status buffer_read(sy_buffer b, size_t offset, void* dst, size_t size) {
 
 sy_status execute(sy_executable exe, const sy_execute_args* args) {
   return guarded([&]() -> sy_status {
-    if (!exe || !args || !args->on_complete) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "execute: NULL argument");
-    if (SY_HAS_FIELD(args, sy_execute_args, output_values) && (args->input_values || args->output_values))
+    if (!exe || !args) return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "execute: NULL argument");
+    const ExecuteRequest request = read_execute_args(*args);
+    if (!request.on_complete)
+      return make_plugin_status(SY_ERROR_INVALID_ARGUMENT, "execute: no on_complete (NULL, or past the arguments' struct_size " +
+                                                               std::to_string(args->struct_size) + ")");
+    if (request.has_values)
       return make_plugin_status(SY_ERROR_UNSUPPORTED, "execute: sequence and optional values are not supported by the OpenCL plugin");
-    reinterpret_cast<ExecutableHandle*>(exe)->exe->execute(args);
+    reinterpret_cast<ExecutableHandle*>(exe)->exe->execute(request);
     return nullptr;
   });
 }

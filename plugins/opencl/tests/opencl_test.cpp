@@ -3,12 +3,16 @@
 // host library like any other; every test skips (with the reason) when no OpenCL device exists.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
+#include <future>
 #include <thread>
 
 #include "switchyard/hal/device.h"
 #include "switchyard/hal/graph_view.h"
+#include "switchyard/hal/hash.h"
 #include "switchyard/hal/plugin_loader.h"
 #include "switchyard/reference/interpreter.h"
 #include "switchyard/reference/util.h"
@@ -182,14 +186,14 @@ void expect_close(const Tensor& want, const Tensor& got, const std::string& what
   }
 }
 
-std::vector<Tensor> run_device(const Executable& exe, const Device& d, const std::vector<Tensor>& feeds) {
+std::vector<Tensor> run_device(const Executable& exe, const Device& d, const std::vector<Tensor>& feeds, const ExecuteControl& control = {}) {
   std::vector<DeviceTensor> in;
   for (const auto& t : feeds) {
     auto u = upload(d, t);
     EXPECT_TRUE(u.ok()) << u.status().message();
     in.push_back(*u);
   }
-  auto out = exe.execute(in);
+  auto out = exe.execute(in, control);
   EXPECT_TRUE(out.ok()) << out.status().message();
   std::vector<Tensor> r;
   if (!out.ok()) return r;
@@ -658,7 +662,7 @@ TEST_F(OpenCL, GatherPadResize) {
 }
 
 // A small network: intermediates share slots, an output is an alias, another feeds a later node.
-TEST_F(OpenCL, SmallNetwork) {
+Builder small_network() {
   Builder b;
   int32_t x = b.input("x", {1, 3, 8, 8}), w1 = b.init("w1", random_tensor({8, 3, 3, 3}, 21)), c1 = b.value("c1", {1, 8, 8, 8}),
           r1 = b.value("r1", {1, 8, 8, 8}), w2 = b.init("w2", random_tensor({8, 8, 3, 3}, 22)), c2 = b.value("c2", {1, 8, 8, 8}),
@@ -675,6 +679,11 @@ TEST_F(OpenCL, SmallNetwork) {
   b.output(sm);
   b.output(f);
   b.output(r1);
+  return b;
+}
+
+TEST_F(OpenCL, SmallNetwork) {
+  Builder b = small_network();
   check(b, "small network");
 }
 
@@ -716,9 +725,9 @@ TEST_F(OpenCL, SupportQueryRefusesPrecisely) {
 
 // --- serialization ---
 
-Builder conv_net() {
+Builder conv_net(uint32_t weight_seed = 31) {
   Builder b;
-  int32_t x = b.input("x", {1, 3, 8, 8}), w = b.init("w", random_tensor({4, 3, 3, 3}, 31)), c = b.value("c", {1, 4, 8, 8}),
+  int32_t x = b.input("x", {1, 3, 8, 8}), w = b.init("w", random_tensor({4, 3, 3, 3}, weight_seed)), c = b.value("c", {1, 4, 8, 8}),
           y = b.value("y", {1, 4, 4, 4});
   b.node("Conv", {x, w}, {c}, {attr_is("pads", {1, 1, 1, 1})});
   b.node("MaxPool", {c}, {y}, {attr_is("kernel_shape", {2, 2}), attr_is("strides", {2, 2})});
@@ -778,6 +787,261 @@ TEST_F(OpenCL, CorruptOrForeignBlobsAreRefused) {
   auto r = d.restore(ov, bytes->data(), bytes->size());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::data_loss) << r.status().message();
+}
+
+// A one-node graph of `op` on a [2, 8] input.
+Builder unary_net(const std::string& op, std::vector<Attribute> attrs = {}, Shape shape = {2, 8}) {
+  Builder b;
+  int32_t x = b.input("x", shape), y = b.value("y", shape);
+  b.node(op, {x}, {y}, std::move(attrs));
+  b.output(y);
+  return b;
+}
+
+// Clip with initializer bounds: lowering bakes their values into the kernel's build options.
+Builder clip_net(float hi) {
+  Builder b;
+  int32_t x = b.input("x", {2, 8}, -2, 2), lo = b.init("lo", Tensor::scalar<float>(ElementType::float32, -0.5f)),
+          h = b.init("hi", Tensor::scalar<float>(ElementType::float32, hi)), y = b.value("y", {2, 8});
+  b.node("Clip", {x, lo, h}, {y});
+  b.output(y);
+  return b;
+}
+
+// What restoring `compiled`'s serialized bytes against `other`'s graph answers.
+Status restore_other(const Builder& compiled, const Builder& other) {
+  const Device& d = *env().device;
+  GraphView cv(compiled.g), ov(other.g);
+  auto exe = d.compile(cv);
+  if (!exe.ok()) return exe.status();
+  auto bytes = (*exe)->serialize();
+  if (!bytes.ok()) return bytes.status();
+  auto restored = d.restore(ov, bytes->data(), bytes->size());
+  return restored.ok() ? Status() : restored.status();
+}
+
+// Bytes of another graph of the same size (one node, one input, one output) are refused, and
+// the message names what differs.
+TEST_F(OpenCL, RestoreRefusesAnotherGraphNamingWhatDiffers) {
+  struct Case {
+    std::string what;
+    Builder compiled, other;
+    std::string named;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"another operator", unary_net("Relu"), unary_net("Sigmoid"), "node 0 is Sigmoid in this graph, Relu in the compiled one"});
+  cases.push_back({"another attribute", unary_net("LeakyRelu", {attr_f("alpha", 0.1f)}), unary_net("LeakyRelu", {attr_f("alpha", 0.2f)}),
+                   "attributes"});
+  cases.push_back({"another shape", unary_net("Relu", {}, {2, 8}), unary_net("Relu", {}, {4, 4}), "value types and shapes"});
+  cases.push_back({"another baked initializer value", clip_net(0.75f), clip_net(0.5f), "initializer values the kernels were specialised on"});
+  for (const Case& c : cases) {
+    Status st = restore_other(c.compiled, c.other);
+    EXPECT_EQ(st.code(), StatusCode::data_loss) << c.what << ": " << st.to_string();
+    EXPECT_NE(st.message().find("compiled for another graph"), std::string::npos) << c.what << ": " << st.message();
+    EXPECT_NE(st.message().find(c.named), std::string::npos) << c.what << ": " << st.message();
+  }
+}
+
+// Weights are not baked into the bytes: the same graph with other weights restores and computes
+// with the weights it was restored with.
+TEST_F(OpenCL, RestoreTakesTheWeightsOfTheGraphItIsGiven) {
+  Builder compiled = conv_net(31), reweighted = conv_net(32);
+  const Device& d = *env().device;
+  GraphView cv(compiled.g), rv(reweighted.g);
+  auto exe = d.compile(cv);
+  ASSERT_TRUE(exe.ok()) << exe.status().message();
+  auto bytes = (*exe)->serialize();
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  auto restored = d.restore(rv, bytes->data(), bytes->size());
+  ASSERT_TRUE(restored.ok()) << restored.status().message();
+  reference::Interpreter interp;
+  auto want = interp.run(reweighted.g, {Value::of(reweighted.feeds.at(0))});
+  ASSERT_TRUE(want.ok()) << want.status().message();
+  auto got = run_device(**restored, d, reweighted.feeds);
+  ASSERT_EQ(got.size(), 1u);
+  expect_close(want->at(0).tensor, got[0], "restored with other weights");
+}
+
+// Bytes of an older format (version 2: no graph fingerprint), checksum intact, are refused as
+// data loss naming both versions: the plan cache then removes the entry and compiles again.
+TEST_F(OpenCL, OlderFormatVersionIsRefused) {
+  Builder b = conv_net();
+  const Device& d = *env().device;
+  GraphView view(b.g);
+  auto exe = d.compile(view);
+  ASSERT_TRUE(exe.ok()) << exe.status().message();
+  auto bytes = (*exe)->serialize();
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  std::vector<uint8_t> old = *bytes;
+  const size_t version_at = 8, checksum_at = old.size() - 16;  // after the 8-byte magic; the last 16 bytes
+  ASSERT_EQ(old[version_at], 3) << "the format version this test was written against";
+  old[version_at] = 2;
+  Hasher h;
+  h.update(old.data(), checksum_at);
+  uint64_t digest[2];
+  h.digest(digest);
+  for (int b = 0; b < 16; ++b) old[checksum_at + b] = static_cast<uint8_t>(digest[b / 8] >> (8 * (b % 8)));
+  auto r = d.restore(view, old.data(), old.size());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::data_loss) << r.status().message();
+  EXPECT_NE(r.status().message().find("format version 2, this plugin reads 3"), std::string::npos) << r.status().message();
+}
+
+// --- cancellation ---
+
+// A cancel flag that is never raised makes the run go in stages (executable.cpp, "Running"):
+// the outputs are the same bytes as those of an all-at-once run, in the first run (one launch
+// per stage) and once runs have timed the launches (several per stage).
+TEST_F(OpenCL, StagedRunsGiveTheSameOutputs) {
+  Builder b = small_network();
+  const Device& d = *env().device;
+  GraphView view(b.g);
+  auto exe = d.compile(view);
+  ASSERT_TRUE(exe.ok()) << exe.status().message();
+  volatile int32_t never_raised = 0;
+  ExecuteControl staged;
+  staged.cancel_flag = &never_raised;
+  auto first = run_device(**exe, d, b.feeds, staged);
+  auto want = run_device(**exe, d, b.feeds);
+  for (int run = 0; run < 4; ++run) {
+    auto got = run == 0 ? first : run_device(**exe, d, b.feeds, staged);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t k = 0; k < want.size(); ++k)
+      EXPECT_EQ(0, std::memcmp(want[k].raw(), got[k].raw(), want[k].byte_size())) << "run " << run << ", output " << k;
+  }
+}
+
+// A chain of `length` MatMuls of a [n, n] input by the identity: its output is its input.
+Builder identity_matmul_chain(int64_t n, int length) {
+  Builder b;
+  Tensor eye = Tensor::allocate(ElementType::float32, {n, n});
+  for (int64_t i = 0; i < n * n; ++i) eye.mutable_data<float>()[i] = i / n == i % n ? 1.0f : 0.0f;
+  int32_t v = b.input("x", {n, n});
+  for (int i = 0; i < length; ++i) {
+    int32_t w = b.init("eye" + std::to_string(i), eye), y = b.value("y" + std::to_string(i), {n, n});
+    b.node("MatMul", {v, w}, {y});
+    v = y;
+  }
+  b.output(v);
+  return b;
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+// A flag raised a quarter into a run stops it with SY_ERROR_CANCELLED (the kernels not yet
+// enqueued never run); the executable then runs on with exact outputs (its workspace is back).
+TEST_F(OpenCL, CancelFlagRaisedDuringARunStopsIt) {
+  Builder b = identity_matmul_chain(256, 16);
+  const Device& d = *env().device;
+  GraphView view(b.g);
+  auto exe = d.compile(view);
+  ASSERT_TRUE(exe.ok()) << exe.status().message();
+  auto u = upload(d, b.feeds.at(0));
+  ASSERT_TRUE(u.ok()) << u.status().message();
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE((*exe)->execute({*u}).ok());
+  const double run_ms = ms_since(start);
+  if (run_ms < 10) GTEST_SKIP() << "the chain runs in " << run_ms << " ms: too fast to raise a flag in the middle";
+  Status stopped;
+  for (int attempt = 0; attempt < 3 && stopped.ok(); ++attempt) {  // a loaded machine may raise it too late
+    volatile int32_t flag = 0;
+    ExecuteControl control;
+    control.cancel_flag = &flag;
+    std::thread raiser([&] {
+      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(run_ms / 4));
+      flag = 1;
+    });
+    auto out = (*exe)->execute({*u}, control);
+    raiser.join();
+    if (!out.ok()) stopped = out.status();
+  }
+  ASSERT_FALSE(stopped.ok()) << "three runs of " << run_ms << " ms ran to the end with the flag raised a quarter in";
+  EXPECT_EQ(stopped.code(), StatusCode::cancelled) << stopped.message();
+  EXPECT_NE(stopped.message().find("cancelled after"), std::string::npos) << stopped.message();
+  auto again = run_device(**exe, d, b.feeds);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(0, std::memcmp(again[0].raw(), b.feeds[0].raw(), b.feeds[0].byte_size()));
+}
+
+// --- the ABI's R2 rule, through the plugin's own function table ---
+
+struct RawOpenCl {
+  const sy_plugin_api* api = nullptr;
+  sy_device device = nullptr;
+};
+
+RawOpenCl raw_opencl() {
+  RawOpenCl raw;
+  for (const auto& p : env().registry.plugins())
+    if (p->identity().name == "opencl") {
+      raw.api = &p->api();
+      EXPECT_TRUE(take_status(raw.api->device_get(p->handle(), 0, &raw.device)).ok());
+    }
+  return raw;
+}
+
+void count_answer(void* calls, size_t, sy_support_reason, const char*, const char*) { ++*static_cast<int*>(calls); }
+
+// A report whose struct_size ends before `node` has no callback (R2): refused, never called.
+TEST_F(OpenCL, QuerySupportRefusesAReportWithoutRoomForItsCallback) {
+  RawOpenCl raw = raw_opencl();
+  ASSERT_TRUE(raw.device);
+  Builder b = unary_net("Relu");
+  GraphView view(b.g);
+  int calls = 0;
+  sy_support_report report{};
+  report.struct_size = offsetof(sy_support_report, node);
+  report.context = &calls;
+  report.node = count_answer;
+  Status st = take_status(raw.api->query_support(raw.device, view.get(), &report));
+  EXPECT_EQ(st.code(), StatusCode::invalid_argument) << st.to_string();
+  EXPECT_NE(st.message().find("struct_size"), std::string::npos) << st.message();
+  EXPECT_EQ(calls, 0);
+}
+
+void keep_status(void* promise, sy_status status) { static_cast<std::promise<Status>*>(promise)->set_value(take_status(status)); }
+
+// An older host's sy_execute_args ends before cancel_flag: whatever lies there is not read (R2),
+// so a raised flag past struct_size does not cancel.
+TEST_F(OpenCL, ExecuteReadsNoFieldPastTheArgsStructSize) {
+  RawOpenCl raw = raw_opencl();
+  ASSERT_TRUE(raw.device);
+  Builder b = unary_net("Relu");
+  GraphView view(b.g);
+  sy_executable exe = nullptr;
+  ASSERT_TRUE(take_status(raw.api->compile(raw.device, view.get(), nullptr, 0, &exe)).ok());
+  const Tensor& x = b.feeds.at(0);
+  sy_buffer in_buf = nullptr;
+  ASSERT_TRUE(take_status(raw.api->buffer_alloc(raw.device, x.byte_size(), &in_buf)).ok());
+  ASSERT_TRUE(take_status(raw.api->buffer_write(in_buf, 0, x.raw(), x.byte_size())).ok());
+  const sy_tensor_arg in{sizeof(sy_tensor_arg), in_buf, SY_ELEM_FLOAT32, 2, x.shape().data()};
+  int64_t out_dims[4] = {0, 0, 0, 0};
+  sy_tensor_out out{sizeof(sy_tensor_out), nullptr, 0, 0, out_dims, 4};
+  const sy_tensor_arg* inputs[] = {&in};
+  sy_tensor_out* outputs[] = {&out};
+  volatile int32_t raised = 1;
+  std::promise<Status> done;
+  sy_execute_args args{};
+  args.struct_size = offsetof(sy_execute_args, cancel_flag);
+  args.num_inputs = 1;
+  args.inputs = inputs;
+  args.num_outputs = 1;
+  args.outputs = outputs;
+  args.on_complete = keep_status;
+  args.user_data = &done;
+  args.cancel_flag = &raised;  // past struct_size: an older host never wrote it
+  ASSERT_TRUE(take_status(raw.api->execute(exe, &args)).ok());
+  Status completed = done.get_future().get();
+  EXPECT_TRUE(completed.ok()) << completed.to_string();
+  std::vector<float> y(static_cast<size_t>(x.numel()), -1.0f);
+  ASSERT_NE(out.buffer, nullptr);
+  EXPECT_TRUE(take_status(raw.api->buffer_read(out.buffer, 0, y.data(), y.size() * sizeof(float))).ok());
+  for (int64_t i = 0; i < x.numel(); ++i) EXPECT_EQ(y[i], std::max(0.0f, x.data<float>()[i])) << "element " << i;
+  raw.api->buffer_release(out.buffer);
+  raw.api->buffer_release(in_buf);
+  raw.api->executable_release(exe);
 }
 
 TEST_F(OpenCL, ConcurrentExecutions) {
