@@ -331,6 +331,7 @@ Result<std::shared_ptr<PartitionedModel>> PartitionedModel::restore(Graph graph,
                                         exe.status().message() + "); compiled again");
       exe = cs.device->compile(*cs.view);
       if (!exe.ok()) return exe.status().with_context("segment #" + std::to_string(i));
+      ++pm->segments_compiled_on_restore_;
     }
     cs.executable = std::move(exe).value();
   }

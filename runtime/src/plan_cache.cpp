@@ -480,6 +480,14 @@ Result<std::shared_ptr<PartitionedModel>> PlanCache::fetch(const CacheKey& key, 
   }
   bool external_changed = false;
   auto restored = restore_entry(entry, digest, model_dir, devices, rep, external_changed);
+  if (restored.ok() && (*restored)->segments_compiled_on_restore() > 0) {
+    // A driver no longer reads what it wrote (a plugin update changed its format): the entry would
+    // cost that compile on every load, so it goes, and this load prepares and stores a new one.
+    Status removed = cache_folder::remove_item(entry);
+    if (!removed.ok()) rep.warnings.push_back("plan cache: stale entry " + entry.filename().string() + " kept: " + removed.message());
+    rep.reason = "driver refused cached code";
+    return std::shared_ptr<PartitionedModel>();
+  }
   if (restored.ok()) {
     touch(entry);
     rep.reason = "";

@@ -163,6 +163,38 @@ TEST_F(PlanCacheTest, ChangedDriverVersionMissesWithDriverUpdated) {
   EXPECT_EQ(c.state, CacheState::cached);
 }
 
+// A plugin update that no longer reads its own cached executables (same key): the load compiles
+// the refused segments, and the entry is replaced so that later loads do not pay that again.
+TEST_F(PlanCacheTest, AnEntryItsDriverNoLongerReadsIsReplaced) {
+  const fs::path dir = root_ / "refusing";
+  fs::create_directories(dir);
+  {  // the usual double's manifest, plus the setting
+    std::ifstream in(fs::path(SWITCHYARD_TEST_DOUBLE_DIR) / "test_double.yaml");
+    std::string manifest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string lib = "library: libswitchyard_plugin_test_double.so";
+    ASSERT_NE(manifest.find(lib), std::string::npos) << manifest;
+    manifest.replace(manifest.find(lib), lib.size(), "library: " + std::string(SWITCHYARD_TEST_DOUBLE_DIR) + "/libswitchyard_plugin_test_double.so");
+    std::ofstream(dir / "test_double.yaml") << manifest << "  refuse_restore: \"true\"\n";
+  }
+  PartitionOptions po;
+  po.policy.pin_ops["Conv"] = "test_double:0";  // a segment on the double, whose restore is refused
+  LoadReport first, refused, again;
+  auto m = load(first, po);
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  const std::vector<float> want = predict(**m);
+  ASSERT_EQ(entries().size(), 1u);
+  auto reloaded = load(refused, po, uint64_t{1} << 30, dir.string());
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status().to_string();
+  EXPECT_EQ(refused.state, CacheState::uncached);
+  EXPECT_EQ(refused.reason, "driver refused cached code");
+  ASSERT_FALSE(refused.warnings.empty());
+  EXPECT_NE(refused.warnings[0].find("no longer reads that executable format"), std::string::npos) << refused.warnings[0];
+  EXPECT_EQ(predict(**reloaded), want);
+  EXPECT_EQ(entries().size(), 1u) << "the stale entry was replaced, not kept beside the new one";
+  ASSERT_TRUE(load(again, po).ok());
+  EXPECT_EQ(again.state, CacheState::cached) << again.reason;
+}
+
 TEST_F(PlanCacheTest, CorruptEntriesAreDetectedRemovedAndRebuilt) {
   LoadReport first;
   auto m = load(first);

@@ -305,6 +305,21 @@ const sy_host_api* relabelled(const sy_host_api* host) {
   return host;  // more hosts than copies: lines are labelled "cpu", nothing else changes
 }
 
+// Setting `refuse_restore: "true"`: the double no longer reads the executables it serialised (as a
+// plugin update that changed its format), for the plan cache's stale-entry test.
+sy_status restore_or_refuse(sy_device device, const sy_graph* view, const void* data, size_t size, sy_executable* out, bool in_place) {
+  const DoubleDevice* d = device ? doubles().find(device) : nullptr;
+  if (d && d->figures.count("refuse_restore") && d->figures.at("refuse_restore") == "true")
+    return g_host.make_status(SY_ERROR_UNSUPPORTED, "test double: this build no longer reads that executable format");
+  return in_place ? cpu().executable_restore_in_place(device, view, data, size, out) : cpu().executable_restore(device, view, data, size, out);
+}
+sy_status executable_restore(sy_device device, const sy_graph* view, const void* data, size_t size, sy_executable* out) {
+  return restore_or_refuse(device, view, data, size, out, false);
+}
+sy_status executable_restore_in_place(sy_device device, const sy_graph* view, const void* data, size_t size, sy_executable* out) {
+  return restore_or_refuse(device, view, data, size, out, true);
+}
+
 const sy_plugin_api& double_api(const sy_plugin_api& cpu_api) {
   static const sy_plugin_api api = [&] {
     sy_plugin_api t = cpu_api;  // every entry not replaced below is the CPU plugin's
@@ -314,6 +329,8 @@ const sy_plugin_api& double_api(const sy_plugin_api& cpu_api) {
     t.device_info = device_info;
     t.query_support = query_support;
     t.compile = compile;
+    t.executable_restore = executable_restore;
+    if (t.executable_restore_in_place) t.executable_restore_in_place = executable_restore_in_place;
     return t;
   }();
   return api;

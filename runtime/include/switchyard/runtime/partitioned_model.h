@@ -104,6 +104,9 @@ class PartitionedModel {
   const Plan& plan() const { return plan_; }
   const SupportTable& support() const { return support_; }
   const PartitionTimes& times() const { return times_; }
+  // Restored models: how many segments were compiled again because their driver refused the cached
+  // executable (a plugin that changed its format). The plan cache then rewrites the entry.
+  size_t segments_compiled_on_restore() const { return segments_compiled_on_restore_; }
   // What the range check did on this load ("" when no narrow-float device was allowed; on a
   // cached load the refusals are in support() and the plan's reasons, and this is empty).
   const std::string& range_check_note() const { return range_note_; }
@@ -146,6 +149,7 @@ class PartitionedModel {
   Plan plan_;
   SupportTable support_;
   PartitionTimes times_;
+  size_t segments_compiled_on_restore_ = 0;
   std::string range_note_;
   std::vector<std::string> build_notes_;
   std::shared_ptr<const void> bytes_owner_;  // declared before segments_: released after them

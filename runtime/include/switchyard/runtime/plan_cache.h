@@ -73,7 +73,8 @@ enum class CacheState { cached, uncached };
 struct LoadReport {
   CacheState state = CacheState::uncached;
   // For misses: "no entry", "model changed", "options changed", "plugin updated", "driver updated",
-  // "devices changed", "switchyard updated", "entry corrupt", "cache disabled"; for hits: "" or "in memory".
+  // "devices changed", "switchyard updated", "entry corrupt", "driver refused cached code" (the entry is
+  // replaced), "cache disabled"; for hits: "" or "in memory".
   std::string reason;
   std::vector<std::string> warnings;  // e.g. a corrupt entry removed
   // Phases, in milliseconds. load_ms is what the caller waited for a usable model: mapping and
