@@ -16,18 +16,10 @@ using testing::run_by_name;
 
 Result<std::vector<CaseSpec>> api() { return api_cases(SuiteConfig()); }
 
-// The built-in plugins' known breaks of the contract (reported to be mended; plugins/ is not this
-// kit's to change). Each entry fails the test once its plugin is mended, so that it goes.
-//   get_info on an older host's shorter sy_plugin_info sets struct_size to the plugin's 40 bytes
-//     (plugin_helpers.h write_plugin_info copies its own struct_size), more than the host allocated;
-//   query_support calls sy_support_report.node without checking that the report holds it (R2);
-//   execute reads cancel_flag past a shorter sy_execute_args.struct_size (R2);
-//   a cancel flag raised during the work is not polled: an 8-MatMul chain runs to the end.
-const testing::KnownBreak kShortReport{"query_support_short_report", "struct_size"};
-const testing::KnownBreak kCancelIgnored{"execute_cancel_during", "cancellation ignored"};
+// The built-in plugins' breaks of the contract: none left (the suites found six, mended in the
+// plugins). An entry here fails the test once its plugin is mended, so that it goes.
 const std::vector<testing::KnownBreak> kCpuBreaks = {};
-const std::vector<testing::KnownBreak> kOpenClBreaks = {kShortReport, kCancelIgnored,
-                                                        {"execute_args_shorter_struct", "struct_size"}};
+const std::vector<testing::KnownBreak> kOpenClBreaks = {};
 const std::vector<testing::KnownBreak> kLevelZeroBreaks = {};
 
 TEST(ApiSuite, ListsUniqueCasesWithoutLoadingAPlugin) {

@@ -22,7 +22,7 @@ Result<std::vector<CaseSpec>> cache() { return cache_cases(SuiteConfig()); }
 //   opencl: a Conv's bytes restore against a MatMul graph (one node and one input each); execute
 //     then refuses the inputs.
 const std::vector<testing::KnownBreak> kCpuBreaks = {};
-const std::vector<testing::KnownBreak> kOpenClBreaks = {{"restore_from_other_graph", "corrupt bytes accepted"}};
+const std::vector<testing::KnownBreak> kOpenClBreaks = {};
 
 TEST(CacheSuite, ListsUniqueCasesWithoutLoadingAPlugin) {
   auto cases = cache();

@@ -126,6 +126,12 @@ void expect_all_suites_pass(const std::string& device, const std::string& plugin
 }
 
 TEST(KitCli, AllSuitesPassOnTheCpuDevice) { expect_all_suites_pass("cpu:0", ""); }
+// The NPU simulator (ZE_ENABLE_ALT_DRIVERS, set for these tests by CMake): float16, so tolerances
+// are derived per case and much of the sweep is not claimed (skipped with its answers).
+TEST(KitCli, AllSuitesPassOnTheNpuDevice) {
+  if (!fs::exists(SWITCHYARD_BINARY_DIR "/lib/switchyard/npusim/libswitchyard_npusim.so")) GTEST_SKIP() << "the NPU simulator is not built";
+  expect_all_suites_pass("level_zero:0", "");
+}
 TEST(KitCli, AllSuitesPassOnTheTemplateDevice) {
   expect_all_suites_pass("template:0", SWITCHYARD_BINARY_DIR "/lib/switchyard/template");
 }
