@@ -83,6 +83,10 @@ inline const char* kernel_prologue() {
 #define TY float
 #define STY(p, i, v) ((p)[(i)] = (v))
 #endif
+// OpenCL's fmax/fmin/clamp return the other operand when one is NaN; ONNX's Max, Min, Clip,
+// Relu, pooling and reductions propagate NaN, so every such kernel uses these instead.
+float nan_max(float a, float b) { return (isnan(a) || isnan(b)) ? NAN : fmax(a, b); }
+float nan_min(float a, float b) { return (isnan(a) || isnan(b)) ? NAN : fmin(a, b); }
 )CLC";
 }
 
@@ -99,17 +103,17 @@ __kernel void unary(__global const TA* x, __global TY* y) {
 #if OP == 0
   r = v;                                   /* copy */
 #elif OP == 1
-  r = fmax(v, 0.0f);                       /* Relu */
+  r = nan_max(v, 0.0f);                    /* Relu */
 #elif OP == 2
   r = 1.0f / (1.0f + exp(-v));             /* Sigmoid */
 #elif OP == 3
   r = tanh(v);                             /* Tanh */
 #elif OP == 4
-  r = fmin(fmax(v, P0), P1);               /* Clip */
+  r = nan_min(nan_max(v, P0), P1);         /* Clip */
 #elif OP == 5
-  r = fmax(0.0f, fmin(1.0f, P0 * v + P1)); /* HardSigmoid */
+  r = nan_max(0.0f, nan_min(1.0f, P0 * v + P1)); /* HardSigmoid */
 #elif OP == 6
-  r = v * fmax(0.0f, fmin(1.0f, v / 6.0f + 0.5f)); /* HardSwish */
+  r = v * nan_max(0.0f, nan_min(1.0f, v / 6.0f + 0.5f)); /* HardSwish */
 #elif OP == 7
   r = v < 0.0f ? P0 * v : v;               /* LeakyRelu */
 #elif OP == 8
@@ -168,9 +172,9 @@ __kernel void binary(__global const TA* a, __global const TB* b, __global TY* y)
 #elif OP == 4
   res = pow(x, z);
 #elif OP == 5
-  res = fmax(x, z);
+  res = nan_max(x, z);
 #elif OP == 6
-  res = fmin(x, z);
+  res = nan_min(x, z);
 #elif OP == 7
   res = x < 0.0f ? x * z : x;  /* PRelu */
 #else
@@ -457,7 +461,7 @@ __kernel void pool(__global const TA* x, __global TY* y) {
       int iw = iw0 + kw * DW;
       bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
 #if IS_MAX
-      if (inside) acc = fmax(acc, LDA(x, xp + ih * W + iw));
+      if (inside) acc = nan_max(acc, LDA(x, xp + ih * W + iw));
 #else
       if (inside) acc += LDA(x, xp + ih * W + iw);
 #if COUNT_PAD
@@ -538,9 +542,9 @@ __kernel void reduce(__global const TA* x, __global TY* y) {
     off += q * RS0;
     float v = LDA(x, off);
 #if OP == 2
-    acc = fmax(acc, v);
+    acc = nan_max(acc, v);
 #elif OP == 3
-    acc = fmin(acc, v);
+    acc = nan_min(acc, v);
 #else
     acc += v;
 #endif
