@@ -136,6 +136,29 @@ TEST(KitCli, AllSuitesPassOnTheTemplateDevice) {
   expect_all_suites_pass("template:0", SWITCHYARD_BINARY_DIR "/lib/switchyard/template");
 }
 
+// On a terminal (script(1) gives the run one) a live line counts cases, failures and time left;
+// piped, plain lines instead, and never the terminal's control codes.
+TEST(KitCli, ALiveProgressLineOnATerminalPlainLinesOtherwise) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "script(1) is not installed";
+  const std::string run = "SWITCHYARD_PLUGIN_PATH= '" SWITCHYARD_BINARY_DIR "/bin/switchyard' conformance api --device cpu:0";
+  CliRun tty;
+  {
+    FILE* p = ::popen(("script -qec \"" + run + "\" /dev/null 2>&1").c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) tty.out.append(buf, n);
+    tty.code = WEXITSTATUS(::pclose(p));
+  }
+  EXPECT_EQ(tty.code, 0) << tty.out;
+  EXPECT_NE(tty.out.find("\r\033[K["), std::string::npos) << "a line rewritten in place";
+  EXPECT_NE(tty.out.find("failed so far"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("ETA"), std::string::npos) << tty.out;
+  CliRun piped = cli("api --device cpu:0");
+  EXPECT_EQ(piped.out.find("\033["), std::string::npos) << piped.out;
+  EXPECT_NE(piped.out.find("/35] "), std::string::npos) << piped.out;
+}
+
 TEST(KitCli, BadArgumentsAreUsageErrors) {
   for (const char* args : {"", "nosuchsuite --reference", "onnx --reference", "api --device cpu:0 --shard 5/4",
                            "api --device cpu:0 --reference", "api --device cpu:0 --jobs 0", "merge",
