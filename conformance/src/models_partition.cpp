@@ -6,19 +6,10 @@
 
 #include "switchyard/conformance/check.h"
 #include "switchyard/hal/plugin_loader.h"
+#include "switchyard/runtime/discovery.h"
 #include "switchyard/runtime/shape_inference.h"
 
 namespace switchyard::conformance {
-
-Policy device_first_policy(const DeviceRegistry& registry, const std::string& device_id) {
-  // As `switchyard run --device all` builds each device's policy (cmd_run.cpp, every_device).
-  Policy policy;
-  policy.devices = {device_id};
-  policy.objective = Objective::accelerator;
-  for (const auto& d : registry.devices())
-    if (d->info().kind == DeviceKind::cpu && d->id() != device_id) policy.devices.push_back(d->id());
-  return policy;
-}
 
 bool cpu_beside(const Target& target) {
   return device_first_policy(*target.registry, target.device_id).devices.size() > 1 || target.device->info().kind == DeviceKind::cpu;

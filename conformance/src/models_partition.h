@@ -10,13 +10,10 @@
 
 #include "switchyard/conformance/case.h"
 #include "switchyard/partitioner/policy.h"
+#include "switchyard/runtime/discovery.h"
 #include "switchyard/runtime/partitioned_model.h"
 
 namespace switchyard::conformance {
-
-// The device under test, then every CPU device of the registry other than it, with the
-// accelerator objective: the device runs every node it supports, the CPU the others.
-Policy device_first_policy(const DeviceRegistry& registry, const std::string& device_id);
 
 // Whether the target's registry holds a CPU device to run what the device under test does not.
 bool cpu_beside(const Target& target);

@@ -29,4 +29,13 @@ DiscoveryOptions discovery_for(const Policy& policy) {
   return options;
 }
 
+Policy device_first_policy(const DeviceRegistry& registry, const std::string& device_id) {
+  Policy policy;
+  policy.devices = {device_id};
+  policy.objective = Objective::accelerator;
+  for (const auto& d : registry.devices())
+    if (d->info().kind == DeviceKind::cpu && d->id() != device_id) policy.devices.push_back(d->id());
+  return policy;
+}
+
 }  // namespace switchyard

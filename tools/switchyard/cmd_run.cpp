@@ -207,14 +207,7 @@ Result<RunResult> run_partitioned(const RunSetup& s, const std::string& target, 
 // then the reference.
 std::vector<std::pair<std::string, Policy>> every_device(const DeviceRegistry& registry) {
   std::vector<std::pair<std::string, Policy>> targets;
-  for (const auto& d : registry.devices()) {
-    Policy one;
-    one.devices = {d->id()};
-    one.objective = Objective::accelerator;  // the first device of the list runs all it supports
-    for (const auto& c : registry.devices())
-      if (c->info().kind == DeviceKind::cpu && c->id() != d->id()) one.devices.push_back(c->id());
-    targets.emplace_back(d->id(), one);
-  }
+  for (const auto& d : registry.devices()) targets.emplace_back(d->id(), device_first_policy(registry, d->id()));
   targets.emplace_back("reference", Policy{});
   return targets;
 }

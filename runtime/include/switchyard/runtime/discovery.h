@@ -12,4 +12,9 @@ namespace switchyard {
 // units load the plugins that may have a device of an allowed kind; `all` loads every plugin.
 DiscoveryOptions discovery_for(const Policy& policy);
 
+// `device_id` first, then every other CPU device of the registry, with the accelerator objective:
+// the device runs every node it supports, the CPU the rest. What `switchyard run --device all`
+// gives each device, and how the qualification kit loads whole models.
+Policy device_first_policy(const DeviceRegistry& registry, const std::string& device_id);
+
 }  // namespace switchyard
