@@ -19,10 +19,10 @@ struct CliRun {
   std::string out;
 };
 
-CliRun cli(const std::string& args) {
-  const std::string cmd = "SWITCHYARD_PLUGIN_PATH= '" SWITCHYARD_BINARY_DIR "/bin/switchyard' conformance " + args + " 2>&1";
+// Runs a shell command, stdout and stderr together.
+CliRun shell(const std::string& command) {
   CliRun r;
-  FILE* p = ::popen(cmd.c_str(), "r");
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
   if (!p) return r;
   char buf[4096];
   size_t n;
@@ -31,6 +31,14 @@ CliRun cli(const std::string& args) {
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
+
+// `switchyard conformance ARGS` with SWITCHYARD_PLUGIN_PATH set to `plugin_path` (empty: the
+// plugins beside the binary).
+std::string conformance_command(const std::string& args, const std::string& plugin_path = "") {
+  return "SWITCHYARD_PLUGIN_PATH='" + plugin_path + "' '" SWITCHYARD_BINARY_DIR "/bin/switchyard' conformance " + args;
+}
+
+CliRun cli(const std::string& args, const std::string& plugin_path = "") { return shell(conformance_command(args, plugin_path)); }
 
 std::string last_line(const std::string& out) {
   std::string s = out;
@@ -74,16 +82,9 @@ TEST(KitCli, FourShardsMergeIntoTheWholeRun) {
 }
 
 TEST(KitCli, AnAbsentDeviceSaysItsPluginsLoadFailureOnce) {
-  const std::string broken = SWITCHYARD_BINARY_DIR "/test-plugins/broken";
-  const std::string cmd = "SWITCHYARD_PLUGIN_PATH='" + broken + "' '" SWITCHYARD_BINARY_DIR "/bin/switchyard' conformance api --device old:0 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = ::pclose(p);
-  EXPECT_EQ(WEXITSTATUS(status), 1) << out;
+  CliRun r = cli("api --device old:0", SWITCHYARD_BINARY_DIR "/test-plugins/broken");
+  const std::string& out = r.out;
+  EXPECT_EQ(r.code, 1) << out;
   const std::string reason = "no longer loads 1.x plugins";
   ASSERT_NE(out.find(reason), std::string::npos) << out;
   EXPECT_EQ(out.find(reason, out.find(reason) + 1), std::string::npos) << "said once:\n" << out;
@@ -101,20 +102,14 @@ TEST(KitCli, AReportThatCannotBeWrittenIsAnErrorAndTheCountsStillPrint) {
 // The whole kit on a built-in device: every suite, with the corpus and ../shared/models, and the
 // repository's expected-failures list (the corpus's noisy DFT cases): nothing may fail, and every
 // report is written.
-void expect_all_suites_pass(const std::string& device, const std::string& plugin_path, const std::string& env = "") {
+void expect_all_suites_pass(const std::string& device, const std::string& plugin_path) {
   if (!fs::is_directory(kCorpus)) GTEST_SKIP() << "corpus not found at " << kCorpus;
   const fs::path dir = fs::path(::testing::TempDir()) / ("kit_all_" + device.substr(0, device.find(':')));
-  const std::string cmd = env + " SWITCHYARD_PLUGIN_PATH='" + plugin_path + "' '" SWITCHYARD_BINARY_DIR "/bin/switchyard' conformance all --device " +
-                          device + " --tests '" + kCorpus + "' --models '" SWITCHYARD_SHARED_DIR "/models' --expected-failures '" SWITCHYARD_SOURCE_DIR
-                          "/conformance/expected-failures.yaml' --report '" + dir.string() + "' 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = ::pclose(p);
-  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  CliRun r = cli("all --device " + device + " --tests '" + kCorpus + "' --models '" SWITCHYARD_SHARED_DIR "/models' --expected-failures '" SWITCHYARD_SOURCE_DIR
+                 "/conformance/expected-failures.yaml' --report '" + dir.string() + "'",
+                 plugin_path);
+  const std::string& out = r.out;
+  EXPECT_EQ(r.code, 0) << out;
   EXPECT_NE(last_line(out).find(" passed, 0 failed, "), std::string::npos) << out;
   for (const char* file : {"results.json", "junit.xml", "index.html"}) EXPECT_TRUE(fs::exists(dir / file)) << file;
   auto report = read_report(dir);
@@ -140,16 +135,7 @@ TEST(KitCli, AllSuitesPassOnTheTemplateDevice) {
 // piped, plain lines instead, and never the terminal's control codes.
 TEST(KitCli, ALiveProgressLineOnATerminalPlainLinesOtherwise) {
   if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "script(1) is not installed";
-  const std::string run = "SWITCHYARD_PLUGIN_PATH= '" SWITCHYARD_BINARY_DIR "/bin/switchyard' conformance api --device cpu:0";
-  CliRun tty;
-  {
-    FILE* p = ::popen(("script -qec \"" + run + "\" /dev/null 2>&1").c_str(), "r");
-    ASSERT_NE(p, nullptr);
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) tty.out.append(buf, n);
-    tty.code = WEXITSTATUS(::pclose(p));
-  }
+  CliRun tty = shell("script -qec \"" + conformance_command("api --device cpu:0") + "\" /dev/null");
   EXPECT_EQ(tty.code, 0) << tty.out;
   EXPECT_NE(tty.out.find("\r\033[K["), std::string::npos) << "a line rewritten in place";
   EXPECT_NE(tty.out.find("failed so far"), std::string::npos) << tty.out;
