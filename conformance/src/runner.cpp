@@ -49,6 +49,23 @@ CaseResult run_one(const CaseSpec& spec, const Target& target) {
   return r;
 }
 
+// Counts each finished case and reports it to RunOptions::progress: one tally for both modes.
+class ProgressTally {
+ public:
+  ProgressTally(size_t total, const RunOptions& options) : options_(options) { progress_.total = total; }
+  void count(const CaseResult& r) {
+    ++progress_.done;
+    (r.outcome == Outcome::passed ? progress_.passed : r.outcome == Outcome::failed ? progress_.failed : progress_.skipped)++;
+    progress_.elapsed_s = seconds_since(start_);
+    if (options_.progress) options_.progress(r, progress_);
+  }
+
+ private:
+  const RunOptions& options_;
+  Progress progress_;
+  Clock::time_point start_ = Clock::now();
+};
+
 // The worker process: never returns.
 [[noreturn]] void worker_main(const std::vector<CaseSpec>& cases, const TargetFactory& factory, int commands, int results) {
   worker::install_crash_reporter(results);
@@ -140,9 +157,7 @@ namespace {
 class WorkerPool {
  public:
   WorkerPool(const std::vector<CaseSpec>& cases, std::vector<size_t> todo, const TargetFactory& factory, const RunOptions& options)
-      : cases_(cases), todo_(std::move(todo)), factory_(factory), options_(options), results_(cases.size()) {
-    progress_.total = todo_.size();
-  }
+      : cases_(cases), todo_(std::move(todo)), factory_(factory), options_(options), results_(cases.size()), tally_(todo_.size(), options) {}
   Result<std::vector<CaseResult>> run();
 
  private:
@@ -161,8 +176,7 @@ class WorkerPool {
   const RunOptions& options_;
   std::vector<Worker> workers_;
   std::vector<std::optional<CaseResult>> results_;
-  Progress progress_;
-  Clock::time_point start_ = Clock::now();
+  ProgressTally tally_;
   std::optional<Status> unavailable_;
 };
 
@@ -242,12 +256,7 @@ void WorkerPool::retire(Worker& w) {
 }
 
 void WorkerPool::record(size_t index, CaseResult r) {
-  ++progress_.done;
-  if (r.outcome == Outcome::passed) ++progress_.passed;
-  else if (r.outcome == Outcome::failed) ++progress_.failed;
-  else ++progress_.skipped;
-  progress_.elapsed_s = seconds_since(start_);
-  if (options_.progress) options_.progress(r, progress_);
+  tally_.count(r);
   results_[index] = std::move(r);
 }
 
@@ -279,16 +288,10 @@ Result<std::vector<CaseResult>> run_in_process(const std::vector<CaseSpec>& case
                                                const TargetFactory& factory, const RunOptions& options) {
   SY_ASSIGN_OR_RETURN(Target target, factory());
   std::vector<CaseResult> results;
-  Progress progress;
-  progress.total = todo.size();
-  const auto start = Clock::now();
+  ProgressTally tally(todo.size(), options);
   for (size_t index : todo) {
     results.push_back(run_one(cases[index], target));
-    const CaseResult& r = results.back();
-    ++progress.done;
-    (r.outcome == Outcome::passed ? progress.passed : r.outcome == Outcome::failed ? progress.failed : progress.skipped)++;
-    progress.elapsed_s = seconds_since(start);
-    if (options.progress) options.progress(r, progress);
+    tally.count(results.back());
   }
   return results;
 }
