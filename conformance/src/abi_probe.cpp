@@ -89,6 +89,25 @@ CaseResult skipped(std::string why) {
   return r;
 }
 
+std::string first_problem_on_threads(int threads, int rounds, const char* round_name,
+                                     const std::function<std::string(int thread, int round)>& attempt) {
+  std::mutex mu;
+  std::string first_problem;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (int round = 0; round < rounds; ++round) {
+        std::string p = attempt(t, round);
+        if (p.empty()) continue;
+        std::lock_guard<std::mutex> lock(mu);
+        if (first_problem.empty()) first_problem = "thread " + std::to_string(t) + ", " + round_name + " " + std::to_string(round) + ": " + p;
+        return;
+      }
+    });
+  for (auto& t : pool) t.join();
+  return first_problem;
+}
+
 Buffer& Buffer::operator=(Buffer&& other) noexcept {
   if (this != &other) {
     reset();

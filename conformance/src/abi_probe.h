@@ -51,6 +51,12 @@ CaseResult passed(std::string detail = {});
 CaseResult failed(std::string reason, std::string detail);
 CaseResult skipped(std::string why);
 
+// Runs `attempt(thread, round)` for `rounds` rounds on each of `threads` threads at once; a thread
+// stops at its first problem (a non-empty answer). Returns the first problem any thread met,
+// "thread T, ROUND_NAME R: problem", or empty.
+std::string first_problem_on_threads(int threads, int rounds, const char* round_name,
+                                     const std::function<std::string(int thread, int round)>& attempt);
+
 // Owns a buffer from the table (buffer_release on destruction).
 class Buffer {
  public:

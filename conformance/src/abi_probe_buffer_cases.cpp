@@ -151,20 +151,9 @@ CaseResult import_host_memory(const AbiDevice& d) {
 // "Calls on distinct buffers are thread-safe": four threads, each its own buffers.
 CaseResult distinct_buffers_concurrently(const AbiDevice& d) {
   constexpr int kThreads = 4, kRounds = 100;
-  std::mutex mu;
-  std::string first_problem;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      for (int round = 0; round < kRounds; ++round) {
-        std::string p = round_trip(d, 1024 + static_cast<size_t>(t), static_cast<unsigned>(t * kRounds + round));
-        if (p.empty()) continue;
-        std::lock_guard<std::mutex> lock(mu);
-        if (first_problem.empty()) first_problem = "thread " + std::to_string(t) + ", round " + std::to_string(round) + ": " + p;
-        return;
-      }
-    });
-  for (auto& t : threads) t.join();
+  const std::string first_problem = first_problem_on_threads(kThreads, kRounds, "round", [&](int t, int round) {
+    return round_trip(d, 1024 + static_cast<size_t>(t), static_cast<unsigned>(t * kRounds + round));
+  });
   if (!first_problem.empty()) return failed("concurrency", first_problem);
   return passed(std::to_string(kThreads) + " threads x " + std::to_string(kRounds) + " buffers");
 }

@@ -105,21 +105,10 @@ CaseResult concurrent_executes(const AbiDevice& d, const ProbeModel& probe) {
     if (!one.ok()) return failed("reference", describe(one.status()));
     data.push_back(std::move(one).value());
   }
-  std::mutex mu;
-  std::string first_problem;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      for (int round = 0; round < kRounds; ++round) {
-        const ProbeData& mine = data[static_cast<size_t>(t * kRounds + round)];
-        std::string p = exact_mismatch(execute(d, exe->get(), mine.inputs, mine.expected), mine.expected);
-        if (p.empty()) continue;
-        std::lock_guard<std::mutex> lock(mu);
-        if (first_problem.empty()) first_problem = "thread " + std::to_string(t) + ", execute " + std::to_string(round) + ": " + p;
-        return;
-      }
-    });
-  for (auto& t : threads) t.join();
+  const std::string first_problem = first_problem_on_threads(kThreads, kRounds, "execute", [&](int t, int round) {
+    const ProbeData& mine = data[static_cast<size_t>(t * kRounds + round)];
+    return exact_mismatch(execute(d, exe->get(), mine.inputs, mine.expected), mine.expected);
+  });
   if (!first_problem.empty()) return failed("concurrency", first_problem);
   return passed(std::to_string(kThreads) + " threads x " + std::to_string(kRounds) + " executes on one executable");
 }
