@@ -8,6 +8,7 @@
 #include <numeric>
 #include <random>
 
+#include "onnx_proto.h"
 #include "switchyard/reference/util.h"
 
 namespace switchyard::conformance::ops {
@@ -166,16 +167,6 @@ std::vector<Tensor> make_input_tensors(const OpCase& c, uint64_t seed, ElementTy
   return tensors;
 }
 
-void tensor_to_proto(const Tensor& t, onnx::TensorProto* proto) {
-  for (auto d : t.shape()) proto->add_dims(d);
-  proto->set_data_type(static_cast<int32_t>(t.type()));
-  if (t.type() == ElementType::string) {
-    for (const auto& s : t.strings()) proto->add_string_data(s);
-    return;
-  }
-  proto->set_raw_data(std::string(static_cast<const char*>(t.raw()), t.byte_size()));
-}
-
 namespace {
 
 // The IR version a model importing `opset` of the default domain needs (onnx/helper.py's table).
@@ -210,7 +201,7 @@ void add_attribute(onnx::NodeProto& node, const Attr& a) {
     case Attr::Kind::tensor: {
       p->set_type(onnx::AttributeProto::TENSOR);
       Rng unused(0);
-      tensor_to_proto(make_tensor(a.tensor, unused), p->mutable_t());
+      onnx_proto::tensor_to_proto(make_tensor(a.tensor, unused), p->mutable_t());
       break;
     }
   }
@@ -254,7 +245,7 @@ onnx::ModelProto build_model(const OpCase& c, const std::vector<Tensor>& tensors
     if (in.name.empty()) continue;
     if (in.constant) {
       auto* init = g.add_initializer();
-      tensor_to_proto(tensors[i], init);
+      onnx_proto::tensor_to_proto(tensors[i], init);
       init->set_name(in.name);
     } else {
       add_graph_input(g, in);

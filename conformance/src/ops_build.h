@@ -23,7 +23,6 @@ onnx::ModelProto build_model(const OpCase& c, const std::vector<Tensor>& tensors
 // Declares every graph output's type and shape from the values it took (for exported models,
 // which other runtimes load without inferring).
 void set_output_types(onnx::ModelProto& model, const std::vector<Value>& outputs);
-void tensor_to_proto(const Tensor& t, onnx::TensorProto* proto);
 
 struct BuiltCase {
   onnx::ModelProto proto;

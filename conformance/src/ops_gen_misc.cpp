@@ -8,7 +8,9 @@
 #include <limits>
 
 #include "ops_build.h"
+#include "onnx_proto.h"
 #include "ops_gen.h"
+
 
 namespace switchyard::conformance::ops {
 
@@ -518,10 +520,10 @@ void sequence_map_body(onnx::GraphProto& g, onnx::NodeProto& node) {
   body.set_name("map_body");
   add_typed_value(body.mutable_input(), "x", f32);
   auto* two = body.add_initializer();
-  tensor_to_proto(Tensor::scalar<float>(f32, 2.0f), two);
+  onnx_proto::tensor_to_proto(Tensor::scalar<float>(f32, 2.0f), two);
   two->set_name("two");
   auto* one = body.add_initializer();
-  tensor_to_proto(Tensor::scalar<float>(f32, 1.0f), one);
+  onnx_proto::tensor_to_proto(Tensor::scalar<float>(f32, 1.0f), one);
   one->set_name("one");
   add_node(body, "Mul", {"x", "two"}, {"x2"});
   add_node(body, "Add", {"x2", "one"}, {"y"});
