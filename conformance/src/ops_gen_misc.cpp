@@ -11,7 +11,6 @@
 #include "onnx_proto.h"
 #include "ops_gen.h"
 
-
 namespace switchyard::conformance::ops {
 
 namespace {

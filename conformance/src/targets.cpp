@@ -29,14 +29,13 @@ Status absent_device(const DeviceRegistry& registry, const std::string& device_i
 
 }  // namespace
 
-TargetFactory device_target_factory(const std::string& device_id) {
-  return [device_id]() -> Result<Target> {
-    // The device's own plugin, and the CPU's for the nodes a whole model needs beside the device
-    // (the models and stress suites); not the others (OpenCL platforms, the NPU driver), whose
-    // start-up would cost every worker.
+TargetFactory device_target_factory(const std::string& device_id, bool with_cpu) {
+  return [device_id, with_cpu]() -> Result<Target> {
+    // The device's own plugin, and the CPU's when asked; not the others (OpenCL platforms, the NPU
+    // driver), whose start-up would cost every worker.
     DiscoveryOptions discovery;
     discovery.only_plugins = {device_id.substr(0, device_id.find(':'))};
-    if (discovery.only_plugins[0] != "cpu") discovery.only_plugins.push_back("cpu");
+    if (with_cpu && discovery.only_plugins[0] != "cpu") discovery.only_plugins.push_back("cpu");
     auto registry = std::make_shared<const DeviceRegistry>(DeviceRegistry::discover(discovery));
     auto found = registry->find(device_id);
     if (!found.ok()) return absent_device(*registry, device_id, found.status());

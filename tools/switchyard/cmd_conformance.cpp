@@ -2,6 +2,7 @@
 // device; switchyard conformance merge DIR...: one report from shards' reports.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <cstdio>
@@ -244,7 +245,11 @@ int run_suites(const std::vector<std::string>& argv, const RunRequest& q) {
     conformance::apply_expected_failures(one, expected);
     progress(one[0], p);
   };
-  auto factory = q.device_id == "reference" ? conformance::reference_target_factory() : conformance::device_target_factory(q.device_id);
+  const bool whole_models = std::any_of(q.suites.begin(), q.suites.end(), [](const conformance::SuiteEntry* s) {
+    return std::string(s->name) == "models" || std::string(s->name) == "stress";
+  });
+  auto factory = q.device_id == "reference" ? conformance::reference_target_factory()
+                                            : conformance::device_target_factory(q.device_id, whole_models);
   auto results = conformance::run_cases(*cases, factory, options);
   progress.finish();
   if (!results.ok()) {

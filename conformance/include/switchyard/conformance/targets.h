@@ -8,6 +8,8 @@
 namespace switchyard::conformance {
 
 TargetFactory reference_target_factory();
-TargetFactory device_target_factory(const std::string& device_id);
+// `with_cpu`: the CPU's plugin is loaded beside the device's, for the suites that run whole models
+// split with it (models, stress); the others need only the device's own plugin.
+TargetFactory device_target_factory(const std::string& device_id, bool with_cpu = true);
 
 }  // namespace switchyard::conformance
