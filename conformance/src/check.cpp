@@ -23,73 +23,78 @@ std::string fmt(double v) {
   return s.str();
 }
 
+std::string compare_strings(const Tensor& e, const Tensor& g) {
+  for (size_t i = 0; i < e.strings().size(); ++i)
+    if (e.strings()[i] != g.strings()[i])
+      return "[" + std::to_string(i) + "]: expected \"" + e.strings()[i] + "\", got \"" + g.strings()[i] + "\"";
+  return {};
+}
+
+// NaN must meet NaN, infinities must match exactly, the rest within atol + rtol * |expected|:
+// the count of values that differ and the worst one.
+std::string compare_floats(const Tensor& e, const Tensor& g, double rtol, double atol) {
+  int64_t worst = -1, count = 0;
+  double worst_excess = 0;
+  for (int64_t i = 0; i < e.numel(); ++i) {
+    double ev = reference::get_double(e, i), gv = reference::get_double(g, i);
+    bool ok;
+    if (std::isnan(ev) || std::isnan(gv)) ok = std::isnan(ev) && std::isnan(gv);
+    else if (std::isinf(ev) || std::isinf(gv)) ok = ev == gv;
+    else ok = std::fabs(gv - ev) <= atol + rtol * std::fabs(ev);
+    if (ok) continue;
+    ++count;
+    double excess = std::isfinite(ev) && std::isfinite(gv) ? std::fabs(gv - ev) - (atol + rtol * std::fabs(ev)) : INFINITY;
+    if (worst < 0 || excess > worst_excess) worst = i, worst_excess = excess;
+  }
+  if (worst < 0) return {};
+  double ev = reference::get_double(e, worst), gv = reference::get_double(g, worst);
+  return std::to_string(count) + " of " + std::to_string(e.numel()) + " values differ; worst at [" + std::to_string(worst) +
+         "]: expected " + fmt(ev) + ", got " + fmt(gv) + ", |diff| " + fmt(std::fabs(gv - ev)) + " > tol " + fmt(atol + rtol * std::fabs(ev));
+}
+
+std::string compare_complex(const Tensor& e, const Tensor& g, double rtol, double atol) {
+  const bool single = e.type() == ElementType::complex64;
+  for (size_t i = 0; i < static_cast<size_t>(e.numel()) * 2; ++i) {
+    double ev = single ? e.data<float>()[i] : e.data<double>()[i];
+    double gv = single ? g.data<float>()[i] : g.data<double>()[i];
+    if (!(std::fabs(gv - ev) <= atol + rtol * std::fabs(ev)) && !(std::isnan(ev) && std::isnan(gv)))
+      return "[" + std::to_string(i / 2) + "]: expected " + fmt(ev) + ", got " + fmt(gv);
+  }
+  return {};
+}
+
+// Exact, unless the tolerance allows whole steps: a narrow-float device's int8/uint8 results may
+// be one quantisation step off (the quantiser's input was rounded first; tolerance.h).
+std::string compare_integers(const Tensor& e, const Tensor& g, double atol) {
+  for (int64_t i = 0; i < e.numel(); ++i) {
+    int64_t ev = reference::get_int64(e, i), gv = reference::get_int64(g, i);
+    const uint64_t steps = ev > gv ? static_cast<uint64_t>(ev) - static_cast<uint64_t>(gv) : static_cast<uint64_t>(gv) - static_cast<uint64_t>(ev);
+    if (ev != gv && !(atol >= 1 && static_cast<double>(steps) <= atol))
+      return "[" + std::to_string(i) + "]: expected " + std::to_string(ev) + ", got " + std::to_string(gv);
+  }
+  return {};
+}
+
+// float8 / float4 and other exotic types: bit-exact.
+std::string compare_bytes(const Tensor& e, const Tensor& g) {
+  const auto* ep = static_cast<const uint8_t*>(e.raw());
+  const auto* gp = static_cast<const uint8_t*>(g.raw());
+  for (size_t i = 0; i < e.byte_size(); ++i)
+    if (ep[i] != gp[i]) return "byte " + std::to_string(i) + ": expected 0x" + fmt(ep[i]) + ", got " + fmt(gp[i]);
+  return {};
+}
+
 std::string compare_tensors(const Tensor& e, const Tensor& g, double rtol, double atol) {
   if (e.type() != g.type())
     return "element type: expected " + std::string(element_type_name(e.type())) + ", got " + std::string(element_type_name(g.type()));
   if (e.shape() != g.shape()) return "shape: expected " + shape_to_string(e.shape()) + ", got " + shape_to_string(g.shape());
-  if (e.type() == ElementType::string) {
-    for (int64_t i = 0; i < e.numel(); ++i)
-      if (e.strings()[static_cast<size_t>(i)] != g.strings()[static_cast<size_t>(i)])
-        return "[" + std::to_string(i) + "]: expected \"" + e.strings()[static_cast<size_t>(i)] + "\", got \"" +
-               g.strings()[static_cast<size_t>(i)] + "\"";
-    return {};
-  }
-  const bool floating = e.type() == ElementType::float32 || e.type() == ElementType::float64 ||
-                        e.type() == ElementType::float16 || e.type() == ElementType::bfloat16;
-  if (floating) {
-    int64_t first = -1, worst = -1, count = 0;
-    double worst_excess = 0;
-    for (int64_t i = 0; i < e.numel(); ++i) {
-      double ev = reference::get_double(e, i), gv = reference::get_double(g, i);
-      bool ok;
-      if (std::isnan(ev) || std::isnan(gv)) ok = std::isnan(ev) && std::isnan(gv);
-      else if (std::isinf(ev) || std::isinf(gv)) ok = ev == gv;
-      else ok = std::fabs(gv - ev) <= atol + rtol * std::fabs(ev);
-      if (!ok) {
-        ++count;
-        if (first < 0) first = i;
-        double excess = std::isfinite(ev) && std::isfinite(gv) ? std::fabs(gv - ev) - (atol + rtol * std::fabs(ev)) : INFINITY;
-        if (worst < 0 || excess > worst_excess) {
-          worst = i;
-          worst_excess = excess;
-        }
-      }
-    }
-    if (first < 0) return {};
-    double ev = reference::get_double(e, worst), gv = reference::get_double(g, worst);
-    return std::to_string(count) + " of " + std::to_string(e.numel()) + " values differ; worst at [" + std::to_string(worst) +
-           "]: expected " + fmt(ev) + ", got " + fmt(gv) + ", |diff| " + fmt(std::fabs(gv - ev)) + " > tol " +
-           fmt(atol + rtol * std::fabs(ev));
-  }
-  if (e.type() == ElementType::complex64 || e.type() == ElementType::complex128) {
-    const size_t n = e.type() == ElementType::complex64 ? static_cast<size_t>(e.numel()) * 2 : static_cast<size_t>(e.numel()) * 2;
-    for (size_t i = 0; i < n; ++i) {
-      double ev = e.type() == ElementType::complex64 ? e.data<float>()[i] : e.data<double>()[i];
-      double gv = e.type() == ElementType::complex64 ? g.data<float>()[i] : g.data<double>()[i];
-      if (!(std::fabs(gv - ev) <= atol + rtol * std::fabs(ev)) && !(std::isnan(ev) && std::isnan(gv)))
-        return "[" + std::to_string(i / 2) + "]: expected " + fmt(ev) + ", got " + fmt(gv);
-    }
-    return {};
-  }
-  if (is_signed_integer(e.type()) || is_unsigned_integer(e.type()) || e.type() == ElementType::boolean) {
-    for (int64_t i = 0; i < e.numel(); ++i) {
-      // Exact, unless the tolerance allows whole steps: a narrow-float device's int8/uint8 results
-      // may be one quantisation step off (the quantiser's input was rounded first; tolerance.h).
-      int64_t ev = reference::get_int64(e, i), gv = reference::get_int64(g, i);
-      const uint64_t steps = ev > gv ? static_cast<uint64_t>(ev) - static_cast<uint64_t>(gv) : static_cast<uint64_t>(gv) - static_cast<uint64_t>(ev);
-      if (ev != gv && !(atol >= 1 && static_cast<double>(steps) <= atol))
-        return "[" + std::to_string(i) + "]: expected " + std::to_string(ev) + ", got " + std::to_string(gv);
-    }
-    return {};
-  }
-  // float8 / float4 and other exotic types: bit-exact, except NaN encodings.
-  if (e.byte_size() != g.byte_size() || std::memcmp(e.raw(), g.raw(), e.byte_size()) != 0) {
-    for (size_t i = 0; i < e.byte_size(); ++i)
-      if (static_cast<const uint8_t*>(e.raw())[i] != static_cast<const uint8_t*>(g.raw())[i])
-        return "byte " + std::to_string(i) + ": expected 0x" + fmt(static_cast<const uint8_t*>(e.raw())[i]) + ", got " +
-               fmt(static_cast<const uint8_t*>(g.raw())[i]);
-  }
-  return {};
+  const ElementType t = e.type();
+  if (t == ElementType::string) return compare_strings(e, g);
+  if (t == ElementType::float32 || t == ElementType::float64 || t == ElementType::float16 || t == ElementType::bfloat16)
+    return compare_floats(e, g, rtol, atol);
+  if (t == ElementType::complex64 || t == ElementType::complex128) return compare_complex(e, g, rtol, atol);
+  if (is_signed_integer(t) || is_unsigned_integer(t) || t == ElementType::boolean) return compare_integers(e, g, atol);
+  return compare_bytes(e, g);
 }
 
 }  // namespace
