@@ -1063,6 +1063,26 @@ std::optional<float> constant_scalar(const Node& node, const CompileContext& ctx
 
 enum class Act { relu, leaky_relu, sigmoid, tanh, clip, hard_sigmoid, hard_swish };
 
+// Clip: an absent bound is unbounded, so ±inf stays ±inf (the fixup restores what oneDNN's
+// finite bounds clamp).
+void add_clip(UnaryKernel& k, const Node& node, const CompileContext& ctx, bool build) {
+  float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+  if (node.opset < 11) {
+    require(node.inputs.size() == 1);
+    lo = node.attr_float("min", lo);
+    hi = node.attr_float("max", hi);
+  } else {
+    require(node.inputs.size() <= 3);
+    if (auto v = constant_scalar(node, ctx, 1)) lo = *v;
+    if (auto v = constant_scalar(node, ctx, 2)) hi = *v;
+  }
+  require(!std::isnan(lo) && !std::isnan(hi) && lo <= hi);
+  k.nonfinite_fixup_ = elementwise_fixup([lo, hi](float x) { return std::isnan(x) ? x : std::min(std::max(x, lo), hi); });
+  lo = std::max(lo, std::numeric_limits<float>::lowest());
+  hi = std::min(hi, std::numeric_limits<float>::max());
+  add_eltwise(k, dnnl::algorithm::eltwise_clip_v2, lo, hi, build);
+}
+
 std::unique_ptr<UnaryKernel> make_eltwise(const Node& node, const CompileContext& ctx, bool build, Act act) {
   require_single_output(node);
   const Shape xs = f32_shape(node, ctx, 0);
@@ -1089,25 +1109,9 @@ std::unique_ptr<UnaryKernel> make_eltwise(const Node& node, const CompileContext
       require(node.inputs.size() == 1);
       add_eltwise(*k, A::eltwise_tanh, 0.0f, 0.0f, build);
       break;
-    case Act::clip: {
-      // An absent bound is unbounded: ±inf stays ±inf (the fixup restores what oneDNN clamps).
-      float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
-      if (node.opset < 11) {
-        require(node.inputs.size() == 1);
-        lo = node.attr_float("min", lo);
-        hi = node.attr_float("max", hi);
-      } else {
-        require(node.inputs.size() <= 3);
-        if (auto v = constant_scalar(node, ctx, 1)) lo = *v;
-        if (auto v = constant_scalar(node, ctx, 2)) hi = *v;
-      }
-      require(!std::isnan(lo) && !std::isnan(hi) && lo <= hi);
-      k->nonfinite_fixup_ = elementwise_fixup([lo, hi](float x) { return std::isnan(x) ? x : std::min(std::max(x, lo), hi); });
-      lo = std::max(lo, std::numeric_limits<float>::lowest());
-      hi = std::min(hi, std::numeric_limits<float>::max());
-      add_eltwise(*k, A::eltwise_clip_v2, lo, hi, build);
+    case Act::clip:
+      add_clip(*k, node, ctx, build);
       break;
-    }
     case Act::hard_sigmoid: {
       require(node.inputs.size() == 1);
       const float a = node.attr_float("alpha", 0.2f), b = node.attr_float("beta", 0.5f);
