@@ -735,6 +735,12 @@ Builder conv_net(uint32_t weight_seed = 31) {
   return b;
 }
 
+// The bytes of `view` compiled on `d` and serialized.
+Result<std::vector<uint8_t>> compiled_bytes(const Device& d, const GraphView& view) {
+  SY_ASSIGN_OR_RETURN(auto exe, d.compile(view));
+  return exe->serialize();
+}
+
 TEST_F(OpenCL, SerializeRestoreRoundTrip) {
   Builder b = conv_net();
   const Device& d = *env().device;
@@ -760,10 +766,8 @@ TEST_F(OpenCL, CorruptOrForeignBlobsAreRefused) {
   Builder b = conv_net();
   const Device& d = *env().device;
   GraphView view(b.g);
-  auto exe = d.compile(view);
-  ASSERT_TRUE(exe.ok()) << exe.status().message();
-  auto bytes = (*exe)->serialize();
-  ASSERT_TRUE(bytes.ok());
+  auto bytes = compiled_bytes(d, view);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
   std::vector<std::vector<uint8_t>> bad;
   bad.push_back({});
   bad.push_back({'n', 'o', 't', ' ', 'o', 'u', 'r', 's'});
@@ -812,11 +816,8 @@ Builder clip_net(float hi) {
 Status restore_other(const Builder& compiled, const Builder& other) {
   const Device& d = *env().device;
   GraphView cv(compiled.g), ov(other.g);
-  auto exe = d.compile(cv);
-  if (!exe.ok()) return exe.status();
-  auto bytes = (*exe)->serialize();
-  if (!bytes.ok()) return bytes.status();
-  auto restored = d.restore(ov, bytes->data(), bytes->size());
+  SY_ASSIGN_OR_RETURN(auto bytes, compiled_bytes(d, cv));
+  auto restored = d.restore(ov, bytes.data(), bytes.size());
   return restored.ok() ? Status() : restored.status();
 }
 
@@ -848,9 +849,7 @@ TEST_F(OpenCL, RestoreTakesTheWeightsOfTheGraphItIsGiven) {
   Builder compiled = conv_net(31), reweighted = conv_net(32);
   const Device& d = *env().device;
   GraphView cv(compiled.g), rv(reweighted.g);
-  auto exe = d.compile(cv);
-  ASSERT_TRUE(exe.ok()) << exe.status().message();
-  auto bytes = (*exe)->serialize();
+  auto bytes = compiled_bytes(d, cv);
   ASSERT_TRUE(bytes.ok()) << bytes.status().message();
   auto restored = d.restore(rv, bytes->data(), bytes->size());
   ASSERT_TRUE(restored.ok()) << restored.status().message();
@@ -868,9 +867,7 @@ TEST_F(OpenCL, OlderFormatVersionIsRefused) {
   Builder b = conv_net();
   const Device& d = *env().device;
   GraphView view(b.g);
-  auto exe = d.compile(view);
-  ASSERT_TRUE(exe.ok()) << exe.status().message();
-  auto bytes = (*exe)->serialize();
+  auto bytes = compiled_bytes(d, view);
   ASSERT_TRUE(bytes.ok()) << bytes.status().message();
   std::vector<uint8_t> old = *bytes;
   const size_t version_at = 8, checksum_at = old.size() - 16;  // after the 8-byte magic; the last 16 bytes
