@@ -17,8 +17,8 @@ class AbiCall {
   AbiCall& operator=(const AbiCall&) = delete;
 
  private:
-  int slot_;
-  int outer_;  // the thread's innermost call before this one
+  int slot_;                       // the thread's own slot (-1: none left, not recorded)
+  const char* outer_ = nullptr;    // what the slot held before: a call this one is nested in
 };
 
 // Marks `function` in flight until abi_call_leave(slot) (for work that outlives the call: an
