@@ -168,6 +168,44 @@ void keep_values_subgraphs_read(const Graph& g, std::vector<char>& has_subgraph,
   }
 }
 
+
+// Which values may travel in a oneDNN layout between kernels (CompileContext::blocked_dst): a
+// FusedConv's output, or the output of a node that takes layouts (takes_layouts), when every
+// reader with static shapes takes the layout at that input and the value leaves neither the graph
+// nor into a subgraph. Whether it does is decided as the kernels are built (a layout-taking node
+// keeps one only if an input arrives in one). `exclusive`: FusedConv outputs whose storage only
+// layout-taking readers see (no views), so the last reader may accumulate into it.
+struct LayoutPlan {
+  std::vector<char> may_stay, exclusive;
+};
+
+LayoutPlan plan_layouts(const Graph& g) {
+  const size_t nv = g.values.size();
+  LayoutPlan lp{std::vector<char>(nv, 0), std::vector<char>(nv, 0)};
+  bool any_subgraph = false;
+  for (const auto& n : g.nodes)
+    for (const auto& a : n.attributes) any_subgraph = any_subgraph || a.g || !a.graphs.empty();
+  if (any_subgraph || !blocked_layout_enabled()) return lp;
+  std::vector<char> readers_take(nv, 1), producer(nv, 0), fused(nv, 0);
+  for (const auto& n : g.nodes) {
+    const bool stat = static_inputs(g, n);
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      const bool takes = stat && (is_fused_conv(n) ? (k == 0 || k == 3) : takes_layouts(n, k));
+      if (n.inputs[k] >= 0 && !takes) readers_take[static_cast<size_t>(n.inputs[k])] = 0;
+    }
+    if (n.outputs.empty() || n.outputs[0] < 0 || !stat || !static_shape_of(g, n.outputs[0])) continue;
+    const auto out = static_cast<size_t>(n.outputs[0]);
+    fused[out] = is_fused_conv(n);
+    producer[out] = is_fused_conv(n) || takes_layouts(n, 0);
+  }
+  for (int32_t o : g.outputs) readers_take[static_cast<size_t>(o)] = 0;
+  for (size_t v = 0; v < nv; ++v) {
+    lp.may_stay[v] = readers_take[v] && producer[v];
+    lp.exclusive[v] = lp.may_stay[v] && fused[v];
+  }
+  return lp;
+}
+
 }  // namespace
 
 std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, Serialized* restored) {
@@ -205,22 +243,8 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, Se
   for (size_t i = 0; i < n_orig; ++i)
     if (rw.role[i].empty() && forced) want_exec[static_cast<size_t>(rw.exec_node[i])] = (*forced)[i];
 
-  // Layout planning: a FusedConv output stays in oneDNN's blocked layout when every consumer
-  // is a FusedConv with static shapes and the value leaves neither the graph nor into a subgraph.
-  const size_t nv = g.values.size();
-  std::vector<char> blockable(nv, 0), consumed_only_by_fused(nv, 1), fused_producer(nv, 0);
-  bool any_subgraph = false;
-  for (const auto& n : g.nodes)
-    for (const auto& a : n.attributes) any_subgraph = any_subgraph || a.g || !a.graphs.empty();
-  for (const auto& n : g.nodes) {
-    const bool ok = is_fused_conv(n) && static_inputs(g, n);
-    for (size_t k = 0; k < n.inputs.size(); ++k)
-      if (n.inputs[k] >= 0 && !(ok && (k == 0 || k == 3))) consumed_only_by_fused[static_cast<size_t>(n.inputs[k])] = 0;
-    if (is_fused_conv(n) && !n.outputs.empty() && n.outputs[0] >= 0) fused_producer[static_cast<size_t>(n.outputs[0])] = 1;
-  }
-  for (int32_t o : g.outputs) consumed_only_by_fused[static_cast<size_t>(o)] = 0;
-  for (size_t v = 0; v < nv; ++v) blockable[v] = consumed_only_by_fused[v] && fused_producer[v] && !any_subgraph && blocked_layout_enabled();
-  std::vector<Layout> layout(nv);
+  const LayoutPlan lp = plan_layouts(g);
+  std::vector<Layout> layout(g.values.size());  // per value, as built: the layout it travels in
 
   exe->last_use_.assign(g.values.size(), -1);
   for (size_t n = 0; n < g.nodes.size(); ++n)
@@ -234,29 +258,41 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, Se
     const Node& n = g.nodes[i];
     NodePlan& p = exe->plan_[i];
     ctx.node_index = static_cast<int64_t>(i);
+    ctx.input_layouts.clear();
+    for (int32_t v : n.inputs) ctx.input_layouts.push_back(v >= 0 ? layout[static_cast<size_t>(v)] : nullptr);
+    const bool any_blocked = std::any_of(ctx.input_layouts.begin(), ctx.input_layouts.end(), [](const Layout& l) { return l != nullptr; });
+    ctx.blocked_dst = !n.outputs.empty() && n.outputs[0] >= 0 && lp.may_stay[static_cast<size_t>(n.outputs[0])];
     if (is_fused_conv(n)) {
       FusedConvSpec spec;
       spec.post_ops = fused_post_ops(n);
-      spec.src_layout = layout[static_cast<size_t>(n.inputs[0])];
       const int32_t z = n.inputs.size() > 3 ? n.inputs[3] : -1;
-      if (z >= 0) {
-        spec.sum_layout = layout[static_cast<size_t>(z)];
-        spec.sum_in_place = fused_producer[static_cast<size_t>(z)] && consumed_only_by_fused[static_cast<size_t>(z)] &&
-                            exe->last_use_[static_cast<size_t>(z)] == static_cast<int64_t>(i) && n.inputs[0] != z &&
-                            !any_subgraph;
-      }
-      spec.blocked_dst = blockable[static_cast<size_t>(n.outputs[0])] && static_inputs(g, n);
-      Layout out;
+      spec.sum_in_place = z >= 0 && lp.exclusive[static_cast<size_t>(z)] && exe->last_use_[static_cast<size_t>(z)] == static_cast<int64_t>(i) &&
+                          n.inputs[0] != z;
       try {
-        p.fast = create_fused_conv(n, ctx, spec, &out);
+        p.fast = create_fused_conv(n, ctx, spec);
       } catch (const Error& e) {
         throw Error(e.code(), n.describe() + ": " + e.what());
       }
-      layout[static_cast<size_t>(n.outputs[0])] = out;
+      layout[static_cast<size_t>(n.outputs[0])] = p.fast->output_layout();
       p.implementation = "onednn+fused";
       continue;
     }
     const std::string want = want_exec[i];
+    // A Conv may start a chain (its output in its primitive's layout); the others keep one.
+    const bool layout_path = any_blocked || (ctx.blocked_dst && n.op_type == "Conv" && n.domain.empty());
+    if (layout_path && (want.empty() || want == "onednn")) {
+      p.fast = create_layout_kernel(n, ctx);
+      if (p.fast) {
+        layout[static_cast<size_t>(n.outputs[0])] = p.fast->output_layout();
+        p.implementation = "onednn";
+        continue;
+      }
+    }
+    // The node's kernel reads plain inputs: those held in a layout are converted first.
+    for (size_t k = 0; k < n.inputs.size(); ++k)
+      if (ctx.input_layouts[k]) p.plain_inputs.push_back({k, ctx.input_layouts[k], *static_shape_of(g, n.inputs[k])});
+    ctx.input_layouts.clear();
+    ctx.blocked_dst = false;
     if (want != "reference") {
       for (const auto& prov : fast_kernel_providers()) {
         if (n.op_type != prov.op_type || !n.domain.empty()) continue;
@@ -325,6 +361,12 @@ std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const re
       if (v >= 0 && !bound[static_cast<size_t>(v)])
         throw_error(StatusCode::invalid_argument, node.describe() + ": input '" + g.value_name(v) + "' has no value");
       in.push_back(v >= 0 ? &slots[static_cast<size_t>(v)] : nullptr);
+    }
+    std::vector<Value> plain(plan_[n].plain_inputs.size());
+    for (size_t k = 0; k < plain.size(); ++k) {
+      const NodePlan::PlainInput& pi = plan_[n].plain_inputs[k];
+      plain[k] = to_plain(*in[pi.input], pi.layout, pi.shape);
+      in[pi.input] = &plain[k];
     }
     std::vector<Value> out(node.outputs.size());
     const uint64_t start_ns = profiler ? profiler->now_ns() : 0;

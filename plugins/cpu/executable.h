@@ -27,6 +27,13 @@ struct NodePlan {
   std::string implementation;          // "onednn", "native", "reference"
   std::unique_ptr<FastKernel> fast;    // null: reference kernel
   const reference::KernelFn* reference = nullptr;
+  // Inputs that arrive in a oneDNN layout the kernel does not read: converted to plain first.
+  struct PlainInput {
+    size_t input;
+    Layout layout;
+    Shape shape;
+  };
+  std::vector<PlainInput> plain_inputs;
 };
 
 class CpuExecutable {
@@ -55,6 +62,12 @@ class CpuExecutable {
   const Graph& execution_graph() const { return exec_; }
   // Per received node: "onednn", "native", "reference", "onednn+fused", "folded-into-conv", "fused-into-conv".
   const std::vector<std::string>& implementations() const { return impl_; }
+  // How many inputs are converted from a oneDNN layout to plain before their kernel (each run).
+  size_t plain_conversions() const {
+    size_t n = 0;
+    for (const auto& p : plan_) n += p.plain_inputs.size();
+    return n;
+  }
   // The serialized form: kernel names, then the prepared constants (written straight into the
   // caller's buffer: no intermediate copy of the weights).
   size_t serialized_size() const;

@@ -13,12 +13,20 @@
 
 namespace switchyard::cpu {
 
+// The layout a value is kept in between kernels: null = plain row-major; otherwise an
+// opaque oneDNN memory descriptor (kernels/onednn.cpp). Such values travel as float32 1-D
+// tensors holding the descriptor's bytes and are only read by kernels told the layout.
+using Layout = std::shared_ptr<const void>;
+
 class FastKernel {
  public:
   virtual ~FastKernel() = default;
   // Inputs in node order (nullptr = omitted); outputs sized to the node's outputs.
   // Must be thread-safe for concurrent calls (no mutable state shared between runs).
   virtual void run(const std::vector<const Value*>& inputs, std::vector<Value>& outputs) const = 0;
+  // The layout output 0 leaves in (null: plain). Only kernels built with ctx.blocked_dst set
+  // may leave anything else.
+  virtual Layout output_layout() const { return nullptr; }
 };
 
 class PackedConstants;
@@ -31,6 +39,11 @@ struct CompileContext {
   // at compile, kernels record the constants they prepare; at restore, they take them from here.
   PackedConstants* packed = nullptr;
   int64_t node_index = -1;  // the execution node being built (the key of its constants)
+  // Layout planning (static shapes only; see CpuExecutable::build): the layout each input
+  // arrives in (empty or null entries: plain) and whether output 0 may stay in the layout its
+  // primitive prefers instead of plain.
+  std::vector<Layout> input_layouts{};
+  bool blocked_dst = false;
 };
 
 struct FastKernelProvider {
@@ -42,24 +55,25 @@ struct FastKernelProvider {
   std::unique_ptr<FastKernel> (*create)(const Node& node, const CompileContext& ctx);
 };
 
-// The layout a value is kept in between kernels: null = plain row-major; otherwise an
-// opaque oneDNN memory descriptor (kernels/onednn.cpp). Such values travel as float32 1-D
-// tensors holding the descriptor's bytes and are only read by kernels told the layout.
-using Layout = std::shared_ptr<const void>;
-
-// How a FusedConv node (graph_passes.h) runs: its post-ops and the layouts at its boundary.
+// How a FusedConv node (graph_passes.h) runs: its post-ops; its boundary layouts come with the
+// CompileContext (input 0 and input 3, the sum operand).
 struct FusedConvSpec {
   std::vector<ConvPostOp> post_ops;
-  Layout src_layout;          // layout input 0 arrives in
-  Layout sum_layout;          // layout input 3 (sum operand) arrives in
-  bool blocked_dst = false;   // may leave the output in oneDNN's preferred layout
   bool sum_in_place = false;  // input 3's storage is exclusively this node's (its last use)
 };
 
-// Builds a FusedConv kernel (static shapes: primitives built now; dynamic: per shape at run
-// time, with a reference fallback). *dst_layout receives the output's layout (null = plain).
-std::unique_ptr<FastKernel> create_fused_conv(const Node& node, const CompileContext& ctx, const FusedConvSpec& spec,
-                                              Layout* dst_layout);
+// Builds a FusedConv kernel (static shapes: primitives built now, boundary layouts as
+// ctx says; dynamic: plain, per shape at run time, with a reference fallback).
+std::unique_ptr<FastKernel> create_fused_conv(const Node& node, const CompileContext& ctx, const FusedConvSpec& spec);
+
+// Operators that run on inputs held in a oneDNN layout and may keep it (Conv, pooling,
+// elementwise activations, BatchNormalization: input 0; Concat: every input), with static shapes.
+bool takes_layouts(const Node& node, size_t input);
+// Builds such a node's kernel for ctx.input_layouts (static shapes); null when oneDNN cannot run
+// it that way (the node then gets its inputs converted to plain and its usual kernel).
+std::unique_ptr<FastKernel> create_layout_kernel(const Node& node, const CompileContext& ctx);
+// A value held in `layout`, as a plain row-major tensor of `shape`.
+Value to_plain(const Value& value, const Layout& layout, const Shape& shape);
 // True if oneDNN runs the Conv `conv` of `graph` with these post-ops (input 3 = sum operand).
 bool fused_conv_supported(const Node& conv, const Graph& graph, int threads, const std::vector<ConvPostOp>& ops);
 // Float32 tensor with uninitialised storage (for outputs a kernel overwrites completely).

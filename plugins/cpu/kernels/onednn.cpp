@@ -22,6 +22,7 @@
 #include <optional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include <dnnl.hpp>
@@ -328,6 +329,8 @@ bool conv_blocked_activations() {
 
 const memory::desc& layout_md(const Layout& l) { return *static_cast<const memory::desc*>(l.get()); }
 Layout make_layout(const memory::desc& md) { return std::make_shared<const memory::desc>(md); }
+// The layout input i arrives in (null: plain).
+Layout input_layout(const CompileContext& ctx, size_t i) { return i < ctx.input_layouts.size() ? ctx.input_layouts[i] : nullptr; }
 
 // Whether a value's tensor holds `md`'s bytes (blocked values travel as 1-D float32).
 const Tensor& run_blocked_input(const std::vector<const Value*>& inputs, size_t i, const memory::desc& md) {
@@ -375,16 +378,16 @@ bool has_sum(const std::vector<ConvPostOp>& ops) {
 // with 128 input channels or more, or from 4096 pixels when the output leaves plain anyway
 // (the output reorder saved: 2.7 ms at 96x160x160). Only without post-ops or with Relu: the
 // GEMM path applies others slowly (32 -> 200 channels on 2x96 with HardSwish: 0.24 ms).
-bool plain_pointwise(const Window& w, int64_t group, int64_t channels, const FusedConvSpec* spec) {
+bool plain_pointwise(const Window& w, int64_t group, int64_t channels, const CompileContext& ctx, const FusedConvSpec* spec) {
   static const bool enabled = [] {
     const char* e = std::getenv("SWITCHYARD_ONEDNN_PLAIN_1X1");
     return !(e && std::strcmp(e, "0") == 0);
   }();
   int64_t pixels = 1;
   for (int64_t o : w.out) pixels *= o;
-  const bool plain_out = !spec || !spec->blocked_dst;
+  const bool plain_out = !ctx.blocked_dst;
   const bool worth_it = (channels >= 128 && pixels >= 784) || (plain_out && pixels >= 4096);
-  if (!enabled || group != 1 || !worth_it || (spec && spec->src_layout)) return false;
+  if (!enabled || group != 1 || !worth_it || input_layout(ctx, 0)) return false;
   if (spec)
     for (const auto& op : spec->post_ops)
       if (op.kind != ConvPostOp::Kind::relu || op.alpha != 0.0f) return false;
@@ -442,7 +445,7 @@ class ConvKernel final : public OneDnnKernel {
     const memory::desc w_user(wd, dt::f32, row_major_strides(wd));
     const memory::desc w_any(wd, dt::f32, memory::format_tag::any);
     const memory::desc b_md = has_bias ? memory::desc({M}, dt::f32, memory::format_tag::x) : memory::desc();
-    const bool blocked = conv_blocked_activations() && !plain_pointwise(w, group, C, spec);
+    const bool blocked = conv_blocked_activations() && !plain_pointwise(w, group, C, ctx, spec);
     const memory::desc src_md = blocked ? memory::desc(dims_of(xs), dt::f32, memory::format_tag::any) : k->src_user_;
     const memory::desc dst_md =
         blocked ? memory::desc(dims_of(k->out_shape_), dt::f32, memory::format_tag::any) : k->dst_user_;
@@ -455,17 +458,18 @@ class ConvKernel final : public OneDnnKernel {
     k->weights_ = prepared_constant(ctx, kWeightsSlot, w_user, W->raw(), k->pd_.weights_desc());
     const memory::desc pd_src = k->pd_.src_desc(), pd_dst = k->pd_.dst_desc();
     // Boundary layouts: what input 0 / the sum operand arrive in, what the output leaves in.
-    k->src_blocked_ = spec && spec->src_layout;
-    k->src_in_ = k->src_blocked_ ? layout_md(spec->src_layout) : k->src_user_;
-    k->dst_blocked_ = spec && spec->blocked_dst && pd_dst != k->dst_user_;
+    const Layout src_layout = input_layout(ctx, 0), sum_layout = input_layout(ctx, 3);
+    k->src_blocked_ = static_cast<bool>(src_layout);
+    k->src_in_ = k->src_blocked_ ? layout_md(src_layout) : k->src_user_;
+    k->dst_blocked_ = ctx.blocked_dst && pd_dst != k->dst_user_;
     k->dst_out_ = k->dst_blocked_ ? pd_dst : k->dst_user_;
     if (pd_src != k->src_in_)
       k->src_reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), k->src_in_, cpu_engine(), pd_src));
     if (pd_dst != k->dst_out_)
       k->dst_reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), pd_dst, cpu_engine(), k->dst_out_));
     if (sum) {
-      k->sum_blocked_ = static_cast<bool>(spec->sum_layout);
-      k->sum_in_ = k->sum_blocked_ ? layout_md(spec->sum_layout) : k->dst_user_;
+      k->sum_blocked_ = static_cast<bool>(sum_layout);
+      k->sum_in_ = k->sum_blocked_ ? layout_md(sum_layout) : k->dst_user_;
       k->sum_in_place_ = spec->sum_in_place && k->sum_in_ == pd_dst && k->dst_out_ == pd_dst;
       if (!k->sum_in_place_)
         k->sum_reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), k->sum_in_, cpu_engine(), pd_dst));
@@ -473,8 +477,7 @@ class ConvKernel final : public OneDnnKernel {
     return k;
   }
 
-  // The layout the output leaves in (null: plain).
-  Layout dst_layout() const { return dst_blocked_ ? make_layout(dst_out_) : nullptr; }
+  Layout output_layout() const override { return dst_blocked_ ? make_layout(dst_out_) : nullptr; }
 
   void run(const std::vector<const Value*>& inputs, std::vector<Value>& outputs) const override {
     const Tensor& X = src_blocked_ ? run_blocked_input(inputs, 0, src_in_) : run_input(inputs, 0, x_shape_);
@@ -927,12 +930,28 @@ std::function<void(const Tensor&, Tensor&)> softmax_fixup(int64_t outer, int64_t
   };
 }
 
+// A tensor with uninitialised storage for `md`'s bytes: `shape` when `md` is plain, else
+// 1-D (how values in a oneDNN layout travel).
+Tensor uninitialized_for(const memory::desc& md, bool plain, const Shape& shape) {
+  return plain ? uninitialized_f32(shape) : uninitialized_f32({static_cast<int64_t>((md.get_size() + 3) / 4)});
+}
+
+// Converts between layouts with a reorder built on the spot (for rare paths).
+void reorder_now(const memory::desc& from_md, const Tensor& from, const memory::desc& to_md, Tensor& to) {
+  memory a = wrap(from_md, from), b = wrap(to_md, to);
+  dnnl::stream s(cpu_engine());
+  dnnl::reorder(a, b).execute(s, a, b);
+  s.wait();
+}
+
 // ---------------------------------------------------------------------------
-// Single-input primitives on plain memory (pooling, eltwise, softmax, batchnorm)
+// Single-input primitives (pooling, eltwise, softmax, batchnorm)
 // ---------------------------------------------------------------------------
 
 // Runs primitives with SRC = input 0 and DST = a new output (steps after the first in
-// place on DST); `runtime_args_` passes more inputs (by index) as 1-D arguments.
+// place on DST); `runtime_args_` passes more inputs (by index) as 1-D arguments. Input 0 may
+// arrive in a oneDNN layout (src_md_); the primitives then work in the layout they choose
+// (work_md_), and the output leaves in it or, reordered, plain (dst_md_).
 class UnaryKernel final : public OneDnnKernel {
  public:
   struct Step {
@@ -940,18 +959,20 @@ class UnaryKernel final : public OneDnnKernel {
     memory::desc scratch;
   };
   Shape x_shape_, out_shape_;
-  memory::desc src_md_, dst_md_;
+  memory::desc src_md_, work_md_, dst_md_;
+  bool src_blocked_ = false, work_blocked_ = false, dst_blocked_ = false;
+  std::optional<dnnl::reorder> out_reorder_;  // work_md_ -> dst_md_
   std::vector<Step> steps_;  // run in order; steps after the first run in place on dst
   std::vector<std::pair<int, size_t>> runtime_args_;  // (arg id, input index), 1-D plain [numel]
   std::vector<Shape> runtime_shapes_;
 
   void run(const std::vector<const Value*>& inputs, std::vector<Value>& outputs) const override {
-    const Tensor& X = run_input(inputs, 0, x_shape_);
-    Tensor Y = uninitialized_f32(out_shape_);
+    const Tensor& X = src_blocked_ ? run_blocked_input(inputs, 0, src_md_) : run_input(inputs, 0, x_shape_);
+    Tensor W = uninitialized_for(work_md_, !work_blocked_, out_shape_);
     Runner r(threads_);
-    memory src = wrap(src_md_, X), dst = wrap(dst_md_, Y);
+    memory src = wrap(src_md_, X), work = wrap(work_md_, W);
     for (size_t i = 0; i < steps_.size(); ++i) {
-      Args args{{DNNL_ARG_SRC, i == 0 ? src : dst}, {DNNL_ARG_DST, dst}};
+      Args args{{DNNL_ARG_SRC, i == 0 ? src : work}, {DNNL_ARG_DST, work}};
       for (size_t j = 0; j < runtime_args_.size(); ++j) {
         const Tensor& t = run_input(inputs, runtime_args_[j].second, runtime_shapes_[j]);
         args.insert({runtime_args_[j].first, wrap(memory::desc({t.numel()}, dt::f32, memory::format_tag::x), t)});
@@ -959,13 +980,35 @@ class UnaryKernel final : public OneDnnKernel {
       r.exec(steps_[i].prim, steps_[i].scratch, std::move(args));
     }
     r.wait();
-    if (nonfinite_fixup_ && has_nonfinite(X)) nonfinite_fixup_(X, Y);
+    if (nonfinite_fixup_ && has_nonfinite(X)) fix_nonfinite(X, W);
+    if (!out_reorder_) {
+      outputs[0] = Value::of(std::move(W));
+      return;
+    }
+    Tensor Y = uninitialized_for(dst_md_, !dst_blocked_, out_shape_);
+    memory dst = wrap(dst_md_, Y);
+    r.reorder(*out_reorder_, work, dst);
+    r.wait();
     outputs[0] = Value::of(std::move(Y));
   }
 
   // Set for primitives that mishandle NaN or ±inf: recomputes, from X, the outputs that
   // such values reach. Runs only when X holds one.
   std::function<void(const Tensor& x, Tensor& y)> nonfinite_fixup_;
+
+  Layout output_layout() const override { return dst_blocked_ ? make_layout(dst_md_) : nullptr; }
+
+ private:
+  // The fixup works on plain tensors: a layout goes through plain copies and back.
+  void fix_nonfinite(const Tensor& X, Tensor& W) const {
+    if (!src_blocked_ && !work_blocked_) return nonfinite_fixup_(X, W);
+    Tensor xp = uninitialized_f32(x_shape_), wp = uninitialized_f32(out_shape_);
+    const memory::desc x_plain = plain_md(dims_of(x_shape_)), w_plain = plain_md(dims_of(out_shape_));
+    reorder_now(src_md_, X, x_plain, xp);
+    reorder_now(work_md_, W, w_plain, wp);
+    nonfinite_fixup_(xp, wp);
+    reorder_now(w_plain, wp, work_md_, W);
+  }
 };
 
 template <typename PD, typename P>
@@ -973,14 +1016,35 @@ void add_step(UnaryKernel& k, const PD& pd, bool build) {
   if (build) k.steps_.push_back({P(pd), pd.scratchpad_desc()});
 }
 
+// Input 0 in the layout ctx says (else plain); the output plain until finish_unary says otherwise.
 std::unique_ptr<UnaryKernel> new_unary(const CompileContext& ctx, const Shape& xs, const Shape& out) {
   auto k = std::make_unique<UnaryKernel>();
   k->threads_ = threads_for_elements(ctx.threads, xs);
   k->x_shape_ = xs;
   k->out_shape_ = out;
-  k->src_md_ = plain_md(xs);
-  k->dst_md_ = plain_md(out);
+  const Layout in = input_layout(ctx, 0);
+  k->src_blocked_ = static_cast<bool>(in);
+  k->src_md_ = in ? layout_md(in) : plain_md(xs);
+  k->work_md_ = k->dst_md_ = plain_md(out);
   return k;
+}
+
+// The descriptor to ask a primitive for as its destination: plain, or any layout when the
+// input arrives in one (pooling then keeps the input's).
+memory::desc unary_dst_request(const UnaryKernel& k) {
+  return k.src_blocked_ ? memory::desc(dims_of(k.out_shape_), dt::f32, memory::format_tag::any) : k.dst_md_;
+}
+
+// Records the layout the primitives produce (`work`); the output keeps it when ctx allows,
+// else a reorder to plain follows.
+void finish_unary(UnaryKernel& k, const CompileContext& ctx, const memory::desc& work, bool build) {
+  if (!k.src_blocked_) return;
+  k.work_md_ = work;
+  k.work_blocked_ = work != plain_md(dims_of(k.out_shape_));
+  if (!k.work_blocked_) return;
+  k.dst_blocked_ = ctx.blocked_dst;
+  k.dst_md_ = ctx.blocked_dst ? work : plain_md(dims_of(k.out_shape_));
+  if (!ctx.blocked_dst && build) k.out_reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), work, cpu_engine(), k.dst_md_));
 }
 
 std::unique_ptr<UnaryKernel> make_pool(const Node& node, const CompileContext& ctx, bool build, bool is_max) {
@@ -1014,10 +1078,11 @@ std::unique_ptr<UnaryKernel> make_pool(const Node& node, const CompileContext& c
   const auto alg = is_max ? dnnl::algorithm::pooling_max
                           : include_pad ? dnnl::algorithm::pooling_avg_include_padding
                                         : dnnl::algorithm::pooling_avg_exclude_padding;
-  dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, k->src_md_, k->dst_md_, w.s, w.k, w.d, w.pl,
-                                   w.pr);
+  dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, k->src_md_, unary_dst_request(*k), w.s, w.k, w.d,
+                                   w.pl, w.pr);
   dnnl::pooling_v2_forward::primitive_desc pd(d, base_attr(), cpu_engine());
   add_step<decltype(pd), dnnl::pooling_v2_forward>(*k, pd, build);
+  finish_unary(*k, ctx, pd.dst_desc(), build);
   if (is_max) k->nonfinite_fixup_ = max_pool_fixup(w, xs);
   return k;
 }
@@ -1033,9 +1098,10 @@ std::unique_ptr<UnaryKernel> make_global_pool(const Node& node, const CompileCon
   auto kern = new_unary(ctx, xs, out);
   dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_inference,
                                 is_max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding,
-                                kern->src_md_, kern->dst_md_, ones, k, zeros, zeros);
+                                kern->src_md_, unary_dst_request(*kern), ones, k, zeros, zeros);
   dnnl::pooling_forward::primitive_desc pd(d, base_attr(), cpu_engine());
   add_step<decltype(pd), dnnl::pooling_forward>(*kern, pd, build);
+  finish_unary(*kern, ctx, pd.dst_desc(), build);
   if (is_max) {
     Window whole;  // one window covering each plane
     whole.k = whole.in = k;
@@ -1130,6 +1196,7 @@ std::unique_ptr<UnaryKernel> make_eltwise(const Node& node, const CompileContext
       add_eltwise(*k, A::eltwise_hardswish, 0.0f, 0.0f, build);
       break;
   }
+  finish_unary(*k, ctx, k->src_md_, build);  // eltwise keeps its input's layout
   return k;
 }
 
@@ -1148,7 +1215,7 @@ std::unique_ptr<UnaryKernel> make_softmax(const Node& node, const CompileContext
     // Flatten to [outer, inner] and normalise over dim 1.
     int64_t outer = 1, inner = 1;
     for (int64_t i = 0; i < r; ++i) (i < a ? outer : inner) *= xs[static_cast<size_t>(i)];
-    k->src_md_ = k->dst_md_ = plain_md(memory::dims{outer, inner});
+    k->src_md_ = k->work_md_ = k->dst_md_ = plain_md(memory::dims{outer, inner});
     axis = 1;
   } else {
     int64_t a = node.attr_int("axis", -1);
@@ -1191,6 +1258,7 @@ std::unique_ptr<UnaryKernel> make_batchnorm(const Node& node, const CompileConte
   dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, k->src_md_, eps, flags);
   dnnl::batch_normalization_forward::primitive_desc pd(d, base_attr(), cpu_engine());
   add_step<decltype(pd), dnnl::batch_normalization_forward>(*k, pd, build);
+  finish_unary(*k, ctx, pd.dst_desc(), build);
   k->runtime_args_ = {{DNNL_ARG_SCALE, 1}, {DNNL_ARG_SHIFT, 2}, {DNNL_ARG_MEAN, 3}, {DNNL_ARG_VARIANCE, 4}};
   k->runtime_shapes_ = pshapes;
   return k;
@@ -1527,6 +1595,67 @@ std::unique_ptr<FastKernel> onednn_create(const Node& node, const CompileContext
   return k;
 }
 
+// Concat of inputs that arrive in oneDNN layouts (a plain input is one more layout): oneDNN's
+// concat primitive, its output in the layout it prefers (the first input's) or plain.
+class ConcatKernel final : public OneDnnKernel {
+ public:
+  static std::unique_ptr<ConcatKernel> make(const Node& node, const CompileContext& ctx) {
+    require_single_output(node);
+    require(!node.inputs.empty());
+    auto k = std::make_unique<ConcatKernel>();
+    k->threads_ = ctx.threads;
+    std::vector<memory::desc> srcs;
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      const Shape xs = f32_shape(node, ctx, i, 5);
+      const Layout l = input_layout(ctx, i);
+      srcs.push_back(l ? layout_md(l) : plain_md(dims_of(xs)));
+      k->in_shapes_.push_back(xs);
+      k->in_blocked_.push_back(l != nullptr);
+    }
+    const int64_t r = static_cast<int64_t>(k->in_shapes_[0].size());
+    int64_t axis = node.attr_int("axis", node.opset < 4 ? 1 : 0);
+    if (axis < 0) axis += r;
+    require(axis >= 0 && axis < r);
+    k->out_shape_ = k->in_shapes_[0];
+    k->out_shape_[static_cast<size_t>(axis)] = 0;
+    for (const Shape& xs : k->in_shapes_) k->out_shape_[static_cast<size_t>(axis)] += xs[static_cast<size_t>(axis)];
+    const memory::desc plain_out = plain_md(dims_of(k->out_shape_));
+    k->pd_ = ctx.blocked_dst ? dnnl::concat::primitive_desc(static_cast<int>(axis), srcs, cpu_engine(), base_attr())
+                             : dnnl::concat::primitive_desc(plain_out, static_cast<int>(axis), srcs, cpu_engine(), base_attr());
+    k->srcs_ = srcs;
+    k->dst_md_ = k->pd_.dst_desc();
+    k->dst_blocked_ = k->dst_md_ != plain_out;
+    k->prim_ = dnnl::concat(k->pd_);
+    return k;
+  }
+
+  void run(const std::vector<const Value*>& inputs, std::vector<Value>& outputs) const override {
+    Args args;
+    for (size_t i = 0; i < srcs_.size(); ++i) {
+      const Tensor& t = in_blocked_[i] ? run_blocked_input(inputs, i, srcs_[i]) : run_input(inputs, i, in_shapes_[i]);
+      args.insert({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), wrap(srcs_[i], t)});
+    }
+    Tensor Y = uninitialized_for(dst_md_, !dst_blocked_, out_shape_);
+    args.insert({DNNL_ARG_DST, wrap(dst_md_, Y)});
+    Runner r(threads_);
+    r.exec(prim_, pd_.scratchpad_desc(), std::move(args));
+    r.wait();
+    outputs[0] = Value::of(std::move(Y));
+  }
+
+  Layout output_layout() const override { return dst_blocked_ ? make_layout(dst_md_) : nullptr; }
+
+ private:
+  std::vector<Shape> in_shapes_;
+  std::vector<char> in_blocked_;
+  std::vector<memory::desc> srcs_;
+  Shape out_shape_;
+  memory::desc dst_md_;
+  bool dst_blocked_ = false;
+  dnnl::concat::primitive_desc pd_;
+  dnnl::concat prim_;
+};
+
 // Reference semantics of a FusedConv node: the reference Conv, then the post-ops in order.
 void fused_conv_reference(const Node& fused, const std::vector<ConvPostOp>& ops, const std::vector<const Value*>& inputs,
                           std::vector<Value>& outputs) {
@@ -1588,9 +1717,43 @@ bool fused_conv_supported(const Node& conv, const Graph& graph, int threads, con
   return shape_free_checks(plain, ctx) && (!has_sum(ops) || elem_type_of(graph, conv.inputs[3]) == ElementType::float32);
 }
 
-std::unique_ptr<FastKernel> create_fused_conv(const Node& node, const CompileContext& ctx, const FusedConvSpec& spec,
-                                              Layout* dst_layout) {
-  if (dst_layout) dst_layout->reset();
+bool takes_layouts(const Node& node, size_t input) {
+  static const std::set<std::string> unary = {"MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool", "Relu", "LeakyRelu",
+                                              "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish", "BatchNormalization"};
+  if (!node.domain.empty()) return false;
+  return node.op_type == "Concat" || (input == 0 && (node.op_type == "Conv" || unary.count(node.op_type) != 0));
+}
+
+std::unique_ptr<FastKernel> create_layout_kernel(const Node& node, const CompileContext& ctx) {
+  if (!takes_layouts(node, 0)) return nullptr;
+  const Shapes shapes = graph_shapes(node, ctx.graph);
+  if (!all_known(shapes, node)) return nullptr;
+  const Shapes* saved = t_build_shapes;
+  t_build_shapes = &shapes;
+  std::unique_ptr<FastKernel> k;
+  try {
+    if (node.op_type == "Concat") k = ConcatKernel::make(node, ctx);
+    else if (node.op_type == "Conv") k = ConvKernel::make(node, ctx, true);
+    else if (const MakeFn* fn = builder_for(node)) k = (*fn)(node, ctx, true);
+  } catch (const Decline&) {
+  } catch (const dnnl::error&) {
+  }
+  t_build_shapes = saved;
+  return k;
+}
+
+Value to_plain(const Value& value, const Layout& layout, const Shape& shape) {
+  if (!layout) return value;
+  if (value.kind != Value::Kind::tensor) throw_error(StatusCode::internal, "a value planned in a oneDNN layout is not a tensor");
+  const memory::desc& md = layout_md(layout);
+  std::vector<const Value*> one{&value};
+  const Tensor& t = run_blocked_input(one, 0, md);
+  Tensor plain = uninitialized_f32(shape);
+  reorder_now(md, t, plain_md(dims_of(shape)), plain);
+  return Value::of(std::move(plain));
+}
+
+std::unique_ptr<FastKernel> create_fused_conv(const Node& node, const CompileContext& ctx, const FusedConvSpec& spec) {
   const Shapes shapes = graph_shapes(node, ctx.graph);
   if (all_known(shapes, node)) {
     // Static shapes: built now, boundary layouts as planned.
@@ -1604,7 +1767,6 @@ std::unique_ptr<FastKernel> create_fused_conv(const Node& node, const CompileCon
     }
     t_build_shapes = saved;
     if (!k) throw_error(StatusCode::internal, node.describe() + ": oneDNN no longer builds the fused convolution");
-    if (dst_layout) *dst_layout = k->dst_layout();
     return k;
   }
   // Shapes known at run time: plain layouts, a kernel per shape, the reference composition

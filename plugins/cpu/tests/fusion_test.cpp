@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -290,7 +291,84 @@ TEST(GraphPasses, ConvWithSecondConsumerStaysUnfused) {
   b.g.outputs.push_back(n);
   b.g.outputs.push_back(r);
   auto exe = check_against_reference(b.g, b.feeds);
-  EXPECT_EQ(exe->implementations(), (std::vector<std::string>{"onednn", "native", "onednn"}));
+  // The BatchNormalization reads the Conv's output in the Conv's layout, so oneDNN runs it.
+  EXPECT_EQ(exe->implementations(), (std::vector<std::string>{"onednn", "onednn", "onednn"}));
+}
+
+// Conv -> MaxPool -> two convs -> Concat -> BatchNormalization -> Relu -> Conv: every value
+// between the first Conv and the last stays in oneDNN's layout (no conversion to plain), and the
+// results equal the reference's, also when the input holds NaN and ±inf (pooling's fixup runs
+// through plain copies).
+Builder layout_chain() {
+  Builder b;
+  int32_t x = b.input("x", {1, 8, 12, 12});
+  int32_t a = b.conv("a", x, 8, 16, {1, 16, 12, 12});
+  int32_t p = b.node("MaxPool", "pool", {a}, {1, 16, 6, 6}, {ais("kernel_shape", {2, 2}), ais("strides", {2, 2})});
+  int32_t c1 = b.conv("c1", p, 16, 16, {1, 16, 6, 6}, 1);
+  int32_t c3 = b.conv("c3", p, 16, 32, {1, 32, 6, 6});
+  int32_t cat = b.node("Concat", "cat", {c1, c3}, {1, 48, 6, 6}, {ai("axis", 1)});
+  int32_t n = b.bn("bn", cat, 48, {1, 48, 6, 6});
+  int32_t r = b.node("Relu", "relu", {n}, {1, 48, 6, 6});
+  b.g.outputs.push_back(b.conv("out", r, 48, 8, {1, 8, 6, 6}, 1));
+  return b;
+}
+
+TEST(GraphPasses, LayoutsTravelThroughPoolingConcatAndNormalisation) {
+  Builder b = layout_chain();
+  auto exe = check_against_reference(b.g, b.feeds);
+  EXPECT_EQ(exe->plain_conversions(), 0u);
+  EXPECT_EQ(exe->implementations()[5], "onednn");  // BatchNormalization on oneDNN, not the plain native kernel
+}
+
+TEST(GraphPasses, NonFiniteValuesKeepTheirPlaceInALayout) {
+  // x -> Conv (identity-like weights keep a NaN and an inf where they are) -> MaxPool in the
+  // Conv's layout -> Concat: the pooled NaN and inf land where the reference puts them.
+  Builder b;
+  int32_t x = b.input("x", {1, 16, 8, 8});
+  Tensor w = Tensor::allocate(ElementType::float32, {16, 16, 1, 1});
+  for (int i = 0; i < 16; ++i) w.mutable_data<float>()[i * 16 + i] = 1.0f;
+  int32_t c = b.node("Conv", "c", {x, b.constant("w", w)}, {1, 16, 8, 8}, {ais("kernel_shape", {1, 1})});
+  int32_t p = b.node("MaxPool", "pool", {c}, {1, 16, 4, 4}, {ais("kernel_shape", {2, 2}), ais("strides", {2, 2})});
+  int32_t q = b.node("AveragePool", "avg", {c}, {1, 16, 4, 4}, {ais("kernel_shape", {2, 2}), ais("strides", {2, 2})});
+  b.g.outputs.push_back(b.node("Concat", "cat", {p, q}, {1, 32, 4, 4}, {ai("axis", 1)}));
+  float* xp = b.feeds[0].tensor.mutable_data<float>();
+  xp[3 * 64 + 9] = std::numeric_limits<float>::quiet_NaN();
+  xp[7 * 64 + 20] = std::numeric_limits<float>::infinity();
+  auto want = reference::Interpreter().run(b.g, b.feeds);
+  ASSERT_TRUE(want.ok()) << want.status().to_string();
+  auto exe = CpuExecutable::build(b.g, 2);
+  EXPECT_EQ(exe->plain_conversions(), 0u);
+  const Tensor got = exe->run(b.feeds)[0].tensor;
+  const Tensor& ref = (*want)[0].tensor;
+  ASSERT_EQ(got.shape(), ref.shape());
+  int nonfinite = 0;
+  for (int64_t i = 0; i < got.numel(); ++i) {
+    const float g = got.data<float>()[i], r = ref.data<float>()[i];
+    if (std::isnan(r) || std::isinf(r)) {
+      ++nonfinite;
+      EXPECT_TRUE(std::isnan(r) ? std::isnan(g) : g == r) << "element " << i << ": got " << g << ", reference " << r;
+    } else {
+      EXPECT_NEAR(g, r, 1e-5 + 1e-4 * std::fabs(r)) << "element " << i;
+    }
+  }
+  // The Conv spreads each to all 16 channels of its pixel (0 * NaN, 0 * inf); each pixel is in
+  // one window of each pool: 2 pixels x 16 channels x 2 pools.
+  EXPECT_EQ(nonfinite, 64);
+}
+
+TEST(GraphPasses, AReaderThatCannotTakeALayoutGetsAPlainCopy) {
+  // The MaxPool's padding makes windows that see no input: oneDNN declines it, so the reference
+  // kernel runs it on a plain copy of the Conv's output (which the Relu reads in its layout).
+  Builder b;
+  int32_t x = b.input("x", {1, 8, 6, 6});
+  int32_t c = b.conv("c", x, 8, 16, {1, 16, 6, 6});
+  int32_t r = b.node("Relu", "relu", {c}, {1, 16, 6, 6});
+  int32_t p = b.node("MaxPool", "pool", {c}, {1, 16, 8, 8}, {ais("kernel_shape", {1, 1}), ais("pads", {1, 1, 1, 1})});
+  b.g.outputs.push_back(r);
+  b.g.outputs.push_back(p);
+  auto exe = check_against_reference(b.g, b.feeds);
+  EXPECT_EQ(exe->plain_conversions(), 1u);
+  EXPECT_EQ(exe->implementations(), (std::vector<std::string>{"onednn", "onednn", "reference"}));
 }
 
 TEST(GraphPasses, GraphOutputIsNotFusedAway) {
