@@ -6,6 +6,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -67,6 +68,7 @@ class GraphTypeInference {
 
   int32_t value_id(const std::string& name) const { return name.empty() ? -1 : graph_.find_value(name); }
   const onnx::TypeProto* type_of(int32_t id) const { return id < 0 ? nullptr : types_[static_cast<size_t>(id)]; }
+  void remember_initializer_data();
   const onnx::TensorProto* constant(int32_t id) const;
   const onnx::TensorShapeProto* shape_data(int32_t id);
   si::GraphInferenceContext& subgraph_context();
@@ -188,6 +190,26 @@ void GraphTypeInference::declare_types() {
     auto* shape = tensor->mutable_shape();
     for (int64_t d : init.dims()) shape->add_dim()->set_dim_value(d);
     types_[static_cast<size_t>(id)] = type;
+  }
+  remember_initializer_data();
+}
+
+// Small integer initializers that are not graph inputs are data their readers may use, as ONNX's
+// InferShapes offers them (a Reshape's shape, a Split's sizes, a Slice's starts): without them a
+// Reshape whose shape is an initializer leaves its output, and everything after it, shapeless.
+// Graph inputs are left out (a caller may override them), and so are external and large tensors.
+void GraphTypeInference::remember_initializer_data() {
+  constexpr int64_t kMaxElements = 64;
+  std::set<std::string> inputs;
+  for (const auto& vi : mp_.graph().input()) inputs.insert(vi.name());
+  for (const auto& init : mp_.graph().initializer()) {
+    if (inputs.count(init.name()) || init.data_location() == onnx::TensorProto::EXTERNAL) continue;
+    if (init.data_type() != onnx::TensorProto::INT64 && init.data_type() != onnx::TensorProto::INT32) continue;
+    int64_t n = 1;
+    for (int64_t d : init.dims()) n *= d;
+    if (init.dims_size() > 1 || n > kMaxElements) continue;
+    const int32_t id = value_id(init.name());
+    if (id >= 0) constants_[id] = &init;
   }
 }
 

@@ -23,13 +23,25 @@ bool less_specific(const ValueType& vt) {
          (vt.kind == ValueType::Kind::tensor && (!vt.tensor.shape || vt.tensor.elem == ElementType::undefined));
 }
 
+// Whether import inference offers an initializer's values to its readers: small 1-D integer
+// tensors that are not graph inputs (import_inference.cpp, remember_initializer_data).
+bool initializer_is_data(const onnx::TensorProto& init, const std::unordered_set<std::string>& inputs) {
+  int64_t n = 1;
+  for (int64_t d : init.dims()) n *= d;
+  return !inputs.count(init.name()) && init.data_location() != onnx::TensorProto::EXTERNAL && init.dims_size() <= 1 && n <= 64 &&
+         (init.data_type() == onnx::TensorProto::INT64 || init.data_type() == onnx::TensorProto::INT32);
+}
+
 // The oracle: ONNX's InferShapes (error mode 0, data propagation on) on the model with every
-// initializer declared as a typed input, each inferred type copied where the graph's is less specific.
+// initializer but the data ones (initializer_is_data) declared as a typed input, each inferred type
+// copied where the graph's is less specific.
 void infer_whole_graph(onnx::ModelProto mp, Graph& g) {
   std::unordered_set<std::string> inputs;
   for (const auto& in : mp.graph().input()) inputs.insert(in.name());
+  google::protobuf::RepeatedPtrField<onnx::TensorProto> data;
   for (const auto& init : mp.graph().initializer()) {
-    if (inputs.count(init.name())) continue;
+    if (initializer_is_data(init, inputs)) *data.Add() = init;
+    if (inputs.count(init.name()) || initializer_is_data(init, inputs)) continue;
     auto* tt = mp.mutable_graph()->add_input();
     tt->set_name(init.name());
     auto* t = tt->mutable_type()->mutable_tensor_type();
@@ -38,6 +50,7 @@ void infer_whole_graph(onnx::ModelProto mp, Graph& g) {
     for (int64_t d : init.dims()) shape->add_dim()->set_dim_value(d);
   }
   mp.mutable_graph()->clear_initializer();
+  *mp.mutable_graph()->mutable_initializer() = std::move(data);
   try {
     onnx::ShapeInferenceOptions options(false, 0, true);
     onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(), options);
@@ -105,6 +118,56 @@ TEST(ImportInference, AgreesWithOnnxWholeGraphInferenceOnTheCorpus) {
   EXPECT_GT(models, 1000);
   EXPECT_GT(typed_by_inference, 1000);  // the comparison covers what inference does, not only declared types
   EXPECT_EQ(differences, 0) << report;
+}
+
+// x[1,4,6] -> Reshape(x, shape) -> y, `shape` an int64 initializer {1, 2, 12}.
+onnx::ModelProto reshape_by_initializer(bool shape_is_also_an_input) {
+  onnx::ModelProto mp;
+  mp.set_ir_version(8);
+  mp.add_opset_import()->set_version(17);
+  auto* g = mp.mutable_graph();
+  g->set_name("reshape");
+  auto add_io = [](onnx::ValueInfoProto* vi, const std::string& name, int elem, std::vector<int64_t> dims) {
+    vi->set_name(name);
+    auto* t = vi->mutable_type()->mutable_tensor_type();
+    t->set_elem_type(elem);
+    for (int64_t d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
+  };
+  add_io(g->add_input(), "x", onnx::TensorProto::FLOAT, {1, 4, 6});
+  if (shape_is_also_an_input) add_io(g->add_input(), "shape", onnx::TensorProto::INT64, {3});
+  auto* y = g->add_output();
+  y->set_name("y");
+  y->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  auto* init = g->add_initializer();
+  init->set_name("shape");
+  init->set_data_type(onnx::TensorProto::INT64);
+  init->add_dims(3);
+  for (int64_t d : {1, 2, 12}) init->add_int64_data(d);
+  auto* n = g->add_node();
+  n->set_op_type("Reshape");
+  n->set_name("r");
+  n->add_input("x");
+  n->add_input("shape");
+  n->add_output("y");
+  return mp;
+}
+
+TEST(ImportInference, SmallIntegerInitializersAreDataForTheirReaders) {
+  for (bool overridable : {false, true}) {
+    std::string bytes;
+    ASSERT_TRUE(reshape_by_initializer(overridable).SerializeToString(&bytes));
+    auto model = import_onnx_bytes(bytes.data(), bytes.size());
+    ASSERT_TRUE(model.ok()) << model.status().to_string();
+    const Graph& g = (*model)->graph;
+    const auto& y = g.values[static_cast<size_t>(g.find_value("y"))].type;
+    // An initializer that is also a graph input may be overridden at run time: not data.
+    if (overridable) {
+      EXPECT_FALSE(y.tensor.has_static_shape()) << y.to_string();
+    } else {
+      ASSERT_TRUE(y.tensor.has_static_shape()) << y.to_string();
+      EXPECT_EQ(*y.tensor.static_shape(), (Shape{1, 2, 12}));
+    }
+  }
 }
 
 }  // namespace
