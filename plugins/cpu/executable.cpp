@@ -1,7 +1,9 @@
 // CPU plugin: compiled graphs and their execution.
 #include "executable.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -66,6 +68,13 @@ std::string describe_build(const PackedConstants& packed, double kernels_ms, dou
   std::snprintf(buf, sizeof buf, "%zu prepared constants (%.1f MiB%s), kernels built in %.1f ms, %.1f ms in all", packed.size(),
                 static_cast<double>(packed.total_bytes()) / (1 << 20),
                 !packed.restoring() ? ", prepared now" : packed.in_place() ? ", used in place" : ", copied", kernels_ms, total_ms);
+  return buf;
+}
+
+std::string describe_threads(int threads, const ThreadPolicy& policy, double flops) {
+  char buf[120];
+  std::snprintf(buf, sizeof buf, "%d thread%s (%s, %.0f MFLOP per run)", threads, threads == 1 ? "" : "s",
+                policy.by_work ? "chosen by work" : "as set", flops * 1e-6);
   return buf;
 }
 
@@ -199,6 +208,18 @@ LayoutPlan plan_layouts(const Graph& g) {
     producer[out] = is_fused_conv(n) || takes_layouts(n, 0);
   }
   for (int32_t o : g.outputs) readers_take[static_cast<size_t>(o)] = 0;
+  // A Concat whose output must be plain would mix layouts in oneDNN's slow generic concat: its
+  // inputs come plain instead (their producers reorder), which may end other values' layouts in turn.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& n : g.nodes) {
+      if (!n.domain.empty() || n.op_type != "Concat" || n.outputs.empty() || n.outputs[0] < 0) continue;
+      const auto out = static_cast<size_t>(n.outputs[0]);
+      if (readers_take[out] && producer[out]) continue;
+      for (int32_t v : n.inputs)
+        if (v >= 0 && readers_take[static_cast<size_t>(v)]) changed = true, readers_take[static_cast<size_t>(v)] = 0;
+    }
+  }
   for (size_t v = 0; v < nv; ++v) {
     lp.may_stay[v] = readers_take[v] && producer[v];
     lp.exclusive[v] = lp.may_stay[v] && fused[v];
@@ -208,7 +229,32 @@ LayoutPlan plan_layouts(const Graph& g) {
 
 }  // namespace
 
-std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, Serialized* restored) {
+double estimated_flops(const Graph& g) {
+  double flops = 0;
+  for (const Node& n : g.nodes) {
+    if (!n.domain.empty() && !is_fused_conv(n)) continue;
+    if (n.inputs.size() < 2 || n.outputs.empty() || n.outputs[0] < 0) continue;
+    const auto out = static_shape_of(g, n.outputs[0]);
+    const auto w = static_shape_of(g, n.inputs[1]);
+    const auto x = static_shape_of(g, n.inputs[0]);
+    if (!out || !w || !x || w->empty() || x->empty()) continue;
+    const double out_n = static_cast<double>(shape_numel(*out).value_or(0));
+    const double w_n = static_cast<double>(shape_numel(*w).value_or(0));
+    if (is_fused_conv(n) || n.op_type == "Conv") {
+      flops += 2 * out_n * w_n / static_cast<double>(std::max<int64_t>(1, (*w)[0]));  // per output: C/group * kernel MACs
+    } else if (n.op_type == "ConvTranspose") {
+      flops += 2 * static_cast<double>(shape_numel(*x).value_or(0)) * w_n / static_cast<double>(std::max<int64_t>(1, (*x)[1]));
+    } else if (n.op_type == "MatMul" || n.op_type == "Gemm") {
+      const bool trans_a = n.op_type == "Gemm" && n.attr_int("transA", 0) != 0;
+      const int64_t k = trans_a ? x->front() : x->back();
+      flops += 2 * out_n * static_cast<double>(k);
+    }
+  }
+  return flops;
+}
+
+std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, ThreadPolicy policy, Serialized* restored) {
+  int threads = std::max(1, policy.max);
   const auto t0 = std::chrono::steady_clock::now();
   auto exe = std::unique_ptr<CpuExecutable>(new CpuExecutable());
   const std::vector<std::string>* forced = restored ? &restored->kernels : nullptr;
@@ -222,6 +268,9 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, Se
   });
   exe->exec_ = std::move(rw.graph);
   const Graph& g = exe->exec_;
+  const double flops = estimated_flops(g);
+  if (policy.by_work) threads = std::clamp(static_cast<int>(std::ceil(flops / kFlopsPerThread)), 1, threads);
+  exe->threads_ = threads;
   CompileContext ctx{g, threads, exe->packed_.get()};
   const size_t n_orig = exe->graph_.nodes.size();
   exe->impl_.assign(n_orig, "");
@@ -322,7 +371,7 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, int threads, Se
   for (size_t i = 0; i < n_orig; ++i)
     if (rw.role[i].empty()) exe->impl_[i] = exe->plan_[static_cast<size_t>(rw.exec_node[i])].implementation;
   exe->received_node_ = first_received_nodes(rw.exec_node, g.nodes.size());
-  exe->build_note_ = describe_build(*exe->packed_, ms_since(t_kernels), ms_since(t0));
+  exe->build_note_ = describe_build(*exe->packed_, ms_since(t_kernels), ms_since(t0)) + ", " + describe_threads(threads, policy, flops);
   keep_values_subgraphs_read(g, exe->has_subgraph_, exe->last_use_);
   return exe;
 }

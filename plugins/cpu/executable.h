@@ -36,6 +36,20 @@ struct NodePlan {
   std::vector<PlainInput> plain_inputs;
 };
 
+// How many threads an executable's kernels use: `max`, or with `by_work` (the plugin's default,
+// when no thread count was set) one thread per kFlopsPerThread of arithmetic in the graph, up to
+// `max`: on small graphs a parallel region's fork and join cost more than they save.
+struct ThreadPolicy {
+  ThreadPolicy(int max_threads, bool choose_by_work = false) : max(max_threads), by_work(choose_by_work) {}
+  int max = 1;
+  bool by_work = false;
+};
+inline constexpr double kFlopsPerThread = 400e6;
+
+// Floating-point operations of one run of `graph` (Conv, ConvTranspose, FusedConv, Gemm, MatMul
+// with static shapes; other nodes count nothing).
+double estimated_flops(const Graph& graph);
+
 class CpuExecutable {
  public:
   // What a serialized executable holds: the kernel chosen per received node and the constants
@@ -47,7 +61,9 @@ class CpuExecutable {
 
   // Chooses a kernel per node. `restored` (from a serialized executable) pins the choices and
   // supplies the prepared constants (no BatchNormalization folding, no weight reorders).
-  static std::unique_ptr<CpuExecutable> build(Graph graph, int threads, Serialized* restored = nullptr);
+  static std::unique_ptr<CpuExecutable> build(Graph graph, ThreadPolicy threads, Serialized* restored = nullptr);
+  // The threads its kernels use (ThreadPolicy) and the arithmetic that chose them.
+  int threads() const { return threads_; }
 
   // Runs with host tensors; polls the cancel flag between nodes and hands `limits` to the reference
   // kernels (Loop, Scan and sequence operators poll it per iteration and check the memory limit).
@@ -94,6 +110,7 @@ class CpuExecutable {
   reference::Interpreter interpreter_;
   std::unique_ptr<PackedConstants> packed_;
   std::string build_note_;
+  int threads_ = 1;
 };
 
 // One node's support answer, as query_support reports it (strings of any length).

@@ -64,6 +64,7 @@ struct CpuDevice {
 
 struct CpuPlugin {
   int threads = 1;
+  bool threads_set = false;  // by the `threads` setting or SWITCHYARD_CPU_THREADS; else chosen per graph by its work
   CpuDevice device;
   std::string diagnostics;
 };
@@ -194,11 +195,15 @@ sy_status initialize(const sy_setting* const* settings, size_t n, sy_plugin* out
       }
       if (t < 0 || t > 1024) return make_status(SY_ERROR_INVALID_ARGUMENT, "setting threads=" + it->second + " is out of range");
       if (t > 0) p->threads = t;
+      p->threads_set = t > 0;
     }
     if (const char* env = std::getenv("SWITCHYARD_CPU_THREADS")) {
       try {
         int t = std::stoi(env);
-        if (t > 0 && t <= 1024) p->threads = t;
+        if (t > 0 && t <= 1024) {
+          p->threads = t;
+          p->threads_set = true;
+        }
       } catch (const std::exception&) {
       }
     }
@@ -221,6 +226,7 @@ sy_status device_get(sy_plugin plugin, size_t index, sy_device* out) {
 }
 
 CpuPlugin* plugin_of(sy_device d) { return reinterpret_cast<CpuPlugin*>(d); }
+ThreadPolicy thread_policy(const CpuPlugin& p) { return ThreadPolicy(p.threads, !p.threads_set); }
 
 sy_status device_info(sy_device device, sy_device_info* info) {
   return helpers::write_device_info(g_host, device, info, [p = plugin_of(device)](sy_device_info& out) {
@@ -265,7 +271,7 @@ sy_status compile(sy_device device, const sy_graph* view, const sy_setting* cons
     auto g = graph_from_view(view);
     if (!g.ok()) return make_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
     auto h = std::make_unique<CpuExecutableHandle>();
-    h->exe = CpuExecutable::build(std::move(g).value(), plugin_of(device)->threads);
+    h->exe = CpuExecutable::build(std::move(g).value(), thread_policy(*plugin_of(device)));
     *out = reinterpret_cast<sy_executable>(h.release());
     return nullptr;
   });
@@ -293,7 +299,7 @@ sy_status restore(sy_device device, const sy_graph* view, const void* data, size
     if (!g.ok()) return make_status(SY_ERROR_INVALID_ARGUMENT, g.status().message());
     auto serialized = CpuExecutable::parse(data, size, g->nodes.size(), in_place);
     auto h = std::make_unique<CpuExecutableHandle>();
-    h->exe = CpuExecutable::build(std::move(g).value(), plugin_of(device)->threads, &serialized);
+    h->exe = CpuExecutable::build(std::move(g).value(), thread_policy(*plugin_of(device)), &serialized);
     g_host.log(SY_LOG_INFO, kName, "restore: " + h->exe->build_note());
     *out = reinterpret_cast<sy_executable>(h.release());
     return nullptr;

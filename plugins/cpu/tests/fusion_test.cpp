@@ -371,6 +371,19 @@ TEST(GraphPasses, AReaderThatCannotTakeALayoutGetsAPlainCopy) {
   EXPECT_EQ(exe->implementations(), (std::vector<std::string>{"onednn", "onednn", "reference"}));
 }
 
+TEST(GraphPasses, ThreadsByWorkGiveSmallGraphsOneThread) {
+  Builder small;
+  small.g.outputs.push_back(small.conv("c", small.input("x", {1, 8, 10, 10}), 8, 8, {1, 8, 10, 10}));
+  EXPECT_NEAR(estimated_flops(small.g), 2.0 * 8 * 100 * 8 * 9, 1.0);
+  EXPECT_EQ(CpuExecutable::build(small.g, ThreadPolicy(2, true))->threads(), 1);
+  EXPECT_EQ(CpuExecutable::build(small.g, ThreadPolicy(2, false))->threads(), 2);  // a set count is kept
+  Builder big;  // 64 -> 64 channels, 3x3, 112x112: 925 MFLOP
+  big.g.outputs.push_back(big.conv("c", big.input("x", {1, 64, 112, 112}), 64, 64, {1, 64, 112, 112}));
+  EXPECT_GT(estimated_flops(big.g), 2 * kFlopsPerThread);
+  EXPECT_EQ(CpuExecutable::build(big.g, ThreadPolicy(2, true))->threads(), 2);
+  EXPECT_EQ(CpuExecutable::build(big.g, ThreadPolicy(8, true))->threads(), 3);
+}
+
 TEST(GraphPasses, GraphOutputIsNotFusedAway) {
   Builder b;
   const Shape s = {1, 8, 6, 6};
