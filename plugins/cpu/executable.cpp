@@ -371,7 +371,8 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, ThreadPolicy po
   for (size_t i = 0; i < n_orig; ++i)
     if (rw.role[i].empty()) exe->impl_[i] = exe->plan_[static_cast<size_t>(rw.exec_node[i])].implementation;
   exe->received_node_ = first_received_nodes(rw.exec_node, g.nodes.size());
-  exe->build_note_ = describe_build(*exe->packed_, ms_since(t_kernels), ms_since(t0)) + ", " + describe_threads(threads, policy, flops);
+  exe->build_note_ = describe_build(*exe->packed_, ms_since(t_kernels), ms_since(t0)) + ", " + describe_threads(threads, policy, flops) +
+                     ", " + std::to_string(exe->plain_conversions()) + " layout conversions to plain per run";
   keep_values_subgraphs_read(g, exe->has_subgraph_, exe->last_use_);
   return exe;
 }
