@@ -1,6 +1,8 @@
 // CPU plugin: helpers of the native kernels (native.h).
 #include "native.h"
 
+#include "../block_pool.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -17,15 +19,7 @@ size_t element_bytes(ElementType t) {
   return bits > 0 && bits % 8 == 0 ? static_cast<size_t>(bits / 8) : 0;
 }
 
-Tensor uninitialized(ElementType type, const Shape& shape) {
-  const auto n = shape_numel(shape);
-  const auto bytes = n ? storage_bytes(type, *n) : std::nullopt;
-  if (!bytes || *bytes == 0) return Tensor::allocate(type, shape);  // empty, or an error to report
-  void* p = std::aligned_alloc(64, (*bytes + 63) / 64 * 64);
-  if (!p) throw std::bad_alloc();
-  std::shared_ptr<const void> owner(p, [](const void* q) { std::free(const_cast<void*>(q)); });
-  return Tensor::wrap(type, shape, std::move(owner), p, *bytes);
-}
+Tensor uninitialized(ElementType type, const Shape& shape) { return uninitialized_tensor(type, shape); }
 
 void run_reference(const Node& node, const std::vector<const Value*>& inputs, std::vector<Value>& outputs) {
   const reference::KernelFn* fn = reference::KernelRegistry::instance().find(node.domain, node.op_type);

@@ -27,6 +27,7 @@
 
 #include <dnnl.hpp>
 
+#include "../block_pool.h"
 #include "../fast_kernel.h"
 #include "../packed_constants.h"
 #include "switchyard/reference/interpreter.h"
@@ -131,10 +132,9 @@ Tensor uninitialized_f32(const Shape& shape) {
   auto n = shape_numel(shape);
   if (!n) throw_error(StatusCode::invalid_argument, "bad tensor shape " + shape_to_string(shape));
   const size_t bytes = static_cast<size_t>(*n) * sizeof(float);
-  void* p = std::aligned_alloc(64, std::max<size_t>(64, (bytes + 63) / 64 * 64));
-  if (!p) throw std::bad_alloc();
-  std::shared_ptr<const void> owner(p, [](const void* q) { std::free(const_cast<void*>(q)); });
-  return Tensor::wrap(ElementType::float32, shape, std::move(owner), p, bytes);
+  std::shared_ptr<void> block = take_block(bytes);  // at least 64 bytes even for an empty tensor
+  void* p = block.get();
+  return Tensor::wrap(ElementType::float32, shape, std::shared_ptr<const void>(std::move(block)), p, bytes);
 }
 
 namespace {

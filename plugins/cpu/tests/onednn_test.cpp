@@ -1,6 +1,9 @@
 // Tests for the CPU plugin's oneDNN kernels: each provider runs a one-node graph and is
 // compared with the reference interpreter on deterministic pseudo-random data.
 #include <gtest/gtest.h>
+#include <cstring>
+
+#include "block_pool.h"
 
 #include <cmath>
 #include <cstdint>
@@ -422,6 +425,38 @@ TEST(OneDnnConcurrency, ParallelRuns) {
     });
   for (auto& th : threads) th.join();
   for (int f : failures) EXPECT_EQ(f, 0);
+}
+
+// Large output blocks freed by one run come back for the next allocation of their size class,
+// the same storage; small ones are not pooled; a smaller request takes a block at most twice its size.
+TEST(BlockPool, ALargeBlockFreedIsTakenAgain) {
+  const size_t big = size_t{3} << 20;
+  void* first = nullptr;
+  {
+    auto b = take_block(big);
+    first = b.get();
+    std::memset(first, 1, big);
+  }
+  const size_t held = pooled_free_bytes();
+  EXPECT_GE(held, big);
+  {
+    auto again = take_block(big);
+    EXPECT_EQ(again.get(), first);
+    EXPECT_EQ(pooled_free_bytes(), held - big);
+    auto other = take_block(big);  // the pooled block is in use: a new one
+    EXPECT_NE(other.get(), first);
+  }
+  {
+    auto half = take_block(big / 2 + 1);  // fits a pooled 3 MiB block, wasting less than half
+    auto tiny = take_block(100);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(tiny.get()) % 64, 0u);
+    const size_t before = pooled_free_bytes();
+    tiny.reset();
+    EXPECT_EQ(pooled_free_bytes(), before);  // below kPooledBytes: back to the system
+  }
+  Tensor t = uninitialized_tensor(ElementType::float32, {1, 256, 64, 64});
+  EXPECT_EQ(t.byte_size(), size_t{256} * 64 * 64 * 4);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(t.raw()) % 64, 0u);
 }
 
 }  // namespace

@@ -1,0 +1,90 @@
+// CPU plugin: the pool of large output blocks (block_pool.h).
+#include "block_pool.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <new>
+
+namespace switchyard::cpu {
+namespace {
+
+class BlockPool {
+ public:
+  // The smallest free block that holds `bytes` and wastes at most half of itself, else a new one.
+  // *size receives the block's size.
+  void* take(size_t bytes, size_t* size) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = free_.lower_bound(bytes);
+      if (it != free_.end() && it->first <= 2 * bytes) {
+        void* p = it->second;
+        *size = it->first;
+        held_ -= it->first;
+        free_.erase(it);
+        return p;
+      }
+    }
+    void* p = std::aligned_alloc(64, bytes);
+    if (!p) throw std::bad_alloc();
+    *size = bytes;
+    return p;
+  }
+
+  void give(void* p, size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (held_ + bytes <= kPoolHeldBytes) {
+        free_.emplace(bytes, p);
+        held_ += bytes;
+        return;
+      }
+    }
+    std::free(p);
+  }
+
+  size_t held() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return held_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::multimap<size_t, void*> free_;  // by size class
+  size_t held_ = 0;
+};
+
+// Never destroyed: tensors may be released during static destruction.
+BlockPool& pool() {
+  static BlockPool* p = new BlockPool;
+  return *p;
+}
+
+}  // namespace
+
+std::shared_ptr<void> take_block(size_t bytes) {
+  if (bytes < kPooledBytes) {
+    void* p = std::aligned_alloc(64, std::max<size_t>(64, (bytes + 63) / 64 * 64));
+    if (!p) throw std::bad_alloc();
+    return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  }
+  constexpr size_t kClass = size_t{64} << 10;
+  const size_t rounded = (bytes + kClass - 1) / kClass * kClass;
+  size_t size = 0;
+  void* p = pool().take(rounded, &size);
+  return std::shared_ptr<void>(p, [size](void* q) { pool().give(q, size); });
+}
+
+size_t pooled_free_bytes() { return pool().held(); }
+
+Tensor uninitialized_tensor(ElementType type, const Shape& shape) {
+  const auto n = shape_numel(shape);
+  const auto bytes = n ? storage_bytes(type, *n) : std::nullopt;
+  if (!bytes || *bytes == 0) return Tensor::allocate(type, shape);  // empty, or an error to report
+  std::shared_ptr<void> block = take_block(*bytes);
+  void* p = block.get();
+  return Tensor::wrap(type, shape, std::shared_ptr<const void>(std::move(block)), p, *bytes);
+}
+
+}  // namespace switchyard::cpu
