@@ -1,6 +1,8 @@
 // CPU plugin: compiled graphs and their execution.
 #include "executable.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -388,6 +390,9 @@ void CpuExecutable::report_node_event(const NodeProfiler& profiler, size_t exec_
 std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const reference::RunLimits& limits,
                                       const NodeProfiler* profiler) const {
   const Graph& g = exec_;
+  // Every parallel region of this run (kernels, reorders, fixups) on this thread uses the
+  // executable's threads; a new thread starts at OpenMP's default (all cores).
+  if (omp_get_max_threads() != threads_) omp_set_num_threads(threads_);
   if (inputs.size() != g.inputs.size())
     throw_error(StatusCode::invalid_argument, "expected " + std::to_string(g.inputs.size()) + " inputs, got " + std::to_string(inputs.size()));
   std::vector<Value> slots(g.values.size());
