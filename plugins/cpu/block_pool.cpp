@@ -12,13 +12,15 @@ namespace {
 
 class BlockPool {
  public:
-  // The smallest free block that holds `bytes` and wastes at most half of itself, else a new one.
+  // The smallest free block that holds `bytes`, else a new one. (Taking only blocks at most twice
+  // the request kept more blocks alive in one run: ocr_det's single-run peak RSS 132 MB, against
+  // 122 MB this way and 110 MB with no pool.)
   // *size receives the block's size.
   void* take(size_t bytes, size_t* size) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = free_.lower_bound(bytes);
-      if (it != free_.end() && it->first <= 2 * bytes) {
+      if (it != free_.end()) {
         void* p = it->second;
         *size = it->first;
         held_ -= it->first;

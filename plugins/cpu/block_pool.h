@@ -13,7 +13,7 @@
 namespace switchyard::cpu {
 
 // Blocks of at least kPooledBytes are pooled (rounded up to 64 KiB; a request takes the smallest free
-// block that fits and is at most twice its size); the pool holds at most
+// block that holds it); the pool holds at most
 // kPoolHeldBytes of free blocks, freeing the rest.
 inline constexpr size_t kPooledBytes = size_t{256} << 10;
 inline constexpr size_t kPoolHeldBytes = size_t{1} << 30;

@@ -428,7 +428,7 @@ TEST(OneDnnConcurrency, ParallelRuns) {
 }
 
 // Large output blocks freed by one run come back for the next allocation of their size class,
-// the same storage; small ones are not pooled; a smaller request takes a block at most twice its size.
+// the same storage; small ones are not pooled; a smaller request takes a larger free block.
 TEST(BlockPool, ALargeBlockFreedIsTakenAgain) {
   const size_t big = size_t{3} << 20;
   void* first = nullptr;
@@ -447,7 +447,7 @@ TEST(BlockPool, ALargeBlockFreedIsTakenAgain) {
     EXPECT_NE(other.get(), first);
   }
   {
-    auto half = take_block(big / 2 + 1);  // fits a pooled 3 MiB block, wasting less than half
+    auto half = take_block(big / 2 + 1);  // fits a pooled 3 MiB block
     auto tiny = take_block(100);
     EXPECT_EQ(reinterpret_cast<uintptr_t>(tiny.get()) % 64, 0u);
     const size_t before = pooled_free_bytes();
