@@ -37,7 +37,7 @@ class BlockPool {
   void give(void* p, size_t bytes) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (held_ + bytes <= kPoolHeldBytes) {
+      if (!closed_ && held_ + bytes <= kPoolHeldBytes) {
         free_.emplace(bytes, p);
         held_ += bytes;
         return;
@@ -51,17 +51,34 @@ class BlockPool {
     return held_;
   }
 
+  // Frees the held blocks; blocks given back later are freed at once.
+  void close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [size, p] : free_) std::free(p);
+    free_.clear();
+    held_ = 0;
+    closed_ = true;
+  }
+
  private:
   std::mutex mu_;
   std::multimap<size_t, void*> free_;  // by size class
   size_t held_ = 0;
+  bool closed_ = false;
 };
 
-// Never destroyed: tensors may be released during static destruction.
+// Never destroyed (tensors may be released while static objects are destroyed), and in static
+// storage, so nothing of it is left allocated when the plugin is unloaded: the reaper below
+// empties it then.
 BlockPool& pool() {
-  static BlockPool* p = new BlockPool;
+  alignas(BlockPool) static unsigned char storage[sizeof(BlockPool)];
+  static BlockPool* p = new (storage) BlockPool;
   return *p;
 }
+
+struct PoolReaper {
+  ~PoolReaper() { pool().close(); }
+} reaper;
 
 }  // namespace
 
