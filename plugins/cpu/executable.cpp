@@ -229,6 +229,94 @@ LayoutPlan plan_layouts(const Graph& g) {
   return lp;
 }
 
+// Per execution node, the implementation a serialized executable pinned ("" = free to choose),
+// after checking that its fusion comes out the same (else data_loss: the host compiles afresh).
+// `exec_nodes`: how many nodes the execution graph has (rw.graph may have been moved from).
+std::vector<std::string> pinned_kernels(const Graph& received, const RewrittenGraph& rw, size_t exec_nodes,
+                                        const std::vector<std::string>* forced) {
+  std::vector<std::string> want(exec_nodes);
+  if (!forced) return want;
+  for (size_t i = 0; i < received.nodes.size(); ++i) {
+    const char* r = role_implementation(rw.role[i]);
+    const std::string& f = (*forced)[i];
+    if (*r && f != r)
+      throw_error(StatusCode::data_loss, received.nodes[i].describe() + ": serialized executable asks for '" + f + "', this build runs it as '" + r + "'");
+    if (!*r && (f == role_implementation("fused") || f == role_implementation("folded") || f == role_implementation("absorbed")))
+      throw_error(StatusCode::data_loss, received.nodes[i].describe() + ": serialized executable was compiled with fusion that this build does not apply");
+    if (!*r) want[static_cast<size_t>(rw.exec_node[i])] = f;
+  }
+  return want;
+}
+
+// The first provider that accepts node `n` (and is the one pinned, if `want` names one), else the
+// reference kernel.
+void choose_provider(const Node& n, const CompileContext& ctx, const std::string& want, NodePlan& p) {
+  if (want != "reference") {
+    for (const auto& prov : fast_kernel_providers()) {
+      if (n.op_type != prov.op_type || !n.domain.empty()) continue;
+      if (!want.empty() && want != prov.implementation) continue;
+      if (!prov.accepts(n, ctx)) continue;
+      try {
+        p.fast = prov.create(n, ctx);
+      } catch (const Error& e) {
+        throw Error(e.code(), n.describe() + ": " + e.what());
+      }
+      if (p.fast) {
+        p.implementation = prov.implementation;
+        return;
+      }
+    }
+  }
+  if (!want.empty() && want != "reference")
+    throw_error(StatusCode::data_loss, n.describe() + ": serialized executable asks for '" + want + "', which no longer accepts the node");
+  p.reference = reference::KernelRegistry::instance().find(n.domain, n.op_type);
+  if (!p.reference)
+    throw_error(StatusCode::unsupported, n.describe() + ": no CPU kernel for " + (n.domain.empty() ? std::string() : n.domain + "::") + n.op_type);
+  p.implementation = "reference";
+}
+
+// Node n's kernel (ctx.node_index set): the fused convolution; a layout kernel when an input arrives
+// in a oneDNN layout or a Conv may start one; else, with its layout inputs converted to plain,
+// choose_provider. Records in `layout` the layout its output leaves in.
+NodePlan plan_node(const Node& n, CompileContext& ctx, const LayoutPlan& lp, const std::vector<int64_t>& last_use,
+                   const std::string& want, std::vector<Layout>& layout) {
+  NodePlan p;
+  ctx.input_layouts.clear();
+  for (int32_t v : n.inputs) ctx.input_layouts.push_back(v >= 0 ? layout[static_cast<size_t>(v)] : nullptr);
+  const bool any_blocked = std::any_of(ctx.input_layouts.begin(), ctx.input_layouts.end(), [](const Layout& l) { return l != nullptr; });
+  ctx.blocked_dst = !n.outputs.empty() && n.outputs[0] >= 0 && lp.may_stay[static_cast<size_t>(n.outputs[0])];
+  if (is_fused_conv(n)) {
+    FusedConvSpec spec;
+    spec.post_ops = fused_post_ops(n);
+    const int32_t z = n.inputs.size() > 3 ? n.inputs[3] : -1;
+    spec.sum_in_place = z >= 0 && lp.exclusive[static_cast<size_t>(z)] && last_use[static_cast<size_t>(z)] == ctx.node_index && n.inputs[0] != z;
+    try {
+      p.fast = create_fused_conv(n, ctx, spec);
+    } catch (const Error& e) {
+      throw Error(e.code(), n.describe() + ": " + e.what());
+    }
+    layout[static_cast<size_t>(n.outputs[0])] = p.fast->output_layout();
+    p.implementation = "onednn+fused";
+    return p;
+  }
+  // A Conv may start a chain (its output in its primitive's layout); the others keep one.
+  const bool layout_path = any_blocked || (ctx.blocked_dst && n.op_type == "Conv" && n.domain.empty());
+  if (layout_path && (want.empty() || want == "onednn")) {
+    p.fast = create_layout_kernel(n, ctx);
+    if (p.fast) {
+      layout[static_cast<size_t>(n.outputs[0])] = p.fast->output_layout();
+      p.implementation = "onednn";
+      return p;
+    }
+  }
+  for (size_t k = 0; k < n.inputs.size(); ++k)
+    if (ctx.input_layouts[k]) p.plain_inputs.push_back({k, ctx.input_layouts[k], *static_shape_of(ctx.graph, n.inputs[k])});
+  ctx.input_layouts.clear();
+  ctx.blocked_dst = false;
+  choose_provider(n, ctx, want, p);
+  return p;
+}
+
 }  // namespace
 
 double estimated_flops(const Graph& g) {
@@ -276,23 +364,8 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, ThreadPolicy po
   CompileContext ctx{g, threads, exe->packed_.get()};
   const size_t n_orig = exe->graph_.nodes.size();
   exe->impl_.assign(n_orig, "");
-  // A serialized executable pins the fusion as well: it must come out the same.
-  for (size_t i = 0; i < n_orig; ++i) {
-    const char* r = role_implementation(rw.role[i]);
-    if (!*r) continue;
-    exe->impl_[i] = r;
-    if (forced && (*forced)[i] != r)
-      throw_error(StatusCode::data_loss, exe->graph_.nodes[i].describe() + ": serialized executable asks for '" + (*forced)[i] +
-                                             "', this build runs it as '" + r + "'");
-  }
-  if (forced)
-    for (size_t i = 0; i < n_orig; ++i)
-      if (rw.role[i].empty() && ((*forced)[i] == role_implementation("fused") || (*forced)[i] == role_implementation("folded") ||
-                                 (*forced)[i] == role_implementation("absorbed")))
-        throw_error(StatusCode::data_loss, exe->graph_.nodes[i].describe() + ": serialized executable was compiled with fusion that this build does not apply");
-  std::vector<std::string> want_exec(g.nodes.size());
-  for (size_t i = 0; i < n_orig; ++i)
-    if (rw.role[i].empty() && forced) want_exec[static_cast<size_t>(rw.exec_node[i])] = (*forced)[i];
+  for (size_t i = 0; i < n_orig; ++i) exe->impl_[i] = role_implementation(rw.role[i]);
+  const std::vector<std::string> want_exec = pinned_kernels(exe->graph_, rw, g.nodes.size(), forced);
 
   const LayoutPlan lp = plan_layouts(g);
   std::vector<Layout> layout(g.values.size());  // per value, as built: the layout it travels in
@@ -306,69 +379,8 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, ThreadPolicy po
   exe->plan_.resize(g.nodes.size());
   const auto t_kernels = std::chrono::steady_clock::now();
   for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const Node& n = g.nodes[i];
-    NodePlan& p = exe->plan_[i];
     ctx.node_index = static_cast<int64_t>(i);
-    ctx.input_layouts.clear();
-    for (int32_t v : n.inputs) ctx.input_layouts.push_back(v >= 0 ? layout[static_cast<size_t>(v)] : nullptr);
-    const bool any_blocked = std::any_of(ctx.input_layouts.begin(), ctx.input_layouts.end(), [](const Layout& l) { return l != nullptr; });
-    ctx.blocked_dst = !n.outputs.empty() && n.outputs[0] >= 0 && lp.may_stay[static_cast<size_t>(n.outputs[0])];
-    if (is_fused_conv(n)) {
-      FusedConvSpec spec;
-      spec.post_ops = fused_post_ops(n);
-      const int32_t z = n.inputs.size() > 3 ? n.inputs[3] : -1;
-      spec.sum_in_place = z >= 0 && lp.exclusive[static_cast<size_t>(z)] && exe->last_use_[static_cast<size_t>(z)] == static_cast<int64_t>(i) &&
-                          n.inputs[0] != z;
-      try {
-        p.fast = create_fused_conv(n, ctx, spec);
-      } catch (const Error& e) {
-        throw Error(e.code(), n.describe() + ": " + e.what());
-      }
-      layout[static_cast<size_t>(n.outputs[0])] = p.fast->output_layout();
-      p.implementation = "onednn+fused";
-      continue;
-    }
-    const std::string want = want_exec[i];
-    // A Conv may start a chain (its output in its primitive's layout); the others keep one.
-    const bool layout_path = any_blocked || (ctx.blocked_dst && n.op_type == "Conv" && n.domain.empty());
-    if (layout_path && (want.empty() || want == "onednn")) {
-      p.fast = create_layout_kernel(n, ctx);
-      if (p.fast) {
-        layout[static_cast<size_t>(n.outputs[0])] = p.fast->output_layout();
-        p.implementation = "onednn";
-        continue;
-      }
-    }
-    // The node's kernel reads plain inputs: those held in a layout are converted first.
-    for (size_t k = 0; k < n.inputs.size(); ++k)
-      if (ctx.input_layouts[k]) p.plain_inputs.push_back({k, ctx.input_layouts[k], *static_shape_of(g, n.inputs[k])});
-    ctx.input_layouts.clear();
-    ctx.blocked_dst = false;
-    if (want != "reference") {
-      for (const auto& prov : fast_kernel_providers()) {
-        if (n.op_type != prov.op_type || !n.domain.empty()) continue;
-        if (!want.empty() && want != prov.implementation) continue;
-        if (!prov.accepts(n, ctx)) continue;
-        try {
-          p.fast = prov.create(n, ctx);
-        } catch (const Error& e) {
-          throw Error(e.code(), n.describe() + ": " + e.what());
-        }
-        if (p.fast) {
-          p.implementation = prov.implementation;
-          break;
-        }
-      }
-    }
-    if (!p.fast) {
-      if (!want.empty() && want != "reference")
-        throw_error(StatusCode::data_loss, n.describe() + ": serialized executable asks for '" + want + "', which no longer accepts the node");
-      p.reference = reference::KernelRegistry::instance().find(n.domain, n.op_type);
-      if (!p.reference)
-        throw_error(StatusCode::unsupported, n.describe() + ": no CPU kernel for " +
-                                                 (n.domain.empty() ? std::string() : n.domain + "::") + n.op_type);
-      p.implementation = "reference";
-    }
+    exe->plan_[i] = plan_node(g.nodes[i], ctx, lp, exe->last_use_, want_exec[i], layout);
   }
   for (size_t i = 0; i < n_orig; ++i)
     if (rw.role[i].empty()) exe->impl_[i] = exe->plan_[static_cast<size_t>(rw.exec_node[i])].implementation;
