@@ -179,7 +179,6 @@ void keep_values_subgraphs_read(const Graph& g, std::vector<char>& has_subgraph,
   }
 }
 
-
 // Which values may travel in a oneDNN layout between kernels (CompileContext::blocked_dst): a
 // FusedConv's output, or the output of a node that takes layouts (takes_layouts), when every
 // reader with static shapes takes the layout at that input and the value leaves neither the graph

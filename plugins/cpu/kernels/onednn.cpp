@@ -142,6 +142,20 @@ namespace {
 memory wrap(const memory::desc& md, const Tensor& t) { return memory(md, cpu_engine(), const_cast<void*>(t.raw())); }
 memory wrap(const memory::desc& md, Tensor& t) { return memory(md, cpu_engine(), t.raw_mutable()); }
 
+// A tensor with uninitialised storage for `md`'s bytes: `shape` when `md` is plain, else
+// 1-D (how values in a oneDNN layout travel).
+Tensor uninitialized_for(const memory::desc& md, bool plain, const Shape& shape) {
+  return plain ? uninitialized_f32(shape) : uninitialized_f32({static_cast<int64_t>((md.get_size() + 3) / 4)});
+}
+
+// Converts between layouts with a reorder built on the spot (for rare paths).
+void reorder_now(const memory::desc& from_md, const Tensor& from, const memory::desc& to_md, Tensor& to) {
+  memory a = wrap(from_md, from), b = wrap(to_md, to);
+  dnnl::stream s(cpu_engine());
+  dnnl::reorder(a, b).execute(s, a, b);
+  s.wait();
+}
+
 // Grow-only temporary buffers of the calling thread (scratchpads, layout conversions):
 // kernels of one run execute one after another on a thread, so slot i is free again when
 // the next kernel starts; concurrent runs on other threads have their own.
@@ -487,8 +501,7 @@ class ConvKernel final : public OneDnnKernel {
       // The sum operand's storage is this node's alone (planned): accumulate into it.
       Y = sum_blocked_ ? run_blocked_input(inputs, 3, sum_in_) : run_input(inputs, 3, out_shape_);
     } else {
-      Y = dst_blocked_ ? uninitialized_f32({static_cast<int64_t>((dst_out_.get_size() + 3) / 4)})
-                       : uninitialized_f32(out_shape_);
+      Y = uninitialized_for(dst_out_, !dst_blocked_, out_shape_);
     }
     memory src = wrap(src_in_, X), dst = wrap(dst_out_, Y);
     Args args{{DNNL_ARG_WEIGHTS, weights_}};
@@ -928,20 +941,6 @@ std::function<void(const Tensor&, Tensor&)> softmax_fixup(int64_t outer, int64_t
         for (int64_t j = 0; j < n; ++j) yp[base + j * inner] /= sum;
       }
   };
-}
-
-// A tensor with uninitialised storage for `md`'s bytes: `shape` when `md` is plain, else
-// 1-D (how values in a oneDNN layout travel).
-Tensor uninitialized_for(const memory::desc& md, bool plain, const Shape& shape) {
-  return plain ? uninitialized_f32(shape) : uninitialized_f32({static_cast<int64_t>((md.get_size() + 3) / 4)});
-}
-
-// Converts between layouts with a reorder built on the spot (for rare paths).
-void reorder_now(const memory::desc& from_md, const Tensor& from, const memory::desc& to_md, Tensor& to) {
-  memory a = wrap(from_md, from), b = wrap(to_md, to);
-  dnnl::stream s(cpu_engine());
-  dnnl::reorder(a, b).execute(s, a, b);
-  s.wait();
 }
 
 // ---------------------------------------------------------------------------
@@ -1746,8 +1745,9 @@ Value to_plain(const Value& value, const Layout& layout, const Shape& shape) {
   if (!layout) return value;
   if (value.kind != Value::Kind::tensor) throw_error(StatusCode::internal, "a value planned in a oneDNN layout is not a tensor");
   const memory::desc& md = layout_md(layout);
-  std::vector<const Value*> one{&value};
-  const Tensor& t = run_blocked_input(one, 0, md);
+  const Tensor& t = value.tensor;
+  if (t.type() != ElementType::float32 || t.byte_size() < md.get_size())
+    throw_error(StatusCode::internal, "a value does not hold the oneDNN layout it was planned with");
   Tensor plain = uninitialized_f32(shape);
   reorder_now(md, t, plain_md(dims_of(shape)), plain);
   return Value::of(std::move(plain));
