@@ -73,6 +73,24 @@ std::string describe_build(const PackedConstants& packed, double kernels_ms, dou
   return buf;
 }
 
+// The calling thread's OpenMP thread count, set for one scope. oneDNN splits a primitive's work
+// for the thread count it sees when the primitive is created and keeps that split when it runs,
+// so kernels must be created under the count they will run with.
+class ScopedOmpThreads {
+ public:
+  explicit ScopedOmpThreads(int threads) : before_(omp_get_max_threads()) {
+    if (before_ != threads) omp_set_num_threads(threads);
+  }
+  ~ScopedOmpThreads() {
+    if (omp_get_max_threads() != before_) omp_set_num_threads(before_);
+  }
+  ScopedOmpThreads(const ScopedOmpThreads&) = delete;
+  ScopedOmpThreads& operator=(const ScopedOmpThreads&) = delete;
+
+ private:
+  int before_;
+};
+
 std::string describe_threads(int threads, const ThreadPolicy& policy, double flops) {
   char buf[120];
   std::snprintf(buf, sizeof buf, "%d thread%s (%s, %.0f MFLOP per run)", threads, threads == 1 ? "" : "s",
@@ -360,6 +378,7 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, ThreadPolicy po
   const double flops = estimated_flops(g);
   if (policy.by_work) threads = std::clamp(static_cast<int>(std::ceil(flops / kFlopsPerThread)), 1, threads);
   exe->threads_ = threads;
+  const ScopedOmpThreads creating_with(threads);
   CompileContext ctx{g, threads, exe->packed_.get()};
   const size_t n_orig = exe->graph_.nodes.size();
   exe->impl_.assign(n_orig, "");

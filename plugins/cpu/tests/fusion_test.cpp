@@ -3,7 +3,11 @@
 // fusion is legal and where it is not, and the serialized form pins the fusion.
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <thread>
 #include <cstring>
 
 #include <cmath>
@@ -382,6 +386,31 @@ TEST(GraphPasses, ThreadsByWorkGiveSmallGraphsOneThread) {
   EXPECT_GT(estimated_flops(big.g), 2 * kFlopsPerThread);
   EXPECT_EQ(CpuExecutable::build(big.g, ThreadPolicy(2, true))->threads(), 2);
   EXPECT_EQ(CpuExecutable::build(big.g, ThreadPolicy(8, true))->threads(), 3);
+}
+
+size_t threads_in_process() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+TEST(GraphPasses, AOneThreadExecutableRunsOnOneThreadWhereverItWasBuilt) {
+  // Built on a thread whose OpenMP count is 2, run on a fresh thread: oneDNN keeps the split it
+  // chose at creation, so kernels created under 2 threads would start a second thread here.
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "needs 2 cores to tell 1 thread from 2";
+  Builder b;  // 32 -> 32 channels, 3x3, 56x56: 58 MFLOP, one thread by work
+  b.g.outputs.push_back(b.conv("c", b.input("x", {1, 32, 56, 56}), 32, 32, {1, 32, 56, 56}));
+  omp_set_num_threads(2);
+  auto exe = CpuExecutable::build(b.g, ThreadPolicy(2, true));
+  ASSERT_EQ(exe->threads(), 1);
+  EXPECT_EQ(omp_get_max_threads(), 2) << "building leaves the caller's count as it was";
+  size_t before = 0, after = 0;
+  std::thread([&] {
+    before = threads_in_process();
+    for (int rep = 0; rep < 3; ++rep) exe->run(b.feeds);
+    after = threads_in_process();
+  }).join();
+  EXPECT_EQ(after, before) << "the run started OpenMP threads";
 }
 
 TEST(GraphPasses, GraphOutputIsNotFusedAway) {
