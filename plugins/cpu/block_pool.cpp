@@ -1,6 +1,8 @@
 // CPU plugin: the pool of large output blocks (block_pool.h).
 #include "block_pool.h"
 
+#include "run_arena.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <map>
@@ -82,16 +84,24 @@ struct PoolReaper {
 
 }  // namespace
 
+void* take_pooled(size_t bytes, size_t* size) {
+  constexpr size_t kClass = size_t{64} << 10;
+  return pool().take((std::max<size_t>(bytes, 1) + kClass - 1) / kClass * kClass, size);
+}
+
+void give_pooled(void* block, size_t size) {
+  if (block) pool().give(block, size);
+}
+
 std::shared_ptr<void> take_block(size_t bytes) {
+  if (std::shared_ptr<void> planned = ArenaScope::take_planned(bytes)) return planned;
   if (bytes < kPooledBytes) {
     void* p = std::aligned_alloc(64, std::max<size_t>(64, (bytes + 63) / 64 * 64));
     if (!p) throw std::bad_alloc();
     return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
   }
-  constexpr size_t kClass = size_t{64} << 10;
-  const size_t rounded = (bytes + kClass - 1) / kClass * kClass;
   size_t size = 0;
-  void* p = pool().take(rounded, &size);
+  void* p = take_pooled(bytes, &size);
   return std::shared_ptr<void>(p, [size](void* q) { pool().give(q, size); });
 }
 

@@ -18,8 +18,13 @@ namespace switchyard::cpu {
 inline constexpr size_t kPooledBytes = size_t{256} << 10;
 inline constexpr size_t kPoolHeldBytes = size_t{1} << 30;
 
-// `bytes` of 64-byte aligned, uninitialised storage; the owner gives it back when released.
+// `bytes` of 64-byte aligned, uninitialised storage; the owner gives it back when released. Inside
+// an ArenaScope (run_arena.h) the request is first offered to the run's planned slices.
 std::shared_ptr<void> take_block(size_t bytes);
+
+// A pooled block of at least `bytes` (its size in *size), to be handed back with give_pooled.
+void* take_pooled(size_t bytes, size_t* size);
+void give_pooled(void* block, size_t size);
 
 // Free bytes the pool holds now (for tests).
 size_t pooled_free_bytes();

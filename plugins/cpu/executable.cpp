@@ -10,9 +10,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <numeric>
 #include <set>
 #include <unordered_map>
 
+#include "run_arena.h"
 #include "support_signature.h"
 #include "switchyard/hal/hash.h"
 
@@ -195,6 +197,81 @@ void keep_values_subgraphs_read(const Graph& g, std::vector<char>& has_subgraph,
       if (v >= 0) last_use[static_cast<size_t>(v)] = std::max(last_use[static_cast<size_t>(v)], static_cast<int64_t>(n));
     }
   }
+}
+
+// The bytes a fast kernel's output `o` of node `n` takes, or 0 when not known at compile time.
+size_t planned_output_bytes(const Graph& g, const Node& node, size_t o, const FastKernel& kernel) {
+  if (o == 0)
+    if (Layout l = kernel.output_layout()) return layout_bytes(l);
+  const std::optional<Shape> shape = static_shape_of(g, node.outputs[o]);
+  const std::optional<int64_t> n = shape ? shape_numel(*shape) : std::nullopt;
+  const std::optional<size_t> bytes = n ? storage_bytes(elem_type_of(g, node.outputs[o]), *n) : std::nullopt;
+  return bytes ? *bytes : 0;
+}
+
+// The memory plan (arena_plan.h): every output a fast kernel allocates with a size known now,
+// alive from its node to the last read of it or of any view of its storage, and the kernel's large
+// temporaries, alive in its node; storage that reaches a graph output is left out (it outlives the
+// run). `last_use` -1 (never read): kept to the end.
+struct MemoryPlan {
+  std::vector<std::vector<PlannedSlice>> per_node;
+  size_t arena_bytes = 0, planned_bytes = 0, values = 0;
+};
+
+MemoryPlan plan_memory(const Graph& g, const std::vector<NodePlan>& plan, const std::vector<int64_t>& last_use) {
+  const int64_t end = static_cast<int64_t>(g.nodes.size());
+  std::vector<int32_t> root(g.values.size());
+  std::iota(root.begin(), root.end(), 0);
+  std::vector<int64_t> until(g.values.size(), -1);  // per storage root: the last node it is alive in
+  std::vector<char> escapes(g.values.size(), 0);
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    const Node& node = g.nodes[n];
+    const int a = plan[n].fast ? plan[n].fast->output_aliases_input() : -1;
+    if (a >= 0 && static_cast<size_t>(a) < node.inputs.size() && node.inputs[a] >= 0 && !node.outputs.empty() && node.outputs[0] >= 0)
+      root[static_cast<size_t>(node.outputs[0])] = root[static_cast<size_t>(node.inputs[a])];
+  }
+  for (size_t v = 0; v < g.values.size(); ++v) {
+    const size_t r = static_cast<size_t>(root[v]);
+    const int64_t last = last_use[v] < 0 ? end - 1 : last_use[v];
+    if (last >= end) escapes[r] = 1;
+    until[r] = std::max(until[r], last);
+  }
+  MemoryPlan mp;
+  mp.per_node.resize(g.nodes.size());
+  std::vector<ValueLife> lives;
+  std::vector<size_t> node_of;
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    if (!plan[n].fast) continue;
+    const Node& node = g.nodes[n];
+    const bool allocates = plan[n].fast->output_aliases_input() < 0;
+    for (size_t o = 0; allocates && o < node.outputs.size(); ++o) {
+      const int32_t v = node.outputs[o];
+      if (v < 0 || root[static_cast<size_t>(v)] != v || escapes[static_cast<size_t>(v)]) continue;
+      const size_t bytes = planned_output_bytes(g, node, o, *plan[n].fast);
+      if (bytes == 0) continue;
+      lives.push_back(ValueLife{bytes, static_cast<int64_t>(n), std::max<int64_t>(until[static_cast<size_t>(v)], static_cast<int64_t>(n))});
+      node_of.push_back(n);
+      mp.planned_bytes += bytes;
+    }
+    for (size_t bytes : plan[n].fast->pooled_temps()) {  // after the outputs: requested after them
+      lives.push_back(ValueLife{bytes, static_cast<int64_t>(n), static_cast<int64_t>(n)});
+      node_of.push_back(n);
+      mp.planned_bytes += bytes;
+    }
+  }
+  const ArenaLayout layout = pack_by_lifetime(lives);
+  for (size_t i = 0; i < lives.size(); ++i) mp.per_node[node_of[i]].push_back(layout.slices[i]);
+  mp.arena_bytes = layout.bytes;
+  mp.values = lives.size();
+  return mp;
+}
+
+std::string describe_arena(const MemoryPlan& mp) {
+  if (mp.values == 0) return ", no memory plan";
+  char buf[120];
+  std::snprintf(buf, sizeof buf, ", %zu values in a %.1f MiB arena per run (%.1f MiB unpacked)", mp.values,
+                static_cast<double>(mp.arena_bytes) / (1 << 20), static_cast<double>(mp.planned_bytes) / (1 << 20));
+  return buf;
 }
 
 // Which values may travel in a oneDNN layout between kernels (CompileContext::blocked_dst): a
@@ -406,6 +483,10 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, ThreadPolicy po
   exe->build_note_ = describe_build(*exe->packed_, ms_since(t_kernels), ms_since(t0)) + ", " + describe_threads(threads, policy, flops) +
                      ", " + std::to_string(exe->plain_conversions()) + " layout conversions to plain per run";
   keep_values_subgraphs_read(g, exe->has_subgraph_, exe->last_use_);
+  MemoryPlan mp = plan_memory(g, exe->plan_, exe->last_use_);
+  exe->node_slices_ = std::move(mp.per_node);
+  exe->arena_bytes_ = mp.arena_bytes;
+  exe->build_note_ += describe_arena(mp);
   return exe;
 }
 
@@ -436,6 +517,7 @@ std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const re
     bound[static_cast<size_t>(g.inputs[i])] = 1;
   }
   static const std::map<std::string, const Value*> kNoScope;
+  const std::shared_ptr<RunArena> arena = arena_bytes_ > 0 ? RunArena::open(arena_bytes_) : nullptr;
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     if (limits.cancel_flag && __atomic_load_n(limits.cancel_flag, __ATOMIC_ACQUIRE))
       throw_error(StatusCode::cancelled, "stopped before " + g.nodes[n].describe() + ": asked to stop");
@@ -457,6 +539,7 @@ std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const re
     const uint64_t start_ns = profiler ? profiler->now_ns() : 0;
     try {
       if (plan_[n].fast) {
+        const ArenaScope planned(arena, node_slices_[n]);
         plan_[n].fast->run(in, out);
       } else {
         if (has_subgraph_[n]) {

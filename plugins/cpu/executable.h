@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "arena_plan.h"
 #include "fast_kernel.h"
 #include "packed_constants.h"
 #include "switchyard/hal/graph.h"
@@ -64,6 +65,8 @@ class CpuExecutable {
   static std::unique_ptr<CpuExecutable> build(Graph graph, ThreadPolicy threads, Serialized* restored = nullptr);
   // The threads its kernels use (ThreadPolicy) and the arithmetic that chose them.
   int threads() const { return threads_; }
+  // The bytes of the arena each run takes for its planned values (0: no memory plan).
+  size_t arena_bytes() const { return arena_bytes_; }
 
   // Runs with host tensors; polls the cancel flag between nodes and hands `limits` to the reference
   // kernels (Loop, Scan and sequence operators poll it per iteration and check the memory limit).
@@ -106,6 +109,9 @@ class CpuExecutable {
   // Per execution node: the first received node it runs (a fused kernel's anchor), for profiling.
   std::vector<size_t> received_node_;
   std::vector<int64_t> last_use_;
+  // The memory plan: per execution node, the arena slices its outputs take (run_arena.h).
+  std::vector<std::vector<PlannedSlice>> node_slices_;
+  size_t arena_bytes_ = 0;
   std::vector<char> has_subgraph_;
   reference::Interpreter interpreter_;
   std::unique_ptr<PackedConstants> packed_;

@@ -27,6 +27,12 @@ class FastKernel {
   // The layout output 0 leaves in (null: plain). Only kernels built with ctx.blocked_dst set
   // may leave anything else.
   virtual Layout output_layout() const { return nullptr; }
+  // The input whose storage output 0 shares (a view, or accumulation into the input), or -1: the
+  // memory plan keeps that storage for as long as the output lives.
+  virtual int output_aliases_input() const { return -1; }
+  // The temporary blocks a run takes through take_block after its outputs (scratchpads and layout
+  // conversions of kPooledBytes or more), in order, for the memory plan.
+  virtual std::vector<size_t> pooled_temps() const { return {}; }
 };
 
 class PackedConstants;
@@ -72,6 +78,8 @@ bool takes_layouts(const Node& node, size_t input);
 // Builds such a node's kernel for ctx.input_layouts (static shapes); null when oneDNN cannot run
 // it that way (the node then gets its inputs converted to plain and its usual kernel).
 std::unique_ptr<FastKernel> create_layout_kernel(const Node& node, const CompileContext& ctx);
+// The bytes a value held in `layout` takes (as uninitialized storage for it is sized).
+size_t layout_bytes(const Layout& layout);
 // A value held in `layout`, as a plain row-major tensor of `shape`.
 Value to_plain(const Value& value, const Layout& layout, const Shape& shape);
 // True if oneDNN runs the Conv `conv` of `graph` with these post-ops (input 3 = sum operand).

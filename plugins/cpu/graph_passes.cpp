@@ -211,6 +211,72 @@ std::optional<Shape> window_out(const Node& n, const Shape& x, const std::vector
   return out;
 }
 
+// Resize's output with constant scales (floor(dim * scale), as the reference computes it) or
+// constant sizes (the default "stretch" policy), on every axis; nullopt otherwise.
+std::optional<Shape> resize_out(const Graph& g, const Node& n, const Shape& x) {
+  if (!n.attr_ints("axes").empty() || n.attr_string("keep_aspect_ratio_policy", "stretch") != "stretch") return std::nullopt;
+  const bool old = g.opset_version("") < 11;
+  const Tensor* scales = constant_of(g, n.inputs.size() > (old ? 1u : 2u) ? n.inputs[old ? 1 : 2] : -1);
+  const Tensor* sizes = old || n.inputs.size() < 4 ? nullptr : constant_of(g, n.inputs[3]);
+  if (scales && scales->numel() == 0) scales = nullptr;
+  if (sizes && sizes->numel() == 0) sizes = nullptr;
+  Shape out = x;
+  if (scales && !sizes && scales->type() == ElementType::float32 && scales->numel() == static_cast<int64_t>(x.size())) {
+    for (size_t a = 0; a < x.size(); ++a) {
+      const double s = scales->data<float>()[a];
+      if (!(s > 0) || !std::isfinite(s)) return std::nullopt;
+      out[a] = static_cast<int64_t>(std::floor(static_cast<double>(x[a]) * s));
+    }
+    return out;
+  }
+  if (sizes && !scales && sizes->type() == ElementType::int64 && sizes->numel() == static_cast<int64_t>(x.size())) {
+    for (size_t a = 0; a < x.size(); ++a) {
+      if (sizes->data<int64_t>()[a] < 0) return std::nullopt;
+      out[a] = sizes->data<int64_t>()[a];
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+// ConvTranspose's output for explicit pads (no output_shape, no auto_pad); nullopt otherwise.
+std::optional<Shape> conv_transpose_out(const Node& n, const Shape& x, const Shape& w) {
+  const size_t r = x.size() - 2;
+  if (w.size() != x.size() || !n.attr_ints("output_shape").empty() || n.attr_string("auto_pad", "NOTSET") != "NOTSET")
+    return std::nullopt;
+  std::vector<int64_t> st = n.attr_ints("strides"), dil = n.attr_ints("dilations"), pads = n.attr_ints("pads"),
+                       op = n.attr_ints("output_padding");
+  if (st.empty()) st.assign(r, 1);
+  if (dil.empty()) dil.assign(r, 1);
+  if (pads.empty()) pads.assign(2 * r, 0);
+  if (op.empty()) op.assign(r, 0);
+  if (st.size() != r || dil.size() != r || pads.size() != 2 * r || op.size() != r) return std::nullopt;
+  Shape out = {x[0], w[1] * n.attr_int("group", 1)};
+  for (size_t i = 0; i < r; ++i) {
+    const int64_t o = st[i] * (x[i + 2] - 1) + op[i] + (w[i + 2] - 1) * dil[i] + 1 - pads[i] - pads[i + r];
+    if (o < 0) return std::nullopt;
+    out.push_back(o);
+  }
+  return out;
+}
+
+// Concat's output: the inputs' extents along `axis` added up (all else must agree).
+std::optional<Shape> concat_out(const Node& n, const std::vector<Shape>& in) {
+  const int64_t rank = static_cast<int64_t>(in[0].size());
+  int64_t axis = n.attr_int("axis", 0);
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) return std::nullopt;
+  Shape out = in[0];
+  out[static_cast<size_t>(axis)] = 0;
+  for (const Shape& s : in) {
+    if (static_cast<int64_t>(s.size()) != rank) return std::nullopt;
+    for (size_t i = 0; i < s.size(); ++i)
+      if (static_cast<int64_t>(i) != axis && s[i] != out[i]) return std::nullopt;
+    out[static_cast<size_t>(axis)] += s[static_cast<size_t>(axis)];
+  }
+  return out;
+}
+
 std::optional<Shape> infer_output(const Graph& g, const Node& n) {
   if (!n.domain.empty() || n.inputs.empty() || n.inputs[0] < 0) return std::nullopt;
   std::vector<Shape> in;
@@ -239,6 +305,10 @@ std::optional<Shape> infer_output(const Graph& g, const Node& n) {
       if (o) (*o)[1] = in[0][1];
       return o;
     }
+    if (op == "Resize") return resize_out(g, n, in[0]);
+    if (op == "ConvTranspose" && in.size() >= 2 && in[0].size() >= 3) return conv_transpose_out(n, in[0], in[1]);
+    if (op == "Concat" && !in.empty() && std::none_of(in.begin(), in.end(), [](const Shape& s) { return s.empty(); }))
+      return concat_out(n, in);
     if ((op == "GlobalAveragePool" || op == "GlobalMaxPool") && in[0].size() >= 3) {
       Shape o = in[0];
       for (size_t i = 2; i < o.size(); ++i) o[i] = 1;

@@ -109,6 +109,7 @@ class ViewKernel final : public NativeKernel {
     if (!s) return fallback(inputs, outputs);
     outputs[0] = Value::of(x->reshaped(*s));
   }
+  int output_aliases_input() const override { return 0; }
 
  private:
   ShapeRule rule_;
@@ -256,6 +257,7 @@ class IdentityKernel final : public NativeKernel {
     if (inputs.empty() || !inputs[0]) return fallback(inputs, outputs);
     outputs[0] = *inputs[0];
   }
+  int output_aliases_input() const override { return 0; }
 };
 
 bool identity_accepts(const Node& node, const CompileContext&) { return has_input(node, 0) && native::has_outputs(node, 1); }

@@ -156,9 +156,9 @@ void reorder_now(const memory::desc& from_md, const Tensor& from, const memory::
   s.wait();
 }
 
-// Grow-only temporary buffers of the calling thread (scratchpads, layout conversions):
-// kernels of one run execute one after another on a thread, so slot i is free again when
-// the next kernel starts; concurrent runs on other threads have their own.
+// Grow-only small temporary buffers of the calling thread (scratchpads, layout conversions under
+// kPooledBytes): kernels of one run execute one after another on a thread, so slot i is free again
+// when the next kernel starts; concurrent runs on other threads have their own.
 void* thread_temp(size_t slot, size_t bytes) {
   struct Buf {
     void* p = nullptr;
@@ -180,22 +180,33 @@ void* thread_temp(size_t slot, size_t bytes) {
 }
 enum TempSlot : size_t { kScratch = 0, kSrcTemp = 1, kDstTemp = 2 };
 
-// Per-run execution state: a stream and the thread's scratchpad.
+// Per-run execution state: a stream (on the CPU engine, execute returns when the primitive is
+// done), and the temporary buffers the kernel's primitives use. Large
+// temporaries come from the output pool and go back to it when the Runner ends, so a deconvolution's
+// 10 MB scratchpad serves the next activation instead of staying with the thread for good.
 class Runner {
  public:
   explicit Runner(int threads) : stream_(cpu_engine()) {
     if (threads > 0 && omp_get_max_threads() != threads) omp_set_num_threads(threads);
   }
   void exec(const dnnl::primitive& p, const memory::desc& scratch, Args args) {
-    if (scratch.get_size() > 0)
-      args.insert({DNNL_ARG_SCRATCHPAD, memory(scratch, cpu_engine(), thread_temp(kScratch, scratch.get_size()))});
+    if (scratch.get_size() > 0) args.insert({DNNL_ARG_SCRATCHPAD, memory(scratch, cpu_engine(), temp(kScratch, scratch.get_size()))});
     p.execute(stream_, args);
   }
   void reorder(const dnnl::reorder& r, memory& from, memory& to) { r.execute(stream_, from, to); }
   void wait() { stream_.wait(); }
+  // `bytes` of temporary storage for this Runner's life.
+  void* temp(TempSlot slot, size_t bytes) {
+    if (bytes < kPooledBytes) return thread_temp(slot, bytes);
+    held_.push_back(take_block(bytes));
+    return held_.back().get();
+  }
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
 
  private:
   dnnl::stream stream_;
+  std::vector<std::shared_ptr<void>> held_;
 };
 
 // Reorders constant data given in `user` layout into `want` (owned memory), once.
@@ -239,6 +250,12 @@ memory prepared_constant(const CompileContext& ctx, uint32_t slot, const memory:
 class OneDnnKernel : public FastKernel {
  public:
   int threads_ = 0;
+
+ protected:
+  // Runner::temp takes blocks of kPooledBytes or more from take_block: those are planned.
+  static void add_pooled(std::vector<size_t>& temps, size_t bytes) {
+    if (bytes >= kPooledBytes) temps.push_back(bytes);
+  }
 };
 
 // Elementwise work this small runs on the calling thread: a parallel region's fork and join cost
@@ -492,6 +509,14 @@ class ConvKernel final : public OneDnnKernel {
   }
 
   Layout output_layout() const override { return dst_blocked_ ? make_layout(dst_out_) : nullptr; }
+  int output_aliases_input() const override { return sum_in_place_ ? 3 : -1; }
+  std::vector<size_t> pooled_temps() const override {
+    std::vector<size_t> t;
+    if (src_reorder_) add_pooled(t, pd_.src_desc().get_size());
+    if (dst_reorder_) add_pooled(t, pd_.dst_desc().get_size());
+    add_pooled(t, scratch_.get_size());
+    return t;
+  }
 
   void run(const std::vector<const Value*>& inputs, std::vector<Value>& outputs) const override {
     const Tensor& X = src_blocked_ ? run_blocked_input(inputs, 0, src_in_) : run_input(inputs, 0, x_shape_);
@@ -511,10 +536,10 @@ class ConvKernel final : public OneDnnKernel {
     }
     memory src_p = src, dst_p = dst;
     if (src_reorder_) {
-      src_p = memory(pd_.src_desc(), cpu_engine(), thread_temp(kSrcTemp, pd_.src_desc().get_size()));
+      src_p = memory(pd_.src_desc(), cpu_engine(), r.temp(kSrcTemp, pd_.src_desc().get_size()));
       r.reorder(*src_reorder_, src, src_p);
     }
-    if (dst_reorder_) dst_p = memory(pd_.dst_desc(), cpu_engine(), thread_temp(kDstTemp, pd_.dst_desc().get_size()));
+    if (dst_reorder_) dst_p = memory(pd_.dst_desc(), cpu_engine(), r.temp(kDstTemp, pd_.dst_desc().get_size()));
     if (sum_reorder_) {
       const Tensor& Z = sum_blocked_ ? run_blocked_input(inputs, 3, sum_in_) : run_input(inputs, 3, out_shape_);
       memory z = wrap(sum_in_, Z);
@@ -646,6 +671,11 @@ class DeconvKernel final : public OneDnnKernel {
     r.wait();
     if (has_bias_) add_bias(run_input(inputs, 2, {out_shape_[1]}), Y);
     outputs[0] = Value::of(std::move(Y));
+  }
+  std::vector<size_t> pooled_temps() const override {
+    std::vector<size_t> t;
+    add_pooled(t, scratch_.get_size());
+    return t;
   }
 
  private:
@@ -1283,6 +1313,11 @@ class BinaryKernel final : public OneDnnKernel {
     r.wait();
     outputs[0] = Value::of(std::move(Y));
   }
+  std::vector<size_t> pooled_temps() const override {
+    std::vector<size_t> t;
+    add_pooled(t, scratch_.get_size());
+    return t;
+  }
 };
 
 std::unique_ptr<BinaryKernel> make_binary(const Node& node, const CompileContext& ctx, bool build, dnnl::algorithm alg,
@@ -1420,11 +1455,18 @@ class ShapeCachedKernel final : public FastKernel {
     if (it != plans_.end()) return it->second;
     CompileContext ctx{*graph_, threads_, build ? build->packed : nullptr, build ? build->node_index : -1};
     std::shared_ptr<const FastKernel> k = try_make(fn_, node_, ctx, shapes, true);
+    if (build && !built_) {  // before any run: runs read these without the lock
+      built_key_ = key;
+      built_ = k;
+    }
     plans_.emplace(std::move(key), k);
     return k;
   }
 
+  std::vector<size_t> pooled_temps() const override { return built_ ? built_->pooled_temps() : std::vector<size_t>{}; }
+
   void run(const std::vector<const Value*>& inputs, std::vector<Value>& outputs) const override {
+    if (built_ && has_built_shapes(inputs)) return built_->run(inputs, outputs);
     Shapes shapes(inputs.size());
     bool ok = true;
     for (size_t i = 0; i < inputs.size(); ++i) {
@@ -1455,8 +1497,27 @@ class ShapeCachedKernel final : public FastKernel {
   MakeFn fn_;
   const reference::KernelFn* reference_;
   Fallback fallback_;
+  // Whether `inputs` have the shapes the kernel was built for at compile time (the common case:
+  // no lock, no key to build).
+  bool has_built_shapes(const std::vector<const Value*>& inputs) const {
+    if (inputs.size() != built_key_.size()) return false;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (!inputs[i] || node_.inputs[i] < 0) {
+        if (built_key_[i] != Shape{-1}) return false;
+        continue;
+      }
+      if (inputs[i]->kind != Value::Kind::tensor || inputs[i]->tensor.type() != ElementType::float32 ||
+          inputs[i]->tensor.shape() != built_key_[i])
+        return false;
+    }
+    return true;
+  }
+
   mutable std::mutex mu_;
   mutable std::map<std::vector<Shape>, std::shared_ptr<const FastKernel>> plans_;
+  // The kernel prepared while the executable was built, and its shapes.
+  mutable std::vector<Shape> built_key_;
+  mutable std::shared_ptr<const FastKernel> built_;
 };
 
 // Likely run-time shape of a value whose graph shape is partly unknown: static dims as
@@ -1641,6 +1702,11 @@ class ConcatKernel final : public OneDnnKernel {
     r.wait();
     outputs[0] = Value::of(std::move(Y));
   }
+  std::vector<size_t> pooled_temps() const override {
+    std::vector<size_t> t;
+    add_pooled(t, pd_.scratchpad_desc().get_size());
+    return t;
+  }
 
   Layout output_layout() const override { return dst_blocked_ ? make_layout(dst_md_) : nullptr; }
 
@@ -1740,6 +1806,8 @@ std::unique_ptr<FastKernel> create_layout_kernel(const Node& node, const Compile
   t_build_shapes = saved;
   return k;
 }
+
+size_t layout_bytes(const Layout& layout) { return (layout_md(layout).get_size() + 3) / 4 * 4; }
 
 Value to_plain(const Value& value, const Layout& layout, const Shape& shape) {
   if (!layout) return value;

@@ -413,6 +413,54 @@ TEST(GraphPasses, AOneThreadExecutableRunsOnOneThreadWhereverItWasBuilt) {
   EXPECT_EQ(after, before) << "the run started OpenMP threads";
 }
 
+TEST(GraphPasses, ValuesOfARunShareOnePlannedArena) {
+  // Conv -> Relu -> Conv -> MaxPool -> Conv, plus a Reshape view of the first Relu's output that
+  // the last node reads: the view keeps that storage alive to the end, so the plan must not give
+  // its bytes to the values in between (check_against_reference runs twice over one arena).
+  Builder b;
+  const Shape s = {1, 8, 12, 12};
+  int32_t x = b.input("x", s);
+  int32_t r1 = b.node("Relu", "r1", {b.conv("c1", x, 8, 8, s)}, s);
+  int32_t c2 = b.conv("c2", r1, 8, 8, s);
+  int32_t p = b.node("MaxPool", "p", {c2}, s, {ais("kernel_shape", {3, 3}), ais("pads", {1, 1, 1, 1})});
+  int32_t c3 = b.conv("c3", p, 8, 8, s);
+  Tensor dims = Tensor::allocate(ElementType::int64, {4});
+  const int64_t to[4] = {1, 8, 144, 1};
+  std::memcpy(dims.raw_mutable(), to, sizeof to);
+  ValueType dims_type = b.type_of({4});
+  dims_type.tensor.elem = ElementType::int64;
+  const int32_t shape = b.g.add_value("shape", dims_type);
+  b.g.initializers[shape] = dims;
+  int32_t view = b.node("Reshape", "view", {r1, shape}, {1, 8, 144, 1});
+  int32_t flat = b.node("Reshape", "flat", {c3, shape}, {1, 8, 144, 1});
+  b.g.outputs.push_back(b.node("Add", "sum", {view, flat}, {1, 8, 144, 1}));
+  auto exe = check_against_reference(b.g, b.feeds);
+  const size_t value_bytes = 8 * 144 * 4;
+  EXPECT_GE(exe->arena_bytes(), 2 * value_bytes) << "the view's storage and one more value at a time";
+  EXPECT_LT(exe->arena_bytes(), 5 * value_bytes) << "values whose lifetimes do not meet share bytes";
+}
+
+TEST(GraphPasses, ResizeConcatAndConvTransposeGetStaticShapes) {
+  // Shapes the importer left unknown, as ONNX files often do after Resize: refined from the
+  // constant scales, the Concat's inputs and the ConvTranspose's weights.
+  Builder b;
+  int32_t x = b.input("x", {1, 4, 5, 5});
+  Tensor scales = Tensor::allocate(ElementType::float32, {4});
+  const float sc[4] = {1.0f, 1.0f, 2.0f, 2.0f};
+  std::memcpy(scales.raw_mutable(), sc, sizeof sc);
+  int32_t up = b.node("Resize", "up", {x, -1, b.constant("scales", scales)}, {}, {});
+  int32_t cat = b.node("Concat", "cat", {up, up}, {}, {ai("axis", 1)});
+  int32_t w = b.constant("w", random_tensor({8, 3, 2, 2}, 3));
+  int32_t ct = b.node("ConvTranspose", "ct", {cat, w}, {}, {ais("strides", {2, 2})});
+  for (int32_t v : {up, cat, ct}) b.g.values[static_cast<size_t>(v)].type.tensor.shape.reset();
+  b.g.outputs.push_back(ct);
+  EXPECT_EQ(refine_static_shapes(b.g), 3);
+  EXPECT_EQ(static_shape_of(b.g, up), (Shape{1, 4, 10, 10}));
+  EXPECT_EQ(static_shape_of(b.g, cat), (Shape{1, 8, 10, 10}));
+  EXPECT_EQ(static_shape_of(b.g, ct), (Shape{1, 3, 20, 20}));
+  check_against_reference(b.g, b.feeds);
+}
+
 TEST(GraphPasses, GraphOutputIsNotFusedAway) {
   Builder b;
   const Shape s = {1, 8, 6, 6};
