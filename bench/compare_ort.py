@@ -8,8 +8,10 @@ For every model and thread count, ORT (bench/ort_bench.js, onnxruntime-node from
 predictions each; the report gives the median over rounds of each side's median latency, their
 ratio (Switchyard / ORT, below 1 is faster) and the geometric mean per thread count, plus
 Switchyard with its default threading. Then loads (ORT's session create against Switchyard's
-uncached load and its cached load in a fresh `switchyard run` process) and peak RSS (ORT's process
-less Node's own baseline with ORT required, against `switchyard run` on a cached entry).
+uncached load and its cached load in a fresh `switchyard run` process) and peak RSS of a whole
+`switchyard run` on a cached entry against ORT's process less Node's own baseline (`node -e ""`: ORT's
+library pages count as ORT's, as libdnnl's count as Switchyard's), and, stricter, less Node with ORT
+already required (ORT's library pages not counted).
 
 Standard library only; compare_ort.sh installs ORT and makes the stand-in models first.
 """
@@ -84,9 +86,9 @@ def sy_loads(model, shapes, cache_dir):
     return uncached["load_ms"], statistics.median(cached), statistics.median(rss)
 
 
-def ort_rss(model, shapes, baseline):
+def ort_rss(model, shapes):
     out, peak = run(["node", ORT_BENCH, model, "2", "1"] + shapes)
-    return last_json(out)["create_ms"], peak - baseline
+    return last_json(out)["create_ms"], peak
 
 
 def geomean(v):
@@ -102,7 +104,8 @@ def main(argv):
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args(argv)
     threads = [int(t) for t in args.threads.split(",")]
-    baseline = run(["node", "-e", f"require({json.dumps(ORT_MODULE)})"])[1]
+    baseline = run(["node", "-e", ""])[1]
+    baseline_with_ort = run(["node", "-e", f"require({json.dumps(ORT_MODULE)})"])[1]
     results = []
     for spec in args.models:
         model, _, shape_text = spec.partition(":")
@@ -122,11 +125,12 @@ def main(argv):
         uncached, cached, sy_rss = sy_loads(model, shapes, tempfile.mkdtemp(prefix="compare_ort_load_"))
         creates, ort_rsses = [], []
         for _ in range(3):
-            c, m = ort_rss(model, shapes, baseline)
+            c, m = ort_rss(model, shapes)
             creates.append(c)
             ort_rsses.append(m)
         r["load"] = {"ort_create_ms": statistics.median(creates), "switchyard_uncached_ms": uncached, "switchyard_cached_ms": cached}
-        r["rss_mb"] = {"ort": statistics.median(ort_rsses), "switchyard": sy_rss}
+        ort_peak = statistics.median(ort_rsses)
+        r["rss_mb"] = {"ort": ort_peak - baseline, "ort_less_library": ort_peak - baseline_with_ort, "switchyard": sy_rss}
         results.append(r)
         print(f"# {name} done", file=sys.stderr)
 
@@ -141,16 +145,18 @@ def main(argv):
     for t in threads:
         ratios = [r["latency"][str(t)]["ratio"] for r in results]
         print(f"geomean ratio at {t} thread(s): {geomean(ratios):.2f} (worst {max(ratios):.2f})")
-    print(f"\n{'model':<22}{'ORT create':>11}{'SY uncached':>12}{'SY cached':>10}{'cached/ORT':>11}{'ORT MB':>8}{'SY MB':>8}{'ratio':>7}")
+    print(f"\n{'model':<22}{'ORT create':>11}{'SY uncached':>12}{'SY cached':>10}{'cached/ORT':>11}{'ORT MB':>8}{'SY MB':>8}{'ratio':>7}"
+          f"{'ORT-lib MB':>11}{'ratio':>7}")
     for r in results:
         l, m = r["load"], r["rss_mb"]
         print(f"{r['model']:<22}{l['ort_create_ms']:>11.1f}{l['switchyard_uncached_ms']:>12.1f}{l['switchyard_cached_ms']:>10.1f}"
-              f"{l['switchyard_cached_ms'] / l['ort_create_ms']:>11.3f}{m['ort']:>8.0f}{m['switchyard']:>8.0f}{m['switchyard'] / m['ort']:>7.2f}")
+              f"{l['switchyard_cached_ms'] / l['ort_create_ms']:>11.3f}{m['ort']:>8.0f}{m['switchyard']:>8.0f}{m['switchyard'] / m['ort']:>7.2f}"
+              f"{m['ort_less_library']:>11.0f}{m['switchyard'] / m['ort_less_library']:>7.2f}")
     print(f"(latency: median over {args.rounds} interleaved rounds of the median of {args.requests} sync predictions; "
-          f"RSS: ORT less Node's baseline of {baseline:.0f} MB)")
+          f"RSS: ORT less Node's own baseline of {baseline:.0f} MB; ORT-lib: less Node with ORT required, {baseline_with_ort:.0f} MB)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rounds": args.rounds, "requests": args.requests, "node_baseline_mb": baseline, "models": results}, f, indent=1)
+            json.dump({"rounds": args.rounds, "requests": args.requests, "node_baseline_mb": baseline, "node_with_ort_baseline_mb": baseline_with_ort, "models": results}, f, indent=1)
     return 0
 
 
