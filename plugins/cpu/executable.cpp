@@ -483,6 +483,12 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, ThreadPolicy po
   exe->build_note_ = describe_build(*exe->packed_, ms_since(t_kernels), ms_since(t0)) + ", " + describe_threads(threads, policy, flops) +
                      ", " + std::to_string(exe->plain_conversions()) + " layout conversions to plain per run";
   keep_values_subgraphs_read(g, exe->has_subgraph_, exe->last_use_);
+  exe->constants_.resize(g.values.size());
+  exe->constant_.assign(g.values.size(), 0);
+  for (const auto& [id, t] : g.initializers) {
+    exe->constants_[static_cast<size_t>(id)] = Value::of(t);
+    exe->constant_[static_cast<size_t>(id)] = 1;
+  }
   MemoryPlan mp = plan_memory(g, exe->plan_, exe->last_use_);
   exe->node_slices_ = std::move(mp.per_node);
   exe->arena_bytes_ = mp.arena_bytes;
@@ -506,16 +512,18 @@ std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const re
   if (omp_get_max_threads() != threads_) omp_set_num_threads(threads_);
   if (inputs.size() != g.inputs.size())
     throw_error(StatusCode::invalid_argument, "expected " + std::to_string(g.inputs.size()) + " inputs, got " + std::to_string(inputs.size()));
+  // Values of this run; constants are read where the executable keeps them (copying them into
+  // the slots cost two atomic reference counts each per run, shared by every concurrent run).
   std::vector<Value> slots(g.values.size());
-  std::vector<char> bound(g.values.size(), 0);
-  for (const auto& [id, t] : g.initializers) {
-    slots[static_cast<size_t>(id)] = Value::of(t);
-    bound[static_cast<size_t>(id)] = 1;
-  }
+  std::vector<char> bound(constant_);  // 1: a constant (constants_), 2: in slots, 0: not yet
   for (size_t i = 0; i < inputs.size(); ++i) {
     slots[static_cast<size_t>(g.inputs[i])] = inputs[i];
-    bound[static_cast<size_t>(g.inputs[i])] = 1;
+    bound[static_cast<size_t>(g.inputs[i])] = 2;
   }
+  auto value_at = [&](int32_t v) -> const Value* {
+    const size_t i = static_cast<size_t>(v);
+    return bound[i] == 1 ? &constants_[i] : &slots[i];
+  };
   static const std::map<std::string, const Value*> kNoScope;
   const std::shared_ptr<RunArena> arena = arena_bytes_ > 0 ? RunArena::open(arena_bytes_) : nullptr;
   for (size_t n = 0; n < g.nodes.size(); ++n) {
@@ -527,7 +535,7 @@ std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const re
     for (int32_t v : node.inputs) {
       if (v >= 0 && !bound[static_cast<size_t>(v)])
         throw_error(StatusCode::invalid_argument, node.describe() + ": input '" + g.value_name(v) + "' has no value");
-      in.push_back(v >= 0 ? &slots[static_cast<size_t>(v)] : nullptr);
+      in.push_back(v >= 0 ? value_at(v) : nullptr);
     }
     std::vector<Value> plain(plan_[n].plain_inputs.size());
     for (size_t k = 0; k < plain.size(); ++k) {
@@ -545,7 +553,7 @@ std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const re
         if (has_subgraph_[n]) {
           std::map<std::string, const Value*> scope;
           for (size_t v = 0; v < slots.size(); ++v)
-            if (bound[v]) scope[g.values[v].name] = &slots[v];
+            if (bound[v]) scope[g.values[v].name] = value_at(static_cast<int32_t>(v));
           reference::KernelContext ctx(node, in, out, interpreter_, scope, &limits);
           (*plan_[n].reference)(ctx);
         } else {
@@ -565,7 +573,7 @@ std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const re
       int32_t id = node.outputs[o];
       if (id < 0) continue;
       slots[static_cast<size_t>(id)] = std::move(out[o]);
-      bound[static_cast<size_t>(id)] = 1;
+      bound[static_cast<size_t>(id)] = 2;
     }
     for (int32_t v : node.inputs)
       if (v >= 0 && last_use_[static_cast<size_t>(v)] == static_cast<int64_t>(n) && !g.is_initializer(v))
@@ -574,7 +582,7 @@ std::vector<Value> CpuExecutable::run(const std::vector<Value>& inputs, const re
   std::vector<Value> results;
   for (int32_t o : g.outputs) {
     if (!bound[static_cast<size_t>(o)]) throw_error(StatusCode::internal, "output '" + g.value_name(o) + "' was not produced");
-    results.push_back(slots[static_cast<size_t>(o)]);
+    results.push_back(*value_at(o));
   }
   return results;
 }

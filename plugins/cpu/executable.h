@@ -109,6 +109,10 @@ class CpuExecutable {
   // Per execution node: the first received node it runs (a fused kernel's anchor), for profiling.
   std::vector<size_t> received_node_;
   std::vector<int64_t> last_use_;
+  // Per value of the execution graph: the initializers as values (read in place by every run),
+  // and 1 where there is one.
+  std::vector<Value> constants_;
+  std::vector<char> constant_;
   // The memory plan: per execution node, the arena slices its outputs take (run_arena.h).
   std::vector<std::vector<PlannedSlice>> node_slices_;
   size_t arena_bytes_ = 0;

@@ -180,13 +180,13 @@ void* thread_temp(size_t slot, size_t bytes) {
 }
 enum TempSlot : size_t { kScratch = 0, kSrcTemp = 1, kDstTemp = 2 };
 
-// Per-run execution state: a stream (on the CPU engine, execute returns when the primitive is
-// done), and the temporary buffers the kernel's primitives use. Large
+// Per-run execution state: the thread's stream (on the CPU engine, execute returns when the
+// primitive is done), and the temporary buffers the kernel's primitives use. Large
 // temporaries come from the output pool and go back to it when the Runner ends, so a deconvolution's
 // 10 MB scratchpad serves the next activation instead of staying with the thread for good.
 class Runner {
  public:
-  explicit Runner(int threads) : stream_(cpu_engine()) {
+  explicit Runner(int threads) : stream_(thread_stream()) {
     if (threads > 0 && omp_get_max_threads() != threads) omp_set_num_threads(threads);
   }
   void exec(const dnnl::primitive& p, const memory::desc& scratch, Args args) {
@@ -205,7 +205,14 @@ class Runner {
   Runner& operator=(const Runner&) = delete;
 
  private:
-  dnnl::stream stream_;
+  // One stream per thread, made on its first kernel: a stream per kernel run cost an allocation
+  // and its release each time.
+  static dnnl::stream& thread_stream() {
+    thread_local dnnl::stream s(cpu_engine());
+    return s;
+  }
+
+  dnnl::stream& stream_;
   std::vector<std::shared_ptr<void>> held_;
 };
 
@@ -890,9 +897,15 @@ bool has_nonfinite(const Tensor& t) {
   constexpr size_t block = 4096;  // early exit without a branch in the inner loop
   for (size_t b = 0; b < n; b += block) {
     const size_t e = std::min(n, b + block);
-    int bad = 0;
-    // |x| <= FLT_MAX is false exactly for NaN and ±inf.
-    for (size_t i = b; i < e; ++i) bad |= !(std::fabs(p[i]) <= std::numeric_limits<float>::max());
+    uint32_t bad = 0;
+    // NaN and ±inf are the floats whose exponent bits are all ones; integer tests vectorise where
+    // the float comparison compiled to one comiss per element (3% of ppocr's run).
+#pragma omp simd reduction(| : bad)
+    for (size_t i = b; i < e; ++i) {
+      uint32_t u;
+      std::memcpy(&u, p + i, sizeof u);
+      bad |= static_cast<uint32_t>((u & 0x7f800000u) == 0x7f800000u);
+    }
     if (bad) return true;
   }
   return false;
