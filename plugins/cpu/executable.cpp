@@ -93,10 +93,12 @@ class ScopedOmpThreads {
   int before_;
 };
 
-std::string describe_threads(int threads, const ThreadPolicy& policy, double flops) {
-  char buf[120];
-  std::snprintf(buf, sizeof buf, "%d thread%s (%s, %.0f MFLOP per run)", threads, threads == 1 ? "" : "s",
-                policy.by_work ? "chosen by work" : "as set", flops * 1e-6);
+std::string describe_threads(int threads, const ThreadPolicy& policy, double flops, size_t serial_nodes) {
+  char buf[160];
+  int n = std::snprintf(buf, sizeof buf, "%d thread%s (%s, %.0f MFLOP per run)", threads, threads == 1 ? "" : "s",
+                        policy.by_work ? "chosen by work" : "as set", flops * 1e-6);
+  if (threads > 1 && serial_nodes > 0 && n > 0 && static_cast<size_t>(n) < sizeof buf)
+    std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), ", %zu small convolutions on 1", serial_nodes);
   return buf;
 }
 
@@ -413,27 +415,30 @@ NodePlan plan_node(const Node& n, CompileContext& ctx, const LayoutPlan& lp, con
 
 }  // namespace
 
+double node_flops(const Graph& g, const Node& n) {
+  if (!n.domain.empty() && !is_fused_conv(n)) return 0;
+  if (n.inputs.size() < 2 || n.outputs.empty() || n.outputs[0] < 0) return 0;
+  const auto out = static_shape_of(g, n.outputs[0]);
+  const auto w = static_shape_of(g, n.inputs[1]);
+  const auto x = static_shape_of(g, n.inputs[0]);
+  if (!out || !w || !x || w->empty() || x->empty()) return 0;
+  const double out_n = static_cast<double>(shape_numel(*out).value_or(0));
+  const double w_n = static_cast<double>(shape_numel(*w).value_or(0));
+  if (is_fused_conv(n) || n.op_type == "Conv")
+    return 2 * out_n * w_n / static_cast<double>(std::max<int64_t>(1, (*w)[0]));  // per output: C/group * kernel MACs
+  if (n.op_type == "ConvTranspose")
+    return 2 * static_cast<double>(shape_numel(*x).value_or(0)) * w_n / static_cast<double>(std::max<int64_t>(1, (*x)[1]));
+  if (n.op_type == "MatMul" || n.op_type == "Gemm") {
+    const bool trans_a = n.op_type == "Gemm" && n.attr_int("transA", 0) != 0;
+    const int64_t k = trans_a ? x->front() : x->back();
+    return 2 * out_n * static_cast<double>(k);
+  }
+  return 0;
+}
+
 double estimated_flops(const Graph& g) {
   double flops = 0;
-  for (const Node& n : g.nodes) {
-    if (!n.domain.empty() && !is_fused_conv(n)) continue;
-    if (n.inputs.size() < 2 || n.outputs.empty() || n.outputs[0] < 0) continue;
-    const auto out = static_shape_of(g, n.outputs[0]);
-    const auto w = static_shape_of(g, n.inputs[1]);
-    const auto x = static_shape_of(g, n.inputs[0]);
-    if (!out || !w || !x || w->empty() || x->empty()) continue;
-    const double out_n = static_cast<double>(shape_numel(*out).value_or(0));
-    const double w_n = static_cast<double>(shape_numel(*w).value_or(0));
-    if (is_fused_conv(n) || n.op_type == "Conv") {
-      flops += 2 * out_n * w_n / static_cast<double>(std::max<int64_t>(1, (*w)[0]));  // per output: C/group * kernel MACs
-    } else if (n.op_type == "ConvTranspose") {
-      flops += 2 * static_cast<double>(shape_numel(*x).value_or(0)) * w_n / static_cast<double>(std::max<int64_t>(1, (*x)[1]));
-    } else if (n.op_type == "MatMul" || n.op_type == "Gemm") {
-      const bool trans_a = n.op_type == "Gemm" && n.attr_int("transA", 0) != 0;
-      const int64_t k = trans_a ? x->front() : x->back();
-      flops += 2 * out_n * static_cast<double>(k);
-    }
-  }
+  for (const Node& n : g.nodes) flops += node_flops(g, n);
   return flops;
 }
 
@@ -473,14 +478,19 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, ThreadPolicy po
 
   exe->plan_.resize(g.nodes.size());
   const auto t_kernels = std::chrono::steady_clock::now();
+  size_t serial_nodes = 0;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     ctx.node_index = static_cast<int64_t>(i);
+    const double work = node_flops(g, g.nodes[i]);
+    ctx.threads = work > 0 && work < kNodeFlopsForThreads ? 1 : threads;
+    serial_nodes += ctx.threads < threads ? 1 : 0;
+    const ScopedOmpThreads node_threads(ctx.threads);
     exe->plan_[i] = plan_node(g.nodes[i], ctx, lp, exe->last_use_, want_exec[i], layout);
   }
   for (size_t i = 0; i < n_orig; ++i)
     if (rw.role[i].empty()) exe->impl_[i] = exe->plan_[static_cast<size_t>(rw.exec_node[i])].implementation;
   exe->received_node_ = first_received_nodes(rw.exec_node, g.nodes.size());
-  exe->build_note_ = describe_build(*exe->packed_, ms_since(t_kernels), ms_since(t0)) + ", " + describe_threads(threads, policy, flops) +
+  exe->build_note_ = describe_build(*exe->packed_, ms_since(t_kernels), ms_since(t0)) + ", " + describe_threads(threads, policy, flops, serial_nodes) +
                      ", " + std::to_string(exe->plain_conversions()) + " layout conversions to plain per run";
   keep_values_subgraphs_read(g, exe->has_subgraph_, exe->last_use_);
   exe->constants_.resize(g.values.size());

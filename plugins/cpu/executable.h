@@ -46,10 +46,15 @@ struct ThreadPolicy {
   bool by_work = false;
 };
 inline constexpr double kFlopsPerThread = 400e6;
+// A convolution or matrix product with less arithmetic than this runs on one thread whatever the
+// executable's count: its parallel region's fork and join cost more than the second thread saves.
+inline constexpr double kNodeFlopsForThreads = 1.5e6;
 
 // Floating-point operations of one run of `graph` (Conv, ConvTranspose, FusedConv, Gemm, MatMul
 // with static shapes; other nodes count nothing).
 double estimated_flops(const Graph& graph);
+// Those of one node of `graph` (0 for the nodes estimated_flops does not count).
+double node_flops(const Graph& graph, const Node& node);
 
 class CpuExecutable {
  public:

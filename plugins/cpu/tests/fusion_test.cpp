@@ -413,6 +413,23 @@ TEST(GraphPasses, AOneThreadExecutableRunsOnOneThreadWhereverItWasBuilt) {
   EXPECT_EQ(after, before) << "the run started OpenMP threads";
 }
 
+TEST(GraphPasses, ASmallConvolutionRunsOnOneThreadInATwoThreadExecutable) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "needs 2 cores to tell 1 thread from 2";
+  Builder b;  // 8 -> 8 channels, 3x3, 10x10: 0.1 MFLOP, under kNodeFlopsForThreads
+  b.g.outputs.push_back(b.conv("c", b.input("x", {1, 8, 10, 10}), 8, 8, {1, 8, 10, 10}));
+  ASSERT_LT(node_flops(b.g, b.g.nodes[0]), kNodeFlopsForThreads);
+  auto exe = CpuExecutable::build(b.g, ThreadPolicy(2, false));
+  ASSERT_EQ(exe->threads(), 2);
+  EXPECT_NE(exe->build_note().find("1 small convolutions on 1"), std::string::npos) << exe->build_note();
+  size_t before = 0, after = 0;
+  std::thread([&] {
+    before = threads_in_process();
+    for (int rep = 0; rep < 3; ++rep) exe->run(b.feeds);
+    after = threads_in_process();
+  }).join();
+  EXPECT_EQ(after, before) << "the small convolution started OpenMP threads";
+}
+
 TEST(GraphPasses, ValuesOfARunShareOnePlannedArena) {
   // Conv -> Relu -> Conv -> MaxPool -> Conv, plus a Reshape view of the first Relu's output that
   // the last node reads: the view keeps that storage alive to the end, so the plan must not give
