@@ -217,61 +217,69 @@ size_t planned_output_bytes(const Graph& g, const Node& node, size_t o, const Fa
 // run). `last_use` -1 (never read): kept to the end.
 struct MemoryPlan {
   std::vector<std::vector<PlannedSlice>> per_node;
-  size_t arena_bytes = 0, planned_bytes = 0, values = 0;
+  size_t arena_bytes = 0, planned_bytes = 0, allocations = 0;
 };
 
-MemoryPlan plan_memory(const Graph& g, const std::vector<NodePlan>& plan, const std::vector<int64_t>& last_use) {
+// Per value: the value whose storage it shares (itself unless a view or an accumulation into an
+// input), and per such storage root the last node it is alive in and whether it outlives the run.
+struct StorageLives {
+  std::vector<int32_t> root;
+  std::vector<int64_t> until;
+  std::vector<char> escapes;
+};
+
+StorageLives storage_lives(const Graph& g, const std::vector<NodePlan>& plan, const std::vector<int64_t>& last_use) {
   const int64_t end = static_cast<int64_t>(g.nodes.size());
-  std::vector<int32_t> root(g.values.size());
-  std::iota(root.begin(), root.end(), 0);
-  std::vector<int64_t> until(g.values.size(), -1);  // per storage root: the last node it is alive in
-  std::vector<char> escapes(g.values.size(), 0);
+  StorageLives s{std::vector<int32_t>(g.values.size()), std::vector<int64_t>(g.values.size(), -1), std::vector<char>(g.values.size(), 0)};
+  std::iota(s.root.begin(), s.root.end(), 0);
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     const Node& node = g.nodes[n];
     const int a = plan[n].fast ? plan[n].fast->output_aliases_input() : -1;
     if (a >= 0 && static_cast<size_t>(a) < node.inputs.size() && node.inputs[a] >= 0 && !node.outputs.empty() && node.outputs[0] >= 0)
-      root[static_cast<size_t>(node.outputs[0])] = root[static_cast<size_t>(node.inputs[a])];
+      s.root[static_cast<size_t>(node.outputs[0])] = s.root[static_cast<size_t>(node.inputs[a])];
   }
   for (size_t v = 0; v < g.values.size(); ++v) {
-    const size_t r = static_cast<size_t>(root[v]);
+    const size_t r = static_cast<size_t>(s.root[v]);
     const int64_t last = last_use[v] < 0 ? end - 1 : last_use[v];
-    if (last >= end) escapes[r] = 1;
-    until[r] = std::max(until[r], last);
+    if (last >= end) s.escapes[r] = 1;
+    s.until[r] = std::max(s.until[r], last);
   }
-  MemoryPlan mp;
-  mp.per_node.resize(g.nodes.size());
+  return s;
+}
+
+MemoryPlan plan_memory(const Graph& g, const std::vector<NodePlan>& plan, const std::vector<int64_t>& last_use) {
+  const StorageLives s = storage_lives(g, plan, last_use);
   std::vector<ValueLife> lives;
   std::vector<size_t> node_of;
+  MemoryPlan mp;
+  auto add = [&](size_t n, size_t bytes, int64_t last) {
+    lives.push_back(ValueLife{bytes, static_cast<int64_t>(n), std::max<int64_t>(last, static_cast<int64_t>(n))});
+    node_of.push_back(n);
+    mp.planned_bytes += bytes;
+  };
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     if (!plan[n].fast) continue;
     const Node& node = g.nodes[n];
     const bool allocates = plan[n].fast->output_aliases_input() < 0;
     for (size_t o = 0; allocates && o < node.outputs.size(); ++o) {
       const int32_t v = node.outputs[o];
-      if (v < 0 || root[static_cast<size_t>(v)] != v || escapes[static_cast<size_t>(v)]) continue;
-      const size_t bytes = planned_output_bytes(g, node, o, *plan[n].fast);
-      if (bytes == 0) continue;
-      lives.push_back(ValueLife{bytes, static_cast<int64_t>(n), std::max<int64_t>(until[static_cast<size_t>(v)], static_cast<int64_t>(n))});
-      node_of.push_back(n);
-      mp.planned_bytes += bytes;
+      if (v < 0 || s.root[static_cast<size_t>(v)] != v || s.escapes[static_cast<size_t>(v)]) continue;
+      if (const size_t bytes = planned_output_bytes(g, node, o, *plan[n].fast)) add(n, bytes, s.until[static_cast<size_t>(v)]);
     }
-    for (size_t bytes : plan[n].fast->pooled_temps()) {  // after the outputs: requested after them
-      lives.push_back(ValueLife{bytes, static_cast<int64_t>(n), static_cast<int64_t>(n)});
-      node_of.push_back(n);
-      mp.planned_bytes += bytes;
-    }
+    for (size_t bytes : plan[n].fast->pooled_temps()) add(n, bytes, static_cast<int64_t>(n));  // requested after the outputs
   }
   const ArenaLayout layout = pack_by_lifetime(lives);
+  mp.per_node.resize(g.nodes.size());
   for (size_t i = 0; i < lives.size(); ++i) mp.per_node[node_of[i]].push_back(layout.slices[i]);
   mp.arena_bytes = layout.bytes;
-  mp.values = lives.size();
+  mp.allocations = lives.size();
   return mp;
 }
 
 std::string describe_arena(const MemoryPlan& mp) {
-  if (mp.values == 0) return ", no memory plan";
+  if (mp.allocations == 0) return ", no memory plan";
   char buf[120];
-  std::snprintf(buf, sizeof buf, ", %zu values in a %.1f MiB arena per run (%.1f MiB unpacked)", mp.values,
+  std::snprintf(buf, sizeof buf, ", %zu allocations in a %.1f MiB arena per run (%.1f MiB unpacked)", mp.allocations,
                 static_cast<double>(mp.arena_bytes) / (1 << 20), static_cast<double>(mp.planned_bytes) / (1 << 20));
   return buf;
 }
