@@ -98,7 +98,7 @@ std::string describe_threads(int threads, const ThreadPolicy& policy, double flo
   int n = std::snprintf(buf, sizeof buf, "%d thread%s (%s, %.0f MFLOP per run)", threads, threads == 1 ? "" : "s",
                         policy.by_work ? "chosen by work" : "as set", flops * 1e-6);
   if (threads > 1 && serial_nodes > 0 && n > 0 && static_cast<size_t>(n) < sizeof buf)
-    std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), ", %zu small convolutions on 1", serial_nodes);
+    std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), ", %zu small nodes on 1", serial_nodes);
   return buf;
 }
 
@@ -444,6 +444,14 @@ double node_flops(const Graph& g, const Node& n) {
   return 0;
 }
 
+int node_threads(const Graph& g, const Node& n, int threads) {
+  if (threads <= 1) return threads;
+  if (const double work = node_flops(g, n); work > 0) return work < kNodeFlopsForThreads ? 1 : threads;
+  const std::optional<Shape> out = n.outputs.empty() || n.outputs[0] < 0 ? std::nullopt : static_shape_of(g, n.outputs[0]);
+  const std::optional<int64_t> elements = out ? shape_numel(*out) : std::nullopt;
+  return elements && *elements < kSerialElements ? 1 : threads;
+}
+
 double estimated_flops(const Graph& g) {
   double flops = 0;
   for (const Node& n : g.nodes) flops += node_flops(g, n);
@@ -489,8 +497,7 @@ std::unique_ptr<CpuExecutable> CpuExecutable::build(Graph graph, ThreadPolicy po
   size_t serial_nodes = 0;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     ctx.node_index = static_cast<int64_t>(i);
-    const double work = node_flops(g, g.nodes[i]);
-    ctx.threads = work > 0 && work < kNodeFlopsForThreads ? 1 : threads;
+    ctx.threads = node_threads(g, g.nodes[i], threads);
     serial_nodes += ctx.threads < threads ? 1 : 0;
     const ScopedOmpThreads node_threads(ctx.threads);
     exe->plan_[i] = plan_node(g.nodes[i], ctx, lp, exe->last_use_, want_exec[i], layout);

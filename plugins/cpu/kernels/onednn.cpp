@@ -271,10 +271,6 @@ class OneDnnKernel : public FastKernel {
   }
 };
 
-// Elementwise work this small runs on the calling thread: a parallel region's fork and join cost
-// more than the work (on a loaded machine, a hundred times more: a 10^5-node chain of Relu on 16
-// floats took 107 us per node with two threads, 3 us with one).
-constexpr int64_t kSerialElements = int64_t{1} << 15;
 int threads_for_elements(int threads, const Shape& shape) {
   auto n = shape_numel(shape);
   return n && *n < kSerialElements ? 1 : threads;

@@ -426,7 +426,7 @@ TEST(GraphPasses, ASmallConvolutionRunsOnOneThreadInATwoThreadExecutable) {
   ASSERT_LT(node_flops(b.g, b.g.nodes[0]), kNodeFlopsForThreads);
   auto exe = CpuExecutable::build(b.g, ThreadPolicy(2, false));
   ASSERT_EQ(exe->threads(), 2);
-  EXPECT_NE(exe->build_note().find("1 small convolutions on 1"), std::string::npos) << exe->build_note();
+  EXPECT_NE(exe->build_note().find("1 small nodes on 1"), std::string::npos) << exe->build_note();
   EXPECT_EQ(threads_started_by_runs(*exe, b.feeds), 0u) << "the small convolution started OpenMP threads";
 }
 
