@@ -50,8 +50,8 @@ inline constexpr double kFlopsPerThread = 400e6;
 // executable's count: its parallel region's fork and join cost more than the second thread saves.
 inline constexpr double kNodeFlopsForThreads = 1.5e6;
 // The threads node `n` of `graph` gets in an executable of `threads`: one for a convolution or
-// matrix product under kNodeFlopsForThreads and for any other node with fewer than kSerialElements
-// output elements; its kernel is created under that count.
+// matrix product under kNodeFlopsForThreads and for any other node whose input 0 and output 0 have
+// fewer than kSerialElements elements; its kernel is created under that count.
 int node_threads(const Graph& graph, const Node& n, int threads);
 
 // Floating-point operations of one run of `graph` (Conv, ConvTranspose, FusedConv, Gemm, MatMul

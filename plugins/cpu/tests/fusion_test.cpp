@@ -430,6 +430,16 @@ TEST(GraphPasses, ASmallConvolutionRunsOnOneThreadInATwoThreadExecutable) {
   EXPECT_EQ(threads_started_by_runs(*exe, b.feeds), 0u) << "the small convolution started OpenMP threads";
 }
 
+TEST(GraphPasses, ASmallPoolingNodeRunsOnOneThreadInATwoThreadExecutable) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "needs 2 cores to tell 1 thread from 2";
+  Builder b;  // 28800 elements, under kSerialElements, pooled per channel (as in a squeeze-excitation)
+  b.g.outputs.push_back(b.node("GlobalAveragePool", "gap", {b.input("x", {1, 32, 30, 30})}, {1, 32, 1, 1}));
+  auto exe = CpuExecutable::build(b.g, ThreadPolicy(2, false));
+  ASSERT_EQ(exe->threads(), 2);
+  EXPECT_EQ(exe->implementations(), std::vector<std::string>{"onednn"});
+  EXPECT_EQ(threads_started_by_runs(*exe, b.feeds), 0u) << "the small GlobalAveragePool started OpenMP threads";
+}
+
 TEST(GraphPasses, ValuesOfARunShareOnePlannedArena) {
   // Conv -> Relu -> Conv -> MaxPool -> Conv, plus a Reshape view of the first Relu's output that
   // the last node reads: the view keeps that storage alive to the end, so the plan must not give
