@@ -1473,7 +1473,7 @@ class Machine {
       auto m = bcast_map(dims(t), a.yd);
       for (int64_t i = 0; i < a.yn; ++i) acc[static_cast<size_t>(i)] += s[m[static_cast<size_t>(i)]];
     }
-    std::memcpy(a.y, acc.data(), static_cast<size_t>(a.yn) * sizeof(float));
+    std::copy(acc.begin(), acc.end(), a.y);  // not memcpy: an empty output may have no storage at all
     finish(a.yt, a.y, a.yn);
   }
 
