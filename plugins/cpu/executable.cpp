@@ -447,14 +447,13 @@ double node_flops(const Graph& g, const Node& n) {
 int node_threads(const Graph& g, const Node& n, int threads) {
   if (threads <= 1) return threads;
   if (const double work = node_flops(g, n); work > 0) return work < kNodeFlopsForThreads ? 1 : threads;
-  int64_t elements = 0;  // the larger of input 0 and output 0; unknown: not small
+  // The rule the kernels apply at run time (threads_for_elements), to input 0 and output 0;
+  // unknown shapes: not small.
   for (int32_t v : {n.inputs.empty() ? -1 : n.inputs[0], n.outputs.empty() ? -1 : n.outputs[0]}) {
     const std::optional<Shape> s = v < 0 ? std::nullopt : static_shape_of(g, v);
-    const std::optional<int64_t> e = s ? shape_numel(*s) : std::nullopt;
-    if (!e) return threads;
-    elements = std::max(elements, *e);
+    if (!s || threads_for_elements(threads, *s) == threads) return threads;
   }
-  return elements < kSerialElements ? 1 : threads;
+  return 1;
 }
 
 double estimated_flops(const Graph& g) {

@@ -39,6 +39,10 @@ class FastKernel {
 // more than the work (on a loaded machine, a hundred times more: a 10^5-node chain of Relu on 16
 // floats took 107 us per node with two threads, 3 us with one).
 inline constexpr int64_t kSerialElements = int64_t{1} << 15;
+inline int threads_for_elements(int threads, const Shape& shape) {
+  const auto n = shape_numel(shape);
+  return n && *n < kSerialElements ? 1 : threads;
+}
 
 class PackedConstants;
 inline constexpr uint32_t kWeightsSlot = 0;  // PackedConstants slot of a kernel's weights

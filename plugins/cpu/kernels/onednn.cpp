@@ -265,16 +265,15 @@ class OneDnnKernel : public FastKernel {
   int threads_ = 0;
 
  protected:
-  // Runner::temp takes blocks of kPooledBytes or more from take_block: those are planned.
-  static void add_pooled(std::vector<size_t>& temps, size_t bytes) {
-    if (bytes >= kPooledBytes) temps.push_back(bytes);
+  // Of the temporaries a run takes, in order, those Runner::temp takes from take_block (kPooledBytes
+  // or more): the ones the memory plan places.
+  static std::vector<size_t> pooled(std::initializer_list<size_t> temps) {
+    std::vector<size_t> out;
+    for (size_t bytes : temps)
+      if (bytes >= kPooledBytes) out.push_back(bytes);
+    return out;
   }
 };
-
-int threads_for_elements(int threads, const Shape& shape) {
-  auto n = shape_numel(shape);
-  return n && *n < kSerialElements ? 1 : threads;
-}
 
 // ---------------------------------------------------------------------------
 // Window geometry (Conv and pooling), as the reference computes it
@@ -520,11 +519,7 @@ class ConvKernel final : public OneDnnKernel {
   Layout output_layout() const override { return dst_blocked_ ? make_layout(dst_out_) : nullptr; }
   int output_aliases_input() const override { return sum_in_place_ ? 3 : -1; }
   std::vector<size_t> pooled_temps() const override {
-    std::vector<size_t> t;
-    if (src_reorder_) add_pooled(t, pd_.src_desc().get_size());
-    if (dst_reorder_) add_pooled(t, pd_.dst_desc().get_size());
-    add_pooled(t, scratch_.get_size());
-    return t;
+    return pooled({src_reorder_ ? pd_.src_desc().get_size() : 0, dst_reorder_ ? pd_.dst_desc().get_size() : 0, scratch_.get_size()});
   }
 
   void run(const std::vector<const Value*>& inputs, std::vector<Value>& outputs) const override {
@@ -681,11 +676,7 @@ class DeconvKernel final : public OneDnnKernel {
     if (has_bias_) add_bias(run_input(inputs, 2, {out_shape_[1]}), Y);
     outputs[0] = Value::of(std::move(Y));
   }
-  std::vector<size_t> pooled_temps() const override {
-    std::vector<size_t> t;
-    add_pooled(t, scratch_.get_size());
-    return t;
-  }
+  std::vector<size_t> pooled_temps() const override { return pooled({scratch_.get_size()}); }
 
  private:
   // The primitive, the weights in its layout (prepared once) and the boundary reorders.
@@ -1328,11 +1319,7 @@ class BinaryKernel final : public OneDnnKernel {
     r.wait();
     outputs[0] = Value::of(std::move(Y));
   }
-  std::vector<size_t> pooled_temps() const override {
-    std::vector<size_t> t;
-    add_pooled(t, scratch_.get_size());
-    return t;
-  }
+  std::vector<size_t> pooled_temps() const override { return pooled({scratch_.get_size()}); }
 };
 
 std::unique_ptr<BinaryKernel> make_binary(const Node& node, const CompileContext& ctx, bool build, dnnl::algorithm alg,
@@ -1717,11 +1704,7 @@ class ConcatKernel final : public OneDnnKernel {
     r.wait();
     outputs[0] = Value::of(std::move(Y));
   }
-  std::vector<size_t> pooled_temps() const override {
-    std::vector<size_t> t;
-    add_pooled(t, pd_.scratchpad_desc().get_size());
-    return t;
-  }
+  std::vector<size_t> pooled_temps() const override { return pooled({pd_.scratchpad_desc().get_size()}); }
 
   Layout output_layout() const override { return dst_blocked_ ? make_layout(dst_md_) : nullptr; }
 
